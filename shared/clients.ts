@@ -1,0 +1,66 @@
+/**
+ * AWS SDK clients: module-level singletons, created once per container, endpoints from configuration so
+ * the local stack can point them at DynamoDB Local and the local management endpoint. Tests mock the
+ * client classes with aws-sdk-client-mock.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { config } from './config.js';
+
+let ddb: DynamoDBDocumentClient | undefined;
+let mgmt: ApiGatewayManagementApiClient | undefined;
+
+/** Hook for counting calls (bench) — receives every DynamoDB command name. */
+export type CommandObserver = (service: string, command: string) => void;
+const observers: CommandObserver[] = [];
+export function observeCommands(fn: CommandObserver): () => void {
+  observers.push(fn);
+  return () => observers.splice(observers.indexOf(fn), 1);
+}
+
+function countingMiddleware(service: string) {
+  return (next: any, context: any) => async (args: any) => {
+    for (const o of observers) o(service, context.commandName ?? 'unknown');
+    return next(args);
+  };
+}
+
+export function dynamo(): DynamoDBDocumentClient {
+  if (!ddb) {
+    const c = config();
+    const base = new DynamoDBClient({
+      region: c.region,
+      ...(c.dynamoEndpoint
+        ? { endpoint: c.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {}),
+      maxAttempts: 4,
+    });
+    ddb = DynamoDBDocumentClient.from(base, {
+      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+    });
+    ddb.middlewareStack.add(countingMiddleware('dynamodb'), { step: 'initialize', name: 'countCalls' });
+  }
+  return ddb;
+}
+
+export function management(): ApiGatewayManagementApiClient {
+  if (!mgmt) {
+    const c = config();
+    if (!c.wsManagementEndpoint) throw new Error('WS_MANAGEMENT_ENDPOINT is not configured');
+    mgmt = new ApiGatewayManagementApiClient({
+      region: c.region,
+      endpoint: c.wsManagementEndpoint,
+      ...(c.dynamoEndpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      maxAttempts: 1, // fan-out does its own backoff on throttling (shared/push/fanout.ts)
+    });
+    mgmt.middlewareStack.add(countingMiddleware('apigatewaymanagementapi'), { step: 'initialize', name: 'countCalls' });
+  }
+  return mgmt;
+}
+
+/** Forget the singletons (tests, local stack reconfiguration). */
+export function resetClients(): void {
+  ddb = undefined;
+  mgmt = undefined;
+}

@@ -1,0 +1,145 @@
+/**
+ * The language table: the single source for `GET /api/languages`, request validation, the runner
+ * (how to compile and run) and the per-language queues and images in the CDK stack.
+ * Adding a language is one entry here plus its image (runner/images/).
+ *
+ * Commands are argv arrays run inside the sandbox's work directory. `{src}` is the source file name,
+ * `{dir}` the absolute work directory. The runner resolves each argv[0] on the PATH of the image.
+ */
+import { LIMITS } from './limits.js';
+
+export const LANGUAGE_IDS = ['javascript', 'typescript', 'python', 'java', 'cpp', 'c', 'go', 'rust'] as const;
+export type LanguageId = (typeof LANGUAGE_IDS)[number];
+
+export interface StepLimits {
+  wallMs: number;
+  cpuMs: number;
+  memoryBytes: number;
+}
+
+export interface Language {
+  id: LanguageId;
+  name: string;
+  /** Toolchain version in the image (what `GET /api/languages` reports). */
+  version: string;
+  /** Source file name written into the work directory. */
+  fileName: string;
+  compile?: { argv: string[]; limits: StepLimits };
+  run: { argv: string[] };
+  /** Extra environment variables for this language's steps (never the runner's own). */
+  env?: Record<string, string>;
+  /** Starter code for a new session in this language. */
+  template: string;
+}
+
+const compileLimits: StepLimits = {
+  wallMs: LIMITS.run.compileWallMs,
+  cpuMs: LIMITS.run.compileCpuMs,
+  memoryBytes: LIMITS.run.compileMemoryBytes,
+};
+
+export const LANGUAGES: Record<LanguageId, Language> = {
+  javascript: {
+    id: 'javascript',
+    name: 'JavaScript (Node.js)',
+    version: '22',
+    fileName: 'main.js',
+    run: { argv: ['node', 'main.js'] },
+    template: "const input = require('fs').readFileSync(0, 'utf8');\nconsole.log('Hello, world!');\n",
+  },
+  typescript: {
+    id: 'typescript',
+    name: 'TypeScript (esbuild + Node.js)',
+    version: '5',
+    fileName: 'main.ts',
+    compile: { argv: ['esbuild', 'main.ts', '--outfile=main.js', '--format=cjs', '--platform=node', '--log-level=error'], limits: compileLimits },
+    run: { argv: ['node', 'main.js'] },
+    template: "const input: string = require('fs').readFileSync(0, 'utf8');\nconsole.log('Hello, world!');\n",
+  },
+  python: {
+    id: 'python',
+    name: 'Python 3',
+    version: '3.11',
+    fileName: 'main.py',
+    run: { argv: ['python3', '-S', '-u', 'main.py'] },
+    env: { PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8' },
+    template: "import sys\n\ndata = sys.stdin.read()\nprint('Hello, world!')\n",
+  },
+  java: {
+    id: 'java',
+    name: 'Java',
+    version: '17',
+    fileName: 'Main.java',
+    compile: { argv: ['javac', '-J-Xmx512m', '-encoding', 'UTF-8', 'Main.java'], limits: compileLimits },
+    run: { argv: ['java', '-Xmx200m', '-Xss64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', 'Main'] },
+    template:
+      'import java.util.*;\n\npublic class Main {\n    public static void main(String[] args) {\n        System.out.println("Hello, world!");\n    }\n}\n',
+  },
+  cpp: {
+    id: 'cpp',
+    name: 'C++ (g++, C++17)',
+    version: '12',
+    fileName: 'main.cpp',
+    compile: { argv: ['g++', '-std=c++17', '-O2', '-pipe', '-o', 'main', 'main.cpp'], limits: compileLimits },
+    run: { argv: ['./main'] },
+    template: '#include <iostream>\n\nint main() {\n    std::cout << "Hello, world!" << std::endl;\n    return 0;\n}\n',
+  },
+  c: {
+    id: 'c',
+    name: 'C (gcc, C17)',
+    version: '12',
+    fileName: 'main.c',
+    compile: { argv: ['gcc', '-std=c17', '-O2', '-pipe', '-o', 'main', 'main.c', '-lm'], limits: compileLimits },
+    run: { argv: ['./main'] },
+    template: '#include <stdio.h>\n\nint main(void) {\n    printf("Hello, world!\\n");\n    return 0;\n}\n',
+  },
+  go: {
+    id: 'go',
+    name: 'Go',
+    version: '1.19',
+    fileName: 'main.go',
+    compile: { argv: ['go', 'build', '-o', 'main', 'main.go'], limits: compileLimits },
+    run: { argv: ['./main'] },
+    env: { GOCACHE: '{dir}/.gocache', GOPATH: '{dir}/.gopath', GO111MODULE: 'off', CGO_ENABLED: '0' },
+    template: 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("Hello, world!")\n}\n',
+  },
+  rust: {
+    id: 'rust',
+    name: 'Rust',
+    version: '1.63',
+    fileName: 'main.rs',
+    compile: { argv: ['rustc', '-O', '--edition=2021', '-o', 'main', 'main.rs'], limits: compileLimits },
+    run: { argv: ['./main'] },
+    template: 'fn main() {\n    println!("Hello, world!");\n}\n',
+  },
+};
+
+export const DEFAULT_LANGUAGE: LanguageId = 'python';
+
+export function isLanguageId(value: unknown): value is LanguageId {
+  return typeof value === 'string' && (LANGUAGE_IDS as readonly string[]).includes(value);
+}
+
+/** The public view served by `GET /api/languages`. */
+export function publicLanguages() {
+  return LANGUAGE_IDS.map((id) => {
+    const l = LANGUAGES[id];
+    return {
+      id: l.id,
+      name: l.name,
+      version: l.version,
+      compiled: l.compile !== undefined,
+      limits: {
+        wallMs: LIMITS.run.wallMs,
+        cpuMs: LIMITS.run.cpuMs,
+        memoryBytes: LIMITS.run.memoryBytes,
+        processes: LIMITS.run.processes,
+        fileBytes: LIMITS.run.fileBytes,
+        outputBytesPerStream: LIMITS.outputMaxBytesPerStream,
+        codeBytes: LIMITS.codeMaxBytes,
+        stdinBytes: LIMITS.stdinMaxBytes,
+        ...(l.compile ? { compileWallMs: l.compile.limits.wallMs, compileCpuMs: l.compile.limits.cpuMs } : {}),
+      },
+    };
+  });
+}

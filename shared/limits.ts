@@ -1,0 +1,67 @@
+/**
+ * Every limit of the product contract (SPEC §4, §5) lives here and only here.
+ * The CDK stack, the handlers, the local stack and the runner all import these numbers.
+ */
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+export const LIMITS = {
+  session: {
+    /** Default lifetime of an active session (SPEC §4: 4 h). */
+    defaultDurationMinutes: 4 * 60,
+    /** Upper bound a creator may ask for (SPEC §4: 24 h). */
+    maxDurationMinutes: 24 * 60,
+    minDurationMinutes: 5,
+    /** How long an ended/expired session stays readable before TTL removes every item of it. */
+    retentionSeconds: 7 * 24 * 3600,
+    titleMaxLength: 200,
+    usernameMaxLength: 64,
+  },
+  /** Code is measured in UTF-8 bytes. */
+  codeMaxBytes: 100 * KIB,
+  stdinMaxBytes: 64 * KIB,
+  /** Output kept and pushed per stream; beyond it the run is marked truncated. */
+  outputMaxBytesPerStream: 32 * KIB,
+  /** HTTP request bodies: largest legal body is ~100 KiB of code JSON-escaped; leave room for escaping. */
+  httpBodyMaxBytes: 512 * KIB,
+  snapshotLabelMaxLength: 120,
+  history: { defaultPageSize: 50, maxPageSize: 200 },
+  run: {
+    wallMs: 10_000,
+    cpuMs: 5_000,
+    memoryBytes: 256 * MIB,
+    processes: 64,
+    fileBytes: 16 * MIB,
+    openFiles: 256,
+    compileWallMs: 30_000,
+    compileCpuMs: 20_000,
+    compileMemoryBytes: 1024 * MIB,
+  },
+  rate: {
+    /** Session creation per source IP (SPEC §4). */
+    sessionCreatePerMinute: 10,
+    runsPerMinutePerUser: 10,
+    cursorPerSecond: 10,
+    editsPerSecond: 50,
+    languageChangeIntervalMs: 5_000,
+  },
+  /** API Gateway WebSocket quotas (NOTES.md): they must hold in the local front as well. */
+  websocket: {
+    frameMaxBytes: 32 * KIB,
+    messageMaxBytes: 128 * KIB,
+    idleTimeoutMs: 10 * 60 * 1000,
+    connectionLifetimeMs: 2 * 60 * 60 * 1000,
+    /** Bounded concurrency of postToConnection fan-out. */
+    fanOutConcurrency: 16,
+  },
+  document: {
+    /** Compact the update log once it holds this many updates... */
+    compactAfterUpdates: 50,
+    /** ...or this many bytes of updates. */
+    compactAfterBytes: 128 * KIB,
+    /** A compacted state above this does not fit comfortably in one 400 KB item. */
+    maxStateBytes: 350 * KIB,
+    /** Attempts for an unversioned write that keeps losing the version race. */
+    writeAttempts: 40,
+  },
+} as const;

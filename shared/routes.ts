@@ -1,0 +1,108 @@
+/**
+ * The HTTP route table: which Lambda (one per route group) serves which API Gateway route key.
+ * infra/ wires API Gateway routes from it, the local front (local/) matches requests against it and
+ * builds the same `routeKey` + `pathParameters`, and each handler dispatches on `event.routeKey`.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpFunctionDef {
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  entry: string;
+  /** API Gateway route keys, e.g. `GET /api/sessions/{sessionId}`. */
+  routes: readonly string[];
+  /** What the function needs from the table: least-privilege grants follow from this. */
+  table: 'none' | 'read' | 'readWrite';
+  /** Whether it pushes to WebSocket connections (execute-api:ManageConnections). */
+  pushes: boolean;
+}
+
+export const HTTP_FUNCTIONS = {
+  meta: {
+    entry: 'functions/http/meta.ts',
+    routes: ['GET /api/health', 'GET /api/languages'],
+    table: 'none',
+    pushes: false,
+  },
+  sessions: {
+    entry: 'functions/http/sessions.ts',
+    routes: [
+      'POST /api/sessions',
+      'GET /api/sessions/{sessionId}',
+      'PATCH /api/sessions/{sessionId}',
+      'DELETE /api/sessions/{sessionId}',
+    ],
+    table: 'readWrite',
+    pushes: true,
+  },
+  code: {
+    entry: 'functions/http/code.ts',
+    routes: ['GET /api/sessions/{sessionId}/code', 'PUT /api/sessions/{sessionId}/code'],
+    table: 'readWrite',
+    pushes: true,
+  },
+  snapshots: {
+    entry: 'functions/http/snapshots.ts',
+    routes: [
+      'POST /api/sessions/{sessionId}/snapshots',
+      'GET /api/sessions/{sessionId}/snapshots',
+      'GET /api/sessions/{sessionId}/snapshots/{snapshotId}',
+      'POST /api/sessions/{sessionId}/snapshots/{snapshotId}/restore',
+    ],
+    table: 'readWrite',
+    pushes: true,
+  },
+  activity: {
+    entry: 'functions/http/activity.ts',
+    routes: ['GET /api/sessions/{sessionId}/participants', 'GET /api/sessions/{sessionId}/history'],
+    table: 'read',
+    pushes: false,
+  },
+} as const satisfies Record<string, HttpFunctionDef>;
+
+export type HttpFunctionName = keyof typeof HTTP_FUNCTIONS;
+
+export interface RouteMatch {
+  fn: HttpFunctionName;
+  routeKey: string;
+  pathParameters: Record<string, string>;
+}
+
+interface CompiledRoute {
+  fn: HttpFunctionName;
+  routeKey: string;
+  method: string;
+  regex: RegExp;
+  params: string[];
+}
+
+const compiled: CompiledRoute[] = Object.entries(HTTP_FUNCTIONS).flatMap(([fn, def]) =>
+  def.routes.map((routeKey) => {
+    const [method, path] = routeKey.split(' ') as [string, string];
+    const params: string[] = [];
+    const pattern = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a, b) => {
+      params.push(a ?? b);
+      return '([^/]+)';
+    });
+    return { fn: fn as HttpFunctionName, routeKey, method, regex: new RegExp(`^${pattern}/?$`), params };
+  }),
+);
+
+/**
+ * Matches a method + path like API Gateway does for explicit routes.
+ * Returns `methodNotAllowed` when the path exists under another method (the local front answers 404 either
+ * way, as API Gateway does, but it helps the error message).
+ */
+export function matchRoute(method: string, path: string): RouteMatch | undefined {
+  for (const r of compiled) {
+    if (r.method !== method) continue;
+    const m = r.regex.exec(path);
+    if (!m) continue;
+    const pathParameters: Record<string, string> = {};
+    r.params.forEach((p, i) => {
+      pathParameters[p] = decodeURIComponent(m[i + 1]!);
+    });
+    return { fn: r.fn, routeKey: r.routeKey, pathParameters };
+  }
+  return undefined;
+}

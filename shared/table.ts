@@ -1,0 +1,69 @@
+/**
+ * The one DynamoDB table of the product, defined once. The CDK stack (infra/constructs/data.ts) and the
+ * local stack (local/dynamodb.ts) both build the table from TABLE_DEFINITION, and the data-access layer
+ * (shared/store/) builds every key with the functions below.
+ *
+ * Single-table layout, one partition per session:
+ *
+ *   PK               SK                        item
+ *   S#<sessionId>    META                      session: title, language, status, expiresAt, token hashes, version
+ *   S#<sessionId>    DOC                       compacted Yjs state + the version it includes
+ *   S#<sessionId>    DOC#U#<version:12>        one Yjs update of the append-only log
+ *   S#<sessionId>    H#<ulid>                  history entry
+ *   S#<sessionId>    P#<ulid>                  snapshot (with its code)
+ *   S#<sessionId>    C#<connectionId>          live WebSocket connection (presence)
+ *   S#<sessionId>    X#<ulid>                  execution
+ *   S#<sessionId>    I#<idempotencyKey>        idempotency record of a run request
+ *   CONN#<connId>    CONN                      connection -> session lookup for $disconnect / messages
+ *   RL#<scope>#<who> W#<window>                fixed-window rate-limit counter
+ *   LEASE#<language> LEASE                     runner launch lease (execution pipeline)
+ *
+ * Every item carries `ttl` (epoch seconds). TTL deletion runs up to ~2 days late, so every read in
+ * shared/store/ filters items whose `ttl` has passed (see `isLive`).
+ */
+
+export const TTL_ATTRIBUTE = 'ttl';
+
+export const TABLE_DEFINITION = {
+  partitionKey: { name: 'PK', type: 'S' },
+  sortKey: { name: 'SK', type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+} as const;
+
+/** Default physical name in the local stack; in AWS CloudFormation names the table. */
+export const LOCAL_TABLE_NAME = 'interview-local';
+
+const pad = (n: number) => n.toString().padStart(12, '0');
+
+export const keys = {
+  session: (sessionId: string) => ({ PK: `S#${sessionId}`, SK: 'META' }),
+  sessionPk: (sessionId: string) => `S#${sessionId}`,
+  docState: (sessionId: string) => ({ PK: `S#${sessionId}`, SK: 'DOC' }),
+  docUpdate: (sessionId: string, version: number) => ({ PK: `S#${sessionId}`, SK: `DOC#U#${pad(version)}` }),
+  docUpdatePrefix: 'DOC#U#',
+  /** SK prefix shared by the state and the log: one Query reads both. */
+  docPrefix: 'DOC',
+  history: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `H#${id}` }),
+  historyPrefix: 'H#',
+  snapshot: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `P#${id}` }),
+  snapshotPrefix: 'P#',
+  connection: (sessionId: string, connectionId: string) => ({ PK: `S#${sessionId}`, SK: `C#${connectionId}` }),
+  connectionPrefix: 'C#',
+  connectionLookup: (connectionId: string) => ({ PK: `CONN#${connectionId}`, SK: 'CONN' }),
+  execution: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `X#${id}` }),
+  executionPrefix: 'X#',
+  idempotency: (sessionId: string, key: string) => ({ PK: `S#${sessionId}`, SK: `I#${key}` }),
+  rateLimit: (scope: string, who: string, window: number) => ({ PK: `RL#${scope}#${who}`, SK: `W#${window}` }),
+  lease: (name: string) => ({ PK: `LEASE#${name}`, SK: 'LEASE' }),
+  versionFromUpdateSk: (sk: string) => Number(sk.slice('DOC#U#'.length)),
+};
+
+export const nowSeconds = (nowMs: number = Date.now()) => Math.floor(nowMs / 1000);
+
+/** An item is live while its TTL is in the future (or it has none). */
+export function isLive(item: { ttl?: unknown } | undefined, nowMs: number = Date.now()): boolean {
+  if (!item) return false;
+  const ttl = item.ttl;
+  return typeof ttl !== 'number' || ttl > nowSeconds(nowMs);
+}
