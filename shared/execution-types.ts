@@ -29,10 +29,10 @@ export interface RunResult {
 }
 
 /** The execution object of SPEC §6. */
-export interface Execution extends RunResult {
+export interface Execution extends Omit<RunResult, 'status'> {
   executionId: string;
   sessionId: string;
-  status: ExecutionStatus | FinalStatus;
+  status: ExecutionStatus;
   language: LanguageId;
   userId: string;
   createdAt: string;

@@ -1,0 +1,31 @@
+/** `GET /participants` (both roles) and `GET /history` (interviewer): read-only views of a session. */
+import { authorize } from '../../shared/domain/access.js';
+import { errors } from '../../shared/errors.js';
+import { bearerToken, httpHandler, parseQuery } from '../../shared/http/handler.js';
+import { json } from '../../shared/http/response.js';
+import { LIMITS } from '../../shared/limits.js';
+import { historyQuery } from '../../shared/schemas.js';
+import { listConnections, participantsOf } from '../../shared/store/connections.js';
+import { isValidHistoryCursor, listHistory } from '../../shared/store/history.js';
+
+export const handler = httpHandler({
+  'GET /api/sessions/{sessionId}/participants': async (req) => {
+    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'list participants' });
+    const users = participantsOf(await listConnections(session.sessionId));
+    return json(200, { users, userCount: users.length });
+  },
+
+  'GET /api/sessions/{sessionId}/history': async (req) => {
+    const query = parseQuery(req, historyQuery);
+    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), {
+      roles: ['interviewer'],
+      mutates: false,
+      action: 'read the history',
+    });
+    if (query.cursor !== undefined && !isValidHistoryCursor(query.cursor)) {
+      throw errors.validation([{ field: 'cursor', message: 'Unknown cursor' }], 'Invalid cursor');
+    }
+    const page = await listHistory(session.sessionId, query.limit ?? LIMITS.history.defaultPageSize, query.cursor);
+    return json(200, page);
+  },
+});

@@ -1,0 +1,34 @@
+/** Snapshot routes: create, list, read, restore (SPEC §3). */
+import { authorize } from '../../shared/domain/access.js';
+import { createSnapshot, listSnapshots, readSnapshot, restoreSnapshot } from '../../shared/domain/snapshots.js';
+import { bearerToken, httpHandler, parseBody } from '../../shared/http/handler.js';
+import { json } from '../../shared/http/response.js';
+import { createSnapshotBody } from '../../shared/schemas.js';
+
+export const handler = httpHandler({
+  'POST /api/sessions/{sessionId}/snapshots': async (req) => {
+    const body = parseBody(req, createSnapshotBody);
+    const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'create snapshots' });
+    return json(201, await createSnapshot(session, body.label, role));
+  },
+
+  'GET /api/sessions/{sessionId}/snapshots': async (req) => {
+    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'list snapshots' });
+    return json(200, { snapshots: await listSnapshots(session.sessionId) });
+  },
+
+  'GET /api/sessions/{sessionId}/snapshots/{snapshotId}': async (req) => {
+    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'read snapshots' });
+    return json(200, await readSnapshot(session.sessionId, req.pathParameters.snapshotId));
+  },
+
+  'POST /api/sessions/{sessionId}/snapshots/{snapshotId}/restore': async (req) => {
+    const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), {
+      roles: ['interviewer'],
+      mutates: true,
+      action: 'restore snapshots',
+    });
+    const result = await restoreSnapshot(session, req.pathParameters.snapshotId, role);
+    return json(200, { version: result.version });
+  },
+});

@@ -1,0 +1,13 @@
+/** Ids: sessions are UUID v4 (SPEC §3); everything else is a ULID so ids sort by creation time. */
+import { randomUUID } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export const newSessionId = (): string => randomUUID();
+export const isSessionId = (value: unknown): value is string => typeof value === 'string' && UUID_V4.test(value);
+
+const ulid = monotonicFactory();
+export const newId = (): string => ulid();
+export const isSortableId = (value: unknown): value is string => typeof value === 'string' && ULID.test(value);

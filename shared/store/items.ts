@@ -1,0 +1,36 @@
+/** Small helpers shared by every store module: table name, paging, TTL filtering, binary attributes. */
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../clients.js';
+import { config } from '../config.js';
+import { isLive } from '../table.js';
+
+export const table = (): string => config().tableName;
+
+/** Runs a Query to the end (or `limit` live items), dropping items whose TTL has passed. */
+export async function queryAll<T extends Record<string, unknown>>(
+  input: Omit<QueryCommandInput, 'TableName'>,
+  nowMs: number = Date.now(),
+): Promise<T[]> {
+  const out: T[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(new QueryCommand({ TableName: table(), ...input, ExclusiveStartKey }));
+    for (const item of page.Items ?? []) if (isLive(item, nowMs)) out.push(item as T);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return out;
+}
+
+/** DynamoDB returns binary attributes as Uint8Array; DynamoDB Local and the SDK agree on that. */
+export const asBytes = (v: unknown): Uint8Array | undefined =>
+  v instanceof Uint8Array ? v : Buffer.isBuffer(v) ? new Uint8Array(v) : undefined;
+
+export const isConditionFailure = (err: unknown): boolean =>
+  (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+export const isTransactionCanceled = (err: unknown): boolean =>
+  (err as { name?: string })?.name === 'TransactionCanceledException';
+
+/** Reasons of a cancelled transaction, one per item, in order ('None' for items that were fine). */
+export const cancellationCodes = (err: unknown): string[] =>
+  ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
