@@ -1,0 +1,38 @@
+/**
+ * Builds the CDK app: the stage from context (`-c stage=prod`, default from cdk.json), the stack, and
+ * the cdk-nag AwsSolutions checks. bin/app.ts runs it for the CLI; tests build the very same app.
+ */
+import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { InterviewStack } from './stack.js';
+import { stageSettings } from './stage.js';
+
+export interface CreateAppOptions {
+  /** Overrides the `stage` context value. */
+  readonly stage?: string;
+  readonly outdir?: string;
+  readonly context?: AppProps['context'];
+  /** Register the cdk-nag AwsSolutions pack. @default true */
+  readonly nag?: boolean;
+}
+
+export function createApp(options: CreateAppOptions = {}): { app: App; stack: InterviewStack } {
+  const app = new App({ outdir: options.outdir, context: options.context });
+  const stage = stageSettings(options.stage ?? (app.node.tryGetContext('stage') as string | undefined) ?? 'dev');
+
+  // Comma-separated list, e.g. -c allowOrigins=https://interview.example.com
+  const origins = app.node.tryGetContext('allowOrigins') as string | undefined;
+  const manageAccountLogRole = app.node.tryGetContext('manageAccountLogRole') as string | boolean | undefined;
+
+  const stack = new InterviewStack(app, `Interview-${stage.name}`, {
+    stage,
+    description: `Live coding interview backend (${stage.name})`,
+    allowOrigins: origins ? origins.split(',').map((o) => o.trim()) : undefined,
+    manageAccountLogRole: manageAccountLogRole === undefined ? undefined : String(manageAccountLogRole) !== 'false',
+  });
+  Tags.of(app).add('project', 'interview-backend');
+  Tags.of(app).add('stage', stage.name);
+
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}

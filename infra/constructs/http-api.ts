@@ -1,0 +1,150 @@
+/**
+ * The HTTP API (SPEC §3): one Lambda per HTTP_FUNCTIONS group (shared/routes.ts), every route key of the
+ * group wired to it with payload format 2.0, one `$default` stage with throttling and JSON access logs.
+ */
+import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+  type WebSocketStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HTTP_FUNCTIONS, type HttpFunctionName } from '../../shared/routes.js';
+import type { StageSettings } from '../stage.js';
+import { jsonAccessLogFormat } from './access-log.js';
+import { ProjectFunction } from './project-function.js';
+
+/** Connection methods granted to a function with `pushes: true`: push, and close sockets (session end). */
+const PUSH_METHODS = ['POST', 'DELETE'] as const;
+
+export interface HttpApiProps {
+  readonly stage: StageSettings;
+  readonly table: ITable;
+  /** The WebSocket stage: its URL becomes WS_URL, and pushing functions get its management endpoint. */
+  readonly webSocket: WebSocketStage;
+  /**
+   * Browser origins allowed by CORS. Tokens travel in the Authorization header, never in cookies, so a
+   * wildcard exposes nothing a script on another origin could not already send.
+   * @default ['*']
+   */
+  readonly allowOrigins?: string[];
+}
+
+export class HttpApiConstruct extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly functions: Record<HttpFunctionName, ProjectFunction>;
+  readonly accessLogs: LogGroup;
+  /** Base URL of the API, ending with `/`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: HttpApiProps) {
+    super(scope, id);
+    const { stage } = props;
+
+    this.api = new HttpApi(this, 'Api', {
+      apiName: `interview-http-${stage.name}`,
+      description: 'Interview backend HTTP API (SPEC §3)',
+      // The stage is created below: the default one cannot be given throttling or access logs.
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.allowOrigins ?? ['*'],
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PUT,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+          CorsHttpMethod.OPTIONS,
+        ],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+        // 429 answers carry Retry-After (SPEC §3): a browser client must be able to read it.
+        exposeHeaders: ['Retry-After'],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: stage.logRetention,
+      removalPolicy: stage.removalPolicy,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: stage.httpThrottle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: jsonAccessLogFormat({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          requestTime: '$context.requestTime',
+          method: '$context.httpMethod',
+          routeKey: '$context.routeKey',
+          path: '$context.path',
+          status: '$context.status',
+          protocol: '$context.protocol',
+          responseLength: '$context.responseLength',
+          responseLatency: '$context.responseLatency',
+          integrationLatency: '$context.integrationLatency',
+          integrationError: '$context.integrationErrorMessage',
+        }),
+      },
+    });
+    this.url = this.stage.url;
+
+    const functions = {} as Record<HttpFunctionName, ProjectFunction>;
+    for (const [name, def] of Object.entries(HTTP_FUNCTIONS) as [HttpFunctionName, (typeof HTTP_FUNCTIONS)[HttpFunctionName]][]) {
+      const fn = new ProjectFunction(this, `Http-${name}`, {
+        entry: def.entry,
+        description: `HTTP ${def.routes.join(', ')}`.slice(0, 256),
+        stage,
+        serviceName: `interview-http-${name}`,
+      });
+      fn.bindTable(props.table, def.table);
+      // Not a permission, only the public URL: POST /api/sessions returns it as `wsUrl`.
+      fn.bindWebSocketUrl(props.webSocket);
+      if (def.pushes) fn.bindWebSocket(props.webSocket, PUSH_METHODS);
+
+      const integration = new HttpLambdaIntegration(`Http-${name}-Integration`, fn.fn, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      });
+      for (const routeKey of def.routes) {
+        const [method, path] = parseRouteKey(routeKey);
+        this.api.addRoutes({ path, methods: [method], integration });
+      }
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Authorization is done in the handlers with per-session bearer tokens (SPEC §2), compared against stored hashes; API Gateway authorizers cannot see session ids or roles. Health, languages and session creation are public by contract (session creation is rate limited per IP).',
+    });
+
+    new CfnOutput(this, 'HttpApiUrl', { key: 'HttpApiUrl', value: this.url, description: 'Base URL of the HTTP API' });
+  }
+}
+
+const METHODS: Record<string, HttpMethod> = {
+  GET: HttpMethod.GET,
+  POST: HttpMethod.POST,
+  PUT: HttpMethod.PUT,
+  PATCH: HttpMethod.PATCH,
+  DELETE: HttpMethod.DELETE,
+};
+
+/** `GET /api/sessions/{sessionId}` -> [GET, '/api/sessions/{sessionId}'] */
+export function parseRouteKey(routeKey: string): [HttpMethod, string] {
+  const [verb, path, ...rest] = routeKey.split(' ');
+  const method = verb ? METHODS[verb] : undefined;
+  if (!method || !path?.startsWith('/') || rest.length > 0) throw new Error(`malformed route key "${routeKey}"`);
+  return [method, path];
+}
