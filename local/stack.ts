@@ -1,0 +1,167 @@
+/**
+ * The local stack as a list of services started in order and stopped in reverse: DynamoDB Local with the
+ * product table, then one node:http server carrying the HTTP API front, the WebSocket front (`/ws`) and
+ * the management API (`/@management`). The handlers run in this process with the environment the CDK
+ * stack would give them, pointed at these local services.
+ * `npm start` (local/start.ts), the integration tests and the benches all start it through startLocalStack.
+ */
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { ENV, resetConfig } from '../shared/config.js';
+import { resetClients } from '../shared/clients.js';
+import { LIMITS } from '../shared/limits.js';
+import { LOCAL_TABLE_NAME } from '../shared/table.js';
+import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
+import { createHttpFront, sendJson } from './http-front.js';
+import { WsFront, type WsQuotas } from './ws-front.js';
+import { MANAGEMENT_BASE_PATH, handleManagementRequest } from './management-api.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface LocalStackOptions {
+  /** HTTP + WebSocket port (default 3001; 0 = any free port). */
+  port?: number;
+  /** DynamoDB Local port (default 8000; 0 = any free port). */
+  ddbPort?: number;
+  /** Persist DynamoDB data in this directory (default: in memory). */
+  dataDir?: string;
+  /** Interface to listen on (default 127.0.0.1: the stack runs code, keep it off the network). */
+  host?: string;
+  /** Log errors only. */
+  quiet?: boolean;
+  tableName?: string;
+  /** Override API Gateway's WebSocket quotas (tests use small idle/lifetime values). */
+  wsQuotas?: Partial<WsQuotas>;
+}
+
+export interface LocalStack {
+  httpUrl: string;
+  wsUrl: string;
+  managementUrl: string;
+  ddbEndpoint: string;
+  tableName: string;
+  stop(): Promise<void>;
+}
+
+/** One running piece of the stack. Later services (queue, runner workers) join the same list. */
+interface Service {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = createLogger(options.quiet);
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  const services: Service[] = [];
+  const stopAll = async () => {
+    for (const service of services.splice(0).reverse()) {
+      try {
+        await service.stop();
+      } catch (err) {
+        log.error(`stopping ${service.name} failed`, err);
+      }
+    }
+  };
+
+  try {
+    const ddbPort = await portOrFree(options.ddbPort ?? 8000);
+    const ddb = await startDynamoDbLocal({ port: ddbPort, dataDir: options.dataDir });
+    services.push({ name: 'dynamodb-local', stop: ddb.stop });
+    const table = await ensureTable(ddb.endpoint, tableName);
+    log.info(`DynamoDB Local on ${ddb.endpoint}, table ${tableName} (${table})`);
+
+    const front = await startFront(log, options);
+    services.push({ name: 'http+ws front', stop: front.stop });
+    const base = `localhost:${front.port}`;
+    const stack: LocalStack = {
+      httpUrl: `http://${base}`,
+      wsUrl: `ws://${base}/ws`,
+      managementUrl: `http://${base}${MANAGEMENT_BASE_PATH}`,
+      ddbEndpoint: ddb.endpoint,
+      tableName,
+      stop: stopAll,
+    };
+    configureHandlers(stack);
+    return stack;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/**
+ * The environment the CDK stack sets on each function, pointed at the local services. Handlers read it
+ * lazily, and the cached config/clients are reset in case something in this process already read them.
+ */
+function configureHandlers(stack: LocalStack): void {
+  process.env[ENV.tableName] = stack.tableName;
+  process.env[ENV.dynamoEndpoint] = stack.ddbEndpoint;
+  process.env[ENV.wsUrl] = stack.wsUrl;
+  process.env[ENV.wsManagementEndpoint] = stack.managementUrl;
+  process.env[ENV.stage] = 'local';
+  process.env[ENV.region] ??= 'us-east-1';
+  // The SDK signs every request; DynamoDB Local and our management API accept any credentials.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  resetConfig();
+  resetClients();
+}
+
+async function startFront(log: Logger, options: LocalStackOptions): Promise<{ port: number; stop(): Promise<void> }> {
+  const ws = new WsFront(log, 'local', options.wsQuotas);
+  const messageMaxBytes = options.wsQuotas?.messageMaxBytes ?? LIMITS.websocket.messageMaxBytes;
+  const http = createHttpFront(log);
+  const server: Server = createServer((req, res) => {
+    if (handleManagementRequest(ws, messageMaxBytes, req, res)) return;
+    http(req, res).catch((err: unknown) => {
+      log.error(`${req.method} ${req.url} failed in the local front`, err);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', (req, socket, head: Buffer) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/ws') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    ws.handleUpgrade(req, socket, head).catch((err: unknown) => {
+      log.error('WebSocket upgrade failed in the local front', err);
+      socket.destroy();
+    });
+  });
+
+  await new Promise<void>((ready, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 3001, options.host ?? '127.0.0.1', () => {
+      server.off('error', fail);
+      ready();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  log.info(`HTTP + WebSocket front on port ${port}`);
+
+  return {
+    port,
+    stop: async () => {
+      // WebSockets first, while the server still serves the management API their $disconnect may call.
+      await ws.close();
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 2_000);
+      await closed;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** `0` means any free port; DynamoDB Local needs a number up front, so ask the OS for one. */
+async function portOrFree(port: number): Promise<number> {
+  if (port !== 0) return port;
+  const probe = createNetServer();
+  await new Promise<void>((ready) => probe.listen(0, '127.0.0.1', ready));
+  const address = probe.address();
+  await new Promise<void>((done) => probe.close(() => done()));
+  if (!address || typeof address !== 'object') throw new Error('could not find a free port');
+  return address.port;
+}

@@ -1,0 +1,69 @@
+/**
+ * `npm start`: the whole product on one machine. Options:
+ *   --port N      HTTP + WebSocket port (default 3001)
+ *   --ddb-port N  DynamoDB Local port (default 8000)
+ *   --data DIR    keep DynamoDB data in DIR across restarts (default: in memory), e.g. --data .data
+ *   --host H      interface to listen on (default 127.0.0.1)
+ * Ctrl-C stops everything, DynamoDB Local's JVM included.
+ */
+import { parseArgs } from 'node:util';
+import { startLocalStack } from './stack.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '3001' },
+    'ddb-port': { type: 'string', default: '8000' },
+    data: { type: 'string' },
+    host: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  console.log('usage: npm start -- [--port 3001] [--ddb-port 8000] [--data DIR] [--host 127.0.0.1]');
+  process.exit(0);
+}
+
+const port = Number(values.port);
+const ddbPort = Number(values['ddb-port']);
+if (!Number.isInteger(port) || !Number.isInteger(ddbPort)) {
+  console.error('--port and --ddb-port take numbers');
+  process.exit(2);
+}
+
+const stack = await startLocalStack({ port, ddbPort, dataDir: values.data, host: values.host });
+
+console.log(`
+Local stack ready${values.data ? ` (data in ${values.data})` : ' (in memory: data is lost on exit)'}
+  HTTP API        ${stack.httpUrl}
+  WebSocket API   ${stack.wsUrl}
+  Management API  ${stack.managementUrl}
+  DynamoDB Local  ${stack.ddbEndpoint}  table ${stack.tableName}
+
+Try:
+  curl -s -X POST ${stack.httpUrl}/api/sessions -H 'content-type: application/json' -d '{"title":"Demo"}'
+then connect with the returned sessionId and token:
+  npx wscat -c '${stack.wsUrl}?sessionId=<sessionId>&token=<interviewerToken>'
+
+Ctrl-C to stop.
+`);
+
+let stopping = false;
+const shutdown = (signal: NodeJS.Signals) => {
+  if (stopping) {
+    // Second Ctrl-C: leave now; the exit hook still kills DynamoDB Local's process group.
+    process.exit(130);
+  }
+  stopping = true;
+  console.log(`\n${signal}: stopping the local stack...`);
+  stack.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+process.on('SIGHUP', shutdown);
