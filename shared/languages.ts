@@ -3,10 +3,15 @@
  * (how to compile and run) and the per-language queues and images in the CDK stack.
  * Adding a language is one entry here plus its image (runner/images/).
  *
- * Commands are argv arrays run inside the sandbox's work directory. `{src}` is the source file name,
- * `{dir}` the absolute work directory. The runner resolves each argv[0] on the PATH of the image.
+ * Commands are argv arrays run inside the sandbox's work directory. `{dir}` (in argv or env) is the
+ * absolute work directory. A bare argv[0] is resolved by the runner on the sandbox's tool directories
+ * (the image's /usr/local/bin:/usr/bin:/bin, see runner/sandbox/toolchain.ts); `./main` is the
+ * compiled program in the work directory. Versions are those of the Debian bookworm packages and the
+ * node:20 base image that runner/images/Dockerfile installs.
  */
 import { LIMITS } from './limits.js';
+
+const MIB = 1024 * 1024;
 
 export const LANGUAGE_IDS = ['javascript', 'typescript', 'python', 'java', 'cpp', 'c', 'go', 'rust'] as const;
 export type LanguageId = (typeof LANGUAGE_IDS)[number];
@@ -15,6 +20,10 @@ export interface StepLimits {
   wallMs: number;
   cpuMs: number;
   memoryBytes: number;
+  /** Bytes a step may write to files (the run step uses LIMITS.run.fileBytes). */
+  fileBytes?: number;
+  /** Processes and threads of the step's uid (compilers spawn more threads than programs). */
+  processes?: number;
 }
 
 export interface Language {
@@ -36,13 +45,21 @@ const compileLimits: StepLimits = {
   wallMs: LIMITS.run.compileWallMs,
   cpuMs: LIMITS.run.compileCpuMs,
   memoryBytes: LIMITS.run.compileMemoryBytes,
+  // Objects, the binary and Go's build cache; far above what a 100 KiB source legitimately produces.
+  fileBytes: 256 * MIB,
+  // go build and javac run many threads per process, and RLIMIT_NPROC counts threads.
+  processes: 256,
 };
+
+/** The JVM heap may grow to the run's memory limit, so heap exhaustion trips the sandbox's RSS
+ *  limit (reported MEMORY_LIMIT) before the JVM's own OutOfMemoryError (which would read FAILED). */
+const javaHeapMb = LIMITS.run.memoryBytes / MIB;
 
 export const LANGUAGES: Record<LanguageId, Language> = {
   javascript: {
     id: 'javascript',
     name: 'JavaScript (Node.js)',
-    version: '22',
+    version: '20',
     fileName: 'main.js',
     run: { argv: ['node', 'main.js'] },
     template: "const input = require('fs').readFileSync(0, 'utf8');\nconsole.log('Hello, world!');\n",
@@ -50,7 +67,8 @@ export const LANGUAGES: Record<LanguageId, Language> = {
   typescript: {
     id: 'typescript',
     name: 'TypeScript (esbuild + Node.js)',
-    version: '5',
+    // esbuild strips types without checking them: fast, and type errors do not stop a run.
+    version: 'esbuild 0.28, Node.js 20',
     fileName: 'main.ts',
     compile: { argv: ['esbuild', 'main.ts', '--outfile=main.js', '--format=cjs', '--platform=node', '--log-level=error'], limits: compileLimits },
     run: { argv: ['node', 'main.js'] },
@@ -70,8 +88,15 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     name: 'Java',
     version: '17',
     fileName: 'Main.java',
-    compile: { argv: ['javac', '-J-Xmx512m', '-encoding', 'UTF-8', 'Main.java'], limits: compileLimits },
-    run: { argv: ['java', '-Xmx200m', '-Xss64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', 'Main'] },
+    compile: {
+      // Serial GC and C1 only: javac is short-lived, and startup dominates its time.
+      argv: ['javac', '-J-Xmx512m', '-J-XX:+UseSerialGC', '-J-XX:TieredStopAtLevel=1', '-J-XX:-UsePerfData', '-encoding', 'UTF-8', 'Main.java'],
+      limits: compileLimits,
+    },
+    run: {
+      // -XX:-UsePerfData: no hsperfdata files in /tmp and a faster start.
+      argv: ['java', `-Xmx${javaHeapMb}m`, '-Xss64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', 'Main'],
+    },
     template:
       'import java.util.*;\n\npublic class Main {\n    public static void main(String[] args) {\n        System.out.println("Hello, world!");\n    }\n}\n',
   },

@@ -1,0 +1,45 @@
+/**
+ * One output stream of a step, capped. SPEC §4 keeps and pushes 32 KiB per stream, marked truncated.
+ * Beyond the cap the program may keep writing for a while (a long but finite print is not an
+ * offence: it ends COMPLETED with `truncated`), but a program still writing at `floodBytes` is
+ * flooding and gets stopped (OUTPUT_LIMIT), so endless output costs a bounded amount of CPU.
+ */
+import { StringDecoder } from 'node:string_decoder';
+
+export class CappedOutput {
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
+  private readonly decoder = new StringDecoder('utf8');
+  /** Every byte the program wrote to this stream, kept or not. */
+  totalBytes = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly floodBytes: number,
+    /** Receives the kept part as it arrives, decoded without splitting UTF-8 characters. */
+    private readonly onText?: (text: string) => void,
+  ) {}
+
+  /** Takes a chunk; returns false once the stream has reached the flood threshold. */
+  push(chunk: Buffer): boolean {
+    this.totalBytes += chunk.length;
+    const room = this.maxBytes - this.keptBytes;
+    if (room > 0) {
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      this.kept.push(part);
+      this.keptBytes += part.length;
+      const text = this.decoder.write(part);
+      if (text && this.onText) this.onText(text);
+    }
+    return this.totalBytes < this.floodBytes;
+  }
+
+  get truncated(): boolean {
+    return this.totalBytes > this.maxBytes;
+  }
+
+  /** The kept text. A character cut by the cap becomes U+FFFD. */
+  text(): string {
+    return Buffer.concat(this.kept, this.keptBytes).toString('utf8');
+  }
+}
