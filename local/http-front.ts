@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HTTP_FUNCTIONS, matchRoute, type RouteMatch } from '../shared/routes.js';
+import { HTTP_FUNCTIONS, matchRoute, type HttpFunctionName, type RouteMatch } from '../shared/routes.js';
 import { apiGatewayTime, invoke } from './lambda.js';
 import { apiGatewayId } from './ids.js';
 import type { Logger } from './log.js';
@@ -16,25 +16,38 @@ import type { Logger } from './log.js';
 export const HTTP_API_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const LOCAL_API_ID = 'local';
 
-/** What the CDK HTTP API's CORS preflight allows (infra configures the same headers). */
+/** The CORS configuration of infra/constructs/http-api.ts, answered the way API Gateway answers it. */
 const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key';
 const CORS_ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
+const CORS_EXPOSE_HEADERS = 'Retry-After';
+const CORS_MAX_AGE_SECONDS = '3600';
+
+/** Handler module per function: HTTP_FUNCTIONS' entries unless a test substitutes fixtures. */
+export type HttpEntries = Record<HttpFunctionName, string>;
+export const defaultHttpEntries = (): HttpEntries =>
+  Object.fromEntries(Object.entries(HTTP_FUNCTIONS).map(([fn, def]) => [fn, def.entry])) as HttpEntries;
 
 /** Request content types API Gateway passes as text; any other body arrives base64-encoded. */
 const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
-export function createHttpFront(log: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createHttpFront(
+  log: Logger,
+  entries: HttpEntries = defaultHttpEntries(),
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
     const origin = req.headers.origin;
-    if (origin) res.setHeader('access-control-allow-origin', '*');
+    if (origin) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+    }
 
     if (method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
       res.writeHead(204, {
         'access-control-allow-headers': CORS_ALLOW_HEADERS,
         'access-control-allow-methods': CORS_ALLOW_METHODS,
-        'access-control-max-age': '600',
+        'access-control-max-age': CORS_MAX_AGE_SECONDS,
       });
       res.end();
       return;
@@ -50,14 +63,14 @@ export function createHttpFront(log: Logger): (req: IncomingMessage, res: Server
     }
 
     const event = toEventV2(req, url, method, route, body);
-    const fn = HTTP_FUNCTIONS[route.fn];
+    const entry = entries[route.fn];
     const started = Date.now();
     let result: unknown;
     try {
-      result = await invoke({ functionName: `http-${route.fn}`, entry: fn.entry, event });
+      result = await invoke({ functionName: `http-${route.fn}`, entry, event });
     } catch (err) {
       // API Gateway hides the failure from the client; the Lambda's log (here: ours) has the stack.
-      log.error(`${route.routeKey} failed in ${fn.entry}`, err);
+      log.error(`${route.routeKey} failed in ${entry}`, err);
       return sendJson(res, 500, { message: 'Internal Server Error' });
     }
     writeResult(res, result);

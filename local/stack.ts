@@ -12,8 +12,8 @@ import { resetClients } from '../shared/clients.js';
 import { LIMITS } from '../shared/limits.js';
 import { LOCAL_TABLE_NAME } from '../shared/table.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
-import { createHttpFront, sendJson } from './http-front.js';
-import { WsFront, type WsQuotas } from './ws-front.js';
+import { createHttpFront, defaultHttpEntries, sendJson, type HttpEntries } from './http-front.js';
+import { WsFront, defaultWsEntries, type WsEntries, type WsQuotas } from './ws-front.js';
 import { MANAGEMENT_BASE_PATH, handleManagementRequest } from './management-api.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -31,6 +31,10 @@ export interface LocalStackOptions {
   tableName?: string;
   /** Override API Gateway's WebSocket quotas (tests use small idle/lifetime values). */
   wsQuotas?: Partial<WsQuotas>;
+  /** Use this DynamoDB (e.g. one already started) instead of starting DynamoDB Local. */
+  ddbEndpoint?: string;
+  /** Substitute handler modules (repository-relative), for tests of the front itself. */
+  handlerEntries?: { http?: Partial<HttpEntries>; ws?: Partial<WsEntries> };
 }
 
 export interface LocalStack {
@@ -63,11 +67,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    const ddbPort = await portOrFree(options.ddbPort ?? 8000);
-    const ddb = await startDynamoDbLocal({ port: ddbPort, dataDir: options.dataDir });
-    services.push({ name: 'dynamodb-local', stop: ddb.stop });
-    const table = await ensureTable(ddb.endpoint, tableName);
-    log.info(`DynamoDB Local on ${ddb.endpoint}, table ${tableName} (${table})`);
+    let ddbEndpoint = options.ddbEndpoint;
+    if (!ddbEndpoint) {
+      const ddb = await startDynamoDbLocal({ port: await portOrFree(options.ddbPort ?? 8000), dataDir: options.dataDir });
+      services.push({ name: 'dynamodb-local', stop: ddb.stop });
+      ddbEndpoint = ddb.endpoint;
+    }
+    const table = await ensureTable(ddbEndpoint, tableName);
+    log.info(`DynamoDB on ${ddbEndpoint}, table ${tableName} (${table})`);
 
     const front = await startFront(log, options);
     services.push({ name: 'http+ws front', stop: front.stop });
@@ -76,7 +83,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       httpUrl: `http://${base}`,
       wsUrl: `ws://${base}/ws`,
       managementUrl: `http://${base}${MANAGEMENT_BASE_PATH}`,
-      ddbEndpoint: ddb.endpoint,
+      ddbEndpoint,
       tableName,
       stop: stopAll,
     };
@@ -107,9 +114,10 @@ function configureHandlers(stack: LocalStack): void {
 }
 
 async function startFront(log: Logger, options: LocalStackOptions): Promise<{ port: number; stop(): Promise<void> }> {
-  const ws = new WsFront(log, 'local', options.wsQuotas);
+  const overrides = options.handlerEntries ?? {};
+  const ws = new WsFront(log, 'local', options.wsQuotas, { ...defaultWsEntries(), ...overrides.ws });
   const messageMaxBytes = options.wsQuotas?.messageMaxBytes ?? LIMITS.websocket.messageMaxBytes;
-  const http = createHttpFront(log);
+  const http = createHttpFront(log, { ...defaultHttpEntries(), ...overrides.http });
   const server: Server = createServer((req, res) => {
     if (handleManagementRequest(ws, messageMaxBytes, req, res)) return;
     http(req, res).catch((err: unknown) => {

@@ -21,6 +21,14 @@ export interface WsQuotas {
   connectionLifetimeMs: number;
 }
 
+/** Handler module per WebSocket function: WS_FUNCTIONS' entries unless a test substitutes fixtures. */
+export type WsEntries = Record<keyof typeof WS_FUNCTIONS, string>;
+export const defaultWsEntries = (): WsEntries => ({
+  connect: WS_FUNCTIONS.connect.entry,
+  disconnect: WS_FUNCTIONS.disconnect.entry,
+  message: WS_FUNCTIONS.message.entry,
+});
+
 export interface LiveConnection extends ConnectionContext {
   lastActiveAt: number;
   socket: WebSocket;
@@ -42,6 +50,7 @@ export class WsFront {
     private readonly log: Logger,
     private readonly stage: string,
     quotas: Partial<WsQuotas> = {},
+    private readonly entries: WsEntries = defaultWsEntries(),
   ) {
     this.quotas = { ...LIMITS.websocket, ...quotas };
     this.wss = new WebSocketServer({
@@ -187,8 +196,8 @@ export class WsFront {
     this.wss.close();
   }
 
-  private run(fn: keyof typeof WS_FUNCTIONS, event: unknown): Promise<unknown> {
-    return invoke({ functionName: `ws-${fn}`, entry: WS_FUNCTIONS[fn].entry, event });
+  private run(fn: keyof WsEntries, event: unknown): Promise<unknown> {
+    return invoke({ functionName: `ws-${fn}`, entry: this.entries[fn], event });
   }
 
   private track(p: Promise<void>): void {
