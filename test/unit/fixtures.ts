@@ -1,0 +1,309 @@
+/**
+ * Typed builders for the unit tests: API Gateway v2 events, table items (session, document, snapshot,
+ * connection, history) and the mocked DynamoDB DocumentClient. Import this module before any product
+ * module: its first import sets the environment (see env.ts).
+ */
+import { TABLE } from './env.js';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach } from 'vitest';
+import * as Y from 'yjs';
+import { resetConfig } from '../../shared/config.js';
+import type { SessionItem } from '../../shared/store/sessions.js';
+import { hashToken } from '../../shared/tokens.js';
+
+export { TABLE };
+
+// ---------------------------------------------------------------- ids and tokens
+
+export const SESSION_ID = '3f0c6a0e-9b7e-4c1a-8d2f-5a6b7c8d9e0f';
+export const OTHER_SESSION_ID = '0b7e2d4c-1f3a-4e5b-9c6d-7e8f9a0b1c2d';
+export const INTERVIEWER_TOKEN = 'iTok_VGhpcyBpcyB0aGUgaW50ZXJ2aWV3ZXIgdG9rZW4';
+export const CANDIDATE_TOKEN = 'cTok_VGhpcyBpcyB0aGUgY2FuZGlkYXRlIHRva2VuISE';
+export const SNAPSHOT_ID = '01JABCDEFGHJKMNPQRSTVWXYZ0';
+
+const HOUR = 3600;
+export const nowSec = () => Math.floor(Date.now() / 1000);
+export const iso = (epochSec: number) => new Date(epochSec * 1000).toISOString();
+
+// ---------------------------------------------------------------- events
+
+export interface HttpEventInput {
+  /** e.g. `GET /api/sessions/{sessionId}/code`: method and path template, as API Gateway sends it. */
+  routeKey: string;
+  sessionId?: string;
+  snapshotId?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Serialised with JSON.stringify. */
+  body?: unknown;
+  /** Sent as is (wins over `body`). */
+  rawBody?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  sourceIp?: string;
+  /** Base64-encode the body, as API Gateway does for some content types. */
+  base64?: boolean;
+}
+
+let requestCounter = 0;
+
+/** A complete API Gateway HTTP API (payload v2) event for one route. */
+export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
+  const [method = 'GET', template = '/'] = input.routeKey.split(' ');
+  const pathParameters: Record<string, string> = {};
+  if (input.sessionId !== undefined) pathParameters.sessionId = input.sessionId;
+  if (input.snapshotId !== undefined) pathParameters.snapshotId = input.snapshotId;
+  const rawPath = template.replace(/\{(\w+)\}/g, (_, name: string) => pathParameters[name] ?? `{${name}}`);
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vitest', ...input.headers };
+  if (input.token !== undefined) headers.authorization = `Bearer ${input.token}`;
+  let body = input.rawBody ?? (input.body === undefined ? undefined : JSON.stringify(input.body));
+  if (body !== undefined && input.base64) body = Buffer.from(body, 'utf8').toString('base64');
+  const now = Date.now();
+  const requestId = `req-${++requestCounter}`;
+  const sourceIp = input.sourceIp ?? '203.0.113.7';
+  return {
+    version: '2.0',
+    routeKey: input.routeKey,
+    rawPath,
+    rawQueryString: new URLSearchParams(input.query ?? {}).toString(),
+    headers,
+    ...(input.query ? { queryStringParameters: input.query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api1234567',
+      domainName: 'api1234567.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'api1234567',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp, userAgent: 'vitest' },
+      requestId,
+      routeKey: input.routeKey,
+      stage: '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+    },
+    ...(body !== undefined ? { body } : {}),
+    isBase64Encoded: input.base64 ?? false,
+  };
+}
+
+export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2 & { statusCode: number }>;
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Record<string, string | number | boolean>;
+  raw: string;
+  body: T;
+}
+
+/** Invokes a handler and parses its JSON body. */
+export async function call<T = any>(handler: HttpHandler, input: HttpEventInput): Promise<Reply<T>> {
+  const result = await handler(httpEvent(input));
+  const raw = result.body ?? '';
+  return { status: result.statusCode, headers: result.headers ?? {}, raw, body: raw ? JSON.parse(raw) : undefined };
+}
+
+// ---------------------------------------------------------------- items
+
+export type StoredSession = SessionItem & { PK: string; SK: string };
+
+/** The session's META item: active, python, expiring in 4 h. */
+export function sessionItem(overrides: Partial<SessionItem> = {}): StoredSession {
+  const created = nowSec() - 600;
+  const expires = created + 4 * HOUR;
+  const sessionId = overrides.sessionId ?? SESSION_ID;
+  return {
+    PK: `S#${sessionId}`,
+    SK: 'META',
+    sessionId,
+    title: 'Backend pairing',
+    language: 'python',
+    status: 'active',
+    createdAt: iso(created),
+    lastActivity: iso(created + 60),
+    expiresAt: iso(expires),
+    expiresAtEpoch: expires,
+    version: 1,
+    interviewerTokenHash: hashToken(INTERVIEWER_TOKEN),
+    candidateTokenHash: hashToken(CANDIDATE_TOKEN),
+    ttl: expires + 7 * 24 * HOUR,
+    ...overrides,
+  };
+}
+
+export const endedSession = () => sessionItem({ status: 'ended', endedAt: iso(nowSec() - 60) });
+export const expiredSession = () => sessionItem({ expiresAt: iso(nowSec() - 60), expiresAtEpoch: nowSec() - 60 });
+/** Past its retention: DynamoDB has not deleted it yet, but it must read as absent. */
+export const pastTtlSession = () => sessionItem({ status: 'ended', ttl: nowSec() - 5 });
+
+export type Item = Record<string, unknown>;
+
+/** A Yjs document holding `text`, the way the server names its text. */
+export function yDoc(text: string): Y.Doc {
+  const doc = new Y.Doc();
+  doc.getText('code').insert(0, text);
+  return doc;
+}
+
+/** Text of the document built from a state and updates, in any order. */
+export function textFrom(...updates: Uint8Array[]): string {
+  const doc = new Y.Doc();
+  for (const u of updates) Y.applyUpdate(doc, u);
+  const text = doc.getText('code').toString();
+  doc.destroy();
+  return text;
+}
+
+export const stateItem = (state: Uint8Array, version: number, overrides: Item = {}): Item => ({
+  PK: `S#${SESSION_ID}`,
+  SK: 'DOC',
+  state,
+  version,
+  at: iso(nowSec() - 300),
+  ttl: nowSec() + 30 * 24 * HOUR,
+  ...overrides,
+});
+
+export const logItem = (version: number, update: Uint8Array, overrides: Item = {}): Item => ({
+  PK: `S#${SESSION_ID}`,
+  SK: `DOC#U#${String(version).padStart(12, '0')}`,
+  version,
+  update,
+  at: iso(nowSec() - 100 + version),
+  userId: 'candidate',
+  ttl: nowSec() + 30 * 24 * HOUR,
+  ...overrides,
+});
+
+/** The `DOC` range of a session whose text is `text`, compacted at `version`, with no log. */
+export function docItems(text: string, opts: { version?: number } = {}): Item[] {
+  const doc = yDoc(text);
+  const items = [stateItem(Y.encodeStateAsUpdate(doc), opts.version ?? 1)];
+  doc.destroy();
+  return items;
+}
+
+/**
+ * A document compacted at `stateVersion` with text `texts[0]`, then one log update per further text
+ * (versions stateVersion+1, +2, ...). Items come newest first, as the store's Query asks for.
+ */
+export function docWithLog(texts: string[], stateVersion = 1): { items: Item[]; version: number; updates: Uint8Array[] } {
+  const doc = yDoc(texts[0] ?? '');
+  const items: Item[] = [stateItem(Y.encodeStateAsUpdate(doc), stateVersion)];
+  const updates: Uint8Array[] = [];
+  let version = stateVersion;
+  for (const next of texts.slice(1)) {
+    const before = Y.encodeStateVector(doc);
+    const text = doc.getText('code');
+    doc.transact(() => {
+      text.delete(0, text.length);
+      text.insert(0, next);
+    });
+    const update = Y.encodeStateAsUpdate(doc, before);
+    updates.push(update);
+    items.push(logItem(++version, update));
+  }
+  doc.destroy();
+  return { items: items.reverse(), version, updates };
+}
+
+export const snapshotItem = (overrides: Item = {}): Item => ({
+  PK: `S#${SESSION_ID}`,
+  SK: `P#${SNAPSHOT_ID}`,
+  snapshotId: SNAPSHOT_ID,
+  label: 'before refactor',
+  language: 'python',
+  createdAt: iso(nowSec() - 200),
+  createdBy: 'candidate',
+  size: 12,
+  version: 3,
+  code: 'print("v1")\n',
+  ttl: nowSec() + 30 * 24 * HOUR,
+  ...overrides,
+});
+
+export const connectionItem = (connectionId: string, overrides: Item = {}): Item => ({
+  PK: `S#${SESSION_ID}`,
+  SK: `C#${connectionId}`,
+  sessionId: SESSION_ID,
+  connectionId,
+  role: 'candidate',
+  connectedAt: iso(nowSec() - 120),
+  ttl: nowSec() + 2 * HOUR,
+  ...overrides,
+});
+
+// ---------------------------------------------------------------- the mocked DocumentClient
+
+export const ddb = mockClient(DynamoDBDocumentClient);
+
+/** reset() before each test, then neutral answers: nothing stored, every write succeeds. */
+export function useMockedDynamo(): void {
+  beforeEach(() => {
+    resetConfig();
+    ddb.reset();
+    ddb.on(GetCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+  });
+}
+
+export function givenSession(item: StoredSession = sessionItem()): StoredSession {
+  ddb.on(GetCommand, { Key: { PK: item.PK, SK: 'META' } }).resolves({ Item: item });
+  return item;
+}
+
+/** Answers the store's `DOC` range Query (state + log); several calls answer successive Queries. */
+export function givenDocument(...pages: Item[][]): void {
+  const stub = ddb.on(QueryCommand, { ExpressionAttributeValues: { ':doc': 'DOC' } });
+  pages.forEach((items, i) => (i === pages.length - 1 ? stub.resolves({ Items: items }) : stub.resolvesOnce({ Items: items })));
+}
+
+export function givenConnections(items: Item[]): void {
+  ddb.on(QueryCommand, { ExpressionAttributeValues: { ':c': 'C#' } }).resolves({ Items: items });
+}
+
+/** What a lost race on a conditional write looks like from the SDK. */
+export const transactionCanceled = () =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
+    $metadata: {},
+    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+  });
+
+export const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+// ---------------------------------------------------------------- reading what was sent
+
+/** Inputs of every command of one type sent so far, in order. */
+export function sent<C extends abstract new (...args: any) => any>(command: C): InstanceType<C>['input'][] {
+  return ddb.commandCalls(command as any).map((c) => c.args[0].input as InstanceType<C>['input']);
+}
+
+/** The TransactItems of the n-th TransactWriteCommand. */
+export function transactItems(n = 0) {
+  const input = sent(TransactWriteCommand)[n];
+  if (!input) throw new Error(`no TransactWriteCommand #${n} was sent`);
+  return input.TransactItems ?? [];
+}
+
+/** Names of all commands sent, in order: for call-count assertions with a readable diff. */
+export const commandNames = (): string[] => ddb.calls().map((c) => (c.args[0] as object).constructor.name);
+
+/** Every write command sent (a 4xx that "writes nothing" must leave this empty). */
+export const writes = (): string[] =>
+  commandNames().filter((n) => ['TransactWriteCommand', 'UpdateCommand', 'PutCommand', 'BatchWriteCommand'].includes(n));
