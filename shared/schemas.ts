@@ -31,6 +31,8 @@ export const putCodeBody = z
   .object({ code: z.string(), baseVersion: z.number().int().min(0).optional() })
   .strict();
 
+export const getCodeQuery = z.object({ format: z.enum(['text', 'yjs']).optional() }).strict();
+
 export const createSnapshotBody = z.object({ label: z.string().trim().max(LIMITS.snapshotLabelMaxLength).optional() }).strict();
 
 export const historyQuery = z

@@ -3,7 +3,9 @@ import { authorize } from '../../shared/domain/access.js';
 import { createSession, endSession, patchSession, purgeSession, viewSession } from '../../shared/domain/sessions.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from '../../shared/http/handler.js';
 import { json } from '../../shared/http/response.js';
+import { broadcast, endSessionSockets } from '../../shared/realtime/notify.js';
 import { createSessionBody, patchSessionBody, purgeQuery } from '../../shared/schemas.js';
+import { listConnections } from '../../shared/store/connections.js';
 
 export const handler = httpHandler({
   'POST /api/sessions': async (req) => {
@@ -20,7 +22,11 @@ export const handler = httpHandler({
     const body = parseBody(req, patchSessionBody);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'change the session' });
     const updated = await patchSession(session, role, body, role);
-    return json(200, await viewSession(updated));
+    const connections = await listConnections(session.sessionId);
+    if (updated.language !== session.language) {
+      await broadcast(connections, { type: 'language-update', language: updated.language, userId: role });
+    }
+    return json(200, await viewSession(updated, connections));
   },
 
   'DELETE /api/sessions/{sessionId}': async (req) => {
@@ -31,6 +37,8 @@ export const handler = httpHandler({
       action: 'end the session',
     });
     await endSession(session, role);
+    // Ended already or not, nobody stays connected to an ended session.
+    await endSessionSockets(await listConnections(session.sessionId), 'ended-by-interviewer');
     if (purge === 'true') await purgeSession(session.sessionId);
     return json(200, { sessionId: session.sessionId, status: 'ended' });
   },

@@ -1,2 +1,33 @@
-// INFRA PLACEHOLDER (synth only, not committed)
-export const handler = async () => ({ statusCode: 200 });
+/**
+ * `$connect`: `?sessionId=&token=` (browsers cannot set headers on a WebSocket handshake). A refused
+ * handshake answers with the contract's status (400/401/404/410); nothing can be pushed yet (the
+ * connection does not exist until this returns 200), so the client's first message is join-session.
+ */
+import type { Context } from 'aws-lambda';
+import { authorize } from '../../shared/domain/access.js';
+import { AppError } from '../../shared/errors.js';
+import { LIMITS } from '../../shared/limits.js';
+import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
+import { putConnection } from '../../shared/store/connections.js';
+
+export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
+  withWsLogging(event, context, async () => {
+    const q = event.queryStringParameters ?? {};
+    try {
+      const { session, role } = await authorize(q.sessionId, q.token, { mutates: true, action: 'connect' });
+      const nowMs = Date.now();
+      // The connection item lives no longer than the session nor API Gateway's 2 h connection lifetime.
+      const ttl = Math.min(session.expiresAtEpoch, Math.floor((nowMs + LIMITS.websocket.connectionLifetimeMs) / 1000) + 60);
+      await putConnection(
+        { sessionId: session.sessionId, connectionId: event.requestContext.connectionId, role, connectedAt: new Date(nowMs).toISOString(), ttl },
+        session.ttl,
+      );
+      return { result: { statusCode: 200 }, sessionId: session.sessionId };
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return {
+        result: { statusCode: err.status, body: JSON.stringify({ error: err.code, message: err.message }) },
+        errorCode: err.code,
+      };
+    }
+  });

@@ -1,2 +1,18 @@
-// INFRA PLACEHOLDER (synth only, not committed)
-export const handler = async () => ({ statusCode: 200 });
+/** `$disconnect`: forget the connection and tell the others the user left (once, even after leave-session). */
+import type { Context } from 'aws-lambda';
+import { forgetSender } from '../../shared/realtime/context.js';
+import { departed } from '../../shared/realtime/presence-actions.js';
+import { forgetConnection } from '../../shared/realtime/rate.js';
+import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
+import { getConnectionLookup } from '../../shared/store/connections.js';
+
+export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
+  withWsLogging(event, context, async () => {
+    const { connectionId } = event.requestContext;
+    forgetSender(connectionId);
+    forgetConnection(connectionId);
+    const lookup = await getConnectionLookup(connectionId);
+    if (!lookup) return { result: { statusCode: 200 } }; // already removed (leave-session, gone on push)
+    await departed(lookup.sessionId, lookup.sessionTtl, connectionId);
+    return { result: { statusCode: 200 }, sessionId: lookup.sessionId };
+  });

@@ -1,2 +1,89 @@
-// INFRA PLACEHOLDER (synth only, not committed)
-export const handler = async () => ({ statusCode: 200 });
+/**
+ * Every client message (SPEC §5): the action routes and `$default`. Parse → validate with the action's
+ * schema → run the action. Anything wrong gets an `error` message with the contract's code and changes
+ * nothing; the Lambda itself always answers 200 so API Gateway does not report the route as failed.
+ */
+import type { Context } from 'aws-lambda';
+import { AppError } from '../../shared/errors.js';
+import { logger } from '../../shared/log.js';
+import { fieldProblems } from '../../shared/schemas.js';
+import { reply, senderOf, type WsContext } from '../../shared/realtime/context.js';
+import { codeChange, yjsUpdate } from '../../shared/realtime/document-actions.js';
+import { actionSchemas, type ActionName } from '../../shared/realtime/messages.js';
+import {
+  awarenessUpdate,
+  cursorUpdate,
+  joinSession,
+  languageChange,
+  leaveSession,
+  ping,
+} from '../../shared/realtime/presence-actions.js';
+import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
+
+type Runner = (ctx: WsContext, msg: any) => Promise<unknown>;
+
+/** `run-code` joins this table with the execution pipeline (issue 5); until then it answers an error. */
+const ACTIONS: Partial<Record<ActionName, Runner>> = {
+  'join-session': joinSession,
+  'code-change': codeChange,
+  'yjs-update': yjsUpdate,
+  'awareness-update': awarenessUpdate,
+  'cursor-update': cursorUpdate,
+  'language-change': languageChange,
+  ping,
+  'leave-session': leaveSession,
+};
+
+function parseMessage(body: string | null | undefined): { action: ActionName; msg: unknown } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body ?? '');
+  } catch {
+    throw new AppError('INVALID_MESSAGE', 'Messages must be JSON objects with an "action" field');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AppError('INVALID_MESSAGE', 'Messages must be JSON objects with an "action" field');
+  }
+  const action = (parsed as { action?: unknown }).action;
+  if (typeof action !== 'string' || !(action in actionSchemas)) {
+    throw new AppError('INVALID_MESSAGE', `Unknown action ${JSON.stringify(action ?? null)}`, { actions: Object.keys(actionSchemas) });
+  }
+  const result = actionSchemas[action as ActionName].safeParse(parsed);
+  if (!result.success) {
+    const problems = fieldProblems(result.error);
+    throw new AppError('INVALID_MESSAGE', `Invalid ${action}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+  }
+  return { action: action as ActionName, msg: result.data };
+}
+
+export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
+  withWsLogging(event, context, async () => {
+    const connectionId = event.requestContext.connectionId;
+    const conn = await senderOf(connectionId).catch((err) => (err instanceof AppError ? undefined : Promise.reject(err)));
+    if (!conn) return { result: { statusCode: 200 }, errorCode: 'NOT_FOUND' }; // connection already gone: nobody to tell
+    const ctx: WsContext = { connectionId, conn };
+    let action: string | undefined;
+    try {
+      const parsed = parseMessage(event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
+      action = parsed.action;
+      const run = ACTIONS[parsed.action];
+      if (!run) throw new AppError('INVALID_MESSAGE', `${parsed.action} is not available in this version`);
+      await run(ctx, parsed.msg);
+      return { result: { statusCode: 200 }, sessionId: conn.sessionId };
+    } catch (caught) {
+      let err = caught;
+      if (!(err instanceof AppError)) {
+        logger.error('unhandled error', err as Error);
+        err = new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged');
+      }
+      if (!(err instanceof AppError)) throw err;
+      await reply(ctx, {
+        type: 'error',
+        code: err.code,
+        message: err.message,
+        ...(err.details !== undefined ? { details: err.details } : {}),
+        ...(action ? { action } : {}),
+      });
+      return { result: { statusCode: 200 }, errorCode: err.code, sessionId: conn.sessionId };
+    }
+  });

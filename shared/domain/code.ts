@@ -4,13 +4,16 @@
  * was computed against; unversioned writers retry on a lost race, versioned ones get VERSION_CONFLICT.
  */
 import type * as Y from 'yjs';
-import { errors } from '../errors.js';
+import { AppError, errors } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { LanguageId } from '../languages.js';
 import { logger } from '../log.js';
 import { appendUpdate, compactDocument, readDocument, type StoredDocument } from '../store/documents.js';
 import type { HistoryType } from '../store/history.js';
 import { getSession, type SessionItem } from '../store/sessions.js';
+
+/** What a document write needs to know about its session. */
+export type SessionRef = Pick<SessionItem, 'sessionId' | 'ttl'>;
 import { applyToScratch, encodeState, InvalidUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
 export interface CodeView {
@@ -61,7 +64,7 @@ export function assertCodeSize(code: string): void {
 }
 
 /** Replaces the whole text with `next`, stored as a minimal Yjs edit. */
-export async function replaceCode(session: SessionItem, next: string, opts: ReplaceOptions): Promise<WriteResult> {
+export async function replaceCode(session: SessionRef, next: string, opts: ReplaceOptions): Promise<WriteResult> {
   assertCodeSize(next);
   let loaded = opts.preloaded;
   for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
@@ -96,7 +99,7 @@ export async function replaceCode(session: SessionItem, next: string, opts: Repl
 
 /** Merges a client's Yjs update: validated on a scratch copy, size-checked, then appended. */
 export async function mergeUpdate(
-  session: SessionItem,
+  session: SessionRef,
   update: Uint8Array,
   userId: string,
   preloaded?: LoadedDocument,
@@ -111,7 +114,7 @@ export async function mergeUpdate(
       scratch = applyToScratch(encodeState(doc), update);
     } catch (err) {
       doc.destroy();
-      if (err instanceof InvalidUpdate) throw errors.validation([{ field: 'update', message: err.message }], 'Invalid Yjs update');
+      if (err instanceof InvalidUpdate) throw new AppError('INVALID_MESSAGE', 'Invalid Yjs update', [{ field: 'update', message: err.message }]);
       throw err;
     }
     const code = textOf(scratch);
@@ -151,7 +154,7 @@ async function afterLostRace(sessionId: string, baseVersion: number | undefined,
  * `version`), so its encoding includes everything up to `version`. Runs inline but only every
  * ~compactAfterUpdates writes; a failure is logged and left for the next writer.
  */
-async function maybeCompact(session: SessionItem, stored: StoredDocument, doc: Y.Doc, version: number): Promise<void> {
+async function maybeCompact(session: SessionRef, stored: StoredDocument, doc: Y.Doc, version: number): Promise<void> {
   const count = stored.updates.length + 1;
   if (count < LIMITS.document.compactAfterUpdates && stored.logBytes < LIMITS.document.compactAfterBytes) return;
   const state = encodeState(doc);

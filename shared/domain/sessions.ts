@@ -4,7 +4,7 @@ import { errors } from '../errors.js';
 import { newSessionId } from '../ids.js';
 import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '../languages.js';
 import { LIMITS } from '../limits.js';
-import { listConnections, participantsOf } from '../store/connections.js';
+import { listConnections, participantsOf, type ConnectionItem } from '../store/connections.js';
 import { consumeRateLimit } from '../store/rate-limit.js';
 import {
   createSessionItems,
@@ -72,8 +72,8 @@ export async function createSession(input: CreateSessionInput, sourceIp: string,
   };
 }
 
-export async function viewSession(session: SessionItem, nowMs: number = Date.now()) {
-  const users = participantsOf(await listConnections(session.sessionId));
+export async function viewSession(session: SessionItem, connections?: ConnectionItem[], nowMs: number = Date.now()) {
+  const users = participantsOf(connections ?? (await listConnections(session.sessionId)));
   return {
     sessionId: session.sessionId,
     title: session.title,

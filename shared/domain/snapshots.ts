@@ -3,7 +3,7 @@ import { errors } from '../errors.js';
 import { isSortableId, newId } from '../ids.js';
 import { getSnapshot, listSnapshots, putSnapshot, type Snapshot, type SnapshotWithCode } from '../store/snapshots.js';
 import type { SessionItem } from '../store/sessions.js';
-import { getCode, replaceCode, type WriteResult } from './code.js';
+import { getCode, replaceCode, type LoadedDocument, type WriteResult } from './code.js';
 import { utf8Bytes } from './yjs-document.js';
 
 export async function createSnapshot(session: SessionItem, label: string | undefined, createdBy: string): Promise<Snapshot> {
@@ -32,10 +32,16 @@ export async function readSnapshot(sessionId: string, snapshotId: string | undef
 }
 
 /** Puts the snapshot's code (and language) back as a new version everyone sees. */
-export async function restoreSnapshot(session: SessionItem, snapshotId: string | undefined, userId: string): Promise<WriteResult & { snapshot: SnapshotWithCode }> {
+export async function restoreSnapshot(
+  session: SessionItem,
+  snapshotId: string | undefined,
+  userId: string,
+  preloaded?: LoadedDocument,
+): Promise<WriteResult & { snapshot: SnapshotWithCode }> {
   const snapshot = await readSnapshot(session.sessionId, snapshotId);
   const result = await replaceCode(session, snapshot.code, {
     userId,
+    preloaded,
     ...(snapshot.language !== session.language ? { language: snapshot.language } : {}),
     history: { type: 'snapshot-restored', detail: { snapshotId: snapshot.snapshotId, label: snapshot.label } },
   });

@@ -2,9 +2,11 @@
  * Live WebSocket connections of a session (SK `C#<connectionId>`), the presence list behind
  * `GET /participants`, `userCount` and every fan-out.
  */
-import { keys } from '../table.js';
-import { queryAll } from './items.js';
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../clients.js';
+import { isLive, keys } from '../table.js';
 import type { Role } from '../tokens.js';
+import { isConditionFailure, queryAll, table } from './items.js';
 
 export interface ConnectionItem {
   sessionId: string;
@@ -47,4 +49,76 @@ export function participantsOf(connections: ConnectionItem[]): Participant[] {
     }
   }
   return [...byUser.values()].sort((a, b) => a.joinedAt.localeCompare(b.joinedAt));
+}
+
+// ---- writes and the lookup item -------------------------------------------------------------------
+
+/** What a message handler needs about its sender, cached per container (it never changes). */
+export interface ConnectionLookup {
+  connectionId: string;
+  sessionId: string;
+  role: Role;
+  /** The session's retention TTL: items written on this connection's behalf carry it. */
+  sessionTtl: number;
+  ttl: number;
+}
+
+/** Stores the connection and its lookup item atomically ($connect). */
+export async function putConnection(conn: ConnectionItem, sessionTtl: number): Promise<void> {
+  const lookup: ConnectionLookup = {
+    connectionId: conn.connectionId,
+    sessionId: conn.sessionId,
+    role: conn.role,
+    sessionTtl,
+    ttl: conn.ttl,
+  };
+  await dynamo().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: table(), Item: { ...keys.connection(conn.sessionId, conn.connectionId), ...conn } } },
+        { Put: { TableName: table(), Item: { ...keys.connectionLookup(conn.connectionId), ...lookup } } },
+      ],
+    }),
+  );
+}
+
+export async function getConnectionLookup(connectionId: string): Promise<ConnectionLookup | undefined> {
+  const out = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.connectionLookup(connectionId) }));
+  return isLive(out.Item) ? (out.Item as ConnectionLookup) : undefined;
+}
+
+/**
+ * Marks a connection joined with its identity. Conditional on the connection still existing, so a
+ * join racing a disconnect cannot resurrect a dead connection. Returns false when it is gone.
+ */
+export async function markJoined(
+  sessionId: string,
+  connectionId: string,
+  fields: { userId: string; username: string; format: 'text' | 'yjs'; joinedAt: string },
+): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: keys.connection(sessionId, connectionId),
+        UpdateExpression: 'SET joined = :t, userId = :u, username = :n, #format = :f, joinedAt = if_not_exists(joinedAt, :at)',
+        ConditionExpression: 'attribute_exists(SK)',
+        ExpressionAttributeNames: { '#format': 'format' },
+        ExpressionAttributeValues: { ':t': true, ':u': fields.userId, ':n': fields.username, ':f': fields.format, ':at': fields.joinedAt },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/** Removes a connection and its lookup item. Idempotent; returns the removed item if it existed. */
+export async function deleteConnection(sessionId: string, connectionId: string): Promise<ConnectionItem | undefined> {
+  const out = await dynamo().send(
+    new DeleteCommand({ TableName: table(), Key: keys.connection(sessionId, connectionId), ReturnValues: 'ALL_OLD' }),
+  );
+  await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.connectionLookup(connectionId) }));
+  return out.Attributes as ConnectionItem | undefined;
 }

@@ -31,7 +31,9 @@ export interface StoredDocument {
 }
 
 /** A reader raced a compaction and saw a hole in the log: read again. */
-class LogGap extends Error {}
+class LogGap extends Error {
+  override name = 'LogGap';
+}
 
 /**
  * Reads state + log in one strongly consistent Query. The log is read newest first and the state last,

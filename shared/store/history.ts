@@ -1,11 +1,9 @@
 /** History entries (SPEC §3 `GET /history`): append-only, one item per event, sorted by a ULID. */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients.js';
 import { newId } from '../ids.js';
-import { keys } from '../table.js';
+import { isLive, keys } from '../table.js';
 import { table } from './items.js';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { isLive } from '../table.js';
 
 export const HISTORY_TYPES = [
   'session-created',

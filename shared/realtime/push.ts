@@ -1,0 +1,89 @@
+/**
+ * Server → client pushes through the API Gateway Management API (the real SDK client, pointed at the
+ * local front's endpoint in the local stack). Fan-out rules from NOTES.md:
+ *  - bounded concurrency, and every post awaited before the handler returns;
+ *  - GoneException (410) means *that* recipient is dead: delete that connection, not the sender's;
+ *  - throttling shares the account's 10,000 req/s: back off and retry;
+ *  - a failure for one recipient never fails the sender's request.
+ */
+import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { management } from '../clients.js';
+import { LIMITS } from '../limits.js';
+import { logger } from '../log.js';
+import { deleteConnection } from '../store/connections.js';
+import type { ServerMessage } from './messages.js';
+
+export interface Recipient {
+  connectionId: string;
+  sessionId: string;
+}
+
+export type PostOutcome = 'sent' | 'gone' | 'failed';
+
+const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException']);
+const MAX_ATTEMPTS = 5;
+
+export const encodeMessage = (message: ServerMessage): string => JSON.stringify(message);
+
+/** True when a message fits API Gateway's 128 KiB limit. */
+export const fitsInMessage = (data: string): boolean => Buffer.byteLength(data, 'utf8') <= LIMITS.websocket.messageMaxBytes;
+
+export async function post(recipient: Recipient, message: ServerMessage | string): Promise<PostOutcome> {
+  const data = typeof message === 'string' ? message : encodeMessage(message);
+  if (!fitsInMessage(data)) {
+    // Callers shrink large payloads before sending (see messages.ts); this is the last line of defence.
+    logger.error('refusing to push a message over 128 KiB', { connectionId: recipient.connectionId, bytes: data.length });
+    return 'failed';
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await management().send(new PostToConnectionCommand({ ConnectionId: recipient.connectionId, Data: Buffer.from(data) }));
+      return 'sent';
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? '';
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (name === 'GoneException' || status === 410) {
+        await deleteConnection(recipient.sessionId, recipient.connectionId).catch((e) =>
+          logger.warn('could not delete a gone connection', { connectionId: recipient.connectionId, error: e as Error }),
+        );
+        return 'gone';
+      }
+      if ((THROTTLED.has(name) || status === 429) && attempt < MAX_ATTEMPTS) {
+        await sleep(Math.random() * 50 * 2 ** attempt);
+        continue;
+      }
+      logger.warn('push failed', { connectionId: recipient.connectionId, error: name || String(err) });
+      return 'failed';
+    }
+  }
+}
+
+/**
+ * Sends one message to many connections with bounded concurrency; resolves when every post settled.
+ * The message is serialised once. Returns per-outcome counts (for logs and benches).
+ */
+export async function fanOut(recipients: Recipient[], message: ServerMessage | string): Promise<Record<PostOutcome, number>> {
+  const data = typeof message === 'string' ? message : encodeMessage(message);
+  const counts: Record<PostOutcome, number> = { sent: 0, gone: 0, failed: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < recipients.length) {
+      const r = recipients[next++]!;
+      counts[await post(r, data)]++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LIMITS.websocket.fanOutConcurrency, recipients.length) }, worker));
+  return counts;
+}
+
+/** Closes a connection (leave-session, session ended). Gone already is fine. */
+export async function closeConnection(connectionId: string): Promise<void> {
+  try {
+    await management().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name !== 'GoneException') logger.warn('could not close connection', { connectionId, error: name ?? String(err) });
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,50 @@
+/** The parts of API Gateway WebSocket events the handlers read, and the one-line-per-message log. */
+import type { Context } from 'aws-lambda';
+import { logger } from '../log.js';
+
+export interface WsEvent {
+  requestContext: {
+    connectionId: string;
+    routeKey: string;
+    eventType?: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+    requestId?: string;
+    domainName?: string;
+    stage?: string;
+  };
+  queryStringParameters?: Record<string, string | undefined> | null;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+}
+
+export interface WsResult {
+  statusCode: number;
+  body?: string;
+}
+
+/** Runs `fn` with request/connection ids on every log line and logs its outcome and latency. */
+export async function withWsLogging(
+  event: WsEvent,
+  context: Context | undefined,
+  fn: () => Promise<{ result: WsResult; errorCode?: string; sessionId?: string }>,
+): Promise<WsResult> {
+  const started = performance.now();
+  const { connectionId, routeKey, requestId } = event.requestContext;
+  logger.appendKeys({ requestId: requestId ?? context?.awsRequestId, connectionId });
+  if (context) logger.addContext(context);
+  let outcome: Awaited<ReturnType<typeof fn>>;
+  try {
+    outcome = await fn();
+  } catch (err) {
+    logger.error('unhandled error', err as Error);
+    outcome = { result: { statusCode: 500 }, errorCode: 'INTERNAL_ERROR' };
+  }
+  logger.info('message', {
+    routeKey,
+    ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
+    statusCode: outcome.result.statusCode,
+    latencyMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}),
+  });
+  logger.removeKeys(['requestId', 'connectionId']);
+  return outcome.result;
+}
