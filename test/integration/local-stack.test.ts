@@ -109,6 +109,24 @@ describe('local stack with the real handlers (global setup)', () => {
       url = `${inject('wsUrl')}?sessionId=${session.sessionId}&token=${session.interviewerToken}`;
     });
 
+    it('refuses the handshake with the status the real $connect returns (bad token 401, unknown session 404)', async () => {
+      const badToken = url.replace(/token=[^&]+/, 'token=wrong');
+      await expect(connect(badToken)).rejects.toMatchObject({ status: 401 });
+      const unknown = url.replace(/sessionId=[^&]+/, 'sessionId=00000000-0000-4000-8000-000000000000');
+      await expect(connect(unknown)).rejects.toMatchObject({ status: 404 });
+    });
+
+    it('delivers what the real handlers push through WS_MANAGEMENT_ENDPOINT (ping -> pong)', async () => {
+      const ws = await connect(url);
+      const messages: Array<{ type: string }> = [];
+      ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as { type: string }));
+      ws.send(JSON.stringify({ action: 'join-session', username: 'front-test' }));
+      await waitFor(() => messages.find((m) => m.type === 'session-joined'));
+      ws.send(JSON.stringify({ action: 'ping' }));
+      await waitFor(() => messages.find((m) => m.type === 'pong'));
+      ws.close();
+    });
+
     it('closes with 1003 on a binary frame', async () => {
       const ws = await connect(url);
       const done = closed(ws);
