@@ -10,7 +10,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config.js';
@@ -106,6 +106,7 @@ export class ProjectFunction extends Construct {
         mainFields: ['module', 'main'],
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         minify: true,
+        logLevel: LogLevel.ERROR,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
         // Line mapping is enough for stack traces; embedding the sources would double the asset.
