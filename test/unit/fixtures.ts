@@ -6,6 +6,7 @@
 import { TABLE } from './env.js';
 import {
   BatchWriteCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -14,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
@@ -246,18 +248,43 @@ export const connectionItem = (connectionId: string, overrides: Item = {}): Item
 // ---------------------------------------------------------------- the mocked DocumentClient
 
 export const ddb = mockClient(DynamoDBDocumentClient);
+/** The API Gateway Management API: HTTP routes push their effects to live sockets. */
+export const mgmt = mockClient(ApiGatewayManagementApiClient);
+
+/** What the session's Queries find; see `answerQuery`. */
+const stored = { docPages: [] as Item[][], connections: [] as Item[] };
+
+const nextDocPage = (): Item[] => (stored.docPages.length > 1 ? stored.docPages.shift()! : (stored.docPages[0] ?? []));
+
+/**
+ * Answers the Queries of the store by their key condition: the `DOC` range (state + log), the `C#`
+ * range (connections) and the combined `C#`..`DOC#U#~` range. Successive document reads take
+ * successive pages from `givenDocument`. Anything else finds nothing (tests register specific answers).
+ */
+function answerQuery(input: { ExpressionAttributeValues?: Record<string, unknown> }) {
+  const v = input.ExpressionAttributeValues ?? {};
+  if (v[':doc'] === 'DOC') return { Items: nextDocPage() };
+  if (v[':lo'] === 'C#') return { Items: [...nextDocPage(), ...stored.connections] };
+  if (v[':c'] === 'C#') return { Items: stored.connections };
+  return { Items: [] };
+}
 
 /** reset() before each test, then neutral answers: nothing stored, every write succeeds. */
 export function useMockedDynamo(): void {
   beforeEach(() => {
     resetConfig();
+    stored.docPages = [];
+    stored.connections = [];
     ddb.reset();
     ddb.on(GetCommand).resolves({});
-    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(QueryCommand).callsFake(answerQuery);
     ddb.on(TransactWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({});
     ddb.on(PutCommand).resolves({});
     ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+    mgmt.reset();
+    mgmt.onAnyCommand().resolves({});
   });
 }
 
@@ -266,15 +293,21 @@ export function givenSession(item: StoredSession = sessionItem()): StoredSession
   return item;
 }
 
-/** Answers the store's `DOC` range Query (state + log); several calls answer successive Queries. */
+/** The session's document (state + log items); several pages answer successive document reads. */
 export function givenDocument(...pages: Item[][]): void {
-  const stub = ddb.on(QueryCommand, { ExpressionAttributeValues: { ':doc': 'DOC' } });
-  pages.forEach((items, i) => (i === pages.length - 1 ? stub.resolves({ Items: items }) : stub.resolvesOnce({ Items: items })));
+  stored.docPages = pages;
 }
 
 export function givenConnections(items: Item[]): void {
-  ddb.on(QueryCommand, { ExpressionAttributeValues: { ':c': 'C#' } }).resolves({ Items: items });
+  stored.connections = items;
 }
+
+/** Messages pushed to sockets, parsed, with their connection id. */
+export const pushed = (): { connectionId: string; message: any }[] =>
+  mgmt.commandCalls(PostToConnectionCommand).map((c) => ({
+    connectionId: c.args[0].input.ConnectionId!,
+    message: JSON.parse(Buffer.from(c.args[0].input.Data as Uint8Array).toString('utf8')),
+  }));
 
 /** What a lost race on a conditional write looks like from the SDK. */
 export const transactionCanceled = () =>
@@ -306,4 +339,4 @@ export const commandNames = (): string[] => ddb.calls().map((c) => (c.args[0] as
 
 /** Every write command sent (a 4xx that "writes nothing" must leave this empty). */
 export const writes = (): string[] =>
-  commandNames().filter((n) => ['TransactWriteCommand', 'UpdateCommand', 'PutCommand', 'BatchWriteCommand'].includes(n));
+  commandNames().filter((n) => ['TransactWriteCommand', 'UpdateCommand', 'PutCommand', 'BatchWriteCommand', 'DeleteCommand'].includes(n));

@@ -2,15 +2,18 @@ import {
   call,
   CANDIDATE_TOKEN,
   commandNames,
+  connectionItem,
   ddb,
   docItems,
   docWithLog,
   endedSession,
   expiredSession,
+  givenConnections,
   givenDocument,
   givenSession,
   INTERVIEWER_TOKEN,
   pastTtlSession,
+  pushed,
   sessionItem,
   SESSION_ID,
   textFrom,
@@ -43,6 +46,18 @@ describe('GET /api/sessions/{sessionId}/code', () => {
     expect(res.body).toEqual({ code: 'abc', language: 'go', version: 3, updatedAt: doc.items[0]!.at });
     expect(commandNames()).toEqual(['GetCommand', 'QueryCommand']);
     expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ ConsistentRead: true, ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':doc': 'DOC' } });
+  });
+
+  it('with ?format=yjs also answers the whole Yjs state, base64-encoded', async () => {
+    givenSession();
+    givenDocument(docWithLog(['fn main() {}', 'fn main() { todo!() }'], 1).items);
+    const res = await call(handler, { routeKey: 'GET /api/sessions/{sessionId}/code', sessionId: SESSION_ID, token: CANDIDATE_TOKEN, query: { format: 'yjs' } });
+    expect(res.status).toBe(200);
+    expect(res.body.code).toBe('fn main() { todo!() }');
+    expect(textFrom(Buffer.from(res.body.yjsState, 'base64'))).toBe('fn main() { todo!() }');
+    const plain = await call(handler, { routeKey: 'GET /api/sessions/{sessionId}/code', sessionId: SESSION_ID, token: CANDIDATE_TOKEN, query: { format: 'xml' } });
+    expect(plain.status).toBe(400);
+    expect(plain.body.details).toEqual([expect.objectContaining({ field: 'format' })]);
   });
 
   it('still serves the code of an ended session', async () => {
@@ -92,6 +107,33 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
     });
     const state = doc.items.at(-1)!.state as Uint8Array;
     expect(textFrom(state, ...doc.updates, log!.Put!.Item!.update as Uint8Array)).toBe('x = 3\nprint(x)\n');
+  });
+
+  it('pushes code-update to joined text clients and yjs-update to joined Yjs clients, still in 3 DynamoDB calls', async () => {
+    givenSession();
+    givenDocument(docItems('a = 1\n'));
+    givenConnections([
+      connectionItem('text-1', { joined: true, userId: 'u1', format: 'text' }),
+      connectionItem('yjs-1', { joined: true, userId: 'u2', format: 'yjs' }),
+      connectionItem('lurker'),
+    ]);
+    const res = await putCode({ code: 'a = 2\n' });
+    expect(res.body).toEqual({ version: 2 });
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']);
+    const byConnection = Object.fromEntries(pushed().map((p) => [p.connectionId, p.message]));
+    expect(Object.keys(byConnection).sort()).toEqual(['text-1', 'yjs-1']);
+    expect(byConnection['text-1']).toMatchObject({ type: 'code-update', code: 'a = 2\n', version: 2, userId: 'candidate' });
+    expect(byConnection['yjs-1']).toMatchObject({ type: 'yjs-update', version: 2 });
+    const stored = transactItems()[1]!.Put!.Item!.update as Uint8Array;
+    expect(Buffer.from(byConnection['yjs-1'].update, 'base64').equals(Buffer.from(stored))).toBe(true);
+  });
+
+  it('pushes nothing when the text did not change', async () => {
+    givenSession();
+    givenDocument(docItems('same'));
+    givenConnections([connectionItem('text-1', { joined: true, userId: 'u1', format: 'text' })]);
+    await putCode({ code: 'same' });
+    expect(pushed()).toEqual([]);
   });
 
   it('stores a one-character change to a large text as a small update', async () => {

@@ -7,8 +7,11 @@ import {
   ddb,
   endedSession,
   expiredSession,
+  givenConnections,
   givenSession,
   INTERVIEWER_TOKEN,
+  mgmt,
+  pushed,
   sent,
   SESSION_ID,
   TABLE,
@@ -18,7 +21,8 @@ import {
   writes,
   type Item,
 } from '../fixtures.js';
-import { BatchWriteCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { BatchWriteCommand, DeleteCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
 
@@ -54,6 +58,13 @@ describe('PATCH /api/sessions/{sessionId}', () => {
     const [update, history] = transactItems();
     expect(update?.Update?.ExpressionAttributeValues?.[':language']).toBe('java');
     expect(history?.Put?.Item).toMatchObject({ type: 'language-changed', userId: 'candidate', detail: { from: 'python', to: 'java' } });
+  });
+
+  it('pushes language-update to the joined sockets only', async () => {
+    givenSession();
+    givenConnections([connectionItem('joined', { joined: true, userId: 'u1' }), connectionItem('not-joined')]);
+    await patch({ language: 'rust' }, CANDIDATE_TOKEN);
+    expect(pushed()).toEqual([{ connectionId: 'joined', message: { type: 'language-update', language: 'rust', userId: 'candidate' } }]);
   });
 
   it('sends a single UpdateCommand (no history) when nothing actually changes', async () => {
@@ -163,6 +174,20 @@ describe('DELETE /api/sessions/{sessionId}', () => {
     expect(transactItems()[1]?.Put?.Item).toMatchObject({ type: 'session-ended', detail: { reason: 'expired' } });
   });
 
+  it('tells every connected socket, joined or not, session-ended, closes it and forgets it', async () => {
+    givenSession();
+    givenConnections([connectionItem('conn-a', { joined: true, userId: 'u1' }), connectionItem('conn-b')]);
+    expect((await del()).status).toBe(200);
+    expect(pushed()).toEqual([
+      { connectionId: 'conn-a', message: { type: 'session-ended', reason: 'ended-by-interviewer' } },
+      { connectionId: 'conn-b', message: { type: 'session-ended', reason: 'ended-by-interviewer' } },
+    ]);
+    expect(mgmt.commandCalls(DeleteConnectionCommand).map((c) => c.args[0].input.ConnectionId).sort()).toEqual(['conn-a', 'conn-b']);
+    expect(sent(DeleteCommand).map((d) => d.Key)).toEqual(
+      expect.arrayContaining([{ PK: `S#${SESSION_ID}`, SK: 'C#conn-a' }, { PK: 'CONN#conn-a', SK: 'CONN' }, { PK: 'CONN#conn-b', SK: 'CONN' }]),
+    );
+  });
+
   it('with ?purge=true deletes every item of the session and the connection lookups, 25 per BatchWrite', async () => {
     givenSession(endedSession());
     const items: Item[] = [
@@ -172,12 +197,12 @@ describe('DELETE /api/sessions/{sessionId}', () => {
       { ...connectionItem('conn-a'), ttl: 1 }, // past its ttl: purge removes it anyway
       connectionItem('conn-b'),
     ];
-    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}` } }).resolvesOnce({ Items: items.slice(0, 10), LastEvaluatedKey: { PK: 'x', SK: 'y' } }).resolves({ Items: items.slice(10) });
+    ddb.on(QueryCommand, { KeyConditionExpression: 'PK = :pk' }).resolvesOnce({ Items: items.slice(0, 10), LastEvaluatedKey: { PK: 'x', SK: 'y' } }).resolves({ Items: items.slice(10) });
     const res = await del(INTERVIEWER_TOKEN, { purge: 'true' });
     expect(res.status).toBe(200);
-    const queries = sent(QueryCommand);
-    expect(queries).toHaveLength(2);
-    expect(queries[0]?.KeyConditionExpression).toBe('PK = :pk');
+    const partitionReads = sent(QueryCommand).filter((q) => q.KeyConditionExpression === 'PK = :pk');
+    expect(partitionReads).toHaveLength(2);
+    expect(partitionReads[1]?.ExclusiveStartKey).toEqual({ PK: 'x', SK: 'y' });
     const batches = sent(BatchWriteCommand);
     expect(batches.map((b) => b.RequestItems?.[TABLE]?.length)).toEqual([25, 7]);
     const deleted = batches.flatMap((b) => b.RequestItems![TABLE]!.map((r) => r.DeleteRequest!.Key));
