@@ -21,8 +21,11 @@ import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
 import { ProjectFunction } from './project-function.js';
 
-/** Connection methods granted to a function with `pushes: true`: push, and close sockets (session end). */
-const PUSH_METHODS = ['POST', 'DELETE'] as const;
+/**
+ * Functions with `pushes: true` may post to connections; only those listed here may also close them
+ * (DELETE /api/sessions/{sessionId} ends the session and closes its sockets, SPEC §3).
+ */
+const CLOSES_SOCKETS: ReadonlySet<HttpFunctionName> = new Set<HttpFunctionName>(['sessions']);
 
 export interface HttpApiProps {
   readonly stage: StageSettings;
@@ -110,7 +113,7 @@ export class HttpApiConstruct extends Construct {
       fn.bindTable(props.table, def.table);
       // Not a permission, only the public URL: POST /api/sessions returns it as `wsUrl`.
       fn.bindWebSocketUrl(props.webSocket);
-      if (def.pushes) fn.bindWebSocket(props.webSocket, PUSH_METHODS);
+      if (def.pushes) fn.bindWebSocket(props.webSocket, CLOSES_SOCKETS.has(name) ? ['POST', 'DELETE'] : ['POST']);
 
       const integration = new HttpLambdaIntegration(`Http-${name}-Integration`, fn.fn, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,

@@ -292,6 +292,20 @@ describe('environment and least privilege', () => {
     }
   });
 
+  it('lets only the functions that close sockets call DELETE @connections', () => {
+    const methods = (fn: ProjectFunction) =>
+      statementsOf(fn)
+        .filter((s) => actionsOf(s).includes('execute-api:ManageConnections'))
+        .flatMap(resourcesOf)
+        .map((r) => /\/(POST|DELETE|GET)\/@connections/.exec(((r as Json)['Fn::Join'][1] as string[]).at(-1)!)![1])
+        .sort();
+    expect(methods(httpFn('sessions'))).toEqual(['DELETE', 'POST']);
+    expect(methods(httpFn('code'))).toEqual(['POST']);
+    expect(methods(httpFn('snapshots'))).toEqual(['POST']);
+    expect(methods(wsFn('message'))).toEqual(['DELETE', 'POST']);
+    expect(methods(wsFn('disconnect'))).toEqual(['POST']);
+  });
+
   it('hands the sessions function the public wss URL as WS_URL', () => {
     const url = envOf(httpFn('sessions'))[ENV.wsUrl] as Json;
     const parts = url['Fn::Join'][1] as unknown[];
