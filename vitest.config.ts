@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// The integration project's local stack runs the handlers inside this (the main) process: keep their
+// per-request INFO lines out of the test output, and the AWS SDK's Node 20 notice (Lambda runs Node 22).
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * Four test layers, all run by `npm test`:
  *   unit         handlers and domain with mocked SDK clients (aws-sdk-client-mock)
