@@ -1,0 +1,159 @@
+/** shared/domain/yjs-document.ts: pure Yjs, no I/O. */
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { applyToScratch, encodeState, InvalidUpdate, loadDoc, replaceText, textOf } from '../../../shared/domain/yjs-document.js';
+
+const docWith = (text: string) => {
+  const doc = loadDoc(undefined, []);
+  replaceText(doc, text);
+  return doc;
+};
+/** A second replica of `doc`, as another client or Lambda would hold it. */
+const replicaOf = (doc: Y.Doc) => loadDoc(encodeState(doc), []);
+
+const LARGE = Array.from({ length: 2000 }, (_, i) => `    total += values[${i}] * ${i % 7}  // step ${i}`).join('\n');
+
+/** A tiny deterministic PRNG so a failing case can be replayed. */
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const hasLoneSurrogate = (s: string) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
+/** Every string the update inserts, decoded from its structs. */
+function insertedStrings(update: Uint8Array): string[] {
+  return Y.decodeUpdate(update).structs.flatMap((s) =>
+    s instanceof Y.Item && s.content instanceof Y.ContentString ? [s.content.str] : [],
+  );
+}
+
+describe('replaceText', () => {
+  it('returns undefined and changes nothing when the text is equal', () => {
+    const doc = docWith('same');
+    const before = encodeState(doc);
+    expect(replaceText(doc, 'same')).toBeUndefined();
+    expect(encodeState(doc)).toEqual(before);
+  });
+
+  it('stores a one-character change to a large text as a small update', () => {
+    const doc = docWith(LARGE);
+    const next = LARGE.replace('values[1000] * 6', 'values[1000] * 5');
+    const update = replaceText(doc, next)!;
+    expect(LARGE.length).toBeGreaterThan(80_000);
+    expect(update.byteLength).toBeLessThan(64);
+    expect(insertedStrings(update)).toEqual(['5']);
+    expect(textOf(doc)).toBe(next);
+  });
+
+  it('keeps the Yjs identity of unchanged text, so a concurrent edit elsewhere survives a full replace', () => {
+    const server = docWith('def f():\n    return 1\n');
+    const yjsClient = replicaOf(server);
+    // a Yjs client inserts a comment at the top while a text client rewrites the return value
+    const clientEdit = (() => {
+      let captured!: Uint8Array;
+      yjsClient.once('update', (u: Uint8Array) => (captured = u));
+      yjsClient.getText('code').insert(0, '# hi\n');
+      return captured;
+    })();
+    const textEdit = replaceText(server, 'def f():\n    return 2\n')!;
+    Y.applyUpdate(server, clientEdit);
+    Y.applyUpdate(yjsClient, textEdit);
+    expect(textOf(server)).toBe('# hi\ndef f():\n    return 2\n');
+    expect(textOf(yjsClient)).toBe(textOf(server));
+  });
+
+  it('makes concurrent edits from two replicas converge whatever the order and duplication', () => {
+    const origin = docWith('const a = 1;\nconst b = 2;\nconst c = 3;\n');
+    const alice = replicaOf(origin);
+    const bob = replicaOf(origin);
+    const base = encodeState(origin);
+    const ua = replaceText(alice, 'const a = 10;\nconst b = 2;\nconst c = 3;\n')!;
+    const ub = replaceText(bob, 'const a = 1;\nconst b = 2;\nconst c = 30;\n// bob\n')!;
+    const ub2 = replaceText(bob, 'const a = 1;\nconst bb = 2;\nconst c = 30;\n// bob\n')!;
+    const orders = [
+      [ua, ub, ub2],
+      [ub2, ub, ua],
+      [ub, ua, ub2, ua, ub],
+      [ub2, ua, ub2, ub, ub, ua],
+    ];
+    const results = orders.map((order) => textOf(loadDoc(base, order)));
+    expect(new Set(results).size).toBe(1);
+    expect(results[0]).toBe('const a = 10;\nconst bb = 2;\nconst c = 30;\n// bob\n');
+  });
+
+  it.each([
+    ['a different emoji sharing the high surrogate', '😀', '😃'],
+    ['a different emoji sharing the low surrogate', '😀', '\u{1FA00}'],
+    ['an emoji inserted between emoji', 'a😀😀b', 'a😀😃😀b'],
+    ['an emoji appended after an emoji', 'x😀', 'x😀😀'],
+    ['an emoji removed from a run', '👍🏽👍🏽👍🏽', '👍🏽👍🏽'],
+  ])('never splits a surrogate pair: %s', (_, from, to) => {
+    const doc = docWith(from);
+    const remote = replicaOf(doc);
+    const update = replaceText(doc, to)!;
+    Y.applyUpdate(remote, update);
+    expect(textOf(doc)).toBe(to);
+    expect(textOf(remote)).toBe(to); // a lone surrogate would be re-encoded as U+FFFD on the wire
+    for (const s of insertedStrings(update)) expect(hasLoneSurrogate(s)).toBe(false);
+  });
+
+  it('keeps surrogate pairs whole over many random edits of emoji-heavy text', () => {
+    const rnd = prng(7);
+    const alphabet = ['a', '😀', '😃', '\u{1FA00}', 'é', '\n', '👍🏽'];
+    const random = () => Array.from({ length: Math.floor(rnd() * 10) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    for (let i = 0; i < 500; i++) {
+      const [from, to] = [random(), random()];
+      const doc = docWith(from);
+      const remote = replicaOf(doc);
+      const update = replaceText(doc, to);
+      if (update) Y.applyUpdate(remote, update);
+      expect(textOf(remote), JSON.stringify({ from, to })).toBe(to);
+    }
+  });
+});
+
+describe('applyToScratch', () => {
+  const source = docWith('hello world');
+  const state = encodeState(source);
+  const edit = (() => {
+    const d = replicaOf(source);
+    return replaceText(d, 'hello brave world')!;
+  })();
+
+  it('applies a valid update to a copy and returns it', () => {
+    const scratch = applyToScratch(state, edit);
+    expect(textOf(scratch)).toBe('hello brave world');
+    expect(textOf(loadDoc(state, []))).toBe('hello world');
+  });
+
+  it.each([
+    ['0xff bytes', new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])],
+    ['no bytes at all', new Uint8Array()],
+    ['JSON text', new TextEncoder().encode('{"action":"yjs-update"}')],
+    ['a truncated valid update', edit.slice(0, edit.length - 3)],
+    ['the first bytes of a valid update', edit.slice(0, 5)],
+    ['pseudo-random bytes', new Uint8Array(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256))],
+  ])('rejects garbage (%s) with InvalidUpdate and leaves the source state unchanged', (_, garbage) => {
+    const copy = state.slice();
+    expect(() => applyToScratch(state, garbage)).toThrow(InvalidUpdate);
+    expect(state).toEqual(copy);
+    expect(textOf(loadDoc(state, []))).toBe('hello world');
+  });
+
+  it('accepts an update whose dependencies are missing, keeps it pending, and integrates it when they arrive', () => {
+    const author = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    author.on('update', (u: Uint8Array) => updates.push(u));
+    author.getText('code').insert(0, 'hello');
+    author.getText('code').insert(5, ' world');
+    const [first, second] = updates as [Uint8Array, Uint8Array];
+
+    const scratch = applyToScratch(encodeState(new Y.Doc()), second);
+    expect(textOf(scratch)).toBe('');
+    expect(scratch.store.pendingStructs).not.toBeNull();
+    Y.applyUpdate(scratch, first);
+    expect(textOf(scratch)).toBe('hello world');
+    expect(scratch.store.pendingStructs).toBeNull();
+  });
+});
