@@ -111,6 +111,11 @@ export class Runner {
     if (r.error || r.leftProcesses || r.leftFiles) this.log('sweeping a sandbox uid was incomplete', { uid, ...r });
   }
 
+  /** The uids the slots run programs as (empty without root, or before ready()). */
+  get slotUids(): readonly number[] {
+    return this.leased;
+  }
+
   /** Whether this machine can run `language` in the sandbox, and if not, why. */
   availability(language: LanguageId): { ok: true } | { ok: false; reason: string } {
     const r = resolveLanguage(LANGUAGES[language], this.toolDirs, this.protections.separateUid);

@@ -37,7 +37,7 @@
 
 #define MAX_LIST 64
 #define POLL_MS 20
-#define DISK_EVERY 10 /* disk walks are dearer than /proc reads: every 10th poll (200 ms) */
+#define DISK_EVERY 5 /* disk walks are dearer than /proc reads: every 5th poll (100 ms) */
 
 struct opts {
   uid_t uid;
