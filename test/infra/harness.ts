@@ -20,13 +20,16 @@ export interface Built {
   cleanup(): void;
 }
 
+/** The context of cdk.json (feature flags, default stage): tests synthesize what the CLI synthesizes. */
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+
 export function buildApp(options: { stage?: string; nag?: boolean; bundle?: boolean } = {}): Built {
   const outdir = mkdtempSync(path.join(tmpdir(), 'infra-test-'));
   const { app, stack } = createApp({
     stage: options.stage ?? 'dev',
     nag: options.nag ?? false,
     outdir,
-    context: options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : undefined,
+    context: { ...CDK_JSON_CONTEXT, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) },
   });
   return { app, stack, outdir, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
 }
