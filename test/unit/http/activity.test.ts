@@ -24,7 +24,9 @@ const participants = (token: string | null = CANDIDATE_TOKEN, sessionId = SESSIO
 const history = (query?: Record<string, string>, token = INTERVIEWER_TOKEN) =>
   call(handler, { routeKey: 'GET /api/sessions/{sessionId}/history', sessionId: SESSION_ID, token, query });
 
-const t = (secondsAgo: number) => iso(nowSec() - secondsAgo);
+/** Fixed once, so a built item and its expected view agree even across a second boundary. */
+const NOW = nowSec();
+const t = (secondsAgo: number) => iso(NOW - secondsAgo);
 
 describe('GET /api/sessions/{sessionId}/participants', () => {
   useMockedDynamo();
