@@ -6,10 +6,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.js';
 
 let ddb: DynamoDBDocumentClient | undefined;
 let mgmt: ApiGatewayManagementApiClient | undefined;
+let sqsClient: SQSClient | undefined;
+let ecsClient: ECSClient | undefined;
+
+const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** Hook for counting calls (bench) — receives every DynamoDB command name. */
 export type CommandObserver = (service: string, command: string) => void;
@@ -59,8 +65,30 @@ export function management(): ApiGatewayManagementApiClient {
   return mgmt;
 }
 
+export function sqs(): SQSClient {
+  if (!sqsClient) {
+    const c = config();
+    sqsClient = new SQSClient({
+      region: c.region,
+      ...(c.sqsEndpoint ? { endpoint: c.sqsEndpoint, credentials: localCredentials } : {}),
+    });
+    sqsClient.middlewareStack.add(countingMiddleware('sqs'), { step: 'initialize', name: 'countCalls' });
+  }
+  return sqsClient;
+}
+
+export function ecs(): ECSClient {
+  if (!ecsClient) {
+    ecsClient = new ECSClient({ region: config().region });
+    ecsClient.middlewareStack.add(countingMiddleware('ecs'), { step: 'initialize', name: 'countCalls' });
+  }
+  return ecsClient;
+}
+
 /** Forget the singletons (tests, local stack reconfiguration). */
 export function resetClients(): void {
   ddb = undefined;
   mgmt = undefined;
+  sqsClient = undefined;
+  ecsClient = undefined;
 }

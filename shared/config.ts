@@ -2,6 +2,7 @@
  * Runtime configuration, read once from the environment. The CDK stack sets these variables on each
  * function (infra/constructs/project-function.ts); the local stack sets them for its in-process handlers.
  */
+import { LIMITS } from './limits.js';
 import { LOCAL_TABLE_NAME } from './table.js';
 
 export const APP_VERSION = '0.1.0';
@@ -13,6 +14,13 @@ export const ENV = {
   wsUrl: 'WS_URL',
   wsManagementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
   stage: 'STAGE',
+  runQueueUrls: 'RUN_QUEUE_URLS',
+  sqsEndpoint: 'SQS_ENDPOINT',
+  ecsCluster: 'RUNNER_CLUSTER_ARN',
+  ecsTaskDefinitions: 'RUNNER_TASK_DEFINITIONS',
+  ecsSubnets: 'RUNNER_SUBNETS',
+  ecsSecurityGroups: 'RUNNER_SECURITY_GROUPS',
+  maxRunners: 'MAX_RUNNERS_PER_LANGUAGE',
 } as const;
 
 export interface Config {
@@ -25,7 +33,27 @@ export interface Config {
   /** Endpoint of the API Gateway Management API (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`). */
   wsManagementEndpoint?: string;
   stage: string;
+  /** Language id → SQS queue URL of its runners. */
+  runQueueUrls: Record<string, string>;
+  /** Set only in the local stack: the local SQS-compatible endpoint. */
+  sqsEndpoint?: string;
+  runners: {
+    clusterArn?: string;
+    /** Language id → Fargate task definition ARN. */
+    taskDefinitions: Record<string, string>;
+    subnets: string[];
+    securityGroups: string[];
+    maxPerLanguage: number;
+  };
 }
+
+function jsonMap(value: string | undefined): Record<string, string> {
+  if (!value) return {};
+  const parsed: unknown = JSON.parse(value);
+  return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+}
+
+const list = (value: string | undefined): string[] => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -35,6 +63,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsUrl: env[ENV.wsUrl] ?? 'ws://localhost:3001/ws',
     wsManagementEndpoint: env[ENV.wsManagementEndpoint] || undefined,
     stage: env[ENV.stage] ?? 'local',
+    runQueueUrls: jsonMap(env[ENV.runQueueUrls]),
+    sqsEndpoint: env[ENV.sqsEndpoint] || undefined,
+    runners: {
+      clusterArn: env[ENV.ecsCluster] || undefined,
+      taskDefinitions: jsonMap(env[ENV.ecsTaskDefinitions]),
+      subnets: list(env[ENV.ecsSubnets]),
+      securityGroups: list(env[ENV.ecsSecurityGroups]),
+      maxPerLanguage: Number(env[ENV.maxRunners] ?? LIMITS.execution.maxRunnersPerLanguage),
+    },
   };
 }
 

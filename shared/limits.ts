@@ -37,6 +37,30 @@ export const LIMITS = {
     compileCpuMs: 20_000,
     compileMemoryBytes: 1024 * MIB,
   },
+  execution: {
+    /** A QUEUED run not picked up by then ends SYSTEM_ERROR (covers a runner that never started). */
+    queuedTimeoutMs: 5 * 60 * 1000,
+    /** Added to compile + run wall limits for a RUNNING deadline: upload, pushes, slow disks. */
+    runningGraceMs: 30_000,
+    /** Deliveries before a message is dead-lettered (SQS maxReceiveCount). */
+    maxReceives: 3,
+    /** Visibility timeout of a received run message; the worker extends it while the job runs. */
+    visibilityTimeoutSeconds: 60,
+    /** Runners exit after this long without a job (SPEC default 10 min). */
+    runnerIdleMs: 10 * 60 * 1000,
+    runnerHeartbeatMs: 20_000,
+    /** A runner whose heartbeat is older than this is presumed dead. */
+    runnerStaleMs: 60_000,
+    /** How long a launch lease blocks another launch for the same language (a cold Fargate start). */
+    launchLeaseMs: 90_000,
+    maxRunnersPerLanguage: 4,
+    slotsPerRunner: 2,
+    listLimit: 50,
+    idempotencyKeyMaxLength: 128,
+    /** execution-output pushes: flush after this long or this many bytes, whichever first. */
+    outputFlushMs: 50,
+    outputFlushBytes: 4 * 1024,
+  },
   rate: {
     /** Session creation per source IP (SPEC §4). */
     sessionCreatePerMinute: 10,

@@ -15,6 +15,8 @@ export interface HttpFunctionDef {
   table: 'none' | 'read' | 'readWrite';
   /** Whether it pushes to WebSocket connections (execute-api:ManageConnections). */
   pushes: boolean;
+  /** Whether it queues runs (sqs:SendMessage on the run queues) and starts runners (ecs:RunTask). */
+  runs?: boolean;
 }
 
 export const HTTP_FUNCTIONS = {
@@ -58,7 +60,28 @@ export const HTTP_FUNCTIONS = {
     table: 'read',
     pushes: false,
   },
+  executions: {
+    entry: 'functions/http/executions.ts',
+    routes: [
+      'POST /api/sessions/{sessionId}/executions',
+      'GET /api/sessions/{sessionId}/executions',
+      'GET /api/sessions/{sessionId}/executions/{executionId}',
+    ],
+    table: 'readWrite',
+    pushes: true,
+    runs: true,
+  },
 } as const satisfies Record<string, HttpFunctionDef>;
+
+/**
+ * Functions of the execution pipeline that no route calls: the dead-letter handler (SQS event source on
+ * every language's DLQ, partial batch failures) and the watchdog (scheduled). Both read/write the table
+ * and push `execution-finished`.
+ */
+export const PIPELINE_FUNCTIONS = {
+  deadLetter: { entry: 'functions/pipeline/dead-letter.ts' },
+  watchdog: { entry: 'functions/pipeline/watchdog.ts', everyMinutes: 1 },
+} as const;
 
 export type HttpFunctionName = keyof typeof HTTP_FUNCTIONS;
 

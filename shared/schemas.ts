@@ -33,6 +33,10 @@ export const putCodeBody = z
 
 export const getCodeQuery = z.object({ format: z.enum(['text', 'yjs']).optional() }).strict();
 
+export const runBody = z
+  .object({ language: language.optional(), code: z.string().optional(), stdin: z.string().optional() })
+  .strict();
+
 export const createSnapshotBody = z.object({ label: z.string().trim().max(LIMITS.snapshotLabelMaxLength).optional() }).strict();
 
 export const historyQuery = z

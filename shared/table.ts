@@ -17,6 +17,11 @@
  *   CONN#<connId>    CONN                      connection -> session lookup for $disconnect / messages
  *   RL#<scope>#<who> W#<window>                fixed-window rate-limit counter
  *   LEASE#<language> LEASE                     runner launch lease (execution pipeline)
+ *   RUNNERS#<lang>   <runnerId>                live runner registry (heartbeats)
+ *
+ * Index `watch` (sparse): every execution that is not final carries `watchPk = "WATCH"` and
+ * `watchDeadline` (epoch ms by which it must have moved on). The watchdog queries the index for
+ * deadlines in the past; a final execution drops both attributes and leaves the index.
  *
  * Every item carries `ttl` (epoch seconds). TTL deletion runs up to ~2 days late, so every read in
  * shared/store/ filters items whose `ttl` has passed (see `isLive`).
@@ -29,7 +34,18 @@ export const TABLE_DEFINITION = {
   sortKey: { name: 'SK', type: 'S' },
   billingMode: 'PAY_PER_REQUEST',
   timeToLiveAttribute: TTL_ATTRIBUTE,
+  globalSecondaryIndexes: [
+    {
+      indexName: 'watch',
+      partitionKey: { name: 'watchPk', type: 'S' },
+      sortKey: { name: 'watchDeadline', type: 'N' },
+      projection: 'ALL',
+    },
+  ],
 } as const;
+
+export const WATCH_INDEX = 'watch';
+export const WATCH_PK = 'WATCH';
 
 /** Default physical name in the local stack; in AWS CloudFormation names the table. */
 export const LOCAL_TABLE_NAME = 'interview-local';
@@ -56,6 +72,8 @@ export const keys = {
   idempotency: (sessionId: string, key: string) => ({ PK: `S#${sessionId}`, SK: `I#${key}` }),
   rateLimit: (scope: string, who: string, window: number) => ({ PK: `RL#${scope}#${who}`, SK: `W#${window}` }),
   lease: (name: string) => ({ PK: `LEASE#${name}`, SK: 'LEASE' }),
+  runnersPk: (language: string) => `RUNNERS#${language}`,
+  runner: (language: string, runnerId: string) => ({ PK: `RUNNERS#${language}`, SK: runnerId }),
   versionFromUpdateSk: (sk: string) => Number(sk.slice('DOC#U#'.length)),
 };
 

@@ -18,18 +18,19 @@ import {
   leaveSession,
   ping,
 } from '../../shared/realtime/presence-actions.js';
+import { runCode } from '../../shared/realtime/run-action.js';
 import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
 
 type Runner = (ctx: WsContext, msg: any) => Promise<unknown>;
 
-/** `run-code` joins this table with the execution pipeline (issue 5); until then it answers an error. */
-const ACTIONS: Partial<Record<ActionName, Runner>> = {
+const ACTIONS: Record<ActionName, Runner> = {
   'join-session': joinSession,
   'code-change': codeChange,
   'yjs-update': yjsUpdate,
   'awareness-update': awarenessUpdate,
   'cursor-update': cursorUpdate,
   'language-change': languageChange,
+  'run-code': runCode,
   ping,
   'leave-session': leaveSession,
 };
@@ -66,9 +67,7 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
     try {
       const parsed = parseMessage(event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
       action = parsed.action;
-      const run = ACTIONS[parsed.action];
-      if (!run) throw new AppError('INVALID_MESSAGE', `${parsed.action} is not available in this version`);
-      await run(ctx, parsed.msg);
+      await ACTIONS[parsed.action](ctx, parsed.msg);
       return { result: { statusCode: 200 }, sessionId: conn.sessionId };
     } catch (caught) {
       let err = caught;

@@ -8,6 +8,7 @@ import { newId } from '../ids.js';
 import { deleteConnection, listConnections, markJoined, participantsOf, type ConnectionItem } from '../store/connections.js';
 import { appendHistory } from '../store/history.js';
 import { readSessionState } from '../store/session-state.js';
+import { ensureRunners } from '../runners/launcher.js';
 import { getSession, updateSessionFields } from '../store/sessions.js';
 import { reply, requireJoined, type WsContext } from './context.js';
 import { decodeBase64, limitRate } from './document-actions.js';
@@ -55,12 +56,15 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
   };
   await reply(ctx, shrink({ ...base, currentCode: textOf(doc), ...(yjsState ? { yjsState } : {}) }, { ...base, documentUrl: documentUrl(sessionId, format) }));
   doc.destroy();
+  // Warm a runner for the session's language ahead of the first run (a cold Fargate task takes 30-60 s).
+  const warm = ensureRunners(session.language);
   if (!wasJoined) {
     await Promise.all([
       broadcast(state.connections, { type: 'user-joined', userId, username, role, userCount: users.length }, ctx.connectionId),
       appendHistory(sessionId, ctx.conn.sessionTtl, 'user-joined', { username, role }, userId),
     ]);
   }
+  await warm;
 }
 
 /** Removes the connection and tells the others; used by leave-session and $disconnect. */
@@ -113,7 +117,7 @@ export async function languageChange(ctx: WsContext, msg: ActionOf<'language-cha
   if (!isActive(session)) throw errors.sessionExpired();
   const updated = await updateSessionFields(session, { language }, me.userId!);
   if (!updated) throw errors.sessionExpired();
-  await broadcast(connections, { type: 'language-update', language, userId: me.userId! });
+  await Promise.all([broadcast(connections, { type: 'language-update', language, userId: me.userId! }), ensureRunners(language)]);
   return { language };
 }
 

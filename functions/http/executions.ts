@@ -1,0 +1,26 @@
+/** `POST|GET /api/sessions/{sessionId}/executions`, `GET .../executions/{executionId}` (SPEC §3, §6). */
+import { authorize } from '../../shared/domain/access.js';
+import { readExecution, requestRun } from '../../shared/domain/executions.js';
+import { bearerToken, httpHandler, parseBody } from '../../shared/http/handler.js';
+import { json } from '../../shared/http/response.js';
+import { runBody } from '../../shared/schemas.js';
+import { listExecutions } from '../../shared/store/executions.js';
+
+export const handler = httpHandler({
+  'POST /api/sessions/{sessionId}/executions': async (req) => {
+    const body = parseBody(req, runBody);
+    const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'run code' });
+    const { execution } = await requestRun(session, role, { ...body, idempotencyKey: req.headers['idempotency-key'] });
+    return json(202, { executionId: execution.executionId, status: execution.status });
+  },
+
+  'GET /api/sessions/{sessionId}/executions': async (req) => {
+    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'list executions' });
+    return json(200, { executions: await listExecutions(session.sessionId) });
+  },
+
+  'GET /api/sessions/{sessionId}/executions/{executionId}': async (req) => {
+    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'read executions' });
+    return json(200, await readExecution(session.sessionId, req.pathParameters.executionId));
+  },
+});
