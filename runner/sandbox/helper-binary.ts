@@ -15,7 +15,7 @@ const sourceDir = join(here, 'src');
 const buildScript = join(here, 'build.sh');
 export const DEFAULT_HELPER_PATH = join(here, 'build', 'sandbox-helper');
 
-let building: Promise<string> | undefined;
+const building = new Map<string, Promise<string>>();
 
 async function mtime(path: string): Promise<number | undefined> {
   try {
@@ -25,7 +25,7 @@ async function mtime(path: string): Promise<number | undefined> {
   }
 }
 
-async function isStale(binary: string): Promise<boolean> {
+export async function isStale(binary: string): Promise<boolean> {
   const built = await mtime(binary);
   if (built === undefined) return true;
   const sources = await readdir(sourceDir).catch(() => [] as string[]);
@@ -39,15 +39,19 @@ async function isStale(binary: string): Promise<boolean> {
 
 /** Path of an up-to-date helper binary, building it first when needed. */
 export function ensureHelper(path = process.env.SANDBOX_HELPER ?? DEFAULT_HELPER_PATH): Promise<string> {
-  building ??= (async () => {
-    if (await isStale(path)) {
-      await promisify(execFile)('bash', [buildScript, path], { timeout: 120_000 }).catch((err: Error & { stderr?: string }) => {
-        throw new Error(`building the sandbox helper failed (is gcc installed?): ${err.stderr || err.message}`);
-      });
-    }
-    return path;
-  })();
-  // A failed build may be fixed (gcc installed) without restarting the process.
-  building.catch(() => (building = undefined));
-  return building;
+  let pending = building.get(path);
+  if (!pending) {
+    pending = (async () => {
+      if (await isStale(path)) {
+        await promisify(execFile)('bash', [buildScript, path], { timeout: 120_000 }).catch((err: Error & { stderr?: string }) => {
+          throw new Error(`building the sandbox helper failed (is gcc installed?): ${err.stderr || err.message}`);
+        });
+      }
+      return path;
+    })();
+    building.set(path, pending);
+    // A failed build may be fixed (gcc installed) without restarting the process.
+    pending.catch(() => building.delete(path));
+  }
+  return pending;
 }

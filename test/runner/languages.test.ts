@@ -67,7 +67,10 @@ describe.each(LANGUAGE_IDS)('%s', (language) => {
       ctx.skip(!!missingToolchain(runner(), language), missingToolchain(runner(), language));
       const r = await runner().run(job(language, p.spin));
       expect(r.status).toBe('TIMEOUT');
-      expect(r.cpuTimeMs).toBeGreaterThanOrEqual(LIMITS.run.cpuMs * 0.9);
+      // Whichever limit came first: on a busy machine the loop gets under 5 s of CPU in 10 s of wall.
+      const hitCpu = r.cpuTimeMs! >= LIMITS.run.cpuMs * 0.9;
+      const hitWall = r.durationMs >= LIMITS.run.wallMs;
+      expect(hitCpu || hitWall).toBe(true);
       expect(r.durationMs).toBeLessThan(LIMITS.run.wallMs + 1_000);
     });
   });

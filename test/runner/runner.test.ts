@@ -1,0 +1,108 @@
+/**
+ * The Runner's own contract: slots and concurrency, a distinct unprivileged uid per concurrent run,
+ * live output, what it reports, and the on-demand build of the helper.
+ */
+import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ensureHelper } from '../../runner/sandbox/helper-binary.js';
+import { NEEDS_ROOT, isRoot, job, useRunner } from './support.js';
+
+const runner = useRunner();
+
+describe('Runner', () => {
+  it('runs as many jobs at once as it has slots, and queues the rest', async () => {
+    const starts: number[] = [];
+    const t0 = Date.now();
+    const jobs = [1, 2, 3, 4].map(() =>
+      runner().run(job('python', 'import time\ntime.sleep(0.6)\nprint("ok")\n'), { onStarted: () => starts.push(Date.now() - t0) }),
+    );
+    const results = await Promise.all(jobs);
+    expect(results.map((r) => r.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']);
+    starts.sort((a, b) => a - b);
+    // Two start at once; the other two wait for a slot (about one run later).
+    expect(starts[1]! - starts[0]!).toBeLessThan(300);
+    expect(starts[2]! - starts[0]!).toBeGreaterThanOrEqual(500);
+    expect(Date.now() - t0).toBeLessThan(4 * 600);
+  });
+
+  it('gives concurrent runs distinct unprivileged uids, neither root nor the runner', async (ctx) => {
+    ctx.skip(!isRoot, NEEDS_ROOT);
+    const code = 'import os, time\nprint(os.getuid(), os.getgid(), os.getgroups())\ntime.sleep(0.3)\n';
+    const [a, b] = await Promise.all([runner().run(job('python', code)), runner().run(job('python', code))]);
+    const [uidA, gidA, groupsA] = a.stdout.trim().split(' ');
+    const [uidB] = b.stdout.trim().split(' ');
+    expect(uidA).not.toBe(uidB);
+    for (const uid of [uidA, uidB]) {
+      expect(Number(uid)).not.toBe(0);
+      expect(runner().slotUids).toContain(Number(uid));
+    }
+    expect(gidA).toBe(uidA);
+    expect(groupsA).toBe('[]');
+  });
+
+  it('streams output while the program runs', async () => {
+    const chunks: { stream: string; text: string; at: number }[] = [];
+    const t0 = Date.now();
+    const code = "import sys, time\nprint('first', flush=True)\nsys.stderr.write('warn\\n')\ntime.sleep(0.8)\nprint('second')\n";
+    const r = await runner().run(job('python', code), { onOutput: (stream, text) => chunks.push({ stream, text, at: Date.now() - t0 }) });
+    const finished = Date.now() - t0;
+    expect(r.stdout).toBe('first\nsecond\n');
+    expect(chunks.filter((c) => c.stream === 'stdout').map((c) => c.text).join('')).toBe(r.stdout);
+    expect(chunks.filter((c) => c.stream === 'stderr').map((c) => c.text).join('')).toBe('warn\n');
+    expect(chunks[0]!.at).toBeLessThan(finished - 500);
+  });
+
+  it('pushes at most the kept 32 KiB of a flooding stream', async () => {
+    let pushed = 0;
+    const r = await runner().run(job('python', "while True:\n    print('x' * 1000)\n"), { onOutput: (_s, text) => (pushed += text.length) });
+    expect(r.status).toBe('OUTPUT_LIMIT');
+    expect(pushed).toBe(r.stdout.length);
+  });
+
+  it('reports CPU time and peak memory of the run', async () => {
+    const code = 'import time\nb = bytearray(64 << 20)\nfor i in range(0, len(b), 4096): b[i] = 1\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n';
+    const r = await runner().run(job('python', code));
+    expect(r.status).toBe('COMPLETED');
+    expect(r.cpuTimeMs).toBeGreaterThanOrEqual(450);
+    expect(r.memoryKb).toBeGreaterThanOrEqual(64 * 1024);
+    expect(r.memoryKb).toBeLessThan(128 * 1024);
+    expect(r.durationMs).toBeGreaterThanOrEqual(r.cpuTimeMs! - 50);
+  });
+
+  it('does not mind a program that ignores a large stdin', async () => {
+    const r = await runner().run(job('python', "print('ignored')\n", 'x'.repeat(64 * 1024)));
+    expect(r).toMatchObject({ status: 'COMPLETED', stdout: 'ignored\n' });
+  });
+
+  it('reports a language without toolchain as SYSTEM_ERROR, not as the program failing', async () => {
+    const { Runner } = await import('../../runner/runner.js');
+    const bare = new Runner({ slots: 1, toolDirs: ['/nonexistent'], log: () => {} });
+    try {
+      const r = await bare.run(job('python', "print('x')\n"));
+      expect(r.status).toBe('SYSTEM_ERROR');
+      expect(r.stderr).toContain('python3 not found');
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
+describe('sandbox helper build', () => {
+  it('builds the helper when missing and rebuilds it when older than its sources', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'helper-build-'));
+    try {
+      const path = join(dir, 'sandbox-helper');
+      await expect(ensureHelper(path)).resolves.toBe(path);
+      const first = await stat(path);
+      expect(first.mode & 0o111).toBeTruthy();
+      await utimes(path, new Date(0), new Date(0));
+      // ensureHelper memoises per path within a process: a fresh process would run this check.
+      const { isStale } = await import('../../runner/sandbox/helper-binary.js');
+      expect(await isStale(path)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
