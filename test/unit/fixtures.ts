@@ -167,11 +167,19 @@ export const pushed = (): { connectionId: string; message: any }[] =>
   }));
 
 /** What a lost race on a conditional write looks like from the SDK. */
-export const transactionCanceled = () =>
+export const transactionCanceled = () => canceledBy('ConditionalCheckFailed');
+
+/**
+ * A transaction cancelled because another transaction was touching the same item at that moment (e.g.
+ * a document append updating META): no condition failed, the write may simply be retried.
+ */
+export const transactionConflict = () => canceledBy('TransactionConflict');
+
+const canceledBy = (code: string) =>
   new TransactionCanceledException({
-    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${code}, None]`,
     $metadata: {},
-    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+    CancellationReasons: [{ Code: code }, { Code: 'None' }],
   });
 
 export const conditionFailed = () =>
