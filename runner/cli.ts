@@ -1,0 +1,23 @@
+/**
+ * Runs one job from the command line: `node runner.mjs < job.json` (in the image) or
+ * `npx tsx runner/cli.ts < job.json`. Prints live output to stderr as NDJSON and the RunResult as
+ * JSON on stdout. It is the image's smoke test until the SQS worker (runner/worker.ts) takes over
+ * the entrypoint.
+ */
+import { readFileSync } from 'node:fs';
+import { isLanguageId } from '../shared/languages.js';
+import type { RunJob } from '../shared/execution-types.js';
+import { Runner } from './runner.js';
+
+const raw = JSON.parse(readFileSync(0, 'utf8')) as Partial<RunJob>;
+if (!isLanguageId(raw.language) || typeof raw.code !== 'string') {
+  console.error('usage: runner < {"language":"python","code":"print(1)","stdin":""}');
+  process.exit(2);
+}
+const job: RunJob = { executionId: raw.executionId ?? 'cli', language: raw.language, code: raw.code, stdin: raw.stdin ?? '' };
+const runner = new Runner({ slots: 1 });
+const result = await runner.run(job, {
+  onOutput: (stream, chunk) => process.stderr.write(`${JSON.stringify({ stream, chunk })}\n`),
+});
+await runner.close();
+console.log(JSON.stringify(result, null, 2));
