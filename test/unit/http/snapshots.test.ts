@@ -2,13 +2,16 @@ import {
   call,
   CANDIDATE_TOKEN,
   commandNames,
+  connectionItem,
   ddb,
   docItems,
   endedSession,
+  givenConnections,
   givenDocument,
   givenSession,
   INTERVIEWER_TOKEN,
   nowSec,
+  pushed,
   sent,
   sessionItem,
   SESSION_ID,
@@ -182,6 +185,20 @@ describe('POST /api/sessions/{sessionId}/snapshots/{snapshotId}/restore', () => 
     const [meta] = transactItems();
     expect(meta?.Update?.UpdateExpression).toContain('#language = :language');
     expect(meta?.Update?.ExpressionAttributeValues?.[':language']).toBe('python');
+  });
+
+  it('pushes the restored code and the language switch to the joined sockets', async () => {
+    givenSession(sessionItem({ language: 'go' }));
+    givenDocument(docItems('package main\n'));
+    givenConnections([connectionItem('text-1', { joined: true, userId: 'u1', format: 'text' })]);
+    givenSnapshot();
+    expect((await restore(SNAPSHOT_ID)).status).toBe(200);
+    expect(pushed().map((p) => p.message)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'code-update', code: 'print("v1")\n', version: 2, userId: 'interviewer' }),
+        { type: 'language-update', language: 'python', userId: 'interviewer' },
+      ]),
+    );
   });
 
   it('records the restore even when the code is already identical', async () => {
