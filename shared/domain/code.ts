@@ -142,8 +142,10 @@ async function afterLostRace(sessionId: string, baseVersion: number | undefined,
   if (!current) throw errors.sessionNotFound();
   if (current.status !== 'active' || current.expiresAtEpoch * 1000 <= Date.now()) throw errors.sessionExpired();
   if (baseVersion !== undefined) {
+    // A write cancelled by a concurrent transaction (TransactionConflict) may leave the version where
+    // the client saw it: only a moved version is a conflict, otherwise try again.
     const view = await getCode(sessionId);
-    throw errors.versionConflict(view.version, view.code);
+    if (view.version !== baseVersion) throw errors.versionConflict(view.version, view.code);
   }
   const delay = Math.random() * Math.min(200, 5 * 2 ** attempt);
   await new Promise((r) => setTimeout(r, delay));

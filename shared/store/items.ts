@@ -34,3 +34,21 @@ export const isTransactionCanceled = (err: unknown): boolean =>
 /** Reasons of a cancelled transaction, one per item, in order ('None' for items that were fine). */
 export const cancellationCodes = (err: unknown): string[] =>
   ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+
+/**
+ * Runs a transactional write again when DynamoDB cancelled it only because another transaction touched
+ * the same item at that instant (`TransactionConflict`, no condition failed). A code edit updates the
+ * session item, so this happens whenever someone acts while another person types.
+ */
+export async function retryTransactionConflicts<T>(write: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      const codes = isTransactionCanceled(err) ? cancellationCodes(err) : [];
+      const conflictOnly = codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
+      if (!conflictOnly || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+    }
+  }
+}

@@ -13,7 +13,7 @@ import { dynamo } from '../clients.js';
 import type { LanguageId } from '../languages.js';
 import { isLive, keys } from '../table.js';
 import { historyItem } from './history.js';
-import { isConditionFailure, queryAll, table } from './items.js';
+import { isConditionFailure, queryAll, retryTransactionConflicts, table } from './items.js';
 
 export type SessionStatus = 'active' | 'ended';
 
@@ -101,7 +101,7 @@ export async function updateSessionFields(
     if (history.length === 0) {
       await dynamo().send(new UpdateCommand({ ...update.Update!, ReturnValues: 'NONE' }));
     } else {
-      await dynamo().send(new TransactWriteCommand({ TransactItems: [update, ...history] }));
+      await retryTransactionConflicts(() => dynamo().send(new TransactWriteCommand({ TransactItems: [update, ...history] })));
     }
   } catch (err) {
     if (isConditionFailure(err) || (err as { name?: string }).name === 'TransactionCanceledException') return undefined;
@@ -121,7 +121,7 @@ export async function updateSessionFields(
 export async function endSession(session: SessionItem, userId: string, reason: string, nowMs: number = Date.now()): Promise<boolean> {
   const at = new Date(nowMs).toISOString();
   try {
-    await dynamo().send(
+    await retryTransactionConflicts(() => dynamo().send(
       new TransactWriteCommand({
         TransactItems: [
           {
@@ -137,7 +137,7 @@ export async function endSession(session: SessionItem, userId: string, reason: s
           { Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'session-ended', { reason }, userId, nowMs) } },
         ],
       }),
-    );
+    ));
     return true;
   } catch (err) {
     if ((err as { name?: string }).name === 'TransactionCanceledException') return false;

@@ -181,10 +181,7 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
-  // BUG shared/domain/code.ts:144-146 (afterLostRace): with baseVersion, any cancelled append becomes
-  // VERSION_CONFLICT, even a TransactionConflict where nobody else wrote. Actual: 409 with
-  // details.currentVersion === baseVersion (2), which no client can resolve differently. Unskip once fixed.
-  it.skip('retries a versioned write cancelled by a TransactionConflict when the version has not moved', async () => {
+  it('retries a versioned write cancelled by a TransactionConflict when the version has not moved', async () => {
     givenSession(sessionItem({ version: 2 }));
     givenDocument(docItems('a', { version: 2 }));
     ddb.on(TransactWriteCommand).rejectsOnce(transactionConflict()).resolves({});

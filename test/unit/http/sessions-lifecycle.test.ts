@@ -75,10 +75,7 @@ describe('PATCH /api/sessions/{sessionId}', () => {
     expect(commandNames()).toEqual(['GetCommand', 'UpdateCommand', 'QueryCommand']);
   });
 
-  // BUG shared/store/sessions.ts:107 + shared/domain/sessions.ts:101-103 (patchSession): a transaction
-  // cancelled by TransactionConflict (not a failed condition) becomes 410 SESSION_EXPIRED without checking
-  // that the re-read session is inactive. Actual: 410 on an active session, 1 TransactWrite. Unskip once fixed.
-  it.skip('retries a change cancelled by a TransactionConflict on an active session instead of answering 410', async () => {
+  it('retries a change cancelled by a TransactionConflict on an active session instead of answering 410', async () => {
     givenSession();
     ddb.on(TransactWriteCommand).rejectsOnce(transactionConflict()).resolves({});
     const res = await patch({ language: 'go' }, CANDIDATE_TOKEN);
@@ -180,10 +177,7 @@ describe('DELETE /api/sessions/{sessionId}', () => {
     expect(res.body.status).toBe('ended');
   });
 
-  // BUG shared/store/sessions.ts:143 (endSession): every TransactionCanceledException is read as "already
-  // ended", including CancellationReasons [TransactionConflict] (a concurrent code append updating META).
-  // Actual: 200 {status:"ended"} after 1 TransactWrite, the session stays active. Unskip once fixed.
-  it.skip('retries ending the session when the transaction is cancelled by a TransactionConflict', async () => {
+  it('retries ending the session when the transaction is cancelled by a TransactionConflict', async () => {
     givenSession();
     ddb.on(TransactWriteCommand).rejectsOnce(transactionConflict()).resolves({});
     const res = await del();
