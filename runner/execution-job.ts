@@ -5,7 +5,7 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sqs } from '../shared/clients.js';
-import { LANGUAGES } from '../shared/languages.js';
+import { LANGUAGES, type LanguageId } from '../shared/languages.js';
 import { LIMITS } from '../shared/limits.js';
 import { logger } from '../shared/log.js';
 import { broadcast } from '../shared/realtime/notify.js';
@@ -17,6 +17,7 @@ import type { Runner } from './runner.js';
 
 export interface JobEnv {
   runner: Runner;
+  language: LanguageId;
   queueUrl: string;
   workerId: string;
 }
@@ -34,7 +35,7 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
   const log = { sessionId: msg.sessionId, executionId: msg.executionId };
 
   // Budget: compile (if any) + run wall time; the claim's deadline adds the grace on top.
-  const claim = await claimExecution(msg.sessionId, msg.executionId, env.workerId, runBudgetMs());
+  const claim = await claimExecution(msg.sessionId, msg.executionId, env.workerId, runBudgetMs(env.language));
   if (claim.kind === 'done' || claim.kind === 'missing') {
     logger.info('run message for a finished or missing execution: deleting it', { ...log, kind: claim.kind });
     await deleteMessage(env, receipt);
@@ -82,8 +83,8 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
   return 'ran';
 }
 
-function runBudgetMs(): number {
-  return LIMITS.run.compileWallMs + LIMITS.run.wallMs;
+function runBudgetMs(language: LanguageId): number {
+  return (LANGUAGES[language].compile?.limits.wallMs ?? 0) + LIMITS.run.wallMs;
 }
 
 async function deleteMessage(env: JobEnv, receipt: string): Promise<void> {

@@ -66,5 +66,11 @@ export async function leaseUids(count: number, base = DEFAULT_UID_BASE, dir = de
 }
 
 export async function releaseUids(uids: number[], dir = defaultLeaseDir()): Promise<void> {
-  await Promise.all(uids.map((uid) => unlink(join(dir, String(uid))).catch(() => {})));
+  await Promise.all(
+    uids.map(async (uid) => {
+      const file = join(dir, String(uid));
+      // Only our own lease: after a takeover the file belongs to another runner.
+      if ((await readFile(file, 'utf8').catch(() => '')) === String(process.pid)) await unlink(file).catch(() => {});
+    }),
+  );
 }

@@ -4,10 +4,12 @@
  * anyone else's. The work root is configurable (RUNNER_WORK_ROOT) because the image has a read-only
  * root file system and one writable scratch volume.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 export function defaultWorkRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.RUNNER_WORK_ROOT || join(tmpdir(), 'sandbox-work');
@@ -42,5 +44,12 @@ export async function createWorkDir(root: string, uid: number | undefined, fileN
  * no other uid can write into a 0700 directory: nothing can swap a symlink in during the walk.
  */
 export async function removeWorkDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true, maxRetries: 2 });
+  try {
+    await rm(dir, { recursive: true, force: true, maxRetries: 2 });
+  } catch (err) {
+    // Without root, a directory the program made unreadable (chmod 000) stops rm: give it back first.
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+    await promisify(execFile)('chmod', ['-R', 'u+rwX', dir]);
+    await rm(dir, { recursive: true, force: true });
+  }
 }

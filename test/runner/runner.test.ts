@@ -42,6 +42,19 @@ describe('Runner', () => {
     expect(groupsA).toBe('[]');
   });
 
+  it('never shares a uid with a second runner on the same host', async (ctx) => {
+    ctx.skip(!isRoot, NEEDS_ROOT);
+    const { Runner } = await import('../../runner/runner.js');
+    const second = new Runner({ slots: 2, log: () => {} });
+    try {
+      await second.ready();
+      expect(second.slotUids).toHaveLength(2);
+      for (const uid of second.slotUids) expect(runner().slotUids).not.toContain(uid);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('streams output while the program runs', async () => {
     const chunks: { stream: string; text: string; at: number }[] = [];
     const t0 = Date.now();
