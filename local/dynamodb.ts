@@ -19,6 +19,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_DEFINITION } from '../shared/table.js';
+import { assertPortFree } from './ports.js';
 
 export interface DynamoDbLocalOptions {
   port: number;
@@ -42,6 +43,7 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
 
 export async function startDynamoDbLocal({ port, dataDir, verbose }: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   // The package runs java with cwd inside node_modules, so a relative -dbPath would land there.
+  await assertPortFree(port, 'another DynamoDB Local? choose one with --ddb-port');
   const path = dataDir ? resolve(dataDir) : null;
   if (path) mkdirSync(path, { recursive: true });
   const child = dynamoDbLocal.spawn({ port, path, sharedDb: true, detached: true, stdio: verbose ? 'inherit' : 'ignore' });

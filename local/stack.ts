@@ -6,7 +6,6 @@
  * `npm start` (local/start.ts), the integration tests and the benches all start it through startLocalStack.
  */
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { ENV, resetConfig } from '../shared/config.js';
 import { resetClients } from '../shared/clients.js';
 import { LIMITS } from '../shared/limits.js';
@@ -16,6 +15,7 @@ import { createHttpFront, defaultHttpEntries, sendJson, type HttpEntries } from 
 import { WsFront, defaultWsEntries, type WsEntries, type WsQuotas } from './ws-front.js';
 import { MANAGEMENT_BASE_PATH, handleManagementRequest } from './management-api.js';
 import { createLogger, type Logger } from './log.js';
+import { freePortOr } from './ports.js';
 
 export interface LocalStackOptions {
   /** HTTP + WebSocket port (default 3001; 0 = any free port). */
@@ -69,7 +69,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     let ddbEndpoint = options.ddbEndpoint;
     if (!ddbEndpoint) {
-      const ddb = await startDynamoDbLocal({ port: await portOrFree(options.ddbPort ?? 8000), dataDir: options.dataDir });
+      const ddb = await startDynamoDbLocal({ port: await freePortOr(options.ddbPort ?? 8000), dataDir: options.dataDir });
       services.push({ name: 'dynamodb-local', stop: ddb.stop });
       ddbEndpoint = ddb.endpoint;
     }
@@ -161,15 +161,4 @@ async function startFront(log: Logger, options: LocalStackOptions): Promise<{ po
       clearTimeout(force);
     },
   };
-}
-
-/** `0` means any free port; DynamoDB Local needs a number up front, so ask the OS for one. */
-async function portOrFree(port: number): Promise<number> {
-  if (port !== 0) return port;
-  const probe = createNetServer();
-  await new Promise<void>((ready) => probe.listen(0, '127.0.0.1', ready));
-  const address = probe.address();
-  await new Promise<void>((done) => probe.close(() => done()));
-  if (!address || typeof address !== 'object') throw new Error('could not find a free port');
-  return address.port;
 }

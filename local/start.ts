@@ -31,7 +31,10 @@ if (!Number.isInteger(port) || !Number.isInteger(ddbPort)) {
   process.exit(2);
 }
 
-const stack = await startLocalStack({ port, ddbPort, dataDir: values.data, host: values.host });
+const stack = await startLocalStack({ port, ddbPort, dataDir: values.data, host: values.host }).catch((err: unknown) => {
+  console.error(`Could not start the local stack: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
 
 console.log(`
 Local stack ready${values.data ? ` (data in ${values.data})` : ' (in memory: data is lost on exit)'}
