@@ -1,58 +1,54 @@
 /**
  * zod schemas of the contract's inputs (SPEC §3 bodies and queries). Handlers parse with these; the
- * field problems become VALIDATION_ERROR details.
+ * field problems become VALIDATION_ERROR details. `zod/mini` (functional checks, tree-shakable) keeps
+ * each Lambda bundle ~80 KB smaller than classic zod, for the same validation.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { LIMITS } from './limits.js';
 
-const title = z.string().trim().min(1).max(LIMITS.session.titleMaxLength);
+const title = z.string().check(z.trim(), z.minLength(1), z.maxLength(LIMITS.session.titleMaxLength));
 /** Language ids are checked against the table separately, to answer UNSUPPORTED_LANGUAGE. */
-const language = z.string().min(1).max(32);
+export const languageField = z.string().check(z.minLength(1), z.maxLength(32));
+const nonNegativeInt = z.int().check(z.minimum(0));
 
-export const createSessionBody = z
-  .object({
-    language: language.optional(),
-    title: title.optional(),
-    durationMinutes: z
-      .number()
-      .int()
-      .min(LIMITS.session.minDurationMinutes)
-      .max(LIMITS.session.maxDurationMinutes)
-      .optional(),
-  })
-  .strict();
+export const createSessionBody = z.strictObject({
+  language: z.optional(languageField),
+  title: z.optional(title),
+  durationMinutes: z.optional(
+    z.int().check(z.minimum(LIMITS.session.minDurationMinutes), z.maximum(LIMITS.session.maxDurationMinutes)),
+  ),
+});
 
 export const patchSessionBody = z
-  .object({ title: title.optional(), language: language.optional() })
-  .strict()
-  .refine((b) => b.title !== undefined || b.language !== undefined, { message: 'Provide title or language' });
+  .strictObject({ title: z.optional(title), language: z.optional(languageField) })
+  .check(z.refine((b) => b.title !== undefined || b.language !== undefined, 'Provide title or language'));
 
-export const putCodeBody = z
-  .object({ code: z.string(), baseVersion: z.number().int().min(0).optional() })
-  .strict();
+export const putCodeBody = z.strictObject({ code: z.string(), baseVersion: z.optional(nonNegativeInt) });
 
-export const getCodeQuery = z.object({ format: z.enum(['text', 'yjs']).optional() }).strict();
+export const getCodeQuery = z.strictObject({ format: z.optional(z.enum(['text', 'yjs'])) });
 
-export const runBody = z
-  .object({ language: language.optional(), code: z.string().optional(), stdin: z.string().optional() })
-  .strict();
+export const runBody = z.strictObject({
+  language: z.optional(languageField),
+  code: z.optional(z.string()),
+  stdin: z.optional(z.string()),
+});
 
-export const createSnapshotBody = z.object({ label: z.string().trim().max(LIMITS.snapshotLabelMaxLength).optional() }).strict();
+export const createSnapshotBody = z.strictObject({
+  label: z.optional(z.string().check(z.trim(), z.maxLength(LIMITS.snapshotLabelMaxLength))),
+});
 
-export const historyQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(LIMITS.history.maxPageSize).optional(),
-    cursor: z.string().min(1).max(512).optional(),
-  })
-  .strict();
+export const historyQuery = z.strictObject({
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(LIMITS.history.maxPageSize))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+});
 
-export const purgeQuery = z.object({ purge: z.enum(['true', 'false']).optional() }).strict();
+export const purgeQuery = z.strictObject({ purge: z.optional(z.enum(['true', 'false'])) });
 
 export interface FieldProblem {
   field: string;
   message: string;
 }
 
-export function fieldProblems(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : '(body)', message: i.message }));
+export function fieldProblems(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): FieldProblem[] {
+  return error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join('.') : '(body)', message: i.message }));
 }

@@ -4,7 +4,7 @@
  * its stack and answered with a bare INTERNAL_ERROR (never a stack trace). One log line per request.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { AppError, errors } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { logger } from '../log.js';
@@ -78,7 +78,7 @@ function toRequest(event: APIGatewayProxyEventV2, requestId: string): HttpReques
  * Parses a JSON body with a schema. An absent or empty body counts as `{}` so that all-optional bodies
  * (e.g. `POST /api/sessions`) may be omitted.
  */
-export function parseBody<S extends z.ZodType>(req: HttpRequest, schema: S): z.infer<S> {
+export function parseBody<S extends z.ZodMiniType>(req: HttpRequest, schema: S): z.infer<S> {
   const raw = req.body ?? '';
   if (Buffer.byteLength(raw, 'utf8') > LIMITS.httpBodyMaxBytes) {
     throw errors.payloadTooLarge('request body', LIMITS.httpBodyMaxBytes);
@@ -94,11 +94,11 @@ export function parseBody<S extends z.ZodType>(req: HttpRequest, schema: S): z.i
   return parseWith(schema, value);
 }
 
-export function parseQuery<S extends z.ZodType>(req: HttpRequest, schema: S): z.infer<S> {
+export function parseQuery<S extends z.ZodMiniType>(req: HttpRequest, schema: S): z.infer<S> {
   return parseWith(schema, { ...req.query });
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const problems = fieldProblems(parsed.error);

@@ -1,53 +1,43 @@
 /** The WebSocket contract (SPEC §5): client actions as zod schemas, server messages as types. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Execution } from '../execution-types.js';
 import { LIMITS } from '../limits.js';
 import type { Role } from '../tokens.js';
 
 /** Standard base64 as Yjs clients send it; decoding is strict (garbage is refused, not skipped). */
-const base64 = z
-  .string()
-  .min(1)
-  .max(LIMITS.websocket.messageMaxBytes)
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')
-  .refine((s) => s.length % 4 === 0, 'must be base64 (length a multiple of 4)');
+const base64 = z.string().check(
+  z.minLength(1),
+  z.maxLength(LIMITS.websocket.messageMaxBytes),
+  z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+  z.refine((s) => s.length % 4 === 0, 'must be base64 (length a multiple of 4)'),
+);
 
-const userId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,64}$/, 'letters, digits and _.:@- only, 1-64 characters');
+const userId = z.string().check(z.regex(/^[A-Za-z0-9_.:@-]{1,64}$/, 'letters, digits and _.:@- only, 1-64 characters'));
+const line = z.int().check(z.minimum(1));
+const shortString = z.string().check(z.minLength(1), z.maxLength(32));
 
 export const actionSchemas = {
-  'join-session': z
-    .object({
-      action: z.literal('join-session'),
-      username: z.string().trim().min(1).max(LIMITS.session.usernameMaxLength).optional(),
-      userId: userId.optional(),
-      format: z.enum(['text', 'yjs']).optional(),
-      stateVector: base64.optional(),
-    })
-    .strict(),
-  'code-change': z.object({ action: z.literal('code-change'), code: z.string(), baseVersion: z.number().int().min(0).optional() }).strict(),
-  'yjs-update': z.object({ action: z.literal('yjs-update'), update: base64 }).strict(),
-  'awareness-update': z.object({ action: z.literal('awareness-update'), update: base64 }).strict(),
-  'cursor-update': z
-    .object({
-      action: z.literal('cursor-update'),
-      position: z.object({ lineNumber: z.number().int().min(1), column: z.number().int().min(1) }).strict(),
-      selection: z
-        .object({
-          startLineNumber: z.number().int().min(1),
-          startColumn: z.number().int().min(1),
-          endLineNumber: z.number().int().min(1),
-          endColumn: z.number().int().min(1),
-        })
-        .strict()
-        .optional(),
-    })
-    .strict(),
-  'language-change': z.object({ action: z.literal('language-change'), language: z.string().min(1).max(32) }).strict(),
-  'run-code': z
-    .object({ action: z.literal('run-code'), stdin: z.string().optional(), language: z.string().min(1).max(32).optional() })
-    .strict(),
-  ping: z.object({ action: z.literal('ping') }).passthrough(),
-  'leave-session': z.object({ action: z.literal('leave-session') }).passthrough(),
+  'join-session': z.strictObject({
+    action: z.literal('join-session'),
+    username: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(LIMITS.session.usernameMaxLength))),
+    userId: z.optional(userId),
+    format: z.optional(z.enum(['text', 'yjs'])),
+    stateVector: z.optional(base64),
+  }),
+  'code-change': z.strictObject({ action: z.literal('code-change'), code: z.string(), baseVersion: z.optional(z.int().check(z.minimum(0))) }),
+  'yjs-update': z.strictObject({ action: z.literal('yjs-update'), update: base64 }),
+  'awareness-update': z.strictObject({ action: z.literal('awareness-update'), update: base64 }),
+  'cursor-update': z.strictObject({
+    action: z.literal('cursor-update'),
+    position: z.strictObject({ lineNumber: line, column: line }),
+    selection: z.optional(
+      z.strictObject({ startLineNumber: line, startColumn: line, endLineNumber: line, endColumn: line }),
+    ),
+  }),
+  'language-change': z.strictObject({ action: z.literal('language-change'), language: shortString }),
+  'run-code': z.strictObject({ action: z.literal('run-code'), stdin: z.optional(z.string()), language: z.optional(shortString) }),
+  ping: z.looseObject({ action: z.literal('ping') }),
+  'leave-session': z.looseObject({ action: z.literal('leave-session') }),
 } as const;
 
 export type ActionName = keyof typeof actionSchemas;

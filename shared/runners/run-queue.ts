@@ -1,11 +1,11 @@
 /** Run messages: one small SQS message per execution, to its language's queue. The item is the truth. */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { sqs } from '../clients.js';
 import { config } from '../config.js';
 import type { LanguageId } from '../languages.js';
 
-export const runMessageSchema = z.object({ sessionId: z.string().uuid(), executionId: z.string().min(1).max(64) }).strict();
+export const runMessageSchema = z.strictObject({ sessionId: z.uuid(), executionId: z.string().check(z.minLength(1), z.maxLength(64)) });
 export type RunMessage = z.infer<typeof runMessageSchema>;
 
 export function queueUrlFor(language: LanguageId): string {

@@ -1,0 +1,100 @@
+/**
+ * One run message, start to finish: claim the execution (a duplicate delivery runs nothing), keep the
+ * message invisible while the job runs, push started / output / finished to the session, store the result
+ * only while still holding the claim, and delete the message.
+ */
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { sqs } from '../shared/clients.js';
+import { LANGUAGES, type LanguageId } from '../shared/languages.js';
+import { LIMITS } from '../shared/limits.js';
+import { logger } from '../shared/log.js';
+import { broadcast } from '../shared/realtime/notify.js';
+import { parseRunMessage } from '../shared/runners/run-queue.js';
+import { listConnections, type ConnectionItem } from '../shared/store/connections.js';
+import { claimExecution, finishExecution } from '../shared/store/executions.js';
+import { OutputPusher } from './output-pusher.js';
+import type { Runner } from './runner.js';
+
+export interface JobEnv {
+  runner: Runner;
+  language: LanguageId;
+  queueUrl: string;
+  workerId: string;
+}
+
+export type JobOutcome = 'ran' | 'duplicate' | 'busy' | 'invalid' | 'lost-claim';
+
+export async function handleMessage(env: JobEnv, message: Message): Promise<JobOutcome> {
+  const receipt = message.ReceiptHandle!;
+  const msg = parseRunMessage(message.Body ?? '');
+  if (!msg) {
+    logger.error('unreadable run message: deleting it', { messageId: message.MessageId });
+    await deleteMessage(env, receipt);
+    return 'invalid';
+  }
+  const log = { sessionId: msg.sessionId, executionId: msg.executionId };
+
+  // Budget: compile (if any) + run wall time; the claim's deadline adds the grace on top.
+  const claim = await claimExecution(msg.sessionId, msg.executionId, env.workerId, runBudgetMs(env.language));
+  if (claim.kind === 'done' || claim.kind === 'missing') {
+    logger.info('run message for a finished or missing execution: deleting it', { ...log, kind: claim.kind });
+    await deleteMessage(env, receipt);
+    return 'duplicate';
+  }
+  if (claim.kind === 'busy') {
+    // Another worker holds it: come back after its deadline, when it can be taken over.
+    const seconds = Math.min(43_200, Math.max(1, Math.ceil((claim.retryAtMs - Date.now()) / 1000) + 1));
+    await changeVisibility(env, receipt, seconds);
+    return 'busy';
+  }
+
+  const item = claim.item;
+  const language = LANGUAGES[item.language];
+  let connections: ConnectionItem[] = await listConnections(item.sessionId);
+  const who = { executionId: item.executionId, language: item.language, userId: item.userId };
+  await broadcast(connections, { type: 'execution-started', ...who });
+
+  const keepInvisible = setInterval(
+    () => void changeVisibility(env, receipt, LIMITS.execution.visibilityTimeoutSeconds),
+    (LIMITS.execution.visibilityTimeoutSeconds * 1000) / 3,
+  );
+  const output = new OutputPusher(item.executionId, () => connections);
+  let result;
+  try {
+    result = await env.runner.run(
+      { executionId: item.executionId, language: language.id, code: item.code, stdin: item.stdin },
+      { onOutput: (stream, chunk) => output.push(stream, chunk) },
+    );
+  } finally {
+    clearInterval(keepInvisible);
+  }
+  await output.drain();
+
+  const finished = await finishExecution(item, env.workerId, result);
+  if (!finished) {
+    logger.warn('claim lost before the result was stored (taken over or ended by the watchdog)', log);
+    await deleteMessage(env, receipt);
+    return 'lost-claim';
+  }
+  connections = await listConnections(item.sessionId); // include anyone who joined during the run
+  await broadcast(connections, { type: 'execution-finished', ...finished });
+  await deleteMessage(env, receipt);
+  logger.info('execution finished', { ...log, status: finished.status, durationMs: finished.durationMs });
+  return 'ran';
+}
+
+function runBudgetMs(language: LanguageId): number {
+  return (LANGUAGES[language].compile?.limits.wallMs ?? 0) + LIMITS.run.wallMs;
+}
+
+async function deleteMessage(env: JobEnv, receipt: string): Promise<void> {
+  await sqs().send(new DeleteMessageCommand({ QueueUrl: env.queueUrl, ReceiptHandle: receipt }));
+}
+
+async function changeVisibility(env: JobEnv, receipt: string, seconds: number): Promise<void> {
+  try {
+    await sqs().send(new ChangeMessageVisibilityCommand({ QueueUrl: env.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
+  } catch (err) {
+    logger.warn('could not change message visibility', { error: err as Error });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Live output of one execution as `execution-output` pushes: chunks are batched (flush every
+ * outputFlushMs or outputFlushBytes), numbered with `seq`, and sent one batch after another so clients
+ * receive them in order. The runner already bounds what it emits (32 KiB per stream).
+ */
+import { LIMITS } from '../shared/limits.js';
+import { logger } from '../shared/log.js';
+import type { OutputStream } from '../shared/execution-types.js';
+import type { ConnectionItem } from '../shared/store/connections.js';
+import { broadcast } from '../shared/realtime/notify.js';
+
+export class OutputPusher {
+  private seq = 0;
+  private pending: { stream: OutputStream; data: string }[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly executionId: string,
+    private readonly connections: () => ConnectionItem[],
+  ) {}
+
+  push(stream: OutputStream, data: string): void {
+    const last = this.pending[this.pending.length - 1];
+    if (last && last.stream === stream) last.data += data;
+    else this.pending.push({ stream, data });
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= LIMITS.execution.outputFlushBytes) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), LIMITS.execution.outputFlushMs);
+  }
+
+  /** Sends what is pending (in order, after what was sent before). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (batch.length === 0) return;
+    const messages = batch.map((b) => ({ type: 'execution-output' as const, executionId: this.executionId, stream: b.stream, data: b.data, seq: this.seq++ }));
+    this.chain = this.chain.then(async () => {
+      for (const m of messages) {
+        try {
+          await broadcast(this.connections(), m);
+        } catch (err) {
+          logger.warn('output push failed', { executionId: this.executionId, error: err as Error });
+        }
+      }
+    });
+  }
+
+  /** Flushes and waits until every batch was sent: call before `execution-finished`. */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.chain;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The runner service: one process per Fargate task (or local runner process), serving one language.
+ * Long-polls its language's queue for as many jobs as it has free slots, runs them in the sandbox,
+ * heartbeats the runner registry, asks for another runner when it is saturated and work is waiting,
+ * and exits by itself after an idle period (standalone tasks: no scale-in can kill a job mid-run).
+ *
+ * Environment: LANGUAGE, RUN_QUEUE_URL, TABLE_NAME, WS_MANAGEMENT_ENDPOINT, AWS_REGION,
+ * RUNNER_SLOTS, RUNNER_IDLE_MS, RUNNER_WORK_ROOT (+ DYNAMODB_ENDPOINT / SQS_ENDPOINT locally).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { sqs } from '../shared/clients.js';
+import { isLanguageId, type LanguageId } from '../shared/languages.js';
+import { LIMITS } from '../shared/limits.js';
+import { logger } from '../shared/log.js';
+import { ensureRunners } from '../shared/runners/launcher.js';
+import { deregister, heartbeat, liveRunners } from '../shared/runners/registry.js';
+import { handleMessage } from './execution-job.js';
+import { Runner } from './runner.js';
+
+export interface WorkerOptions {
+  language: LanguageId;
+  queueUrl: string;
+  slots?: number;
+  idleMs?: number;
+  workerId?: string;
+}
+
+export class Worker {
+  readonly workerId: string;
+  private readonly runner: Runner;
+  private readonly active = new Set<Promise<unknown>>();
+  private stopping = false;
+  private lastWorkAt = Date.now();
+  private poll?: AbortController;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.workerId = opts.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.runner = new Runner({ slots: opts.slots });
+  }
+
+  private get idleMs(): number {
+    return this.opts.idleMs ?? LIMITS.execution.runnerIdleMs;
+  }
+
+  /** Runs until idle for idleMs or stop() is called. */
+  async run(): Promise<void> {
+    await this.runner.ready();
+    await this.beat();
+    const beat = setInterval(() => void this.beat(), LIMITS.execution.runnerHeartbeatMs);
+    logger.info('runner worker started', { workerId: this.workerId, language: this.opts.language, slots: this.runner.slots });
+    try {
+      while (!this.stopping) {
+        const free = this.runner.slots - this.active.size;
+        if (free <= 0) {
+          await Promise.race(this.active);
+          continue;
+        }
+        if (this.active.size === 0 && Date.now() - this.lastWorkAt >= this.idleMs) {
+          logger.info('runner idle: exiting', { workerId: this.workerId, idleMs: this.idleMs });
+          break;
+        }
+        const messages = await this.receive(free);
+        if (messages.length > 0) this.lastWorkAt = Date.now();
+        for (const m of messages) this.track(handleMessage({ runner: this.runner, language: this.opts.language, queueUrl: this.opts.queueUrl, workerId: this.workerId }, m));
+        if (messages.length > 0 && this.active.size >= this.runner.slots) void this.scaleOutIfBacklog();
+      }
+      await Promise.allSettled([...this.active]);
+    } finally {
+      clearInterval(beat);
+      await deregister(this.opts.language, this.workerId).catch(() => undefined);
+      await this.runner.close();
+    }
+  }
+
+  /** Stop taking jobs; running ones finish (Fargate gives the task its stopTimeout after SIGTERM). */
+  stop(): void {
+    this.stopping = true;
+    this.poll?.abort();
+  }
+
+  private track(job: Promise<unknown>): void {
+    const tracked = job
+      .catch((err) => logger.error('job handling failed; the message will be redelivered', { error: err as Error }))
+      .finally(() => {
+        this.active.delete(tracked);
+        this.lastWorkAt = Date.now();
+      });
+    this.active.add(tracked);
+  }
+
+  private async receive(max: number) {
+    this.poll = new AbortController();
+    const waitSeconds = Math.max(1, Math.min(20, Math.ceil((this.idleMs - (Date.now() - this.lastWorkAt)) / 1000)));
+    try {
+      const out = await sqs().send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.opts.queueUrl,
+          MaxNumberOfMessages: Math.min(10, max),
+          WaitTimeSeconds: waitSeconds,
+          VisibilityTimeout: LIMITS.execution.visibilityTimeoutSeconds,
+        }),
+        { abortSignal: this.poll.signal },
+      );
+      return out.Messages ?? [];
+    } catch (err) {
+      if (this.stopping) return [];
+      logger.error('receive failed; retrying', { error: err as Error });
+      await new Promise((r) => setTimeout(r, 1000));
+      return [];
+    }
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await heartbeat({ runnerId: this.workerId, language: this.opts.language, slots: this.runner.slots, busy: this.active.size, heartbeatAt: Date.now() });
+    } catch (err) {
+      logger.warn('heartbeat failed', { error: err as Error });
+    }
+  }
+
+  /** Saturated and the queue still holds work: ask for one more runner (the launch lease dedupes). */
+  private async scaleOutIfBacklog(): Promise<void> {
+    try {
+      const attrs = await sqs().send(new GetQueueAttributesCommand({ QueueUrl: this.opts.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      if (Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) === 0) return;
+      const live = await liveRunners(this.opts.language);
+      await ensureRunners(this.opts.language, live.length + 1);
+    } catch (err) {
+      logger.warn('scale-out check failed', { error: err as Error });
+    }
+  }
+}
+
+/** Entry point of the runner image and of local runner processes. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const language = env.LANGUAGE;
+  const queueUrl = env.RUN_QUEUE_URL;
+  if (!isLanguageId(language) || !queueUrl) {
+    logger.error('LANGUAGE and RUN_QUEUE_URL must be set', { language, queueUrl });
+    process.exit(2);
+  }
+  const worker = new Worker({
+    language,
+    queueUrl,
+    slots: env.RUNNER_SLOTS ? Number(env.RUNNER_SLOTS) : undefined,
+    idleMs: env.RUNNER_IDLE_MS ? Number(env.RUNNER_IDLE_MS) : undefined,
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.stop());
+  await worker.run();
+}
+
