@@ -1,8 +1,7 @@
 /**
- * Runs one job from the command line: `node runner.mjs < job.json` (in the image) or
+ * Runs one job from the command line: `node /opt/runner/runner-cli.mjs < job.json` (in the image) or
  * `npx tsx runner/cli.ts < job.json`. Prints live output to stderr as NDJSON and the RunResult as
- * JSON on stdout. It is the image's smoke test until the SQS worker (runner/worker.ts) takes over
- * the entrypoint.
+ * JSON on stdout: the image's smoke test (its entrypoint is the SQS worker, runner/main.ts).
  */
 import { readFileSync } from 'node:fs';
 import { isLanguageId } from '../shared/languages.js';
