@@ -23,16 +23,29 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: In
   // Comma-separated list, e.g. -c allowOrigins=https://interview.example.com
   const origins = app.node.tryGetContext('allowOrigins') as string | undefined;
   const manageAccountLogRole = app.node.tryGetContext('manageAccountLogRole') as string | boolean | undefined;
+  const number = (key: string) => numberContext(app, key);
 
   const stack = new InterviewStack(app, `Interview-${stage.name}`, {
     stage,
     description: `Live coding interview backend (${stage.name})`,
     allowOrigins: origins ? origins.split(',').map((o) => o.trim()) : undefined,
     manageAccountLogRole: manageAccountLogRole === undefined ? undefined : String(manageAccountLogRole) !== 'false',
+    warmRunners: number('warmRunners'),
+    runnerCpu: number('runnerCpu'),
+    runnerMemoryMiB: number('runnerMemoryMiB'),
   });
   Tags.of(app).add('project', 'interview-backend');
   Tags.of(app).add('stage', stage.name);
 
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
+}
+
+/** A non-negative integer context value (`-c warmRunners=1` arrives as a string), or undefined. */
+function numberContext(app: App, key: string): number | undefined {
+  const raw = app.node.tryGetContext(key) as string | number | undefined;
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`-c ${key}=${String(raw)}: expected a non-negative integer`);
+  return value;
 }

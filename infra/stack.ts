@@ -5,6 +5,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Data } from './constructs/data.js';
+import { Execution } from './constructs/execution.js';
 import { HttpApiConstruct } from './constructs/http-api.js';
 import { Observability } from './constructs/observability.js';
 import { WebSocketApiConstruct } from './constructs/websocket-api.js';
@@ -16,11 +17,17 @@ export interface InterviewStackProps extends StackProps {
   readonly allowOrigins?: string[];
   /** See WebSocketApiProps.manageAccountLogRole. @default true */
   readonly manageAccountLogRole?: boolean;
+  /** Always-on runners per language (`-c warmRunners=1`). @default 0: runners start on demand */
+  readonly warmRunners?: number;
+  /** Runner task size (`-c runnerCpu=2048 -c runnerMemoryMiB=4096`). @default 1024 / 2048 */
+  readonly runnerCpu?: number;
+  readonly runnerMemoryMiB?: number;
 }
 
 export class InterviewStack extends Stack {
   readonly data: Data;
   readonly webSocket: WebSocketApiConstruct;
+  readonly execution: Execution;
   readonly http: HttpApiConstruct;
   readonly observability: Observability;
 
@@ -34,16 +41,33 @@ export class InterviewStack extends Stack {
       table: this.data.table,
       manageAccountLogRole: props.manageAccountLogRole,
     });
+    this.execution = new Execution(this, 'Execution', {
+      stage,
+      table: this.data.table,
+      webSocket: this.webSocket.stage,
+      warmRunners: props.warmRunners,
+      cpu: props.runnerCpu,
+      memoryMiB: props.runnerMemoryMiB,
+    });
+    this.webSocket.bindRuns(this.execution);
     this.http = new HttpApiConstruct(this, 'Http', {
       stage,
       table: this.data.table,
       webSocket: this.webSocket.stage,
+      execution: this.execution,
       allowOrigins: props.allowOrigins,
     });
     this.observability = new Observability(this, 'Observability', {
-      functions: { ...prefixed('http', this.http.functions), ...prefixed('ws', this.webSocket.functions) },
+      functions: {
+        ...prefixed('http', this.http.functions),
+        ...prefixed('ws', this.webSocket.functions),
+        ...prefixed('pipeline', this.execution.pipeline.functions),
+      },
       table: this.data.table,
       httpApi: this.http.api,
+      deadLetterQueues: this.execution.queues.deadLetterQueues,
+      runnerLogGroups: this.execution.runners.logGroups,
+      metricNamespace: `InterviewBackend/${stage.name}`,
     });
   }
 }

@@ -19,6 +19,7 @@ import { Construct } from 'constructs';
 import { HTTP_FUNCTIONS, type HttpFunctionName } from '../../shared/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
+import type { RunGrants } from './execution.js';
 import { ProjectFunction } from './project-function.js';
 
 /**
@@ -32,6 +33,8 @@ export interface HttpApiProps {
   readonly table: ITable;
   /** The WebSocket stage: its URL becomes WS_URL, and pushing functions get its management endpoint. */
   readonly webSocket: WebSocketStage;
+  /** The execution pipeline: functions with `runs: true` queue runs and start runners. */
+  readonly execution: RunGrants;
   /**
    * Browser origins allowed by CORS. Tokens travel in the Authorization header, never in cookies, so a
    * wildcard exposes nothing a script on another origin could not already send.
@@ -114,6 +117,7 @@ export class HttpApiConstruct extends Construct {
       // Not a permission, only the public URL: POST /api/sessions returns it as `wsUrl`.
       fn.bindWebSocketUrl(props.webSocket);
       if (def.pushes) fn.bindWebSocket(props.webSocket, CLOSES_SOCKETS.has(name) ? ['POST', 'DELETE'] : ['POST']);
+      if ('runs' in def && def.runs) props.execution.grantRuns(fn);
 
       const integration = new HttpLambdaIntegration(`Http-${name}-Integration`, fn.fn, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,

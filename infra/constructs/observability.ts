@@ -10,9 +10,12 @@ import {
   ComparisonOperator,
   type IAlarmAction,
   type IMetric,
+  Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Operation, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ProjectFunction } from './project-function.js';
 
@@ -20,6 +23,12 @@ export interface ObservabilityProps {
   readonly functions: Readonly<Record<string, ProjectFunction>>;
   readonly table: ITable;
   readonly httpApi: HttpApi;
+  /** Run dead-letter queues by language: any message there is a run that failed three deliveries. */
+  readonly deadLetterQueues?: Readonly<Record<string, IQueue>>;
+  /** Runner log groups by language: `"level":"ERROR"` lines count as runner errors. */
+  readonly runnerLogGroups?: Readonly<Record<string, ILogGroup>>;
+  /** Namespace of the metrics extracted from logs. @default 'InterviewBackend' */
+  readonly metricNamespace?: string;
   /** Where alarms notify (e.g. an SNS topic action). @default none: alarms show in the console only */
   readonly alarmActions?: readonly IAlarmAction[];
 }
@@ -60,6 +69,33 @@ export class Observability extends Construct {
     );
 
     this.alarm('HttpApi-5xx', props.httpApi.metricServerError({ period: PERIOD, statistic: 'Sum' }), 5, 'HTTP API 5xx answers');
+
+    for (const [language, dlq] of Object.entries(props.deadLetterQueues ?? {})) {
+      // The dead-letter function ends these runs as SYSTEM_ERROR; the alarm says why runs keep failing.
+      this.alarm(
+        `RunDlq-${language}`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+        1,
+        `${language}: run messages dead-lettered after repeated failed deliveries`,
+      );
+    }
+
+    const runnerLogs = Object.entries(props.runnerLogGroups ?? {});
+    if (runnerLogs.length > 0) {
+      // One metric fed by every language's log group (the log line names the language): one alarm, not 8.
+      const namespace = props.metricNamespace ?? 'InterviewBackend';
+      for (const [language, logGroup] of runnerLogs) {
+        new MetricFilter(this, `RunnerErrors-${language}`, {
+          logGroup,
+          filterPattern: FilterPattern.stringValue('$.level', '=', 'ERROR'),
+          metricNamespace: namespace,
+          metricName: 'RunnerErrors',
+          metricValue: '1',
+        });
+      }
+      const metric = new Metric({ namespace, metricName: 'RunnerErrors', period: PERIOD, statistic: 'Sum' });
+      this.alarm('RunnerErrors', metric, 1, 'Runner tasks logged errors (any language)');
+    }
   }
 
   private alarm(id: string, metric: IMetric, threshold: number, description: string): void {

@@ -122,12 +122,14 @@ export class ProjectFunction extends Construct {
     });
   }
 
-  /** Sets TABLE_NAME and grants exactly the table access the function declares. */
-  bindTable(table: ITable, access: TableAccess): this {
+  /**
+   * Sets TABLE_NAME and grants exactly the table access the function declares. Index access is opt-in
+   * (`indexes`): CDK's `grantReadWriteData` would add `<table>/index/*` for every function.
+   */
+  bindTable(table: ITable, access: TableAccess, options: { indexes?: readonly string[] } = {}): this {
     if (access === 'none') return this;
     this.fn.addEnvironment(ENV.tableName, table.tableName);
-    if (access === 'read') table.grantReadData(this.fn);
-    else table.grantReadWriteData(this.fn);
+    for (const statement of tableStatements(table, access, options.indexes)) this.role.addToPrincipalPolicy(statement);
     return this;
   }
 
@@ -137,27 +139,62 @@ export class ProjectFunction extends Construct {
     return this;
   }
 
-  /**
-   * Sets WS_MANAGEMENT_ENDPOINT and grants `execute-api:ManageConnections` on the connections of this API
-   * and stage only, for the given methods. The `@connections/*` wildcard cannot be narrowed: connection
-   * ids are created at runtime.
-   */
+  /** Sets WS_MANAGEMENT_ENDPOINT and grants `execute-api:ManageConnections` (see grantManageConnections). */
   bindWebSocket(stage: WebSocketStage, methods: readonly ConnectionMethod[]): this {
     this.fn.addEnvironment(ENV.wsManagementEndpoint, stage.callbackUrl);
-    this.role.addToPrincipalPolicy(
+    grantManageConnections(this.role, stage, methods);
+    return this;
+  }
+}
+
+/**
+ * The DynamoDB actions the store layer (shared/store/, shared/runners/registry.ts) uses: Get/Put/Update/
+ * Delete/Query and TransactWrite, which IAM checks as the per-item actions (ConditionCheckItem for its
+ * condition checks). No Scan: nothing reads the whole table.
+ */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
+export const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+/**
+ * Table access as IAM statements: the table itself, plus the named indexes (read actions only: an index
+ * cannot be written) for the few principals that query them.
+ */
+export function tableStatements(table: ITable, access: Exclude<TableAccess, 'none'>, indexes: readonly string[] = []): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      actions: access === 'read' ? TABLE_READ_ACTIONS : [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
+      resources: [table.tableArn],
+    }),
+  ];
+  if (indexes.length > 0) {
+    statements.push(
       new iam.PolicyStatement({
-        actions: ['execute-api:ManageConnections'],
-        resources: methods.map((method) => connectionsArn(stage, method)),
+        actions: ['dynamodb:Query'],
+        resources: indexes.map((name) => `${table.tableArn}/index/${name}`),
       }),
     );
-    for (const method of methods) {
-      Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagConnectionsResource(stage, method)}]`,
-        reason:
-          'Connection ids are created at runtime, so the resource ends in @connections/*; it is scoped to this API, this stage and one management method.',
-      });
-    }
-    return this;
+  }
+  return statements;
+}
+
+/**
+ * Grants `execute-api:ManageConnections` on the connections of this API and stage only, for the given
+ * methods (a Lambda role or a Fargate task role). The `@connections/*` wildcard cannot be narrowed:
+ * connection ids are created at runtime.
+ */
+export function grantManageConnections(role: iam.Role, stage: WebSocketStage, methods: readonly ConnectionMethod[]): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['execute-api:ManageConnections'],
+      resources: methods.map((method) => connectionsArn(stage, method)),
+    }),
+  );
+  for (const method of methods) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagConnectionsResource(stage, method)}]`,
+      reason:
+        'Connection ids are created at runtime, so the resource ends in @connections/*; it is scoped to this API, this stage and one management method.',
+    });
   }
 }
 

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '../../shared/ws-routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
+import type { RunGrants } from './execution.js';
 import { ProjectFunction, type ConnectionMethod, type TableAccess } from './project-function.js';
 
 export type WsFunctionName = keyof typeof WS_FUNCTIONS;
@@ -21,13 +22,14 @@ export type WsFunctionName = keyof typeof WS_FUNCTIONS;
  * What each WebSocket function may do. A new entry in WS_FUNCTIONS fails to compile until it is listed
  * here, so its permissions are a decision, not a default.
  */
-const WS_GRANTS: Record<WsFunctionName, { table: TableAccess; connections: readonly ConnectionMethod[]; timeout: Duration }> = {
+const WS_GRANTS: Record<WsFunctionName, { table: TableAccess; connections: readonly ConnectionMethod[]; runs: boolean; timeout: Duration }> = {
   // $connect cannot push: the connection does not exist until it returns (NOTES.md).
-  connect: { table: 'readWrite', connections: [], timeout: Duration.seconds(10) },
+  connect: { table: 'readWrite', connections: [], runs: false, timeout: Duration.seconds(10) },
   // Tells the others `user-left`.
-  disconnect: { table: 'readWrite', connections: ['POST'], timeout: Duration.seconds(15) },
-  // Fans out edits (awaited, bounded concurrency) and closes the socket on `leave-session`.
-  message: { table: 'readWrite', connections: ['POST', 'DELETE'], timeout: Duration.seconds(28) },
+  disconnect: { table: 'readWrite', connections: ['POST'], runs: false, timeout: Duration.seconds(15) },
+  // Fans out edits (awaited, bounded concurrency) and closes the socket on `leave-session`; `run-code`
+  // queues runs, `join-session` / `language-change` warm a runner of the session's language.
+  message: { table: 'readWrite', connections: ['POST', 'DELETE'], runs: true, timeout: Duration.seconds(28) },
 };
 
 export interface WebSocketApiProps {
@@ -113,6 +115,16 @@ export class WebSocketApiConstruct extends Construct {
     });
 
     new CfnOutput(this, 'WebSocketUrl', { key: 'WebSocketUrl', value: this.stage.url, description: 'wsUrl clients connect to' });
+  }
+
+  /**
+   * Grants the execution pipeline to the functions whose WS_GRANTS say `runs`. A method, not a prop: the
+   * pipeline is built after this construct, because runners push to this stage.
+   */
+  bindRuns(execution: RunGrants): void {
+    for (const name of Object.keys(WS_GRANTS) as WsFunctionName[]) {
+      if (WS_GRANTS[name].runs) execution.grantRuns(this.functions[name]);
+    }
   }
 
   private setAccountLogRole(): void {

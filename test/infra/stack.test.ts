@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS, type HttpFunctionName } from '../../shared/routes.js';
+import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, type HttpFunctionName } from '../../shared/routes.js';
 import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../../shared/table.js';
 import { WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '../../shared/ws-routes.js';
 import type { WsFunctionName } from '../../infra/constructs/websocket-api.js';
@@ -26,10 +26,12 @@ afterAll(() => built?.cleanup());
 
 const httpFn = (name: HttpFunctionName) => built.stack.http.functions[name];
 const wsFn = (name: WsFunctionName) => built.stack.webSocket.functions[name];
-const allFunctions = (): [string, ProjectFunction][] => [
+/** Functions behind an API (API Gateway stops waiting after 29 s). */
+const apiFunctions = (): [string, ProjectFunction][] => [
   ...Object.entries(built.stack.http.functions),
   ...Object.entries(built.stack.webSocket.functions),
 ];
+const allFunctions = (): [string, ProjectFunction][] => [...apiFunctions(), ...Object.entries(built.stack.execution.pipeline.functions)];
 
 function ofType(type: string): [string, Json][] {
   return Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -82,8 +84,10 @@ describe('data', () => {
 });
 
 describe('functions', () => {
-  it('creates one function per HTTP_FUNCTIONS and WS_FUNCTIONS entry', () => {
-    template.resourceCountIs('AWS::Lambda::Function', Object.keys(HTTP_FUNCTIONS).length + Object.keys(WS_FUNCTIONS).length);
+  it('creates one function per HTTP_FUNCTIONS, WS_FUNCTIONS and PIPELINE_FUNCTIONS entry', () => {
+    const expected = Object.keys(HTTP_FUNCTIONS).length + Object.keys(WS_FUNCTIONS).length + Object.keys(PIPELINE_FUNCTIONS).length;
+    template.resourceCountIs('AWS::Lambda::Function', expected);
+    expect(allFunctions()).toHaveLength(expected);
   });
 
   it('runs every function on nodejs22.x / arm64 with an ESM bundle and source maps', () => {
@@ -92,8 +96,9 @@ describe('functions', () => {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.Handler).toBe('index.handler');
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
-      expect(fn.Properties.Timeout).toBeLessThanOrEqual(29);
+      expect(fn.Properties.Timeout).toBeLessThanOrEqual(60);
     }
+    for (const [name, fn] of apiFunctions()) expect(resources[logicalId(fn.fn)]!.Properties.Timeout, name).toBeLessThanOrEqual(29);
   });
 
   it('sets STAGE and Powertools variables on every function', () => {
@@ -246,6 +251,7 @@ describe('environment and least privilege', () => {
     const declared: [string, ProjectFunction, 'none' | 'read' | 'readWrite'][] = [
       ...(Object.keys(HTTP_FUNCTIONS) as HttpFunctionName[]).map((n) => [n, httpFn(n), HTTP_FUNCTIONS[n].table] as [string, ProjectFunction, 'none' | 'read' | 'readWrite']),
       ...(Object.keys(WS_FUNCTIONS) as WsFunctionName[]).map((n) => [n, wsFn(n), 'readWrite'] as [string, ProjectFunction, 'readWrite']),
+      ['deadLetter', built.stack.execution.pipeline.functions.deadLetter, 'readWrite'],
     ];
     for (const [name, fn, access] of declared) {
       const dynamo = statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));

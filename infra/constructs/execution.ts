@@ -1,0 +1,75 @@
+/**
+ * The execution pipeline (SPEC §6, docs/execution.md): a run request is stored, then a message goes to
+ * its language's queue; Fargate runners of that language (started on demand) run it in the sandbox and
+ * push the output; the dead-letter function and the watchdog end whatever gets lost.
+ *
+ *   POST /executions, run-code ──SendMessage──▶ run queue <lang> ──▶ runner tasks <lang> ──▶ table + pushes
+ *            └──────RunTask (if no runner is warm)──────▶ cluster       │ 3 failed deliveries
+ *                                                       DLQ <lang> ◀──┘──▶ dead-letter fn ──▶ SYSTEM_ERROR
+ *   every minute: watchdog ──▶ `watch` index: overdue QUEUED/RUNNING ──▶ SYSTEM_ERROR
+ */
+import { CfnOutput } from 'aws-cdk-lib';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/config.js';
+import { LANGUAGE_IDS } from '../../shared/languages.js';
+import type { StageSettings } from '../stage.js';
+import { PipelineFunctions } from './pipeline-functions.js';
+import type { ProjectFunction } from './project-function.js';
+import { RunQueues } from './run-queues.js';
+import { RunnerCluster, type RunnerClusterProps } from './runners.js';
+
+/** What the API constructs need from the pipeline: the grants of a function that queues runs. */
+export interface RunGrants {
+  grantRuns(fn: ProjectFunction): void;
+}
+
+export interface ExecutionProps extends Pick<RunnerClusterProps, 'cpu' | 'memoryMiB' | 'warmRunners' | 'maxRunnersPerLanguage' | 'image'> {
+  readonly stage: StageSettings;
+  readonly table: ITable;
+  readonly webSocket: WebSocketStage;
+}
+
+export class Execution extends Construct implements RunGrants {
+  readonly queues: RunQueues;
+  readonly runners: RunnerCluster;
+  readonly pipeline: PipelineFunctions;
+
+  constructor(scope: Construct, id: string, props: ExecutionProps) {
+    super(scope, id);
+    const { stage, table, webSocket } = props;
+
+    this.queues = new RunQueues(this, 'Queues');
+    this.runners = new RunnerCluster(this, 'Runners', {
+      stage,
+      table,
+      webSocket,
+      queues: this.queues.queues,
+      cpu: props.cpu,
+      memoryMiB: props.memoryMiB,
+      warmRunners: props.warmRunners,
+      maxRunnersPerLanguage: props.maxRunnersPerLanguage,
+      image: props.image,
+    });
+    this.pipeline = new PipelineFunctions(this, 'Pipeline', {
+      stage,
+      table,
+      webSocket,
+      deadLetterQueues: LANGUAGE_IDS.map((l) => this.queues.deadLetterQueues[l]),
+    });
+
+    new CfnOutput(this, 'RunnerClusterName', { key: 'RunnerClusterName', value: this.runners.cluster.clusterName, description: 'ECS cluster of the runners' });
+    new CfnOutput(this, 'RunQueueUrls', { key: 'RunQueueUrls', value: this.queues.urlsJson(), description: 'Run queue URL per language (JSON)' });
+  }
+
+  /**
+   * For functions that queue runs (`runs: true` in the route tables): SendMessage on every run queue with
+   * RUN_QUEUE_URLS, and starting runners of every language (RunTask + PassRole, RUNNER_* variables).
+   */
+  grantRuns(fn: ProjectFunction): void {
+    for (const language of LANGUAGE_IDS) this.queues.queues[language].grantSendMessages(fn.fn);
+    fn.fn.addEnvironment(ENV.runQueueUrls, this.queues.urlsJson());
+    this.runners.grantLaunch(fn);
+  }
+}

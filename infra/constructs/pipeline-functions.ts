@@ -1,0 +1,72 @@
+/**
+ * The functions of the execution pipeline that no route calls (shared/routes.ts PIPELINE_FUNCTIONS):
+ * the dead-letter function on every language's DLQ and the scheduled watchdog. Together they make sure
+ * every execution reaches a final status (SPEC §6) even when a runner dies or never starts.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { PIPELINE_FUNCTIONS } from '../../shared/routes.js';
+import { WATCH_INDEX } from '../../shared/table.js';
+import type { StageSettings } from '../stage.js';
+import { ProjectFunction } from './project-function.js';
+
+export type PipelineFunctionName = keyof typeof PIPELINE_FUNCTIONS;
+
+export interface PipelineFunctionsProps {
+  readonly stage: StageSettings;
+  readonly table: ITable;
+  /** Both functions push `execution-finished` to the session's sockets. */
+  readonly webSocket: WebSocketStage;
+  readonly deadLetterQueues: readonly IQueue[];
+}
+
+export class PipelineFunctions extends Construct {
+  readonly functions: Readonly<Record<PipelineFunctionName, ProjectFunction>>;
+  readonly watchdogSchedule: Rule;
+
+  constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
+    super(scope, id);
+    const { stage, table, webSocket } = props;
+
+    const deadLetter = new ProjectFunction(this, 'Pipeline-deadLetter', {
+      entry: PIPELINE_FUNCTIONS.deadLetter.entry,
+      description: 'Ends dead-lettered runs as SYSTEM_ERROR (SQS event source on every run DLQ)',
+      stage,
+      serviceName: 'interview-pipeline-dead-letter',
+      // The DLQs' visibility timeout (60 s) is 6x this, as Lambda advises for SQS event sources.
+      timeout: Duration.seconds(10),
+    })
+      .bindTable(table, 'readWrite')
+      .bindWebSocket(webSocket, ['POST']);
+    for (const dlq of props.deadLetterQueues) {
+      // Partial batch responses (Powertools BatchProcessor): one failing record does not redeliver the rest.
+      deadLetter.fn.addEventSource(new SqsEventSource(dlq, { batchSize: 10, reportBatchItemFailures: true }));
+    }
+
+    const { everyMinutes } = PIPELINE_FUNCTIONS.watchdog;
+    const watchdog = new ProjectFunction(this, 'Pipeline-watchdog', {
+      entry: PIPELINE_FUNCTIONS.watchdog.entry,
+      description: `Ends overdue executions as SYSTEM_ERROR (every ${everyMinutes} min, watch index)`,
+      stage,
+      serviceName: 'interview-pipeline-watchdog',
+      // Must finish before the next tick starts another pass over the same overdue items.
+      timeout: Duration.seconds(Math.min(50, everyMinutes * 60 - 10)),
+    })
+      .bindTable(table, 'readWrite', { indexes: [WATCH_INDEX] })
+      .bindWebSocket(webSocket, ['POST']);
+    this.watchdogSchedule = new Rule(this, 'WatchdogSchedule', {
+      description: `Runs the execution watchdog every ${everyMinutes} minute(s)`,
+      schedule: Schedule.rate(Duration.minutes(everyMinutes)),
+      // No retries: the next tick is a retry, and its query sees the same overdue items.
+      targets: [new LambdaFunction(watchdog.fn, { retryAttempts: 0 })],
+    });
+
+    this.functions = { deadLetter, watchdog };
+  }
+}

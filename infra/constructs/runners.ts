@@ -1,0 +1,287 @@
+/**
+ * Where user code runs: Fargate tasks, one task definition per language (its own image, queue, role and
+ * log group), started on demand with RunTask by the functions that queue runs (and by a busy runner for
+ * its own language); a runner exits after RUNNER_IDLE_MS without work. Optionally, `warmRunners` keeps
+ * that many always-on runners per language in an ECS service. The network is a VPC with public subnets
+ * only and no NAT gateway; the runners' security group admits nothing and lets out HTTPS only
+ * (docs/execution.md explains the trade-off and the stricter alternative).
+ */
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/config.js';
+import { LANGUAGE_IDS, type LanguageId } from '../../shared/languages.js';
+import { LIMITS } from '../../shared/limits.js';
+import type { StageSettings } from '../stage.js';
+import { grantManageConnections, type ProjectFunction, tableStatements } from './project-function.js';
+import { runnerImage } from './runner-image.js';
+
+/** Where the runner's writable volumes are mounted (the root file system is read-only). */
+export const SCRATCH_PATH = '/scratch';
+export const WORK_ROOT = `${SCRATCH_PATH}/work`;
+
+/** A warm runner never idles out: the service would only replace it with a cold one. */
+const WARM_IDLE_MS = 10 * 365 * 24 * 3600 * 1000;
+
+export interface RunnerClusterProps {
+  readonly stage: StageSettings;
+  readonly table: ITable;
+  readonly queues: Readonly<Record<LanguageId, IQueue>>;
+  /** Runners push output and results to the sockets of this stage. */
+  readonly webSocket: WebSocketStage;
+  /** Task size in CPU units. @default 1024 (1 vCPU: two slots of CPU-bound user code) */
+  readonly cpu?: number;
+  /** @default 2048 MiB (two runs at 256 MiB plus a compiler at up to 1 GiB, plus the runner) */
+  readonly memoryMiB?: number;
+  /** Always-on runners per language (an ECS service each). @default 0: runners start on demand */
+  readonly warmRunners?: number;
+  /** MAX_RUNNERS_PER_LANGUAGE of the launcher. @default LIMITS.execution.maxRunnersPerLanguage */
+  readonly maxRunnersPerLanguage?: number;
+  /** The image of a language. @default the runner/images/Dockerfile asset (built at deploy, not synth) */
+  readonly image?: (language: LanguageId) => ecs.ContainerImage;
+}
+
+export class RunnerCluster extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly cluster: ecs.Cluster;
+  /** What RunTask starts: runners that exit when idle. */
+  readonly taskDefinitions: Readonly<Record<LanguageId, ecs.FargateTaskDefinition>>;
+  readonly taskRoles: Readonly<Record<LanguageId, iam.Role>>;
+  readonly executionRoles: Readonly<Record<LanguageId, iam.Role>>;
+  readonly logGroups: Readonly<Record<LanguageId, LogGroup>>;
+  /** Only when warmRunners > 0. */
+  readonly warmServices: Partial<Record<LanguageId, ecs.FargateService>> = {};
+
+  private readonly props: RunnerClusterProps;
+
+  constructor(scope: Construct, id: string, props: RunnerClusterProps) {
+    super(scope, id);
+    this.props = props;
+    const { stage } = props;
+
+    const flowLogs = new LogGroup(this, 'FlowLogs', { retention: stage.logRetention, removalPolicy: stage.removalPolicy });
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.42.0.0/16'),
+      maxAzs: 2,
+      // Public subnets only: tasks reach AWS APIs through the internet gateway with a public IP.
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'runners', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      // Nothing uses the default security group; restricting it would add a custom-resource Lambda.
+      restrictDefaultSecurityGroup: false,
+      flowLogs: {
+        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: this.vpc,
+      description: 'Runner tasks: no inbound traffic; outbound HTTPS to AWS APIs only',
+      allowAllOutbound: false,
+    });
+    // DNS (the VPC resolver) and the task metadata/credentials endpoint are not filtered by security
+    // groups, so 443 is all a runner needs: SQS, DynamoDB, ECR + S3 (image layers), CloudWatch Logs,
+    // the API Gateway management API and ECS itself.
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    const taskDefinitions = {} as Record<LanguageId, ecs.FargateTaskDefinition>;
+    const taskRoles = {} as Record<LanguageId, iam.Role>;
+    const executionRoles = {} as Record<LanguageId, iam.Role>;
+    const logGroups = {} as Record<LanguageId, LogGroup>;
+    for (const language of LANGUAGE_IDS) {
+      logGroups[language] = new LogGroup(this, `${language}-Logs`, { retention: stage.logRetention, removalPolicy: stage.removalPolicy });
+      taskRoles[language] = new iam.Role(this, `${language}-TaskRole`, {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+        description: `Runner tasks of ${language} (${stage.name}): its queue, the table, pushes, its own scale-out`,
+      });
+      executionRoles[language] = new iam.Role(this, `${language}-ExecutionRole`, {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+        description: `ECS agent for ${language} runners (${stage.name}): image pull and logs`,
+      });
+    }
+    this.taskRoles = taskRoles;
+    this.executionRoles = executionRoles;
+    this.logGroups = logGroups;
+
+    this.taskDefinitions = taskDefinitions;
+    for (const language of LANGUAGE_IDS) {
+      taskDefinitions[language] = this.taskDefinition(language, (props.image ?? runnerImage)(language), LIMITS.execution.runnerIdleMs);
+      this.grantRunnerRole(language);
+    }
+
+    const warm = props.warmRunners ?? 0;
+    if (warm > 0) {
+      for (const language of LANGUAGE_IDS) {
+        // A service would replace a runner that idles out with a cold one: warm runners never idle out.
+        const warmDefinition = this.taskDefinition(language, (props.image ?? runnerImage)(language), WARM_IDLE_MS, 'warm');
+        this.warmServices[language] = new ecs.FargateService(this, `${language}-Warm`, {
+          cluster: this.cluster,
+          taskDefinition: warmDefinition,
+          desiredCount: warm,
+          assignPublicIp: true,
+          vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+          securityGroups: [this.securityGroup],
+          minHealthyPercent: 100,
+          maxHealthyPercent: 200,
+          // A runner image that cannot start must not restart forever.
+          circuitBreaker: { enable: true, rollback: false },
+        });
+      }
+    }
+  }
+
+  /**
+   * Lets a function start runners of `languages` (RunTask in this cluster only, PassRole of the runners'
+   * roles to ECS tasks only) and hands it the launcher's configuration (shared/runners/launcher.ts).
+   */
+  grantLaunch(fn: ProjectFunction, languages: readonly LanguageId[] = LANGUAGE_IDS): void {
+    const refs = Object.fromEntries(languages.map((l) => [l, this.taskDefinitions[l].taskDefinitionArn]));
+    for (const [name, value] of Object.entries(this.launchEnvironment(refs))) fn.fn.addEnvironment(name, value);
+    const arns = languages.map((l) => this.taskDefinitions[l].taskDefinitionArn);
+    for (const statement of this.launchStatements(languages, arns)) fn.role.addToPrincipalPolicy(statement);
+  }
+
+  /** RUNNER_* variables of the launcher; `taskDefinitions` maps a language to an ARN or a family. */
+  private launchEnvironment(taskDefinitions: Record<string, string>): Record<string, string> {
+    return {
+      [ENV.ecsCluster]: this.cluster.clusterArn,
+      [ENV.ecsTaskDefinitions]: Stack.of(this).toJsonString(taskDefinitions),
+      [ENV.ecsSubnets]: this.vpc.publicSubnets.map((s) => s.subnetId).join(','),
+      [ENV.ecsSecurityGroups]: this.securityGroup.securityGroupId,
+      [ENV.maxRunners]: String(this.props.maxRunnersPerLanguage ?? LIMITS.execution.maxRunnersPerLanguage),
+    };
+  }
+
+  /** `taskDefinitionArns`: exact revisions, or (for a runner's own family) every revision of it. */
+  private launchStatements(languages: readonly LanguageId[], taskDefinitionArns: readonly string[]): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({
+        actions: ['ecs:RunTask'],
+        resources: [...taskDefinitionArns],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: languages.flatMap((l) => [this.taskRoles[l].roleArn, this.executionRoles[l].roleArn]),
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    ];
+  }
+
+  private taskDefinition(language: LanguageId, image: ecs.ContainerImage, idleMs: number, variant?: 'warm'): ecs.FargateTaskDefinition {
+    const { stage, table, queues, webSocket } = this.props;
+    const definition = new ecs.FargateTaskDefinition(this, `${language}-Task${variant ? 'Warm' : ''}`, {
+      family: this.family(language, variant),
+      cpu: this.props.cpu ?? 1024,
+      memoryLimitMiB: this.props.memoryMiB ?? 2048,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: this.taskRoles[language],
+      executionRole: this.executionRoles[language],
+      // Task ephemeral storage (20 GiB): work dirs in one volume, a world-writable /tmp in the other.
+      volumes: [{ name: 'scratch' }, { name: 'tmp' }],
+    });
+
+    const linuxParameters = new ecs.LinuxParameters(this, `${language}-Linux${variant ? 'Warm' : ''}`, {
+      // tini as PID 1: orphans of user programs are reaped instead of piling up as zombies.
+      initProcessEnabled: true,
+    });
+    // The runner needs SETUID/SETGID/CHOWN/KILL/DAC_OVERRIDE/FOWNER to drop each run to its slot uid and
+    // clean up after it; none of these default capabilities serve it.
+    linuxParameters.dropCapabilities(
+      ecs.Capability.NET_RAW,
+      ecs.Capability.NET_BIND_SERVICE,
+      ecs.Capability.MKNOD,
+      ecs.Capability.SYS_CHROOT,
+      ecs.Capability.AUDIT_WRITE,
+      ecs.Capability.SETFCAP,
+      ecs.Capability.SETPCAP,
+    );
+
+    const container = definition.addContainer('runner', {
+      containerName: 'runner',
+      image,
+      essential: true,
+      // Root inside the container on purpose: it setuids each program to its slot's uid (docs/runner.md).
+      privileged: false,
+      readonlyRootFilesystem: true,
+      linuxParameters,
+      // SIGTERM stops taking jobs; the running ones (compile 30 s + run 10 s at most) get to finish.
+      stopTimeout: Duration.seconds(120),
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroups[language], streamPrefix: 'runner' }),
+      environment: {
+        [ENV.stage]: stage.name,
+        LANGUAGE: language,
+        RUN_QUEUE_URL: queues[language].queueUrl,
+        [ENV.tableName]: table.tableName,
+        [ENV.wsManagementEndpoint]: webSocket.callbackUrl,
+        [ENV.region]: Stack.of(this).region,
+        RUNNER_SLOTS: String(LIMITS.execution.slotsPerRunner),
+        RUNNER_WORK_ROOT: WORK_ROOT,
+        RUNNER_IDLE_MS: String(idleMs),
+        POWERTOOLS_SERVICE_NAME: `interview-runner-${language}`,
+        POWERTOOLS_LOG_LEVEL: stage.logLevel,
+        LOG_LEVEL: stage.logLevel,
+        // A busy runner launches another (idling-out) runner of its language: by family, which RunTask
+        // resolves to the latest revision, because a definition cannot contain its own ARN.
+        ...this.launchEnvironment({ [language]: this.family(language) }),
+      },
+    });
+    container.addMountPoints(
+      { sourceVolume: 'scratch', containerPath: SCRATCH_PATH, readOnly: false },
+      // The entrypoint makes it 1777 (runner/images/entrypoint.sh): compilers and programs expect /tmp.
+      { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
+    );
+
+    Validations.of(definition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The variables are non-secret configuration (queue URL, table name, endpoints, subnet and security group ids, limits); credentials come from the task role. User code never sees them: it runs as another uid with a scrubbed environment.',
+    });
+    return definition;
+  }
+
+  private family(language: LanguageId, variant?: 'warm'): string {
+    return `${Stack.of(this).stackName}-runner-${language}${variant ? `-${variant}` : ''}`;
+  }
+
+  /** The task role of a language: its own queue, the table, pushes, and launching more of its own runners. */
+  private grantRunnerRole(language: LanguageId): void {
+    const role = this.taskRoles[language];
+    const queue = this.props.queues[language];
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        resources: [queue.queueArn],
+      }),
+    );
+    for (const statement of tableStatements(this.props.table, 'readWrite')) role.addToPrincipalPolicy(statement);
+    grantManageConnections(role, this.props.webSocket, ['POST']);
+    // RunTask by family (RUNNER_TASK_DEFINITIONS above) is authorized against the resolved revision.
+    const familyRevisions = `${this.family(language)}:*`;
+    const familyArn = Stack.of(this).formatArn({ service: 'ecs', resource: 'task-definition', resourceName: familyRevisions, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    for (const statement of this.launchStatements([language], [familyArn])) role.addToPrincipalPolicy(statement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${familyRevisions}]`,
+      reason:
+        "A runner launches more runners of its own language by family name: a task definition cannot contain its own revision ARN (circular reference). The wildcard covers the revisions of this one family, in this cluster only (ecs:cluster condition).",
+    });
+
+    const execution = this.executionRoles[language];
+    Validations.of(execution).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken, which the ECS agent needs to pull the runner image, has no resource-level permissions; the image pull actions themselves are scoped to the asset repository.',
+    });
+  }
+}
