@@ -9,5 +9,19 @@ process.env.WS_MANAGEMENT_ENDPOINT = 'https://mgmt.example.test/prod';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 delete process.env.DYNAMODB_ENDPOINT;
+delete process.env.SQS_ENDPOINT;
+// The execution pipeline: one run queue and one Fargate task definition per language (mocked SQS / ECS).
+process.env.RUN_QUEUE_URLS = JSON.stringify({
+  python: 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-python',
+  go: 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-go',
+});
+process.env.RUNNER_CLUSTER_ARN = 'arn:aws:ecs:eu-west-1:123456789012:cluster/runners';
+process.env.RUNNER_TASK_DEFINITIONS = JSON.stringify({
+  python: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/runner-python:3',
+  go: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/runner-go:3',
+});
+process.env.RUNNER_SUBNETS = 'subnet-aaa, subnet-bbb';
+process.env.RUNNER_SECURITY_GROUPS = 'sg-runner';
+delete process.env.MAX_RUNNERS_PER_LANGUAGE;
 
 export const TABLE = 'interview-unit';

@@ -1,6 +1,7 @@
 /**
- * Typed builders for the unit tests: API Gateway v2 events, table items (session, document, snapshot,
- * connection, history) and the mocked DynamoDB DocumentClient. Import this module before any product
+ * Typed builders for the unit tests: API Gateway v2 HTTP events (WebSocket events: ws/events.ts), SQS
+ * events, table items (session, document, snapshot, connection, execution, runner) and the mocked SDK
+ * clients (DynamoDB DocumentClient, API Gateway Management API, SQS, ECS). Import this module before any product
  * module: its first import sets the environment (see env.ts).
  */
 import { TABLE } from './env.js';
@@ -15,15 +16,17 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import { resetConfig } from '../../shared/config.js';
 
 export { TABLE };
 export * from './items.js';
-import { sessionItem, type Item, type StoredSession } from './items.js';
+import { lookupItem, sessionItem, type Item, type StoredSession } from './items.js';
 
 // ---------------------------------------------------------------- events
 
@@ -102,14 +105,40 @@ export async function call<T = any>(handler: HttpHandler, input: HttpEventInput)
   return { status: result.statusCode, headers: result.headers ?? {}, raw, body: raw ? JSON.parse(raw) : undefined };
 }
 
+/** An SQS event (Lambda event source) with one record per body. */
+export const sqsEvent = (...bodies: string[]): SQSEvent => ({
+  Records: bodies.map(
+    (body, i): SQSRecord => ({
+      messageId: `msg-${i + 1}`,
+      receiptHandle: `receipt-${i + 1}`,
+      body,
+      attributes: {
+        ApproximateReceiveCount: '3',
+        SentTimestamp: String(Date.now() - 60_000),
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: String(Date.now() - 55_000),
+      },
+      messageAttributes: {},
+      md5OfBody: 'not-checked',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:runs-python-dlq',
+      awsRegion: 'eu-west-1',
+    }),
+  ),
+});
+
 // ---------------------------------------------------------------- the mocked DocumentClient
 
 export const ddb = mockClient(DynamoDBDocumentClient);
 /** The API Gateway Management API: HTTP routes push their effects to live sockets. */
 export const mgmt = mockClient(ApiGatewayManagementApiClient);
+/** Run queues (SendMessage from the API, Delete/ChangeVisibility from the runner). */
+export const sqsMock = mockClient(SQSClient);
+/** Runner launches (RunTask). */
+export const ecsMock = mockClient(ECSClient);
 
 /** What the session's Queries find; see `answerQuery`. */
-const stored = { docPages: [] as Item[][], connections: [] as Item[] };
+const stored = { docPages: [] as Item[][], connections: [] as Item[], runners: [] as Item[], overdue: [] as Item[] };
 
 const nextDocPage = (): Item[] => (stored.docPages.length > 1 ? stored.docPages.shift()! : (stored.docPages[0] ?? []));
 
@@ -123,6 +152,8 @@ function answerQuery(input: { ExpressionAttributeValues?: Record<string, unknown
   if (v[':doc'] === 'DOC') return { Items: nextDocPage() };
   if (v[':lo'] === 'C#') return { Items: [...nextDocPage(), ...stored.connections] };
   if (v[':c'] === 'C#') return { Items: stored.connections };
+  if (typeof v[':pk'] === 'string' && v[':pk'].startsWith('RUNNERS#')) return { Items: stored.runners };
+  if (v[':w'] === 'WATCH') return { Items: stored.overdue };
   return { Items: [] };
 }
 
@@ -132,6 +163,8 @@ export function useMockedDynamo(): void {
     resetConfig();
     stored.docPages = [];
     stored.connections = [];
+    stored.runners = [];
+    stored.overdue = [];
     ddb.reset();
     ddb.on(GetCommand).resolves({});
     ddb.on(QueryCommand).callsFake(answerQuery);
@@ -142,6 +175,10 @@ export function useMockedDynamo(): void {
     ddb.on(DeleteCommand).resolves({});
     mgmt.reset();
     mgmt.onAnyCommand().resolves({});
+    sqsMock.reset();
+    sqsMock.onAnyCommand().resolves({});
+    ecsMock.reset();
+    ecsMock.onAnyCommand().resolves({ tasks: [], failures: [] });
   });
 }
 
@@ -159,12 +196,37 @@ export function givenConnections(items: Item[]): void {
   stored.connections = items;
 }
 
+/** The `CONN#` lookup of a live connection: the message handler's sender. */
+export function givenSender(connectionId: string, overrides: Item = {}): Item {
+  const item = lookupItem(connectionId, overrides);
+  ddb.on(GetCommand, { Key: { PK: `CONN#${connectionId}`, SK: 'CONN' } }).resolves({ Item: item });
+  return item;
+}
+
+/** Heartbeat items the runner registry Query finds (its FilterExpression is DynamoDB's job). */
+export function givenRunners(items: Item[]): void {
+  stored.runners = items;
+}
+
+/** Executions the watchdog's Query on the `watch` index finds. */
+export function givenOverdue(items: Item[]): void {
+  stored.overdue = items;
+}
+
 /** Messages pushed to sockets, parsed, with their connection id. */
 export const pushed = (): { connectionId: string; message: any }[] =>
   mgmt.commandCalls(PostToConnectionCommand).map((c) => ({
     connectionId: c.args[0].input.ConnectionId!,
     message: JSON.parse(Buffer.from(c.args[0].input.Data as Uint8Array).toString('utf8')),
   }));
+
+/** Messages pushed to one connection, in order. */
+export const pushedTo = (connectionId: string): any[] =>
+  pushed().filter((p) => p.connectionId === connectionId).map((p) => p.message);
+
+/** Byte size of every Data sent to a socket. */
+export const pushedSizes = (): number[] =>
+  mgmt.commandCalls(PostToConnectionCommand).map((c) => (c.args[0].input.Data as Uint8Array).byteLength);
 
 /** What a lost race on a conditional write looks like from the SDK. */
 export const transactionCanceled = () => canceledBy('ConditionalCheckFailed');
@@ -175,12 +237,22 @@ export const transactionCanceled = () => canceledBy('ConditionalCheckFailed');
  */
 export const transactionConflict = () => canceledBy('TransactionConflict');
 
-const canceledBy = (code: string) =>
+const canceledBy = (code: string) => transactionCanceledWith(code, 'None');
+
+/** A cancelled transaction with one reason per item, in order (`None` for the items that were fine). */
+export const transactionCanceledWith = (...codes: string[]) =>
   new TransactionCanceledException({
-    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${code}, None]`,
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
     $metadata: {},
-    CancellationReasons: [{ Code: code }, { Code: 'None' }],
+    CancellationReasons: codes.map((Code) => ({ Code })),
   });
+
+/** A recipient whose socket is closed (HTTP 410 from postToConnection). */
+export const goneException = () => new GoneException({ message: 'Gone', $metadata: { httpStatusCode: 410 } });
+
+/** The account's callback throttle (shared with the HTTP API's 10,000 req/s). */
+export const throttled = () =>
+  Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
 
 export const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });

@@ -142,3 +142,59 @@ export const connectionItem = (connectionId: string, overrides: Item = {}): Item
   ...overrides,
 });
 
+
+/** The `CONN#` lookup item a message handler reads to learn its sender's session and role. */
+export const lookupItem = (connectionId: string, overrides: Item = {}): Item => ({
+  PK: `CONN#${connectionId}`,
+  SK: 'CONN',
+  connectionId,
+  sessionId: SESSION_ID,
+  role: 'candidate',
+  sessionTtl: nowSec() + 30 * 24 * HOUR,
+  ttl: nowSec() + 2 * HOUR,
+  ...overrides,
+});
+
+// ---------------------------------------------------------------- executions and runners
+
+export const EXECUTION_ID = '01JEXEC0T10NABCDEFGHJKMNPQ';
+
+/** A stored execution (SK `X#<id>`), QUEUED by default, with its code and stdin. */
+export const executionItem = (overrides: Item = {}): Item => ({
+  PK: `S#${SESSION_ID}`,
+  SK: `X#${(overrides.executionId as string | undefined) ?? EXECUTION_ID}`,
+  executionId: EXECUTION_ID,
+  sessionId: SESSION_ID,
+  status: 'QUEUED',
+  language: 'python',
+  userId: 'candidate',
+  code: 'print(input())\n',
+  stdin: 'hi\n',
+  stdout: '',
+  stderr: '',
+  compileOutput: '',
+  exitCode: null,
+  signal: null,
+  durationMs: 0,
+  truncated: { stdout: false, stderr: false },
+  createdAt: iso(nowSec() - 5),
+  startedAt: null,
+  finishedAt: null,
+  attempts: 0,
+  watchPk: 'WATCH',
+  watchDeadline: Date.now() + 60_000,
+  ttl: nowSec() + 30 * 24 * HOUR,
+  ...overrides,
+});
+
+/** A runner's heartbeat item (`RUNNERS#<language>`). */
+export const runnerItem = (runnerId: string, overrides: Item = {}): Item => ({
+  PK: 'RUNNERS#python',
+  SK: runnerId,
+  runnerId,
+  language: 'python',
+  slots: 2,
+  busy: 0,
+  heartbeatAt: Date.now() - 5_000,
+  ...overrides,
+});

@@ -1,0 +1,113 @@
+import {
+  CANDIDATE_TOKEN,
+  commandNames,
+  ddb,
+  endedSession,
+  expiredSession,
+  givenSession,
+  INTERVIEWER_TOKEN,
+  nowSec,
+  pastTtlSession,
+  pushed,
+  sent,
+  sessionItem,
+  SESSION_ID,
+  transactItems,
+  useMockedDynamo,
+  writes,
+} from '../fixtures.js';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { connect, newConnectionId } from './events.js';
+
+const TWO_HOURS = 2 * 3600;
+
+describe('$connect ?sessionId=&token=', () => {
+  useMockedDynamo();
+
+  it('accepts a valid token with 200 and stores the connection and its CONN# lookup in one transaction', async () => {
+    const session = givenSession();
+    const id = newConnectionId();
+    const before = nowSec();
+    const res = await connect(id, { sessionId: SESSION_ID, token: CANDIDATE_TOKEN });
+    expect(res).toEqual({ statusCode: 200 });
+    expect(commandNames()).toEqual(['GetCommand', 'TransactWriteCommand']);
+
+    const [connection, lookup] = transactItems();
+    expect(connection?.Put?.Item).toMatchObject({
+      PK: `S#${SESSION_ID}`,
+      SK: `C#${id}`,
+      sessionId: SESSION_ID,
+      connectionId: id,
+      role: 'candidate',
+    });
+    expect(connection?.Put?.Item?.joined).toBeUndefined(); // joins with its first message, join-session
+    expect(lookup?.Put?.Item).toEqual({
+      PK: `CONN#${id}`,
+      SK: 'CONN',
+      connectionId: id,
+      sessionId: SESSION_ID,
+      role: 'candidate',
+      sessionTtl: session.ttl,
+      ttl: connection?.Put?.Item?.ttl,
+    });
+    // API Gateway closes a connection after 2 h: the item goes soon after (a minute of slack), and
+    // never outlives the session it belongs to.
+    const ttl = connection?.Put?.Item?.ttl as number;
+    expect(ttl).toBeGreaterThanOrEqual(before + TWO_HOURS);
+    expect(ttl).toBeLessThanOrEqual(nowSec() + TWO_HOURS + 60);
+    expect(ttl).toBeLessThanOrEqual(session.expiresAtEpoch);
+    expect(pushed()).toEqual([]); // the connection does not exist for postToConnection until $connect returns
+  });
+
+  it('gives the interviewer token the interviewer role', async () => {
+    givenSession();
+    const id = newConnectionId();
+    expect(await connect(id, { sessionId: SESSION_ID, token: INTERVIEWER_TOKEN })).toEqual({ statusCode: 200 });
+    expect(transactItems()[0]?.Put?.Item?.role).toBe('interviewer');
+    expect(transactItems()[1]?.Put?.Item?.role).toBe('interviewer');
+  });
+
+  it('caps the connection ttl at the session expiry when the session ends within 2 h', async () => {
+    const expires = nowSec() + 30 * 60;
+    givenSession(sessionItem({ expiresAtEpoch: expires, expiresAt: new Date(expires * 1000).toISOString() }));
+    await connect(newConnectionId(), { sessionId: SESSION_ID, token: CANDIDATE_TOKEN });
+    expect(transactItems()[0]?.Put?.Item?.ttl).toBe(expires);
+    expect(transactItems()[1]?.Put?.Item?.ttl).toBe(expires);
+  });
+
+  const refusals: [string, () => void, Record<string, string | undefined>, number, string][] = [
+    ['no sessionId', () => givenSession(), { token: CANDIDATE_TOKEN }, 400, 'INVALID_SESSION'],
+    ['a malformed sessionId', () => givenSession(), { sessionId: 'S#not-a-uuid', token: CANDIDATE_TOKEN }, 400, 'INVALID_SESSION'],
+    ['no token', () => givenSession(), { sessionId: SESSION_ID }, 401, 'UNAUTHORIZED'],
+    ['an empty token', () => givenSession(), { sessionId: SESSION_ID, token: '' }, 401, 'UNAUTHORIZED'],
+    ['a wrong token', () => givenSession(), { sessionId: SESSION_ID, token: `${CANDIDATE_TOKEN}x` }, 401, 'UNAUTHORIZED'],
+    ['an unknown session', () => undefined, { sessionId: SESSION_ID, token: CANDIDATE_TOKEN }, 404, 'SESSION_NOT_FOUND'],
+    ['a session past its retention ttl', () => givenSession(pastTtlSession()), { sessionId: SESSION_ID, token: CANDIDATE_TOKEN }, 404, 'SESSION_NOT_FOUND'],
+    ['an ended session', () => givenSession(endedSession()), { sessionId: SESSION_ID, token: INTERVIEWER_TOKEN }, 410, 'SESSION_EXPIRED'],
+    ['an expired session', () => givenSession(expiredSession()), { sessionId: SESSION_ID, token: CANDIDATE_TOKEN }, 410, 'SESSION_EXPIRED'],
+  ];
+
+  it.each(refusals)('refuses %s with the contract status and stores nothing', async (_, given, query, status, code) => {
+    given();
+    const res = await connect(newConnectionId(), query);
+    expect(res.statusCode).toBe(status);
+    expect(JSON.parse(res.body!)).toEqual({ error: code, message: expect.any(String) });
+    expect(writes()).toEqual([]);
+    expect(pushed()).toEqual([]);
+  });
+
+  it('does not read the session when the token is missing (401 before any read)', async () => {
+    givenSession();
+    await connect(newConnectionId(), { sessionId: SESSION_ID });
+    expect(sent(GetCommand)).toEqual([]);
+  });
+
+  it('answers 500 without a body when the table is unreachable (no stack trace to the client)', async () => {
+    givenSession();
+    ddb.on(TransactWriteCommand).rejects(new Error('socket hang up at dynamo.js:42'));
+    const res = await connect(newConnectionId(), { sessionId: SESSION_ID, token: CANDIDATE_TOKEN });
+    expect(res.statusCode).toBe(500);
+    expect(res.body ?? '').not.toMatch(/hang up|dynamo\.js/);
+  });
+});

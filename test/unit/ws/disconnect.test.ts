@@ -1,0 +1,105 @@
+import {
+  commandNames,
+  connectionItem,
+  ddb,
+  givenConnections,
+  givenSender,
+  givenSession,
+  lookupItem,
+  pushed,
+  sent,
+  SESSION_ID,
+  useMockedDynamo,
+  writes,
+  type Item,
+} from '../fixtures.js';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { disconnect, newConnectionId, send } from './events.js';
+
+/** The connection item DynamoDB hands back (ReturnValues ALL_OLD) when the handler deletes it. */
+function givenStoredConnection(id: string, fields: Item): void {
+  ddb.on(DeleteCommand, { Key: { PK: `S#${SESSION_ID}`, SK: `C#${id}` } }).resolves({ Attributes: connectionItem(id, fields) });
+}
+
+describe('$disconnect', () => {
+  useMockedDynamo();
+
+  it('deletes the connection and its lookup, and tells the others user-left with the new userCount', async () => {
+    const me = newConnectionId('me');
+    givenSender(me);
+    givenStoredConnection(me, { joined: true, userId: 'cand', username: 'Carla' });
+    givenConnections([
+      connectionItem('ann-1', { joined: true, userId: 'ann', username: 'Ann', role: 'interviewer' }),
+      connectionItem('bob-1', { joined: true, userId: 'bob', username: 'Bob' }),
+      connectionItem('lurker-1'),
+    ]);
+    expect(await disconnect(me)).toEqual({ statusCode: 200 });
+
+    expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([
+      { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
+      { PK: `CONN#${me}`, SK: 'CONN' },
+    ]);
+    const left = { type: 'user-left', userId: 'cand', userCount: 2 };
+    expect(pushed()).toEqual([
+      { connectionId: 'ann-1', message: left },
+      { connectionId: 'bob-1', message: left },
+    ]);
+    expect(sent(PutCommand).map((p) => p.Item)).toEqual([
+      expect.objectContaining({ PK: `S#${SESSION_ID}`, type: 'user-left', userId: 'cand', detail: { username: 'Carla' } }),
+    ]);
+  });
+
+  it('says nothing while the same user is still here in another tab', async () => {
+    const me = newConnectionId('tab');
+    givenSender(me);
+    givenStoredConnection(me, { joined: true, userId: 'cand' });
+    givenConnections([connectionItem('other-tab', { joined: true, userId: 'cand' }), connectionItem('ann-1', { joined: true, userId: 'ann' })]);
+    await disconnect(me);
+    expect(sent(DeleteCommand)).toHaveLength(2);
+    expect(pushed()).toEqual([]);
+    expect(sent(PutCommand)).toEqual([]);
+  });
+
+  it('only deletes a connection that never joined: nobody knew it was there', async () => {
+    const me = newConnectionId('silent');
+    givenSender(me);
+    givenStoredConnection(me, {});
+    givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' })]);
+    await disconnect(me);
+    expect(commandNames()).toEqual(['GetCommand', 'DeleteCommand', 'DeleteCommand']);
+    expect(pushed()).toEqual([]);
+  });
+
+  it('does nothing for a connection already removed (after leave-session, or deleted on a 410)', async () => {
+    const me = newConnectionId('gone');
+    givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' })]);
+    expect(await disconnect(me)).toEqual({ statusCode: 200 });
+    expect(commandNames()).toEqual(['GetCommand']);
+    expect(writes()).toEqual([]);
+    expect(pushed()).toEqual([]);
+  });
+
+  it('treats a lookup past its ttl as already removed', async () => {
+    const me = newConnectionId('stale');
+    givenSender(me, { ttl: Math.floor(Date.now() / 1000) - 1 });
+    await disconnect(me);
+    expect(writes()).toEqual([]);
+  });
+
+  it('forgets the cached sender: a late frame of the closed connection reads the lookup again and is dropped', async () => {
+    givenSession();
+    const me = newConnectionId('late');
+    ddb.on(GetCommand, { Key: { PK: `CONN#${me}`, SK: 'CONN' } })
+      .resolvesOnce({ Item: lookupItem(me) }) // the first ping
+      .resolvesOnce({ Item: lookupItem(me) }) // $disconnect
+      .resolves({}); // deleted by then
+    await send(me, { action: 'ping' });
+    expect(pushed().map((p) => p.message.type)).toEqual(['pong']);
+    await disconnect(me);
+    // (no resetHistory here: it would also rewind the resolvesOnce sequence above)
+    await send(me, { action: 'ping' });
+    expect(sent(GetCommand).map((g) => g.Key)).toEqual(Array(3).fill({ PK: `CONN#${me}`, SK: 'CONN' }));
+    expect(pushed().map((p) => p.message.type)).toEqual(['pong']);
+  });
+});
