@@ -90,7 +90,15 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeout
 /** Creates the table (and its TTL setting) from TABLE_DEFINITION unless it exists (persisted --data). */
 export async function ensureTable(endpoint: string, tableName: string): Promise<'created' | 'existing'> {
   const client = localDynamoClient(endpoint);
-  const { partitionKey, sortKey, billingMode, timeToLiveAttribute } = TABLE_DEFINITION;
+  const { partitionKey, sortKey, billingMode, timeToLiveAttribute, globalSecondaryIndexes } = TABLE_DEFINITION;
+  const attributes = new Map<string, 'S' | 'N' | 'B'>([
+    [partitionKey.name, partitionKey.type],
+    [sortKey.name, sortKey.type],
+  ]);
+  for (const gsi of globalSecondaryIndexes) {
+    attributes.set(gsi.partitionKey.name, gsi.partitionKey.type);
+    attributes.set(gsi.sortKey.name, gsi.sortKey.type);
+  }
   try {
     try {
       await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -103,14 +111,19 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
         new CreateTableCommand({
           TableName: tableName,
           BillingMode: billingMode,
-          AttributeDefinitions: [
-            { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
-            { AttributeName: sortKey.name, AttributeType: sortKey.type },
-          ],
+          AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
           KeySchema: [
             { AttributeName: partitionKey.name, KeyType: 'HASH' },
             { AttributeName: sortKey.name, KeyType: 'RANGE' },
           ],
+          GlobalSecondaryIndexes: globalSecondaryIndexes.map((gsi) => ({
+            IndexName: gsi.indexName,
+            KeySchema: [
+              { AttributeName: gsi.partitionKey.name, KeyType: 'HASH' as const },
+              { AttributeName: gsi.sortKey.name, KeyType: 'RANGE' as const },
+            ],
+            Projection: { ProjectionType: gsi.projection },
+          })),
         }),
       );
     } catch (err) {

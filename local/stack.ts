@@ -15,6 +15,7 @@ import { createHttpFront, defaultHttpEntries, sendJson, type HttpEntries } from 
 import { WsFront, defaultWsEntries, type WsEntries, type WsQuotas } from './ws-front.js';
 import { MANAGEMENT_BASE_PATH, handleManagementRequest } from './management-api.js';
 import { createLogger, type Logger } from './log.js';
+import { startPipeline, type LocalPipeline, type PipelineOptions } from './pipeline.js';
 import { freePortOr } from './ports.js';
 
 export interface LocalStackOptions {
@@ -33,6 +34,8 @@ export interface LocalStackOptions {
   wsQuotas?: Partial<WsQuotas>;
   /** Use this DynamoDB (e.g. one already started) instead of starting DynamoDB Local. */
   ddbEndpoint?: string;
+  /** The execution pipeline (local SQS, runner processes, dead-letter poller, watchdog); false: off. */
+  pipeline?: PipelineOptions | false;
   /** Substitute handler modules (repository-relative), for tests of the front itself. */
   handlerEntries?: { http?: Partial<HttpEntries>; ws?: Partial<WsEntries> };
 }
@@ -43,6 +46,8 @@ export interface LocalStack {
   managementUrl: string;
   ddbEndpoint: string;
   tableName: string;
+  /** Present when the pipeline runs. */
+  pipeline?: LocalPipeline;
   stop(): Promise<void>;
 }
 
@@ -88,6 +93,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop: stopAll,
     };
     configureHandlers(stack);
+    if (options.pipeline !== false) {
+      const pipeline = await startPipeline(log, { host: options.host, ...(options.pipeline ?? {}) });
+      // Stopped before the front: running jobs still push their results through it.
+      services.push({ name: 'pipeline', stop: pipeline.stop });
+      stack.pipeline = pipeline;
+    }
     return stack;
   } catch (err) {
     await stopAll();
@@ -109,6 +120,8 @@ function configureHandlers(stack: LocalStack): void {
   // The SDK signs every request; DynamoDB Local and our management API accept any credentials.
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  // Lambda runs Node 22; the SDK's notice about Node 20 (this machine) is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   resetConfig();
   resetClients();
 }
