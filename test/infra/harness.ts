@@ -23,13 +23,13 @@ export interface Built {
 /** The context of cdk.json (feature flags, default stage): tests synthesize what the CLI synthesizes. */
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
 
-export function buildApp(options: { stage?: string; nag?: boolean; bundle?: boolean } = {}): Built {
+export function buildApp(options: { stage?: string; nag?: boolean; bundle?: boolean; context?: Record<string, unknown> } = {}): Built {
   const outdir = mkdtempSync(path.join(tmpdir(), 'infra-test-'));
   const { app, stack } = createApp({
     stage: options.stage ?? 'dev',
     nag: options.nag ?? false,
     outdir,
-    context: { ...CDK_JSON_CONTEXT, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) },
+    context: { ...CDK_JSON_CONTEXT, ...options.context, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) },
   });
   return { app, stack, outdir, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
 }
