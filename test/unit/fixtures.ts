@@ -35,6 +35,7 @@ export interface HttpEventInput {
   routeKey: string;
   sessionId?: string;
   snapshotId?: string;
+  executionId?: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
   /** Serialised with JSON.stringify. */
@@ -56,6 +57,7 @@ export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   const pathParameters: Record<string, string> = {};
   if (input.sessionId !== undefined) pathParameters.sessionId = input.sessionId;
   if (input.snapshotId !== undefined) pathParameters.snapshotId = input.snapshotId;
+  if (input.executionId !== undefined) pathParameters.executionId = input.executionId;
   const rawPath = template.replace(/\{(\w+)\}/g, (_, name: string) => pathParameters[name] ?? `{${name}}`);
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vitest', ...input.headers };
   if (input.token !== undefined) headers.authorization = `Bearer ${input.token}`;

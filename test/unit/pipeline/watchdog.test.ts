@@ -1,0 +1,66 @@
+import {
+  conditionFailed,
+  connectionItem,
+  ddb,
+  executionItem,
+  givenConnections,
+  givenOverdue,
+  pushed,
+  sent,
+  SESSION_ID,
+  useMockedDynamo,
+} from '../fixtures.js';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { handler } from '../../../functions/pipeline/watchdog.js';
+
+const STUCK_QUEUED = '01JW0000000000000000000001';
+const STUCK_RUNNING = '01JW0000000000000000000002';
+const TAKEN_OVER = '01JW0000000000000000000003';
+
+const overdue = (executionId: string, status: string, watchDeadline: number) =>
+  executionItem({ executionId, status, watchDeadline });
+
+function givenUpdateOutcome(executionId: string, ok: boolean): void {
+  const on = ddb.on(UpdateCommand, { Key: { PK: `S#${SESSION_ID}`, SK: `X#${executionId}` } });
+  if (ok) on.resolves({ Attributes: executionItem({ executionId, status: 'SYSTEM_ERROR' }) });
+  else on.rejects(conditionFailed());
+}
+
+describe('watchdog (scheduled every minute)', () => {
+  useMockedDynamo();
+
+  it('queries the sparse watch index for deadlines already past', async () => {
+    const before = Date.now();
+    expect(await handler()).toEqual({ ended: 0 });
+    const [query] = sent(QueryCommand);
+    expect(query).toMatchObject({ IndexName: 'watch', KeyConditionExpression: 'watchPk = :w AND watchDeadline < :now' });
+    expect(query!.ExpressionAttributeValues![':w']).toBe('WATCH');
+    expect(query!.ExpressionAttributeValues![':now']).toBeGreaterThanOrEqual(before);
+    expect(query!.ExpressionAttributeValues![':now']).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('ends overdue executions SYSTEM_ERROR only if their deadline is still the one it saw, and tells their session', async () => {
+    const now = Date.now();
+    givenOverdue([overdue(STUCK_QUEUED, 'QUEUED', now - 1_000), overdue(STUCK_RUNNING, 'RUNNING', now - 2_000), overdue(TAKEN_OVER, 'RUNNING', now - 3_000)]);
+    givenUpdateOutcome(STUCK_QUEUED, true);
+    givenUpdateOutcome(STUCK_RUNNING, true);
+    givenUpdateOutcome(TAKEN_OVER, false); // another worker claimed it meanwhile: its deadline moved
+    givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' })]);
+
+    expect(await handler()).toEqual({ ended: 2 });
+    const updates = sent(UpdateCommand);
+    expect(updates.map((u) => [u.Key?.SK, u.ExpressionAttributeValues?.[':deadline']])).toEqual([
+      [`X#${STUCK_QUEUED}`, now - 1_000],
+      [`X#${STUCK_RUNNING}`, now - 2_000],
+      [`X#${TAKEN_OVER}`, now - 3_000],
+    ]);
+    for (const u of updates) expect(u.ConditionExpression).toBe('#status IN (:queued, :running) AND watchDeadline = :deadline');
+    expect(updates[0]!.ExpressionAttributeValues![':reason']).toMatch(/no runner picked the run up/);
+    expect(updates[1]!.ExpressionAttributeValues![':reason']).toMatch(/runner stopped responding/);
+    expect(pushed().map((p) => [p.connectionId, p.message.type, p.message.executionId])).toEqual([
+      ['ann-1', 'execution-finished', STUCK_QUEUED],
+      ['ann-1', 'execution-finished', STUCK_RUNNING],
+    ]);
+  });
+});
