@@ -101,6 +101,8 @@ type Match = (m: ServerMessage) => boolean;
 /** A WebSocket with an inbox: every server message is logged and queued until a test `take`s it. */
 export class WsClient {
   readonly log: ServerMessage[] = [];
+  /** Size in bytes of every message received, in order (API Gateway never delivers more than 128 KiB). */
+  readonly sizes: number[] = [];
   private readonly inbox: ServerMessage[] = [];
   private readonly waiters = new Set<{ match: Match; resolve: (m: ServerMessage) => void }>();
   private readonly listeners: Array<(m: ServerMessage) => void> = [];
@@ -109,7 +111,9 @@ export class WsClient {
   private constructor(readonly ws: WebSocket) {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as ServerMessage;
+      const text = data.toString();
+      this.sizes.push(Buffer.byteLength(text));
+      const message = JSON.parse(text) as ServerMessage;
       this.log.push(message);
       for (const l of this.listeners) l(message);
       for (const w of this.waiters) {
