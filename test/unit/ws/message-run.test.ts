@@ -1,0 +1,128 @@
+import {
+  commandNames,
+  conditionFailed,
+  connectionItem,
+  ddb,
+  docItems,
+  endedSession,
+  givenConnections,
+  givenDocument,
+  givenRunners,
+  givenSender,
+  givenSession,
+  pushed,
+  pushedTo,
+  runnerItem,
+  SESSION_ID,
+  sqsMock,
+  transactItems,
+  useMockedDynamo,
+  writes,
+} from '../fixtures.js';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { newConnectionId, send } from './events.js';
+
+function givenRoom(me: string, joined = true): void {
+  givenSession();
+  givenSender(me);
+  givenConnections([
+    connectionItem('ann-1', { joined: true, userId: 'ann', role: 'interviewer' }),
+    connectionItem('lurker-1'),
+    connectionItem(me, joined ? { joined: true, userId: 'carla' } : {}),
+  ]);
+  givenDocument(docItems('print(input()[::-1])\n'));
+  givenRunners([runnerItem('r-1')]);
+}
+
+const queued = () => sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+
+describe('run-code', () => {
+  useMockedDynamo();
+
+  it('queues the current document and tells everyone, the sender included, execution-queued', async () => {
+    const me = newConnectionId('runner');
+    givenRoom(me);
+    expect(await send(me, { action: 'run-code', stdin: 'abc\n' })).toEqual({ statusCode: 200 });
+
+    const item = transactItems()[0]!.Put!.Item!;
+    expect(item).toMatchObject({ status: 'QUEUED', language: 'python', code: 'print(input()[::-1])\n', stdin: 'abc\n', userId: 'carla' });
+    expect(queued()).toEqual([
+      { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-python', MessageBody: JSON.stringify({ sessionId: SESSION_ID, executionId: item.executionId }) },
+    ]);
+    const message = { type: 'execution-queued', executionId: item.executionId, language: 'python', userId: 'carla' };
+    expect(pushed()).toEqual([
+      { connectionId: 'ann-1', message },
+      { connectionId: me, message },
+    ]);
+    // Sender lookup, session + connections, rate limit, code, insert, connections for the fan-out, runners.
+    expect(commandNames()).toEqual([
+      'GetCommand',
+      'GetCommand',
+      'QueryCommand',
+      'UpdateCommand',
+      'QueryCommand',
+      'TransactWriteCommand',
+      'QueryCommand',
+      'QueryCommand',
+    ]);
+  });
+
+  it('runs in another language when asked', async () => {
+    const me = newConnectionId('go');
+    givenRoom(me);
+    await send(me, { action: 'run-code', language: 'go' });
+    expect(queued()[0]?.QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/runs-go');
+  });
+
+  it.each([
+    ['before join-session', { action: 'run-code' }, false, 'NOT_JOINED'],
+    ['an unsupported language', { action: 'run-code', language: 'cobol' }, true, 'UNSUPPORTED_LANGUAGE'],
+    ['stdin over 64 KiB', { action: 'run-code', stdin: 'x'.repeat(64 * 1024 + 1) }, true, 'PAYLOAD_TOO_LARGE'],
+  ])('answers %s with an error and queues nothing', async (_, body, joined, code) => {
+    const me = newConnectionId('bad');
+    givenRoom(me, joined);
+    await send(me, body);
+    expect(pushed()).toEqual([{ connectionId: me, message: expect.objectContaining({ type: 'error', code, action: 'run-code' }) }]);
+    expect(writes()).toEqual([]);
+    expect(queued()).toEqual([]);
+  });
+
+  it('answers SESSION_EXPIRED on an ended session', async () => {
+    const me = newConnectionId('late');
+    givenRoom(me);
+    givenSession(endedSession());
+    await send(me, { action: 'run-code' });
+    expect(pushedTo(me)).toEqual([expect.objectContaining({ type: 'error', code: 'SESSION_EXPIRED' })]);
+    expect(queued()).toEqual([]);
+  });
+
+  it('answers RATE_LIMIT_EXCEEDED after 10 runs a minute, storing and queueing nothing', async () => {
+    const me = newConnectionId('eager');
+    givenRoom(me);
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await send(me, { action: 'run-code' });
+    expect(pushedTo(me)).toEqual([
+      expect.objectContaining({ type: 'error', code: 'RATE_LIMIT_EXCEEDED', details: { retryAfterSeconds: expect.any(Number) } }),
+    ]);
+    expect(writes()).toEqual(['UpdateCommand']);
+    expect(queued()).toEqual([]);
+  });
+
+  it('answers INTERNAL_ERROR to the sender and execution-finished SYSTEM_ERROR to everyone when the queue is down', async () => {
+    const me = newConnectionId('down');
+    givenRoom(me);
+    sqsMock.on(SendMessageCommand).rejects(new Error('ENOTFOUND'));
+    ddb.on(UpdateCommand).callsFake((input: { Key: { SK: string } }) =>
+      input.Key.SK.startsWith('X#') ? { Attributes: { ...transactItems()[0]!.Put!.Item!, status: 'SYSTEM_ERROR' } } : {},
+    );
+    await send(me, { action: 'run-code' });
+    const executionId = transactItems()[0]!.Put!.Item!.executionId;
+    expect(pushedTo('ann-1')).toEqual([expect.objectContaining({ type: 'execution-finished', executionId, status: 'SYSTEM_ERROR' })]);
+    expect(pushedTo(me)).toEqual([
+      expect.objectContaining({ type: 'execution-finished', executionId, status: 'SYSTEM_ERROR' }),
+      expect.objectContaining({ type: 'error', code: 'INTERNAL_ERROR', action: 'run-code', details: { executionId, status: 'SYSTEM_ERROR' } }),
+    ]);
+  });
+});
