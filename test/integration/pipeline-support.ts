@@ -5,8 +5,12 @@
  * bookkeeping the contract hides (attempts, claim holder, deadline).
  */
 import { readFileSync } from 'node:fs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import { sqs } from '../../shared/sqs-client.js';
 import { FINAL_STATUSES } from '../../shared/execution-types.js';
+import type { LanguageId } from '../../shared/languages.js';
+import { queueUrlFor } from '../../shared/runners/run-queue.js';
 import { getExecution, type ExecutionItem } from '../../shared/store/executions.js';
 import type { ServerMessage, SessionAccess, WsClient } from './clients.js';
 import { call, createSession, type NewSession, type Res } from './http.js';
@@ -99,4 +103,23 @@ export function claimingRunnerPid(item: ExecutionItem): number {
     throw new Error(`pid ${pid} is not a ${item.language} runner of this stack`);
   }
   return pid;
+}
+
+/** Messages in a language's run queue, visible or in flight (received, not yet deleted). */
+export async function queueDepth(language: LanguageId): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await sqs().send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrlFor(language), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+}
+
+/** Waits until every message of the queue was deleted (each delivery handled to its end). */
+export async function queueDrained(language: LanguageId, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const depth = await queueDepth(language);
+    if (depth.visible + depth.inFlight === 0) return;
+    if (Date.now() > deadline) throw new Error(`run-${language} still holds ${JSON.stringify(depth)} after ${timeoutMs} ms`);
+    await sleep(250);
+  }
 }
