@@ -4,7 +4,7 @@
  * only while still holding the claim, and delete the message.
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { sqs } from '../shared/clients.js';
+import { sqs } from '../shared/sqs-client.js';
 import { LANGUAGES, type LanguageId } from '../shared/languages.js';
 import { LIMITS } from '../shared/limits.js';
 import { logger } from '../shared/log.js';

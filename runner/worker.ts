@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../shared/clients.js';
+import { sqs } from '../shared/sqs-client.js';
 import { isLanguageId, type LanguageId } from '../shared/languages.js';
 import { LIMITS } from '../shared/limits.js';
 import { logger } from '../shared/log.js';

@@ -6,16 +6,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.js';
 
 let ddb: DynamoDBDocumentClient | undefined;
 let mgmt: ApiGatewayManagementApiClient | undefined;
-let sqsClient: SQSClient | undefined;
-let ecsClient: ECSClient | undefined;
+/** Credentials for the local stack's services, which accept any. */
+export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** Clients defined in their own modules (sqs-client.ts, ecs-client.ts) register their reset here. */
+const resetters: (() => void)[] = [];
+export const onResetClients = (fn: () => void): void => {
+  resetters.push(fn);
+};
 
 /** Hook for counting calls (bench) — receives every DynamoDB command name. */
 export type CommandObserver = (service: string, command: string) => void;
@@ -25,7 +27,7 @@ export function observeCommands(fn: CommandObserver): () => void {
   return () => observers.splice(observers.indexOf(fn), 1);
 }
 
-function countingMiddleware(service: string) {
+export function countingMiddleware(service: string) {
   return (next: any, context: any) => async (args: any) => {
     for (const o of observers) o(service, context.commandName ?? 'unknown');
     return next(args);
@@ -65,30 +67,9 @@ export function management(): ApiGatewayManagementApiClient {
   return mgmt;
 }
 
-export function sqs(): SQSClient {
-  if (!sqsClient) {
-    const c = config();
-    sqsClient = new SQSClient({
-      region: c.region,
-      ...(c.sqsEndpoint ? { endpoint: c.sqsEndpoint, credentials: localCredentials } : {}),
-    });
-    sqsClient.middlewareStack.add(countingMiddleware('sqs'), { step: 'initialize', name: 'countCalls' });
-  }
-  return sqsClient;
-}
-
-export function ecs(): ECSClient {
-  if (!ecsClient) {
-    ecsClient = new ECSClient({ region: config().region });
-    ecsClient.middlewareStack.add(countingMiddleware('ecs'), { step: 'initialize', name: 'countCalls' });
-  }
-  return ecsClient;
-}
-
 /** Forget the singletons (tests, local stack reconfiguration). */
 export function resetClients(): void {
   ddb = undefined;
   mgmt = undefined;
-  sqsClient = undefined;
-  ecsClient = undefined;
+  for (const reset of resetters) reset();
 }

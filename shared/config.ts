@@ -15,6 +15,7 @@ export const ENV = {
   wsManagementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
   stage: 'STAGE',
   runQueueUrls: 'RUN_QUEUE_URLS',
+  launchQueueUrl: 'LAUNCH_QUEUE_URL',
   sqsEndpoint: 'SQS_ENDPOINT',
   ecsCluster: 'RUNNER_CLUSTER_ARN',
   ecsTaskDefinitions: 'RUNNER_TASK_DEFINITIONS',
@@ -35,6 +36,8 @@ export interface Config {
   stage: string;
   /** Language id → SQS queue URL of its runners. */
   runQueueUrls: Record<string, string>;
+  /** Queue of launch requests consumed by the launcher function (the only one with ecs:RunTask). */
+  launchQueueUrl?: string;
   /** Set only in the local stack: the local SQS-compatible endpoint. */
   sqsEndpoint?: string;
   runners: {
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stage: env[ENV.stage] ?? 'local',
     runQueueUrls: jsonMap(env[ENV.runQueueUrls]),
     sqsEndpoint: env[ENV.sqsEndpoint] || undefined,
+    launchQueueUrl: env[ENV.launchQueueUrl] || undefined,
     runners: {
       clusterArn: env[ENV.ecsCluster] || undefined,
       taskDefinitions: jsonMap(env[ENV.ecsTaskDefinitions]),

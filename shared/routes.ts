@@ -15,7 +15,7 @@ export interface HttpFunctionDef {
   table: 'none' | 'read' | 'readWrite';
   /** Whether it pushes to WebSocket connections (execute-api:ManageConnections). */
   pushes: boolean;
-  /** Whether it queues runs (sqs:SendMessage on the run queues) and starts runners (ecs:RunTask). */
+  /** Whether it queues runs and asks for runners (sqs:SendMessage on the run queues and the launch queue). */
   runs?: boolean;
 }
 
@@ -75,11 +75,14 @@ export const HTTP_FUNCTIONS = {
 
 /**
  * Functions of the execution pipeline that no route calls: the dead-letter handler (SQS event source on
- * every language's DLQ, partial batch failures) and the watchdog (scheduled). Both read/write the table
+ * every language's DLQ, partial batch failures), the launcher (SQS event source on the launch queue:
+ * starts Fargate runners) and the watchdog (scheduled). Dead-letter and watchdog read/write the table
  * and push `execution-finished`.
  */
 export const PIPELINE_FUNCTIONS = {
   deadLetter: { entry: 'functions/pipeline/dead-letter.ts' },
+  /** SQS event source on the launch queue: the only function that calls ecs:RunTask. */
+  launcher: { entry: 'functions/pipeline/launcher.ts' },
   watchdog: { entry: 'functions/pipeline/watchdog.ts', everyMinutes: 1 },
 } as const;
 

@@ -10,7 +10,6 @@ import { LIMITS } from '../limits.js';
 import { logger } from '../log.js';
 import { broadcast } from '../realtime/notify.js';
 import { ensureRunners } from '../runners/launcher.js';
-import { sendRunMessage } from '../runners/run-queue.js';
 import { listConnections } from '../store/connections.js';
 import {
   executionView,
@@ -77,6 +76,7 @@ export async function requestRun(session: SessionItem, userId: string, req: RunR
   const connections = await listConnections(session.sessionId);
   const queued = { executionId: item.executionId, language, userId };
   try {
+    const { sendRunMessage } = await import('../runners/run-queue-send.js');
     await sendRunMessage(language, { sessionId: session.sessionId, executionId: item.executionId });
   } catch (err) {
     logger.error('run queue unreachable', { executionId: item.executionId, language, error: err as Error });

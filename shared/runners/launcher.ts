@@ -1,10 +1,9 @@
 /**
  * Starting runners: a port with two implementations. In AWS, standalone Fargate tasks started with
- * RunTask (they exit by themselves when idle, so no scale-in can kill a task mid-job); in the local
- * stack, runner worker processes (local/runners.ts registers that implementation at start-up).
+ * RunTask (they exit by themselves when idle, so no scale-in can kill a task mid-job), requested through
+ * the launch queue; in the local stack, runner worker processes (local/runners.ts registers that
+ * implementation at start-up).
  */
-import { RunTaskCommand } from '@aws-sdk/client-ecs';
-import { ecs } from '../clients.js';
 import { config } from '../config.js';
 import type { LanguageId } from '../languages.js';
 import { logger } from '../log.js';
@@ -15,29 +14,19 @@ export interface RunnerLauncher {
   launch(language: LanguageId, count: number): Promise<void>;
 }
 
-export const ecsLauncher: RunnerLauncher = {
+/**
+ * In AWS, handlers and runners do not call ECS themselves: they queue a launch request and the launcher
+ * function (functions/pipeline/launcher.ts) calls RunTask. That keeps ecs:RunTask and iam:PassRole on
+ * one function and the ECS client (~100 KB) out of every other bundle.
+ */
+export const queueLauncher: RunnerLauncher = {
   async launch(language, count) {
-    const c = config().runners;
-    const taskDefinition = c.taskDefinitions[language];
-    if (!c.clusterArn || !taskDefinition) throw new Error(`no runner task definition configured for ${language}`);
-    const out = await ecs().send(
-      new RunTaskCommand({
-        cluster: c.clusterArn,
-        taskDefinition,
-        launchType: 'FARGATE',
-        count,
-        startedBy: `launcher-${language}`.slice(0, 36),
-        networkConfiguration: {
-          // Public subnets, no NAT gateway: the task needs egress to AWS APIs only (see docs/execution.md).
-          awsvpcConfiguration: { subnets: c.subnets, securityGroups: c.securityGroups, assignPublicIp: 'ENABLED' },
-        },
-      }),
-    );
-    if (out.failures?.length) throw new Error(`RunTask failed: ${out.failures.map((f) => f.reason).join(', ')}`);
+    const { requestLaunch } = await import('./launch-queue.js');
+    await requestLaunch(language, count);
   },
 };
 
-let launcher: RunnerLauncher = ecsLauncher;
+let launcher: RunnerLauncher = queueLauncher;
 
 /** The local stack swaps in its process launcher. */
 export function setLauncher(impl: RunnerLauncher): void {

@@ -1,7 +1,8 @@
-/** Run messages: one small SQS message per execution, to its language's queue. The item is the truth. */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+/**
+ * Run messages: one small SQS message per execution, to its language's queue. The execution item is the
+ * truth; the message only says which one. Sending lives in run-queue-send.ts (loaded on first use).
+ */
 import * as z from 'zod/mini';
-import { sqs } from '../clients.js';
 import { config } from '../config.js';
 import type { LanguageId } from '../languages.js';
 
@@ -12,10 +13,6 @@ export function queueUrlFor(language: LanguageId): string {
   const url = config().runQueueUrls[language];
   if (!url) throw new Error(`no run queue configured for ${language}`);
   return url;
-}
-
-export async function sendRunMessage(language: LanguageId, message: RunMessage): Promise<void> {
-  await sqs().send(new SendMessageCommand({ QueueUrl: queueUrlFor(language), MessageBody: JSON.stringify(message) }));
 }
 
 export function parseRunMessage(body: string): RunMessage | undefined {

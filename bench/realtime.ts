@@ -1,0 +1,214 @@
+/**
+ * Realtime figures against a local stack of its own:  npx tsx bench/realtime.ts
+ *  a. edit fan-out latency: sender's yjs-update → every other client of its session receiving the relay
+ *     (20 sessions × 5 Yjs clients, each client 20 paced edits), p50/p99;
+ *  b. DynamoDB and postToConnection calls per yjs-update in a session of 5 joined clients, steady state
+ *     (counted with observeCommands: the handlers run in this process). Budget: ≤ 2 DynamoDB calls and
+ *     one post per recipient;
+ *  c. the most sockets the stack holds with fan-out p99 ≤ 100 ms: sessions of 5, one edit per session per
+ *     second, ramped 250 → 500 → 1000 → 2000 sockets, stopping at the first step over 100 ms.
+ * Clients, handlers and the fronts share this process (and DynamoDB Local the machine): figures are for
+ * comparing changes on one machine, not AWS predictions. Prints figures only, asserts nothing.
+ */
+import './quiet.js';
+import * as Y from 'yjs';
+import { startLocalStack, type LocalStack } from '../local/stack.js';
+import { observeCommands } from '../shared/clients.js';
+import { b64, createSession, sleep, socketUrl, WsClient, type SessionAccess } from '../test/integration/clients.js';
+import { percentile, round, table } from './stats.js';
+
+const CLIENTS_PER_SESSION = 5;
+const RAMP = (process.env.BENCH_RAMP ?? '250,500,1000,2000').split(',').map(Number);
+const P99_BUDGET_MS = 100;
+const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 150_000);
+
+/** A light Yjs client: its own Y.Doc for valid updates; relays are timed, not applied (CPU goes to the server). */
+interface BenchClient {
+  ws: WsClient;
+  doc: Y.Doc;
+}
+
+/** Relayed updates are the sender's bytes (shared/realtime/notify.ts): the base64 text identifies an edit. */
+class Timings {
+  readonly sentAt = new Map<string, number>();
+  readonly samples: number[] = [];
+  errors = 0;
+  observe(client: BenchClient): void {
+    client.ws.onMessage((m) => {
+      if (m.type === 'error') this.errors++;
+      if (m.type !== 'yjs-update' || !m.update) return;
+      const at = this.sentAt.get(m.update);
+      if (at !== undefined) this.samples.push(performance.now() - at);
+    });
+  }
+  edit(client: BenchClient, marker: string): void {
+    let update: Uint8Array | undefined;
+    const capture = (u: Uint8Array) => (update = u);
+    client.doc.once('update', capture);
+    client.doc.getText('code').insert(0, marker);
+    const data = b64(update!);
+    this.sentAt.set(data, performance.now());
+    client.ws.send({ action: 'yjs-update', update: data });
+  }
+  reset(): void {
+    this.sentAt.clear();
+    this.samples.length = 0;
+    this.errors = 0;
+  }
+}
+
+async function openSession(stack: LocalStack, timings?: Timings): Promise<BenchClient[]> {
+  const s = await createSession(stack.httpUrl, { title: 'bench realtime' });
+  const access: SessionAccess = { httpUrl: stack.httpUrl, wsUrl: stack.wsUrl, sessionId: s.sessionId, token: s.interviewerToken };
+  const clients: BenchClient[] = [];
+  for (let i = 0; i < CLIENTS_PER_SESSION; i++) {
+    const ws = await WsClient.connect(socketUrl(access));
+    ws.send({ action: 'join-session', format: 'yjs', username: `bench-${i}` });
+    const joined = await ws.take('session-joined', () => true, 30_000);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Buffer.from(joined.yjsState as string, 'base64'));
+    const client = { ws, doc };
+    timings?.observe(client);
+    clients.push(client);
+  }
+  return clients;
+}
+
+/** Opens `count` sessions, `concurrency` at a time. */
+async function openSessions(stack: LocalStack, count: number, timings: Timings, concurrency = 8): Promise<BenchClient[][]> {
+  const sessions: BenchClient[][] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        next++;
+        sessions.push(await openSession(stack, timings));
+      }
+    }),
+  );
+  return sessions;
+}
+
+const closeAll = (sessions: BenchClient[][]) => Promise.all(sessions.flat().map((c) => c.ws.close()));
+
+const summary = (t: Timings) => ({
+  samples: t.samples.length,
+  p50: round(percentile(t.samples, 50)),
+  p99: round(percentile(t.samples, 99)),
+  max: round(Math.max(...t.samples)),
+  errors: t.errors,
+});
+
+/** a. 20 sessions × 5 clients, each client 20 edits ~750 ms apart (≈ 5 edits/s per session). */
+async function fanOutLatency(stack: LocalStack): Promise<Record<string, string | number>> {
+  const timings = new Timings();
+  const sessions = await openSessions(stack, 20, timings);
+  timings.reset();
+  const edits = 20;
+  await Promise.all(
+    sessions.flat().map(async (client, i) => {
+      await sleep(Math.random() * 750);
+      for (let n = 0; n < edits; n++) {
+        timings.edit(client, `c${i}e${n};`);
+        await sleep(600 + Math.random() * 300);
+      }
+    }),
+  );
+  await sleep(2_000); // stragglers
+  const expected = sessions.flat().length * edits * (CLIENTS_PER_SESSION - 1);
+  await closeAll(sessions);
+  return { scenario: '20 sessions x 5 clients, 20 edits each', ...summary(timings), delivered: `${round((100 * timings.samples.length) / expected)}%` };
+}
+
+/** b. Calls per yjs-update in a session of 5 joined clients, after a warm-up edit. */
+async function callsPerEdit(stack: LocalStack): Promise<Record<string, string | number>[]> {
+  const timings = new Timings();
+  const [session] = await openSessions(stack, 1, timings);
+  const [sender, ...others] = session!;
+  const edit = async (n: number) => {
+    const received = others.map((o) => o.ws.take('yjs-update', () => true, 10_000));
+    timings.edit(sender!, `e${n};`);
+    await Promise.all(received);
+    await sleep(50); // let the handler return after its last post
+  };
+  await edit(0); // warm-up: container caches (sender lookup), SDK connections
+  const rows: Record<string, string | number>[] = [];
+  const totals: Record<string, number> = {};
+  const rounds = 10;
+  for (let n = 1; n <= rounds; n++) {
+    const calls: Record<string, number> = {};
+    const stop = observeCommands((service, command) => {
+      const key = `${service === 'dynamodb' ? 'ddb' : 'mgmt'}:${command.replace(/Command$/, '')}`;
+      calls[key] = (calls[key] ?? 0) + 1;
+    });
+    await edit(n);
+    stop();
+    for (const [k, v] of Object.entries(calls)) totals[k] = (totals[k] ?? 0) + v;
+  }
+  const ddb = Object.entries(totals).filter(([k]) => k.startsWith('ddb:'));
+  const posts = totals['mgmt:PostToConnection'] ?? 0;
+  const ddbPerEdit = ddb.reduce((n, [, v]) => n + v, 0) / rounds;
+  for (const [k, v] of Object.entries(totals).sort()) rows.push({ call: k, 'per edit': round(v / rounds, 2) });
+  rows.push({ call: 'DynamoDB total', 'per edit': round(ddbPerEdit, 2) });
+  rows.push({ call: `within budget (≤ 2 ddb, ${others.length} posts)`, 'per edit': ddbPerEdit <= 2 && posts / rounds <= others.length ? 'yes' : 'NO' });
+  await closeAll([session!]);
+  return rows;
+}
+
+/** c. Ramp sockets; each step: one edit per session per second for 4 s. */
+async function ramp(stack: LocalStack, started: number): Promise<Record<string, string | number>[]> {
+  const timings = new Timings();
+  const sessions: BenchClient[][] = [];
+  const rows: Record<string, string | number>[] = [];
+  try {
+    for (const sockets of RAMP) {
+      const setupStart = performance.now();
+      sessions.push(...(await openSessions(stack, sockets / CLIENTS_PER_SESSION - sessions.length, timings)));
+      const setupS = round((performance.now() - setupStart) / 1000);
+      timings.reset();
+      const seconds = 4;
+      await Promise.all(
+        sessions.map(async (clients, i) => {
+          await sleep(Math.random() * 1000);
+          for (let n = 0; n < seconds; n++) {
+            timings.edit(clients[n % clients.length]!, `s${i}n${n};`);
+            await sleep(1000);
+          }
+        }),
+      );
+      await sleep(1_500);
+      const s = summary(timings);
+      const expected = sessions.length * seconds * (CLIENTS_PER_SESSION - 1);
+      rows.push({ sockets: sessions.length * CLIENTS_PER_SESSION, 'edits/s': sessions.length, 'setup s': setupS, ...s, delivered: `${round((100 * s.samples) / expected)}%` });
+      if (s.p99 > P99_BUDGET_MS || s.samples < expected * 0.99) break;
+      if (Date.now() - started > DEADLINE_MS) {
+        rows.push({ sockets: '(time budget reached: ramp stopped)' });
+        break;
+      }
+    }
+  } finally {
+    await closeAll(sessions);
+  }
+  return rows;
+}
+
+export async function main(): Promise<void> {
+  const started = Date.now();
+  const stack = await startLocalStack({ port: 0, ddbPort: 0, quiet: true, pipeline: false });
+  try {
+    console.log('\n(a) Edit fan-out latency, sender -> each other client (ms)');
+    console.log(table([await fanOutLatency(stack)]));
+    console.log('\n(b) Calls per yjs-update, session of 5 joined clients, steady state (mean of 10 edits)');
+    console.log(table(await callsPerEdit(stack)));
+    console.log(`\n(c) Sockets held with fan-out p99 <= ${P99_BUDGET_MS} ms (sessions of 5, 1 edit/s per session, 4 s per step)`);
+    const rows = await ramp(stack, started);
+    console.log(table(rows));
+    const ok = rows.filter((r) => typeof r.p99 === 'number' && r.p99 <= P99_BUDGET_MS && r.delivered === '100%');
+    console.log(`most sockets within budget: ${ok.length ? ok[ok.length - 1]!.sockets : `none (even ${RAMP[0]} is over)`}`);
+    console.log(`total ${round((Date.now() - started) / 1000)} s`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
