@@ -15,6 +15,9 @@ process.env.RUN_QUEUE_URLS = JSON.stringify({
   python: 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-python',
   go: 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-go',
 });
+// Launch requests go to one queue; the launcher function (the only one allowed ecs:RunTask) consumes it.
+export const LAUNCH_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/runner-launches';
+process.env.LAUNCH_QUEUE_URL = LAUNCH_QUEUE;
 process.env.RUNNER_CLUSTER_ARN = 'arn:aws:ecs:eu-west-1:123456789012:cluster/runners';
 process.env.RUNNER_TASK_DEFINITIONS = JSON.stringify({
   python: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/runner-python:3',

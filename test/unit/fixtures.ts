@@ -4,7 +4,7 @@
  * clients (DynamoDB DocumentClient, API Gateway Management API, SQS, ECS). Import this module before any product
  * module: its first import sets the environment (see env.ts).
  */
-import { TABLE } from './env.js';
+import { LAUNCH_QUEUE, TABLE } from './env.js';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -18,13 +18,13 @@ import {
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import { resetConfig } from '../../shared/config.js';
 
-export { TABLE };
+export { LAUNCH_QUEUE, TABLE };
 export * from './items.js';
 import { lookupItem, sessionItem, type Item, type StoredSession } from './items.js';
 
@@ -136,8 +136,15 @@ export const ddb = mockClient(DynamoDBDocumentClient);
 export const mgmt = mockClient(ApiGatewayManagementApiClient);
 /** Run queues (SendMessage from the API, Delete/ChangeVisibility from the runner). */
 export const sqsMock = mockClient(SQSClient);
-/** Runner launches (RunTask). */
+/** Runner launches (RunTask, from the launcher function only). */
 export const ecsMock = mockClient(ECSClient);
+
+const sqsMessages = () => sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+/** Run messages sent so far (every SendMessage but launch requests), in order. */
+export const runMessages = () => sqsMessages().filter((m) => m.QueueUrl !== LAUNCH_QUEUE);
+/** Runner launch requests `{language, count}` queued for the launcher function, in order. */
+export const launchRequests = (): { language: string; count: number }[] =>
+  sqsMessages().filter((m) => m.QueueUrl === LAUNCH_QUEUE).map((m) => JSON.parse(m.MessageBody!));
 
 /** What the session's Queries find; see `answerQuery`. */
 const stored = { docPages: [] as Item[][], connections: [] as Item[], runners: [] as Item[], overdue: [] as Item[] };

@@ -5,7 +5,6 @@ import {
   connectionItem,
   ddb,
   docItems,
-  ecsMock,
   endedSession,
   EXECUTION_ID,
   executionItem,
@@ -14,6 +13,8 @@ import {
   givenRunners,
   givenSession,
   INTERVIEWER_TOKEN,
+  launchRequests,
+  runMessages,
   pushed,
   runnerItem,
   sent,
@@ -25,7 +26,6 @@ import {
   writes,
   conditionFailed,
 } from '../fixtures.js';
-import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 const run = (body: unknown = {}, headers: Record<string, string> = {}, token = CANDIDATE_TOKEN) =>
   call(handler, { routeKey: 'POST /api/sessions/{sessionId}/executions', sessionId: SESSION_ID, token, body, headers });
-const queued = () => sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+const queued = runMessages;
 
 function givenLiveSession(): void {
   givenSession();
@@ -71,7 +71,7 @@ describe('POST /api/sessions/{sessionId}/executions', () => {
 
     expect(queued()).toEqual([{ QueueUrl: PYTHON_QUEUE, MessageBody: JSON.stringify({ sessionId: SESSION_ID, executionId }) }]);
     expect(pushed()).toEqual([{ connectionId: 'ann-1', message: { type: 'execution-queued', executionId, language: 'python', userId: 'candidate' } }]);
-    expect(ecsMock.commandCalls(RunTaskCommand)).toEqual([]); // a runner is warm
+    expect(launchRequests()).toEqual([]); // a runner is warm
   });
 
   it('runs the given code and language, and launches a runner when none is alive', async () => {
@@ -80,9 +80,7 @@ describe('POST /api/sessions/{sessionId}/executions', () => {
     expect(res.status).toBe(202);
     expect(transactItems()[0]?.Put?.Item).toMatchObject({ language: 'go', code: 'package main\nfunc main() {}\n', userId: 'interviewer' });
     expect(queued()[0]?.QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/runs-go');
-    expect(ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input.taskDefinition)).toEqual([
-      'arn:aws:ecs:eu-west-1:123456789012:task-definition/runner-go:3',
-    ]);
+    expect(launchRequests()).toEqual([{ language: 'go', count: 1 }]);
   });
 
   it.each([

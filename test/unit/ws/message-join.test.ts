@@ -4,13 +4,13 @@ import {
   ddb,
   docItems,
   docWithLog,
-  ecsMock,
   endedSession,
   givenConnections,
   givenDocument,
   givenRunners,
   givenSender,
   givenSession,
+  launchRequests,
   pushed,
   pushedSizes,
   pushedTo,
@@ -24,7 +24,6 @@ import {
   yDoc,
   type Item,
 } from '../fixtures.js';
-import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -145,21 +144,18 @@ describe('join-session', () => {
     expect(sent(PutCommand).filter((p) => p.Item?.type === 'user-joined')).toEqual([]);
   });
 
-  it('warms a runner for the session language: RunTask when no runner is alive, nothing when one is', async () => {
+  it('warms a runner for the session language: a launch request when no runner is alive, nothing when one is', async () => {
     const cold = newConnectionId('cold');
     givenRoom(cold);
     await send(cold, { action: 'join-session' });
-    expect(ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input.taskDefinition)).toEqual([
-      'arn:aws:ecs:eu-west-1:123456789012:task-definition/runner-python:3',
-    ]);
+    expect(launchRequests()).toEqual([{ language: 'python', count: 1 }]);
 
-    ecsMock.resetHistory();
     const warm = newConnectionId('warm');
     givenRoom(warm);
     givenRunners([runnerItem('r-1')]);
     await send(warm, { action: 'join-session' });
     expect(sent(QueryCommand).filter((q) => q.ExpressionAttributeValues?.[':pk'] === 'RUNNERS#python')).toHaveLength(2);
-    expect(ecsMock.commandCalls(RunTaskCommand)).toEqual([]);
+    expect(launchRequests()).toHaveLength(1); // still only the cold one's
   });
 
   it('answers SESSION_EXPIRED on an ended session and marks nothing', async () => {

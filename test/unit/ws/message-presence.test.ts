@@ -2,12 +2,12 @@ import {
   commandNames,
   connectionItem,
   ddb,
-  ecsMock,
   endedSession,
   givenConnections,
   givenRunners,
   givenSender,
   givenSession,
+  launchRequests,
   mgmt,
   pushed,
   pushedTo,
@@ -19,7 +19,6 @@ import {
   writes,
 } from '../fixtures.js';
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newConnectionId, send } from './events.js';
@@ -105,18 +104,9 @@ describe('language-change', () => {
       { connectionId: 'ann-1', message: update },
       { connectionId: me, message: update },
     ]);
-    // No live go runner: the launch lease is taken and one Fargate task started.
+    // No live go runner: the launch lease is taken and one runner requested from the launcher.
     expect(sent(PutCommand).map((p) => p.Item?.PK)).toEqual(['LEASE#go']);
-    expect(ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/runners',
-        taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/runner-go:3',
-        launchType: 'FARGATE',
-        count: 1,
-        startedBy: 'launcher-go',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-aaa', 'subnet-bbb'], securityGroups: ['sg-runner'], assignPublicIp: 'ENABLED' } },
-      },
-    ]);
+    expect(launchRequests()).toEqual([{ language: 'go', count: 1 }]);
   });
 
   it('launches nothing when a runner of the language is alive', async () => {
@@ -126,7 +116,7 @@ describe('language-change', () => {
     await send(me, { action: 'language-change', language: 'go' });
     expect(pushedTo(me)).toEqual([{ type: 'language-update', language: 'go', userId: 'carla' }]);
     expect(sent(PutCommand)).toEqual([]);
-    expect(ecsMock.commandCalls(RunTaskCommand)).toEqual([]);
+    expect(launchRequests()).toEqual([]);
   });
 
   it('refuses an unsupported language with UNSUPPORTED_LANGUAGE, changing nothing', async () => {

@@ -11,6 +11,7 @@ import {
   givenSender,
   givenSession,
   pushed,
+  runMessages,
   pushedTo,
   runnerItem,
   SESSION_ID,
@@ -36,7 +37,7 @@ function givenRoom(me: string, joined = true): void {
   givenRunners([runnerItem('r-1')]);
 }
 
-const queued = () => sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+const queued = runMessages;
 
 describe('run-code', () => {
   useMockedDynamo();
