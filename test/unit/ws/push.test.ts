@@ -143,7 +143,7 @@ describe('pushing to sockets', () => {
 describe('error replies that carry the document', () => {
   useMockedDynamo();
 
-  // BUG (shared/realtime/document-actions.ts:20-27 + shared/errors.ts versionConflict + push.ts:37-41):
+  // BUG (shared/domain/code.ts:75 and :148 errors.versionConflict(version, full text) + shared/realtime/push.ts:33-37):
   // VERSION_CONFLICT puts the whole current text in `details.code`. For a 100 KiB document of quotes
   // the error message is ~200 KiB once JSON-escaped; post() refuses it (over 128 KiB) and only logs, so
   // the client gets no answer at all to its code-change. Expected: an error that fits (e.g. details
