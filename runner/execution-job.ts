@@ -8,7 +8,7 @@ import { sqs } from '../shared/sqs-client.js';
 import { LANGUAGES, type LanguageId } from '../shared/languages.js';
 import { LIMITS } from '../shared/limits.js';
 import { logger } from '../shared/log.js';
-import { broadcast } from '../shared/realtime/notify.js';
+import { broadcast, finishedMessage } from '../shared/realtime/notify.js';
 import { parseRunMessage } from '../shared/runners/run-queue.js';
 import { listConnections, type ConnectionItem } from '../shared/store/connections.js';
 import { claimExecution, finishExecution } from '../shared/store/executions.js';
@@ -77,7 +77,7 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
     return 'lost-claim';
   }
   connections = await listConnections(item.sessionId); // include anyone who joined during the run
-  await broadcast(connections, { type: 'execution-finished', ...finished });
+  await broadcast(connections, finishedMessage(finished));
   await deleteMessage(env, receipt);
   logger.info('execution finished', { ...log, status: finished.status, durationMs: finished.durationMs });
   return 'ran';

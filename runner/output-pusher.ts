@@ -38,7 +38,9 @@ export class OutputPusher {
     this.pending = [];
     this.pendingBytes = 0;
     if (batch.length === 0) return;
-    const messages = batch.map((b) => ({ type: 'execution-output' as const, executionId: this.executionId, stream: b.stream, data: b.data, seq: this.seq++ }));
+    const messages = batch.flatMap((b) =>
+      pieces(b.data).map((data) => ({ type: 'execution-output' as const, executionId: this.executionId, stream: b.stream, data, seq: this.seq++ })),
+    );
     this.chain = this.chain.then(async () => {
       for (const m of messages) {
         try {
@@ -55,4 +57,22 @@ export class OutputPusher {
     this.flush();
     await this.chain;
   }
+}
+
+/**
+ * JSON escaping can grow a character to 6 bytes (`\u0000`): 16 Ki characters per message stay under API
+ * Gateway's 128 KiB whatever the output holds. Never splits a surrogate pair.
+ */
+const PIECE = 16 * 1024;
+export function pieces(data: string): string[] {
+  if (data.length <= PIECE) return [data];
+  const out: string[] = [];
+  for (let i = 0; i < data.length; ) {
+    let end = Math.min(data.length, i + PIECE);
+    const last = data.charCodeAt(end - 1);
+    if (end < data.length && last >= 0xd800 && last <= 0xdbff) end--;
+    out.push(data.slice(i, end));
+    i = end;
+  }
+  return out;
 }

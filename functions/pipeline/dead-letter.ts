@@ -6,7 +6,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/log.js';
-import { broadcast } from '../../shared/realtime/notify.js';
+import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
 import { parseRunMessage } from '../../shared/runners/run-queue.js';
 import { listConnections } from '../../shared/store/connections.js';
 import { failExecution } from '../../shared/store/executions.js';
@@ -22,7 +22,7 @@ async function record(r: SQSRecord): Promise<void> {
   const failed = await failExecution(msg.sessionId, msg.executionId, 'the run was dead-lettered after repeated failed deliveries');
   if (failed) {
     logger.warn('execution dead-lettered', { sessionId: msg.sessionId, executionId: msg.executionId });
-    await broadcast(await listConnections(msg.sessionId), { type: 'execution-finished', ...failed });
+    await broadcast(await listConnections(msg.sessionId), finishedMessage(failed));
   }
 }
 

@@ -4,7 +4,7 @@
  * waiting for redelivery. The update is conditional on the deadline seen, so a takeover wins the race.
  */
 import { logger } from '../../shared/log.js';
-import { broadcast } from '../../shared/realtime/notify.js';
+import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
 import { listConnections } from '../../shared/store/connections.js';
 import { failExecution, overdueExecutions } from '../../shared/store/executions.js';
 
@@ -17,7 +17,7 @@ export const handler = async (): Promise<{ ended: number }> => {
     if (!failed) continue;
     ended++;
     logger.warn('watchdog ended an execution', { sessionId: o.sessionId, executionId: o.executionId, was: o.status });
-    await broadcast(await listConnections(o.sessionId), { type: 'execution-finished', ...failed });
+    await broadcast(await listConnections(o.sessionId), finishedMessage(failed));
   }
   return { ended };
 };

@@ -17,7 +17,7 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
       const { session, role } = await authorize(q.sessionId, q.token, { mutates: true, action: 'connect' });
       const nowMs = Date.now();
       // The connection item lives no longer than the session nor API Gateway's 2 h connection lifetime.
-      const ttl = Math.min(session.expiresAtEpoch, Math.floor((nowMs + LIMITS.websocket.connectionLifetimeMs) / 1000) + 60);
+      const ttl = Math.min(session.expiresAtEpoch, Math.floor((nowMs + LIMITS.websocket.connectionLifetimeMs) / 1000));
       await putConnection(
         { sessionId: session.sessionId, connectionId: event.requestContext.connectionId, role, connectedAt: new Date(nowMs).toISOString(), ttl },
         session.ttl,

@@ -9,7 +9,8 @@ import { logger } from '../../shared/log.js';
 import { fieldProblems } from '../../shared/schemas.js';
 import { reply, senderOf, type WsContext } from '../../shared/realtime/context.js';
 import { codeChange, yjsUpdate } from '../../shared/realtime/document-actions.js';
-import { actionSchemas, type ActionName } from '../../shared/realtime/messages.js';
+import { actionSchemas, documentUrl, type ActionName } from '../../shared/realtime/messages.js';
+import { shrink } from '../../shared/realtime/notify.js';
 import {
   awarenessUpdate,
   cursorUpdate,
@@ -35,7 +36,8 @@ const ACTIONS: Record<ActionName, Runner> = {
   'leave-session': leaveSession,
 };
 
-function parseMessage(body: string | null | undefined): { action: ActionName; msg: unknown } {
+/** `onAction` learns the action as soon as it is known, so even a refused message's error names it. */
+function parseMessage(body: string | null | undefined, onAction: (a: ActionName) => void): { action: ActionName; msg: unknown } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body ?? '');
@@ -49,6 +51,7 @@ function parseMessage(body: string | null | undefined): { action: ActionName; ms
   if (typeof action !== 'string' || !(action in actionSchemas)) {
     throw new AppError('INVALID_MESSAGE', `Unknown action ${JSON.stringify(action ?? null)}`, { actions: Object.keys(actionSchemas) });
   }
+  onAction(action as ActionName);
   const result = actionSchemas[action as ActionName].safeParse(parsed);
   if (!result.success) {
     const problems = fieldProblems(result.error);
@@ -65,7 +68,10 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
     const ctx: WsContext = { connectionId, conn };
     let action: string | undefined;
     try {
-      const parsed = parseMessage(event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
+      const parsed = parseMessage(
+        event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
+        (a) => (action = a),
+      );
       action = parsed.action;
       await ACTIONS[parsed.action](ctx, parsed.msg);
       return { result: { statusCode: 200 }, sessionId: conn.sessionId };
@@ -76,13 +82,12 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
         err = new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged');
       }
       if (!(err instanceof AppError)) throw err;
-      await reply(ctx, {
-        type: 'error',
-        code: err.code,
-        message: err.message,
-        ...(err.details !== undefined ? { details: err.details } : {}),
-        ...(action ? { action } : {}),
-      });
+      const base = { type: 'error' as const, code: err.code, message: err.message, ...(action ? { action } : {}) };
+      // A VERSION_CONFLICT carries the whole document: past 128 KiB the client fetches it over HTTP.
+      await reply(ctx, shrink(
+        { ...base, ...(err.details !== undefined ? { details: err.details } : {}) },
+        { ...base, details: { ...(err.details as object), code: undefined, documentUrl: documentUrl(conn.sessionId, 'text') } },
+      ));
       return { result: { statusCode: 200 }, errorCode: err.code, sessionId: conn.sessionId };
     }
   });

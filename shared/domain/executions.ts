@@ -8,9 +8,9 @@ import { newId } from '../ids.js';
 import type { LanguageId } from '../languages.js';
 import { LIMITS } from '../limits.js';
 import { logger } from '../log.js';
-import { broadcast } from '../realtime/notify.js';
+import { broadcast, finishedMessage } from '../realtime/notify.js';
 import { ensureRunners } from '../runners/launcher.js';
-import { listConnections } from '../store/connections.js';
+import { listConnections, type ConnectionItem } from '../store/connections.js';
 import {
   executionView,
   failExecution,
@@ -43,7 +43,13 @@ export function checkIdempotencyKey(key: string | undefined): string | undefined
 }
 
 /** Returns the execution (QUEUED, or whatever an earlier request with the same key became). */
-export async function requestRun(session: SessionItem, userId: string, req: RunRequest): Promise<{ execution: Execution; replay: boolean }> {
+export async function requestRun(
+  session: SessionItem,
+  userId: string,
+  req: RunRequest,
+  /** The session's connections when the caller already read them (run-code). */
+  knownConnections?: ConnectionItem[],
+): Promise<{ execution: Execution; replay: boolean }> {
   const language: LanguageId = checkLanguage(req.language) ?? session.language;
   if (req.code !== undefined) assertCodeSize(req.code);
   if (req.stdin !== undefined && utf8Bytes(req.stdin) > LIMITS.stdinMaxBytes) throw errors.payloadTooLarge('stdin', LIMITS.stdinMaxBytes);
@@ -73,7 +79,7 @@ export async function requestRun(session: SessionItem, userId: string, req: RunR
     throw new Error('execution insert failed without an idempotency conflict');
   }
 
-  const connections = await listConnections(session.sessionId);
+  const connections = knownConnections ?? (await listConnections(session.sessionId));
   const queued = { executionId: item.executionId, language, userId };
   try {
     const { sendRunMessage } = await import('../runners/run-queue-send.js');
@@ -81,7 +87,7 @@ export async function requestRun(session: SessionItem, userId: string, req: RunR
   } catch (err) {
     logger.error('run queue unreachable', { executionId: item.executionId, language, error: err as Error });
     const failed = await failExecution(session.sessionId, item.executionId, 'the run queue could not be reached');
-    if (failed) await broadcast(connections, { type: 'execution-finished', ...failed });
+    if (failed) await broadcast(connections, finishedMessage(failed));
     throw new AppError('INTERNAL_ERROR', 'The run could not be queued; it ended as SYSTEM_ERROR', { executionId: item.executionId, status: 'SYSTEM_ERROR' });
   }
   await Promise.all([broadcast(connections, { type: 'execution-queued', ...queued }), ensureRunners(language)]);

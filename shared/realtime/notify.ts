@@ -6,6 +6,7 @@
 import type { ConnectionItem } from '../store/connections.js';
 import { deleteConnection } from '../store/connections.js';
 import { closeConnection, fanOut, fitsInMessage, encodeMessage, post } from './push.js';
+import type { Execution } from '../execution-types.js';
 import { documentUrl, type ServerMessage } from './messages.js';
 
 export const joinedRecipients = (connections: ConnectionItem[], excludeConnectionId?: string) =>
@@ -56,7 +57,17 @@ export function shrink(full: ServerMessage, fallback: ServerMessage): string {
   return fitsInMessage(data) ? data : encodeMessage(fallback);
 }
 
-export async function broadcast(connections: ConnectionItem[], message: ServerMessage, excludeConnectionId?: string): Promise<void> {
+/**
+ * `execution-finished` within 128 KiB: stdout/stderr are capped at 32 KiB each but JSON escaping can
+ * grow them up to 6×; past the limit the outputs are left out and `resultUrl` says where to read them.
+ */
+export function finishedMessage(execution: Execution): string {
+  const full: ServerMessage = { type: 'execution-finished', ...execution };
+  const slim = { ...full, stdout: '', stderr: '', compileOutput: '', resultUrl: `/api/sessions/${execution.sessionId}/executions/${execution.executionId}` };
+  return shrink(full, slim as ServerMessage);
+}
+
+export async function broadcast(connections: ConnectionItem[], message: ServerMessage | string, excludeConnectionId?: string): Promise<void> {
   await fanOut(joinedRecipients(connections, excludeConnectionId), message);
 }
 

@@ -27,23 +27,26 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
   const format = msg.format ?? 'text';
   const userId = msg.userId ?? me.userId ?? newId();
   const username = msg.username ?? me.username ?? role;
-  const joinedAt = new Date().toISOString();
-  if (!(await markJoined(sessionId, ctx.connectionId, { userId, username, format, joinedAt }))) {
-    throw new AppError('NOT_FOUND', 'Connection closed while joining');
-  }
-  const wasJoined = me.joined === true;
-  Object.assign(me, { joined: true, userId, username, format, joinedAt: me.joinedAt ?? joinedAt });
-  const users = participantsOf(state.connections);
-
+  // Everything that can refuse the message runs before the join is written: a refused join changes nothing.
   const { doc, stored } = materialise(state.document);
   let yjsState: string | undefined;
   if (format === 'yjs') {
     try {
       yjsState = Buffer.from(encodeState(doc, stateVector)).toString('base64');
     } catch {
+      doc.destroy();
       throw new AppError('INVALID_MESSAGE', 'stateVector is not a Yjs state vector', [{ field: 'stateVector', message: 'invalid' }]);
     }
   }
+  const joinedAt = new Date().toISOString();
+  if (!(await markJoined(sessionId, ctx.connectionId, { userId, username, format, joinedAt }))) {
+    doc.destroy();
+    throw new AppError('NOT_FOUND', 'Connection closed while joining');
+  }
+  const wasJoined = me.joined === true;
+  Object.assign(me, { joined: true, userId, username, format, joinedAt: me.joinedAt ?? joinedAt });
+  const users = participantsOf(state.connections);
+
   const base = {
     type: 'session-joined' as const,
     sessionId,

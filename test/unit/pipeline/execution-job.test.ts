@@ -162,13 +162,7 @@ describe('handleMessage', () => {
 describe('handleMessage with output that grows when JSON-escaped', () => {
   useMockedDynamo();
 
-  // BUG (runner/execution-job.ts:80 broadcast of execution-finished; shared/realtime/push.ts:33-37):
-  // the finished execution carries stdout and stderr (32 KiB each, kept) unshrunk. Output of control
-  // characters (e.g. a program writing NUL bytes) is escaped as \u0000, 6 bytes per byte: 32 KiB of it
-  // is ~192 KiB, so post() refuses the message and only logs — no client ever receives
-  // execution-finished. Expected: an execution-finished under 128 KiB (truncated, or pointing to
-  // GET .../executions/{id}); actual: no execution-finished push at all.
-  it.skip('delivers execution-finished under 128 KiB for 32 KiB of NUL bytes on stdout', async () => {
+  it('delivers execution-finished under 128 KiB for 32 KiB of NUL bytes on stdout', async () => {
     givenClaimable();
     const nul = '\u0000'.repeat(32 * 1024);
     const { env } = fakeRunner({ ...completed, stdout: nul, truncated: { stdout: true, stderr: false } }, []);

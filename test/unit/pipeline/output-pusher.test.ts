@@ -86,11 +86,7 @@ describe('OutputPusher', () => {
     expect(pushed()).toEqual([]);
   });
 
-  // BUG (runner/output-pusher.ts:24-29 and 45): a chunk is sent as one execution-output whatever its size
-  // (the 4 KiB flush threshold only triggers a flush; it does not split). A pipe read of 32 KiB of NUL
-  // bytes becomes ~192 KiB of JSON, which post() refuses (over 128 KiB): the output never reaches
-  // anyone. Expected: every execution-output under 128 KiB carrying all the data; actual: none sent.
-  it.skip('splits a chunk that would not fit in one message once JSON-escaped', async () => {
+  it('splits a chunk that would not fit in one message once JSON-escaped', async () => {
     const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
     pusher.push('stdout', '\u0000'.repeat(32 * 1024));
     await pusher.drain();

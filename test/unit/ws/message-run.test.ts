@@ -57,7 +57,7 @@ describe('run-code', () => {
       { connectionId: 'ann-1', message },
       { connectionId: me, message },
     ]);
-    // Sender lookup, session + connections, rate limit, code, insert, connections for the fan-out, runners.
+    // Sender lookup, session + connections (read once, reused for the fan-out), rate limit, code, insert, runners.
     expect(commandNames()).toEqual([
       'GetCommand',
       'GetCommand',
@@ -65,7 +65,6 @@ describe('run-code', () => {
       'UpdateCommand',
       'QueryCommand',
       'TransactWriteCommand',
-      'QueryCommand',
       'QueryCommand',
     ]);
   });
