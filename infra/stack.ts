@@ -65,7 +65,7 @@ export class InterviewStack extends Stack {
       },
       table: this.data.table,
       httpApi: this.http.api,
-      deadLetterQueues: this.execution.queues.deadLetterQueues,
+      deadLetterQueues: this.execution.queues.allDeadLetterQueues,
       runnerLogGroups: this.execution.runners.logGroups,
       metricNamespace: `InterviewBackend/${stage.name}`,
     });

@@ -1,6 +1,6 @@
 /**
  * The product's single DynamoDB table, built from shared/table.ts (the local stack builds DynamoDB Local's
- * table from the same object), so key names and TTL attribute are stated exactly once.
+ * table from the same object), so key names, TTL attribute and indexes are stated exactly once.
  */
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';

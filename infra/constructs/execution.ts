@@ -4,8 +4,8 @@
  * push the output; the dead-letter function and the watchdog end whatever gets lost.
  *
  *   POST /executions, run-code ──SendMessage──▶ run queue <lang> ──▶ runner tasks <lang> ──▶ table + pushes
- *            └──────RunTask (if no runner is warm)──────▶ cluster       │ 3 failed deliveries
- *                                                       DLQ <lang> ◀──┘──▶ dead-letter fn ──▶ SYSTEM_ERROR
+ *      │ (no live runner)                                   ▲        │ 3 failed deliveries
+ *      └──▶ launch queue ──▶ launcher fn ──RunTask──▶ cluster  DLQ <lang> ──▶ dead-letter fn ──▶ SYSTEM_ERROR
  *   every minute: watchdog ──▶ `watch` index: overdue QUEUED/RUNNING ──▶ SYSTEM_ERROR
  */
 import { CfnOutput } from 'aws-cdk-lib';
@@ -46,6 +46,7 @@ export class Execution extends Construct implements RunGrants {
       table,
       webSocket,
       queues: this.queues.queues,
+      launchQueue: this.queues.launchQueue,
       cpu: props.cpu,
       memoryMiB: props.memoryMiB,
       warmRunners: props.warmRunners,
@@ -57,6 +58,8 @@ export class Execution extends Construct implements RunGrants {
       table,
       webSocket,
       deadLetterQueues: LANGUAGE_IDS.map((l) => this.queues.deadLetterQueues[l]),
+      launchQueue: this.queues.launchQueue,
+      runners: this.runners,
     });
 
     new CfnOutput(this, 'RunnerClusterName', { key: 'RunnerClusterName', value: this.runners.cluster.clusterName, description: 'ECS cluster of the runners' });
@@ -64,12 +67,15 @@ export class Execution extends Construct implements RunGrants {
   }
 
   /**
-   * For functions that queue runs (`runs: true` in the route tables): SendMessage on every run queue with
-   * RUN_QUEUE_URLS, and starting runners of every language (RunTask + PassRole, RUNNER_* variables).
+   * For functions that queue runs (`runs: true` in the route tables): SendMessage on every run queue
+   * (RUN_QUEUE_URLS) and on the launch queue (LAUNCH_QUEUE_URL) to ask for runners. No ECS permission:
+   * only the launcher function calls RunTask.
    */
   grantRuns(fn: ProjectFunction): void {
     for (const language of LANGUAGE_IDS) this.queues.queues[language].grantSendMessages(fn.fn);
+    this.queues.launchQueue.grantSendMessages(fn.fn);
     fn.fn.addEnvironment(ENV.runQueueUrls, this.queues.urlsJson());
-    this.runners.grantLaunch(fn);
+    fn.fn.addEnvironment(ENV.launchQueueUrl, this.queues.launchQueue.queueUrl);
+    fn.fn.addEnvironment(ENV.maxRunners, String(this.runners.maxRunnersPerLanguage));
   }
 }

@@ -23,7 +23,7 @@ export interface ObservabilityProps {
   readonly functions: Readonly<Record<string, ProjectFunction>>;
   readonly table: ITable;
   readonly httpApi: HttpApi;
-  /** Run dead-letter queues by language: any message there is a run that failed three deliveries. */
+  /** Dead-letter queues by name (languages, `launch`): any message there failed three deliveries. */
   readonly deadLetterQueues?: Readonly<Record<string, IQueue>>;
   /** Runner log groups by language: `"level":"ERROR"` lines count as runner errors. */
   readonly runnerLogGroups?: Readonly<Record<string, ILogGroup>>;
@@ -73,10 +73,10 @@ export class Observability extends Construct {
     for (const [language, dlq] of Object.entries(props.deadLetterQueues ?? {})) {
       // The dead-letter function ends these runs as SYSTEM_ERROR; the alarm says why runs keep failing.
       this.alarm(
-        `RunDlq-${language}`,
+        `Dlq-${language}`,
         dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
         1,
-        `${language}: run messages dead-lettered after repeated failed deliveries`,
+        `${language}: messages dead-lettered after repeated failed deliveries`,
       );
     }
 

@@ -1,7 +1,8 @@
 /**
  * The functions of the execution pipeline that no route calls (shared/routes.ts PIPELINE_FUNCTIONS):
- * the dead-letter function on every language's DLQ and the scheduled watchdog. Together they make sure
- * every execution reaches a final status (SPEC §6) even when a runner dies or never starts.
+ * the launcher on the launch queue (the only principal that may call ecs:RunTask), the dead-letter
+ * function on every language's DLQ and the scheduled watchdog. The last two make sure every execution
+ * reaches a final status (SPEC §6) even when a runner dies or never starts.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -15,6 +16,7 @@ import { PIPELINE_FUNCTIONS } from '../../shared/routes.js';
 import { WATCH_INDEX } from '../../shared/table.js';
 import type { StageSettings } from '../stage.js';
 import { ProjectFunction } from './project-function.js';
+import type { RunnerCluster } from './runners.js';
 
 export type PipelineFunctionName = keyof typeof PIPELINE_FUNCTIONS;
 
@@ -24,6 +26,10 @@ export interface PipelineFunctionsProps {
   /** Both functions push `execution-finished` to the session's sockets. */
   readonly webSocket: WebSocketStage;
   readonly deadLetterQueues: readonly IQueue[];
+  /** Launch requests `{language, count}` for the launcher. */
+  readonly launchQueue: IQueue;
+  /** The launcher starts these runners. */
+  readonly runners: RunnerCluster;
 }
 
 export class PipelineFunctions extends Construct {
@@ -49,6 +55,18 @@ export class PipelineFunctions extends Construct {
       deadLetter.fn.addEventSource(new SqsEventSource(dlq, { batchSize: 10, reportBatchItemFailures: true }));
     }
 
+    const launcher = new ProjectFunction(this, 'Pipeline-launcher', {
+      entry: PIPELINE_FUNCTIONS.launcher.entry,
+      description: 'Starts Fargate runners (RunTask) for the requests on the launch queue',
+      stage,
+      serviceName: 'interview-pipeline-launcher',
+      // The launch queue's visibility timeout (90 s) is 6x this.
+      timeout: Duration.seconds(15),
+    });
+    props.runners.grantRunTask(launcher);
+    // A failed RunTask is a batch item failure: SQS retries that request alone, then dead-letters it.
+    launcher.fn.addEventSource(new SqsEventSource(props.launchQueue, { batchSize: 10, reportBatchItemFailures: true }));
+
     const { everyMinutes } = PIPELINE_FUNCTIONS.watchdog;
     const watchdog = new ProjectFunction(this, 'Pipeline-watchdog', {
       entry: PIPELINE_FUNCTIONS.watchdog.entry,
@@ -67,6 +85,6 @@ export class PipelineFunctions extends Construct {
       targets: [new LambdaFunction(watchdog.fn, { retryAttempts: 0 })],
     });
 
-    this.functions = { deadLetter, watchdog };
+    this.functions = { deadLetter, launcher, watchdog };
   }
 }

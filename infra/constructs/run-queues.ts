@@ -2,6 +2,9 @@
  * One run queue per language (shared/languages.ts), each with its own dead-letter queue. A run message
  * is tiny (`{sessionId, executionId}`): the execution item is the truth, the message only says "work
  * waits here". Runners of a language read only their queue, so a slow toolchain cannot hold up others.
+ *
+ * Plus the launch queue: `{language, count}` requests for more runners, consumed by the launcher function,
+ * the only principal allowed to call ecs:RunTask (shared/runners/launch-queue.ts).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -12,6 +15,8 @@ import { LIMITS } from '../../shared/limits.js';
 export class RunQueues extends Construct {
   readonly queues: Readonly<Record<LanguageId, Queue>>;
   readonly deadLetterQueues: Readonly<Record<LanguageId, Queue>>;
+  readonly launchQueue: Queue;
+  readonly launchDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -45,6 +50,29 @@ export class RunQueues extends Construct {
     }
     this.queues = queues;
     this.deadLetterQueues = deadLetterQueues;
+
+    // Nothing consumes this DLQ: a launch that failed 3 times is moot (the run's deadline and the watchdog
+    // end the run); its alarm and its messages say why RunTask keeps failing.
+    this.launchDeadLetterQueue = new Queue(this, 'Launch-Dlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.launchQueue = new Queue(this, 'Launch-Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // 6x the launcher's timeout (15 s); also the retry delay of a failed RunTask, close to the launch
+      // lease (LIMITS.execution.launchLeaseMs, 90 s) after which callers may ask again anyway.
+      visibilityTimeout: Duration.seconds(90),
+      // A launch request older than the queued-run timeout (5 min) serves no run any more.
+      retentionPeriod: Duration.minutes(15),
+      deadLetterQueue: { queue: this.launchDeadLetterQueue, maxReceiveCount: execution.maxReceives },
+    });
+  }
+
+  /** Every dead-letter queue by name: the languages' and `launch`. */
+  get allDeadLetterQueues(): Readonly<Record<string, Queue>> {
+    return { ...this.deadLetterQueues, launch: this.launchDeadLetterQueue };
   }
 
   /** RUN_QUEUE_URLS: `{"python": "https://sqs...", ...}` as a CloudFormation-resolved JSON string. */

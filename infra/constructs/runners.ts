@@ -1,12 +1,12 @@
 /**
  * Where user code runs: Fargate tasks, one task definition per language (its own image, queue, role and
- * log group), started on demand with RunTask by the functions that queue runs (and by a busy runner for
- * its own language); a runner exits after RUNNER_IDLE_MS without work. Optionally, `warmRunners` keeps
+ * log group), started on demand with RunTask by the launcher function (fed by the launch queue, which the
+ * run-queuing functions and busy runners write to); a runner exits after RUNNER_IDLE_MS without work. Optionally, `warmRunners` keeps
  * that many always-on runners per language in an ECS service. The network is a VPC with public subnets
  * only and no NAT gateway; the runners' security group admits nothing and lets out HTTPS only
  * (docs/execution.md explains the trade-off and the stricter alternative).
  */
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -33,6 +33,8 @@ export interface RunnerClusterProps {
   readonly stage: StageSettings;
   readonly table: ITable;
   readonly queues: Readonly<Record<LanguageId, IQueue>>;
+  /** A busy runner asks for another one of its language here (the launcher function starts it). */
+  readonly launchQueue: IQueue;
   /** Runners push output and results to the sockets of this stage. */
   readonly webSocket: WebSocketStage;
   /** Task size in CPU units. @default 1024 (1 vCPU: two slots of CPU-bound user code) */
@@ -142,33 +144,23 @@ export class RunnerCluster extends Construct {
   }
 
   /**
-   * Lets a function start runners of `languages` (RunTask in this cluster only, PassRole of the runners'
-   * roles to ECS tasks only) and hands it the launcher's configuration (shared/runners/launcher.ts).
+   * Lets a function start runners (RunTask of these task definition revisions, in this cluster only;
+   * PassRole of the runners' roles, to ECS tasks only) and hands it the RunTask configuration
+   * (shared/runners/ecs-launch.ts). Only the launcher function gets this.
    */
-  grantLaunch(fn: ProjectFunction, languages: readonly LanguageId[] = LANGUAGE_IDS): void {
-    const refs = Object.fromEntries(languages.map((l) => [l, this.taskDefinitions[l].taskDefinitionArn]));
-    for (const [name, value] of Object.entries(this.launchEnvironment(refs))) fn.fn.addEnvironment(name, value);
-    const arns = languages.map((l) => this.taskDefinitions[l].taskDefinitionArn);
-    for (const statement of this.launchStatements(languages, arns)) fn.role.addToPrincipalPolicy(statement);
-  }
-
-  /** RUNNER_* variables of the launcher; `taskDefinitions` maps a language to an ARN or a family. */
-  private launchEnvironment(taskDefinitions: Record<string, string>): Record<string, string> {
-    return {
+  grantRunTask(fn: ProjectFunction): void {
+    const languages = LANGUAGE_IDS;
+    const environment = {
       [ENV.ecsCluster]: this.cluster.clusterArn,
-      [ENV.ecsTaskDefinitions]: Stack.of(this).toJsonString(taskDefinitions),
+      [ENV.ecsTaskDefinitions]: Stack.of(this).toJsonString(Object.fromEntries(languages.map((l) => [l, this.taskDefinitions[l].taskDefinitionArn]))),
       [ENV.ecsSubnets]: this.vpc.publicSubnets.map((s) => s.subnetId).join(','),
       [ENV.ecsSecurityGroups]: this.securityGroup.securityGroupId,
-      [ENV.maxRunners]: String(this.props.maxRunnersPerLanguage ?? LIMITS.execution.maxRunnersPerLanguage),
     };
-  }
-
-  /** `taskDefinitionArns`: exact revisions, or (for a runner's own family) every revision of it. */
-  private launchStatements(languages: readonly LanguageId[], taskDefinitionArns: readonly string[]): iam.PolicyStatement[] {
-    return [
+    for (const [name, value] of Object.entries(environment)) fn.fn.addEnvironment(name, value);
+    const statements = [
       new iam.PolicyStatement({
         actions: ['ecs:RunTask'],
-        resources: [...taskDefinitionArns],
+        resources: languages.map((l) => this.taskDefinitions[l].taskDefinitionArn),
         conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
       }),
       new iam.PolicyStatement({
@@ -177,6 +169,12 @@ export class RunnerCluster extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     ];
+    for (const statement of statements) fn.role.addToPrincipalPolicy(statement);
+  }
+
+  /** MAX_RUNNERS_PER_LANGUAGE: the cap `ensureRunners` applies before asking the launcher. */
+  get maxRunnersPerLanguage(): number {
+    return this.props.maxRunnersPerLanguage ?? LIMITS.execution.maxRunnersPerLanguage;
   }
 
   private taskDefinition(language: LanguageId, image: ecs.ContainerImage, idleMs: number, variant?: 'warm'): ecs.FargateTaskDefinition {
@@ -232,9 +230,9 @@ export class RunnerCluster extends Construct {
         POWERTOOLS_SERVICE_NAME: `interview-runner-${language}`,
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
         LOG_LEVEL: stage.logLevel,
-        // A busy runner launches another (idling-out) runner of its language: by family, which RunTask
-        // resolves to the latest revision, because a definition cannot contain its own ARN.
-        ...this.launchEnvironment({ [language]: this.family(language) }),
+        // A busy runner asks the launcher for another runner of its language (shared/runners/launcher.ts).
+        [ENV.launchQueueUrl]: this.props.launchQueue.queueUrl,
+        [ENV.maxRunners]: String(this.maxRunnersPerLanguage),
       },
     });
     container.addMountPoints(
@@ -246,7 +244,7 @@ export class RunnerCluster extends Construct {
     Validations.of(definition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
-        'The variables are non-secret configuration (queue URL, table name, endpoints, subnet and security group ids, limits); credentials come from the task role. User code never sees them: it runs as another uid with a scrubbed environment.',
+        'The variables are non-secret configuration (queue URLs, table name, endpoint, limits); credentials come from the task role. User code never sees them: it runs as another uid with a scrubbed environment.',
     });
     return definition;
   }
@@ -255,7 +253,7 @@ export class RunnerCluster extends Construct {
     return `${Stack.of(this).stackName}-runner-${language}${variant ? `-${variant}` : ''}`;
   }
 
-  /** The task role of a language: its own queue, the table, pushes, and launching more of its own runners. */
+  /** The task role of a language: its own queue, the table, pushes, and asking for more runners. */
   private grantRunnerRole(language: LanguageId): void {
     const role = this.taskRoles[language];
     const queue = this.props.queues[language];
@@ -267,15 +265,8 @@ export class RunnerCluster extends Construct {
     );
     for (const statement of tableStatements(this.props.table, 'readWrite')) role.addToPrincipalPolicy(statement);
     grantManageConnections(role, this.props.webSocket, ['POST']);
-    // RunTask by family (RUNNER_TASK_DEFINITIONS above) is authorized against the resolved revision.
-    const familyRevisions = `${this.family(language)}:*`;
-    const familyArn = Stack.of(this).formatArn({ service: 'ecs', resource: 'task-definition', resourceName: familyRevisions, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    for (const statement of this.launchStatements([language], [familyArn])) role.addToPrincipalPolicy(statement);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${familyRevisions}]`,
-      reason:
-        "A runner launches more runners of its own language by family name: a task definition cannot contain its own revision ARN (circular reference). The wildcard covers the revisions of this one family, in this cluster only (ecs:cluster condition).",
-    });
+    // SendMessage only (not GetQueueUrl/GetQueueAttributes): the runner never reads the launch queue.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.props.launchQueue.queueArn] }));
 
     const execution = this.executionRoles[language];
     Validations.of(execution).acknowledge({
