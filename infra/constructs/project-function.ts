@@ -14,6 +14,7 @@ import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-l
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config.js';
+import { LAMBDA_BUNDLE } from '../bundling.js';
 import type { StageSettings } from '../stage.js';
 
 /** Repository root: handler entries in the route tables are relative to it. */
@@ -98,14 +99,14 @@ export class ProjectFunction extends Construct {
         ...props.environment,
       },
       bundling: {
-        // The sources are ESM (`.js` import suffixes resolved to `.ts` by esbuild) and may use top-level
-        // await: emit ESM (.mjs). CommonJS dependencies bundled into ESM call `require`, which ESM lacks:
-        // the banner provides one.
+        // One definition with bench/bundles.ts (infra/bundling.ts): ESM output (sources are ESM and may use
+        // top-level await), a `require` shim for bundled CommonJS, and env-only Lambda credentials.
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        minify: true,
+        target: LAMBDA_BUNDLE.target,
+        mainFields: LAMBDA_BUNDLE.mainFields,
+        banner: LAMBDA_BUNDLE.banner,
+        minify: LAMBDA_BUNDLE.minify,
+        esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => [`--alias:${from}`, to])),
         logLevel: LogLevel.ERROR,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
