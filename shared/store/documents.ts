@@ -42,33 +42,41 @@ class LogGap extends Error {
  * anyway (no isolation across items): retry.
  */
 export async function readDocument(sessionId: string): Promise<StoredDocument> {
+  return readNewestFirst('PK = :pk AND begins_with(SK, :doc)', { ':pk': keys.sessionPk(sessionId), ':doc': keys.docPrefix }, assembleDocument);
+}
+
+/**
+ * One strongly consistent Query of a session's SK range, newest SK first (the order readDocument's
+ * safety argument needs), assembled by `assemble`; read again when it reports a log gap.
+ */
+export async function readNewestFirst<T>(
+  keyCondition: string,
+  values: Record<string, unknown>,
+  assemble: (items: Record<string, unknown>[]) => T,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamo().send(
+        new QueryCommand({
+          TableName: table(),
+          KeyConditionExpression: keyCondition,
+          ExpressionAttributeValues: values,
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
     try {
-      return await readOnce(sessionId);
+      return assemble(items);
     } catch (err) {
       if (!(err instanceof LogGap) || attempt >= 4) throw err;
     }
   }
-}
-
-async function readOnce(sessionId: string): Promise<StoredDocument> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :doc)',
-        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':doc': keys.docPrefix },
-        ConsistentRead: true,
-        ScanIndexForward: false,
-        ExclusiveStartKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return assembleDocument(items);
 }
 
 /** Turns the items of the `DOC` range into a document; exported for the combined connections+doc read. */
