@@ -48,9 +48,11 @@ export const LIMITS = {
     visibilityTimeoutSeconds: 60,
     /** Runners exit after this long without a job (SPEC default 10 min). */
     runnerIdleMs: 10 * 60 * 1000,
-    runnerHeartbeatMs: 20_000,
-    /** A runner whose heartbeat is older than this is presumed dead. */
-    runnerStaleMs: 60_000,
+    runnerHeartbeatMs: 15_000,
+    /** A runner whose heartbeat is older than this (two missed beats) is presumed dead. */
+    runnerStaleMs: 40_000,
+    /** A run still QUEUED after this long makes the watchdog ensure a runner for its language. */
+    queuedNudgeMs: 20_000,
     /** How long a launch lease blocks another launch for the same language (a cold Fargate start). */
     launchLeaseMs: 90_000,
     maxRunnersPerLanguage: 4,

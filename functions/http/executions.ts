@@ -10,7 +10,7 @@ export const handler = httpHandler({
   'POST /api/sessions/{sessionId}/executions': async (req) => {
     const body = parseBody(req, runBody);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'run code' });
-    const { execution } = await requestRun(session, role, { ...body, idempotencyKey: req.headers['idempotency-key'] });
+    const { execution } = await requestRun(session, { userId: role, role }, { ...body, idempotencyKey: req.headers['idempotency-key'] });
     return json(202, { executionId: execution.executionId, status: execution.status });
   },
 

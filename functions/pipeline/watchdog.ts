@@ -1,17 +1,23 @@
 /**
- * Scheduled every minute: any execution still QUEUED or RUNNING past its deadline (the sparse `watch`
- * index) ends as SYSTEM_ERROR, so nothing stays stuck even if a runner died and its message is still
- * waiting for redelivery. The update is conditional on the deadline seen, so a takeover wins the race.
+ * Scheduled every minute:
+ *  - any execution still QUEUED or RUNNING past its deadline (the sparse `watch` index) ends as
+ *    SYSTEM_ERROR, so nothing stays stuck even if a runner died and its message waits for redelivery.
+ *    The update is conditional on the deadline seen, so a takeover wins the race;
+ *  - a run QUEUED for longer than queuedNudgeMs makes sure a runner of its language is alive: the
+ *    runner that would have served it may have died after the request found it warm.
  */
+import type { LanguageId } from '../../shared/languages.js';
+import { LIMITS } from '../../shared/limits.js';
 import { logger } from '../../shared/log.js';
 import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
+import { ensureRunners } from '../../shared/runners/launcher.js';
 import { listConnections } from '../../shared/store/connections.js';
 import { failExecution, overdueExecutions } from '../../shared/store/executions.js';
 
-export const handler = async (): Promise<{ ended: number }> => {
-  const overdue = await overdueExecutions();
+export const handler = async (): Promise<{ ended: number; nudged: number }> => {
+  const now = Date.now();
   let ended = 0;
-  for (const o of overdue) {
+  for (const o of await overdueExecutions(now)) {
     const reason = o.status === 'QUEUED' ? 'no runner picked the run up in time' : 'the runner stopped responding';
     const failed = await failExecution(o.sessionId, o.executionId, reason, { onlyIfDeadline: o.watchDeadline });
     if (!failed) continue;
@@ -19,5 +25,10 @@ export const handler = async (): Promise<{ ended: number }> => {
     logger.warn('watchdog ended an execution', { sessionId: o.sessionId, executionId: o.executionId, was: o.status });
     await broadcast(await listConnections(o.sessionId), finishedMessage(failed));
   }
-  return { ended };
+
+  // QUEUED runs carry deadline = createdAt + queuedTimeoutMs: those created over queuedNudgeMs ago.
+  const waiting = await overdueExecutions(now + LIMITS.execution.queuedTimeoutMs - LIMITS.execution.queuedNudgeMs);
+  const languages = new Set(waiting.filter((w) => w.status === 'QUEUED').map((w) => w.language as LanguageId));
+  for (const language of languages) await ensureRunners(language);
+  return { ended, nudged: languages.size };
 };

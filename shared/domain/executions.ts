@@ -20,6 +20,7 @@ import {
   putExecution,
 } from '../store/executions.js';
 import { consumeRateLimit } from '../store/rate-limit.js';
+import type { Role } from '../tokens.js';
 import type { SessionItem } from '../store/sessions.js';
 import { getCode, assertCodeSize } from './code.js';
 import { checkLanguage } from './sessions.js';
@@ -45,7 +46,7 @@ export function checkIdempotencyKey(key: string | undefined): string | undefined
 /** Returns the execution (QUEUED, or whatever an earlier request with the same key became). */
 export async function requestRun(
   session: SessionItem,
-  userId: string,
+  actor: { userId: string; role: Role },
   req: RunRequest,
   /** The session's connections when the caller already read them (run-code). */
   knownConnections?: ConnectionItem[],
@@ -59,7 +60,10 @@ export async function requestRun(
     const earlier = await replayOf(session.sessionId, key);
     if (earlier) return { execution: earlier, replay: true };
   }
-  await consumeRateLimit('run', `${session.sessionId}:${userId}`, LIMITS.rate.runsPerMinutePerUser, 60);
+  const { userId, role } = actor;
+  // Keyed by role, which the token proves: a WebSocket userId is the client's choice and would let a
+  // client escape the limit by re-joining under another id.
+  await consumeRateLimit('run', `${session.sessionId}:${role}`, LIMITS.rate.runsPerMinutePerUser, 60);
 
   const code = req.code ?? (await getCode(session.sessionId)).code;
   const item = newExecutionItem({
@@ -81,6 +85,8 @@ export async function requestRun(
 
   const connections = knownConnections ?? (await listConnections(session.sessionId));
   const queued = { executionId: item.executionId, language, userId };
+  // Told before the message is sent, so no participant can see execution-started before execution-queued.
+  await broadcast(connections, { type: 'execution-queued', ...queued });
   try {
     const { sendRunMessage } = await import('../runners/run-queue-send.js');
     await sendRunMessage(language, { sessionId: session.sessionId, executionId: item.executionId });
@@ -90,7 +96,7 @@ export async function requestRun(
     if (failed) await broadcast(connections, finishedMessage(failed));
     throw new AppError('INTERNAL_ERROR', 'The run could not be queued; it ended as SYSTEM_ERROR', { executionId: item.executionId, status: 'SYSTEM_ERROR' });
   }
-  await Promise.all([broadcast(connections, { type: 'execution-queued', ...queued }), ensureRunners(language)]);
+  await ensureRunners(language);
   return { execution: executionView(item), replay: false };
 }
 

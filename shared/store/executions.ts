@@ -241,8 +241,11 @@ export async function failExecution(
   }
 }
 
-/** Non-final executions whose deadline has passed (the sparse `watch` index). */
-export async function overdueExecutions(nowMs: number = Date.now(), limit = 100): Promise<{ sessionId: string; executionId: string; watchDeadline: number; status: string }[]> {
+/** Non-final executions whose deadline is before `nowMs` (the sparse `watch` index). */
+export async function overdueExecutions(
+  nowMs: number = Date.now(),
+  limit = 100,
+): Promise<{ sessionId: string; executionId: string; watchDeadline: number; status: string; language: string }[]> {
   const out = await dynamo().send(
     new QueryCommand({
       TableName: table(),
@@ -252,5 +255,11 @@ export async function overdueExecutions(nowMs: number = Date.now(), limit = 100)
       Limit: limit,
     }),
   );
-  return (out.Items ?? []).map((i) => ({ sessionId: String(i.sessionId), executionId: String(i.executionId), watchDeadline: Number(i.watchDeadline), status: String(i.status) }));
+  return (out.Items ?? []).map((i) => ({
+    sessionId: String(i.sessionId),
+    executionId: String(i.executionId),
+    watchDeadline: Number(i.watchDeadline),
+    status: String(i.status),
+    language: String(i.language),
+  }));
 }

@@ -48,12 +48,7 @@ describe('runs per user per minute', () => {
     expect(await listExecutionsOverHttp(session)).toHaveLength(LIMIT);
   });
 
-  // BUG (shared/domain/executions.ts:62 keys the limit by `${sessionId}:${userId}`; over WebSocket the userId
-  // is whatever the client sends in join-session, shared/realtime/presence-actions.ts `msg.userId ?? ...`):
-  // a client that hit the limit re-joins with another userId (same socket, same token) and runs again.
-  // Expected: RATE_LIMIT_EXCEEDED (the limit should follow an identity the client cannot choose, e.g. the
-  // connection's role/token). Actual: execution-queued, an 11th run within the minute.
-  it.skip('cannot be escaped by re-joining under another userId', async () => {
+  it('cannot be escaped by re-joining under another userId', async () => {
     const session = await newSession();
     const ws = await joined(socketUrl(accessOf(session, session.candidateToken)), 'cand-2');
     for (let i = 0; i < LIMIT; i++) {

@@ -74,19 +74,13 @@ describe('a runner killed mid-run', () => {
     expect(watcher.ws.received('execution-finished').filter((m) => m.executionId === id)).toHaveLength(1);
   }, 90_000);
 
-  // BUG (shared/runners/launcher.ts ensureRunners + shared/runners/registry.ts liveRunners): a runner that
-  // died without deregistering still counts as live until its last heartbeat is runnerStaleMs (60 s) old,
-  // and the launch lease blocks a relaunch for 90 s after the previous launch; nothing re-ensures runners
-  // for a run that is already queued (the watchdog only fails runs). So a run requested right after the
-  // crash stays QUEUED (observed: still QUEUED after 150 s) and ends SYSTEM_ERROR at queuedTimeoutMs
-  // (5 min), unless some later request or join happens to launch a runner. Expected: it completes.
-  it.skip('runs the next request of the session on a new runner', async () => {
+  it('runs the next request of the session on a new runner', async () => {
     const id = await submitRun(session, { code: 'print("back")' });
     expect(await waitForFinal(session, id, 120_000)).toMatchObject({ status: 'COMPLETED', stdout: 'back\n' });
   }, 150_000);
 
   it('drops the crashed run\'s redelivered message on the next runner: the run stays SYSTEM_ERROR', async () => {
-    // Clear what the SIGKILL left behind (the dead runner's registration, see the BUG above) and warm a
+    // Clear what the SIGKILL left behind (the dead runner's registration) and warm a
     // runner as a join does, so that the message, visible again after its 60 s visibility timeout, is
     // received by a live runner (and the files after this one find a working python runner).
     await deregister('python', crashed.claimedBy!);

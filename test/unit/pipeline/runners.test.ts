@@ -1,3 +1,4 @@
+import { LIMITS } from '../../../shared/limits.js';
 import { conditionFailed, ddb, givenRunners, LAUNCH_QUEUE, launchRequests, runnerItem, sent, sqsMock, useMockedDynamo } from '../fixtures.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,7 +19,7 @@ describe('ensureRunners(language)', () => {
       expect.objectContaining({
         KeyConditionExpression: 'PK = :pk',
         FilterExpression: 'heartbeatAt > :fresh',
-        ExpressionAttributeValues: { ':pk': 'RUNNERS#python', ':fresh': NOW - 60_000 },
+        ExpressionAttributeValues: { ':pk': 'RUNNERS#python', ':fresh': NOW - LIMITS.execution.runnerStaleMs },
       }),
     ]);
     expect(sent(PutCommand)).toEqual([]);

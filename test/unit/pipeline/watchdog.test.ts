@@ -1,3 +1,4 @@
+import { LIMITS } from '../../../shared/limits.js';
 import {
   conditionFailed,
   connectionItem,
@@ -32,12 +33,16 @@ describe('watchdog (scheduled every minute)', () => {
 
   it('queries the sparse watch index for deadlines already past', async () => {
     const before = Date.now();
-    expect(await handler()).toEqual({ ended: 0 });
-    const [query] = sent(QueryCommand);
+    expect(await handler()).toEqual({ ended: 0, nudged: 0 });
+    const [query, waiting] = sent(QueryCommand);
     expect(query).toMatchObject({ IndexName: 'watch', KeyConditionExpression: 'watchPk = :w AND watchDeadline < :now' });
     expect(query!.ExpressionAttributeValues![':w']).toBe('WATCH');
     expect(query!.ExpressionAttributeValues![':now']).toBeGreaterThanOrEqual(before);
     expect(query!.ExpressionAttributeValues![':now']).toBeLessThanOrEqual(Date.now());
+    // The second look finds runs QUEUED for over queuedNudgeMs (deadline = createdAt + queuedTimeoutMs).
+    const ahead = LIMITS.execution.queuedTimeoutMs - LIMITS.execution.queuedNudgeMs;
+    expect(waiting!.ExpressionAttributeValues![':now'] - query!.ExpressionAttributeValues![':now']).toBeGreaterThanOrEqual(ahead);
+    expect(waiting!.ExpressionAttributeValues![':now'] - query!.ExpressionAttributeValues![':now']).toBeLessThan(ahead + 1_000);
   });
 
   it('ends overdue executions SYSTEM_ERROR only if their deadline is still the one it saw, and tells their session', async () => {
@@ -48,7 +53,8 @@ describe('watchdog (scheduled every minute)', () => {
     givenUpdateOutcome(TAKEN_OVER, false); // another worker claimed it meanwhile: its deadline moved
     givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' })]);
 
-    expect(await handler()).toEqual({ ended: 2 });
+    // The QUEUED one's language also gets a runner check (nudged).
+    expect(await handler()).toEqual({ ended: 2, nudged: 1 });
     const updates = sent(UpdateCommand);
     expect(updates.map((u) => [u.Key?.SK, u.ExpressionAttributeValues?.[':deadline']])).toEqual([
       [`X#${STUCK_QUEUED}`, now - 1_000],

@@ -119,8 +119,12 @@ describe('run-code', () => {
     );
     await send(me, { action: 'run-code' });
     const executionId = transactItems()[0]!.Put!.Item!.executionId;
-    expect(pushedTo('ann-1')).toEqual([expect.objectContaining({ type: 'execution-finished', executionId, status: 'SYSTEM_ERROR' })]);
+    expect(pushedTo('ann-1')).toEqual([
+      expect.objectContaining({ type: 'execution-queued', executionId }),
+      expect.objectContaining({ type: 'execution-finished', executionId, status: 'SYSTEM_ERROR' }),
+    ]);
     expect(pushedTo(me)).toEqual([
+      expect.objectContaining({ type: 'execution-queued', executionId }),
       expect.objectContaining({ type: 'execution-finished', executionId, status: 'SYSTEM_ERROR' }),
       expect.objectContaining({ type: 'error', code: 'INTERNAL_ERROR', action: 'run-code', details: { executionId, status: 'SYSTEM_ERROR' } }),
     ]);
