@@ -3,12 +3,12 @@
  * restore) and merge a Yjs update (Yjs clients). Every write is an append conditioned on the version it
  * was computed against; unversioned writers retry on a lost race, versioned ones get VERSION_CONFLICT.
  */
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { AppError, errors } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { LanguageId } from '../languages.js';
 import { logger } from '../log.js';
-import { appendUpdate, compactDocument, readDocument, type StoredDocument } from '../store/documents.js';
+import { appendReserved, appendUpdate, compactDocument, readDocument, readUpdatesAfter, type StoredDocument } from '../store/documents.js';
 import type { HistoryType } from '../store/history.js';
 import { getSession, type SessionItem } from '../store/sessions.js';
 
@@ -63,93 +63,128 @@ export function assertCodeSize(code: string): void {
   if (utf8Bytes(code) > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
 }
 
-/** Replaces the whole text with `next`, stored as a minimal Yjs edit. */
+/**
+ * Replaces the whole text with `next`, stored as a minimal Yjs edit. The edit is computed on a copy of
+ * the document: an edit that lost the race is never stored, so nothing may build on it.
+ */
 export async function replaceCode(session: SessionRef, next: string, opts: ReplaceOptions): Promise<WriteResult> {
   assertCodeSize(next);
-  let loaded = opts.preloaded;
-  for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
-    loaded ??= await loadDocument(session.sessionId);
-    const { stored, doc } = loaded;
-    loaded = undefined;
-    if (opts.baseVersion !== undefined && opts.baseVersion !== stored.version) {
-      throw errors.versionConflict(stored.version, textOf(doc));
+  let loaded = opts.preloaded ?? (await loadDocument(session.sessionId));
+  try {
+    for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
+      const { stored, doc } = loaded;
+      if (opts.baseVersion !== undefined && opts.baseVersion !== stored.version) {
+        throw errors.versionConflict(stored.version, textOf(doc));
+      }
+      const work = copyOf(doc);
+      const update = replaceText(work, next);
+      if (!update && !opts.language && !opts.history) {
+        work.destroy();
+        return { version: stored.version, code: next, changed: false };
+      }
+      const outcome = await appendUpdate({
+        session,
+        expectedVersion: stored.version,
+        update: update ?? new Uint8Array([0, 0]), // an empty Yjs update keeps the log contiguous
+        userId: opts.userId,
+        language: opts.language,
+        history: opts.history,
+      });
+      if (outcome.ok) {
+        await maybeCompact(session, stored, work, outcome.version);
+        work.destroy();
+        return { version: outcome.version, update, code: next, changed: update !== undefined };
+      }
+      work.destroy();
+      loaded = await afterLostRace(session.sessionId, loaded, attempt, opts.baseVersion);
     }
-    const update = replaceText(doc, next);
-    if (!update && !opts.language && !opts.history) {
-      return { version: stored.version, code: next, changed: false };
-    }
-    const outcome = await appendUpdate({
-      session,
-      expectedVersion: stored.version,
-      update: update ?? new Uint8Array([0, 0]), // an empty Yjs update keeps the log contiguous
-      userId: opts.userId,
-      language: opts.language,
-      history: opts.history,
-    });
-    if (outcome.ok) {
-      await maybeCompact(session, stored, doc, outcome.version);
-      doc.destroy();
-      return { version: outcome.version, update, code: next, changed: update !== undefined };
-    }
-    doc.destroy();
-    await afterLostRace(session.sessionId, opts.baseVersion, attempt);
+  } finally {
+    loaded.doc.destroy();
   }
   throw new Error(`replaceCode: gave up after ${LIMITS.document.writeAttempts} lost races`);
 }
 
-/** Merges a client's Yjs update: validated on a scratch copy, size-checked, then appended. */
+/**
+ * Merges a client's Yjs update: validated on a scratch copy and size-checked, then appended. The first
+ * try is the usual transaction on the version we read (2 DynamoDB calls in all with the read); if
+ * another writer won that version, the update is appended under a reserved version instead: Yjs
+ * updates commute, so it needs no particular place, and a busy session never drops an edit.
+ */
 export async function mergeUpdate(
   session: SessionRef,
   update: Uint8Array,
   userId: string,
   preloaded?: LoadedDocument,
 ): Promise<WriteResult> {
-  let loaded = preloaded;
-  for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
-    loaded ??= await loadDocument(session.sessionId);
-    const { stored, doc } = loaded;
-    loaded = undefined;
-    let scratch: Y.Doc;
-    try {
-      scratch = applyToScratch(encodeState(doc), update);
-    } catch (err) {
-      doc.destroy();
-      if (err instanceof InvalidUpdate) throw new AppError('INVALID_MESSAGE', 'Invalid Yjs update', [{ field: 'update', message: err.message }]);
-      throw err;
-    }
+  const loaded = preloaded ?? (await loadDocument(session.sessionId));
+  let scratch: Y.Doc | undefined;
+  try {
+    scratch = validated(loaded.doc, update);
     const code = textOf(scratch);
-    if (utf8Bytes(code) > LIMITS.codeMaxBytes) {
-      doc.destroy();
-      scratch.destroy();
-      throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
+    if (utf8Bytes(code) > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
+    const first = await appendUpdate({ session, expectedVersion: loaded.stored.version, update, userId });
+    if (first.ok) {
+      await maybeCompact(session, loaded.stored, scratch, first.version);
+      return { version: first.version, update, code, changed: true };
     }
-    const outcome = await appendUpdate({ session, expectedVersion: stored.version, update, userId });
-    doc.destroy();
-    if (outcome.ok) {
-      await maybeCompact(session, stored, scratch, outcome.version);
-      scratch.destroy();
-      return { version: outcome.version, update, code, changed: true };
+    const reserved = await appendReserved({ session, expectedVersion: loaded.stored.version, update, userId });
+    if (!reserved?.ok) {
+      throw (await getSession(session.sessionId)) ? errors.sessionExpired() : errors.sessionNotFound();
     }
-    scratch.destroy();
-    await afterLostRace(session.sessionId, undefined, attempt);
+    return { version: reserved.version, update, code, changed: true };
+  } finally {
+    scratch?.destroy();
+    loaded.doc.destroy();
   }
-  throw new Error(`mergeUpdate: gave up after ${LIMITS.document.writeAttempts} lost races`);
 }
 
-/** After a failed append: tell an ended session from a lost race; back off before retrying. */
-async function afterLostRace(sessionId: string, baseVersion: number | undefined, attempt: number): Promise<void> {
+function validated(doc: Y.Doc, update: Uint8Array): Y.Doc {
+  try {
+    return applyToScratch(encodeState(doc), update);
+  } catch (err) {
+    if (err instanceof InvalidUpdate) throw new AppError('INVALID_MESSAGE', 'Invalid Yjs update', [{ field: 'update', message: err.message }]);
+    throw err;
+  }
+}
+
+const copyOf = (doc: Y.Doc): Y.Doc => loadDoc(encodeState(doc), []);
+
+/**
+ * After a failed append, catch up: read only the log items above the version we had and apply them.
+ * (If a compaction folded some of them away meanwhile, our copy lacks them: an edit computed on it is
+ * still a valid concurrent Yjs edit, and maybeCompact refuses to compact from a stale state.) New items mean we lost the race: retry at
+ * once, or report VERSION_CONFLICT to a versioned writer. None means the session stopped being active,
+ * a concurrent transaction touched the session item (TransactionConflict), or a version was reserved
+ * whose item is not written yet (appendReserved): take the session's version as the one to build on —
+ * the missing update is a concurrent Yjs edit, which merges with ours whatever the order.
+ */
+async function afterLostRace(sessionId: string, loaded: LoadedDocument, attempt: number, baseVersion?: number): Promise<LoadedDocument> {
+  const newer = await readUpdatesAfter(sessionId, loaded.stored.version);
+  if (newer.length > 0) {
+    loaded.doc.transact(() => newer.forEach((u) => Y.applyUpdate(loaded.doc, u.update)));
+    const last = newer[newer.length - 1]!;
+    const stored: StoredDocument = {
+      ...loaded.stored,
+      updates: [...loaded.stored.updates, ...newer],
+      version: last.version,
+      updatedAt: last.at,
+      logBytes: loaded.stored.logBytes + newer.reduce((n, u) => n + u.update.length, 0),
+    };
+    await sleep(Math.random() * Math.min(50, 2 * 2 ** attempt)); // spread the next round of contenders
+    return { stored, doc: loaded.doc };
+  }
   const current = await getSession(sessionId);
   if (!current) throw errors.sessionNotFound();
   if (current.status !== 'active' || current.expiresAtEpoch * 1000 <= Date.now()) throw errors.sessionExpired();
-  if (baseVersion !== undefined) {
-    // A write cancelled by a concurrent transaction (TransactionConflict) may leave the version where
-    // the client saw it: only a moved version is a conflict, otherwise try again.
-    const view = await getCode(sessionId);
-    if (view.version !== baseVersion) throw errors.versionConflict(view.version, view.code);
+  if (current.version > loaded.stored.version) {
+    if (baseVersion !== undefined) throw errors.versionConflict(current.version, textOf(loaded.doc));
+    return { stored: { ...loaded.stored, version: current.version }, doc: loaded.doc };
   }
-  const delay = Math.random() * Math.min(200, 5 * 2 ** attempt);
-  await new Promise((r) => setTimeout(r, delay));
+  await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+  return loaded;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Compacts when the log has grown: `doc` already holds state + log + the update just appended (version
@@ -166,7 +201,7 @@ async function maybeCompact(session: SessionRef, stored: StoredDocument, doc: Y.
   }
   try {
     const versions = [...stored.updates.map((u) => u.version), version];
-    await compactDocument(session, state, version, versions);
+    await compactDocument(session, state, version, versions, stored.stateVersion);
   } catch (err) {
     logger.warn('compaction failed; the next writer retries', { sessionId: session.sessionId, error: err as Error });
   }

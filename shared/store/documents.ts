@@ -3,7 +3,7 @@
  * updates (SK `DOC#U#<version>`). Appending advances the session's `version` in the same transaction,
  * conditioned on the version the writer read: two Lambdas racing for the same version cannot both win.
  */
-import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients.js';
 import { isLive, keys } from '../table.js';
 import { historyItem, type HistoryType } from './history.js';
@@ -21,7 +21,7 @@ export interface StoredDocument {
   state?: Uint8Array;
   /** Highest version included in `state`. */
   stateVersion: number;
-  /** Log updates above stateVersion, ascending and contiguous. */
+  /** Every log item present (not yet compacted away), ascending by version; versions may have holes. */
   updates: LogUpdate[];
   /** Current version: the highest one read. */
   version: number;
@@ -30,53 +30,64 @@ export interface StoredDocument {
   logBytes: number;
 }
 
-/** A reader raced a compaction and saw a hole in the log: read again. */
-class LogGap extends Error {
-  override name = 'LogGap';
-}
 
 /**
  * Reads state + log in one strongly consistent Query. The log is read newest first and the state last,
- * so a compaction that runs mid-read (writes the state, then deletes log items) cannot hide an update:
- * anything deleted is already in the state we read afterwards. A hole in the versions means we raced
- * anyway (no isolation across items): retry.
+ * so a compaction that runs mid-read (writes the state, then deletes exactly the log items it folded in)
+ * cannot hide an update: anything deleted is already in the state we read afterwards. Every log item
+ * present is applied, whatever its version: Yjs updates are idempotent and commute, and a version may
+ * be reserved before its item is written (appendReserved), so versions can arrive out of order or,
+ * after a crash between the two writes, never.
  */
 export async function readDocument(sessionId: string): Promise<StoredDocument> {
   return readNewestFirst('PK = :pk AND begins_with(SK, :doc)', { ':pk': keys.sessionPk(sessionId), ':doc': keys.docPrefix }, assembleDocument);
 }
 
-/**
- * One strongly consistent Query of a session's SK range, newest SK first (the order readDocument's
- * safety argument needs), assembled by `assemble`; read again when it reports a log gap.
- */
+/** One strongly consistent Query of a session's SK range, newest SK first (readDocument says why). */
 export async function readNewestFirst<T>(
   keyCondition: string,
   values: Record<string, unknown>,
   assemble: (items: Record<string, unknown>[]) => T,
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamo().send(
-        new QueryCommand({
-          TableName: table(),
-          KeyConditionExpression: keyCondition,
-          ExpressionAttributeValues: values,
-          ConsistentRead: true,
-          ScanIndexForward: false,
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    try {
-      return assemble(items);
-    } catch (err) {
-      if (!(err instanceof LogGap) || attempt >= 4) throw err;
-    }
-  }
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: keyCondition,
+        ExpressionAttributeValues: values,
+        ConsistentRead: true,
+        ScanIndexForward: false,
+        ExclusiveStartKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return assemble(items);
+}
+
+/**
+ * The log items above `version`, ascending: what a writer that lost the race missed. Cheap: a few
+ * small items, not the whole document.
+ */
+export async function readUpdatesAfter(sessionId: string, version: number): Promise<LogUpdate[]> {
+  const out = await dynamo().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: {
+        ':pk': keys.sessionPk(sessionId),
+        ':lo': keys.docUpdate(sessionId, version + 1).SK,
+        ':hi': `${keys.docUpdatePrefix}\uffff`,
+      },
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? [])
+    .filter((i) => isLive(i))
+    .map((i) => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) }));
 }
 
 /** Turns the items of the `DOC` range into a document; exported for the combined connections+doc read. */
@@ -86,17 +97,13 @@ export function assembleDocument(items: Record<string, unknown>[]): StoredDocume
   const updates = items
     .filter((i) => typeof i.SK === 'string' && i.SK.startsWith(keys.docUpdatePrefix) && isLive(i))
     .map((i) => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) }))
-    .filter((u) => u.version > stateVersion)
     .sort((a, b) => a.version - b.version);
-  updates.forEach((u, idx) => {
-    if (u.version !== stateVersion + idx + 1) throw new LogGap(`expected ${stateVersion + idx + 1}, got ${u.version}`);
-  });
   const last = updates[updates.length - 1];
   return {
     state: asBytes(stateItem?.state),
     stateVersion,
     updates,
-    version: last?.version ?? stateVersion,
+    version: Math.max(stateVersion, last?.version ?? 0),
     updatedAt: last?.at ?? String(stateItem?.at ?? new Date(0).toISOString()),
     logBytes: updates.reduce((n, u) => n + u.update.length, 0),
   };
@@ -171,15 +178,56 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
 }
 
 /**
- * Stores `state` (which includes every update up to `throughVersion`) as the compacted state, then
- * deletes those log items. The condition never lets the state move backwards, so concurrent compactions
- * and concurrent appends are safe: appends only ever add versions above the state's.
+ * Appends without a version race, for updates that commute (Yjs): reserve the next version with an
+ * atomic increment of the session's counter (conditional on the session being active), then write the
+ * log item. Two calls instead of one transaction, but no writer ever loses: used after a lost race, so
+ * a busy session keeps merging every edit. Returns undefined when the session is no longer active.
+ */
+export async function appendReserved(input: AppendInput): Promise<AppendOutcome | undefined> {
+  const nowMs = input.nowMs ?? Date.now();
+  const at = new Date(nowMs).toISOString();
+  const { sessionId, ttl } = input.session;
+  let version: number;
+  try {
+    const out = await dynamo().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: keys.session(sessionId),
+        UpdateExpression: 'SET version = version + :one, lastActivity = :at',
+        ConditionExpression: ACTIVE_CONDITION,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':one': 1, ':at': at, ...activeValues(nowMs) },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    version = Number(out.Attributes!.version);
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+  await dynamo().send(
+    new PutCommand({
+      TableName: table(),
+      Item: { ...keys.docUpdate(sessionId, version), version, update: input.update, at, userId: input.userId, ttl },
+      ConditionExpression: 'attribute_not_exists(SK)',
+    }),
+  );
+  return { ok: true, version };
+}
+
+/**
+ * Stores `state` as the compacted state, then deletes exactly the log items folded into it. `state`
+ * must have been built from the state at `baseStateVersion` plus those items: the write is conditional
+ * on that state still being the current one, so a compaction built on a stale state (which could lack
+ * what another compaction folded in) never replaces a newer one. Log items it did not read (a version
+ * reserved but written late) stay in the log, so nothing is lost.
  */
 export async function compactDocument(
   session: Pick<SessionItem, 'sessionId' | 'ttl'>,
   state: Uint8Array,
   throughVersion: number,
   compactedVersions: number[],
+  baseStateVersion: number,
 ): Promise<boolean> {
   const { sessionId, ttl } = session;
   try {
@@ -187,12 +235,12 @@ export async function compactDocument(
       new PutCommand({
         TableName: table(),
         Item: { ...keys.docState(sessionId), state, version: throughVersion, at: new Date().toISOString(), ttl },
-        ConditionExpression: 'attribute_not_exists(SK) OR version < :through',
-        ExpressionAttributeValues: { ':through': throughVersion },
+        ConditionExpression: 'version = :base',
+        ExpressionAttributeValues: { ':base': baseStateVersion },
       }),
     );
   } catch (err) {
-    if (isConditionFailure(err)) return false; // someone compacted further already
+    if (isConditionFailure(err)) return false; // someone compacted meanwhile: theirs stands
     throw err;
   }
   await batchDelete(compactedVersions.map((v) => keys.docUpdate(sessionId, v)));

@@ -153,13 +153,18 @@ const nextDocPage = (): Item[] => (stored.docPages.length > 1 ? stored.docPages.
 
 /**
  * Answers the Queries of the store by their key condition: the `DOC` range (state + log), the `C#`
- * range (connections) and the combined `C#`..`DOC#U#~` range. Successive document reads take
+ * range (connections), the combined `C#`..`DOC#U#~` range and the log above a version. Successive document reads take
  * successive pages from `givenDocument`. Anything else finds nothing (tests register specific answers).
  */
 function answerQuery(input: { ExpressionAttributeValues?: Record<string, unknown> }) {
   const v = input.ExpressionAttributeValues ?? {};
   if (v[':doc'] === 'DOC') return { Items: nextDocPage() };
   if (v[':lo'] === 'C#') return { Items: [...nextDocPage(), ...stored.connections] };
+  // A writer that lost a race catches up: the log items above its version, from the next document page.
+  if (typeof v[':lo'] === 'string' && v[':lo'].startsWith('DOC#U#')) {
+    const lo = v[':lo'];
+    return { Items: nextDocPage().filter((i) => typeof i.SK === 'string' && i.SK >= lo && i.SK.startsWith('DOC#U#')) };
+  }
   if (v[':c'] === 'C#') return { Items: stored.connections };
   if (typeof v[':pk'] === 'string' && v[':pk'].startsWith('RUNNERS#')) return { Items: stored.runners };
   if (v[':w'] === 'WATCH') return { Items: stored.overdue };

@@ -1,5 +1,6 @@
 /** shared/domain/code.ts: mergeUpdate (Yjs clients) — validation, size limit, lost races. */
 import {
+  conditionFailed,
   ddb,
   docItems,
   endedSession,
@@ -7,6 +8,7 @@ import {
   givenSession,
   sessionItem,
   SESSION_ID,
+  sent,
   textFrom,
   transactionCanceled,
   transactItems,
@@ -15,7 +17,7 @@ import {
   yDoc,
   type Item,
 } from '../fixtures.js';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { mergeUpdate } from '../../../shared/domain/code.js';
@@ -69,30 +71,32 @@ describe('mergeUpdate', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('re-reads and appends on top of the winner after losing the race', async () => {
+  it('after losing the race, appends the same update under a reserved version: no edit is ever dropped', async () => {
     const { state, update } = clientEdit('ab', (t) => t.insert(2, 'c'));
-    const base: Item = { ...docItems('')[0]!, state, version: 2 };
-    const winnerDoc = yDoc('');
-    Y.applyUpdate(winnerDoc, state);
-    const before = Y.encodeStateVector(winnerDoc);
-    winnerDoc.getText('code').insert(0, '>');
-    const winner = { PK: `S#${SESSION_ID}`, SK: 'DOC#U#000000000003', version: 3, update: Y.encodeStateAsUpdate(winnerDoc, before), at: new Date().toISOString(), ttl: base.ttl };
-    givenSession();
-    givenDocument([base], [winner, base]);
-    ddb.on(TransactWriteCommand).rejectsOnce(transactionCanceled()).resolves({});
+    givenDocument([{ ...docItems('')[0]!, state, version: 2 }]);
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled());
+    // The atomic increment hands out the next free version (another writer took 3).
+    ddb.on(UpdateCommand, { Key: { PK: `S#${SESSION_ID}`, SK: 'META' } }).resolves({ Attributes: { version: 4 } });
     const result = await mergeUpdate(sessionItem({ version: 2 }), update, 'u1');
-    expect(result.version).toBe(4);
-    expect(result.code).toBe('>abc');
-    expect(transactItems(1)[0]?.Update?.ExpressionAttributeValues).toMatchObject({ ':expected': 3, ':next': 4 });
+    expect(result).toMatchObject({ version: 4, code: 'abc', changed: true });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    const [reserve] = sent(UpdateCommand);
+    expect(reserve).toMatchObject({ UpdateExpression: expect.stringContaining('version = version + :one'), ReturnValues: 'UPDATED_NEW' });
+    expect(reserve!.ConditionExpression).toContain('#status = :active');
+    const [put] = sent(PutCommand);
+    expect(put).toMatchObject({ Item: { SK: 'DOC#U#000000000004', version: 4 }, ConditionExpression: 'attribute_not_exists(SK)' });
+    expect(Buffer.from(put!.Item!.update as Uint8Array).equals(Buffer.from(update))).toBe(true);
   });
 
-  it('answers SESSION_EXPIRED instead of retrying when the session ended meanwhile', async () => {
+  it('answers SESSION_EXPIRED when the session ended meanwhile, and writes no log item', async () => {
     const { state, update } = clientEdit('x', (t) => t.insert(1, 'y'));
     givenDocument([{ ...docItems('')[0]!, state }]);
     ddb.on(GetCommand).resolves({ Item: endedSession() });
     ddb.on(TransactWriteCommand).rejects(transactionCanceled());
+    ddb.on(UpdateCommand).rejects(conditionFailed());
     const err = await rejection(mergeUpdate(sessionItem(), update, 'u1'));
     expect(err.code).toBe('SESSION_EXPIRED');
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(sent(PutCommand)).toEqual([]);
   });
 });

@@ -173,7 +173,9 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
 
   it('answers 409 with the winner\'s version and code when a versioned write loses the race', async () => {
     givenSession(sessionItem({ version: 2 }));
-    givenDocument(docItems('base', { version: 2 }), docWithLog(['base', 'winner'], 2).items);
+    // The same document before (state only) and after the winner's append (state + its log item).
+    const after = docWithLog(['base', 'winner'], 2).items;
+    givenDocument(after.filter((i) => i.SK === 'DOC'), after);
     ddb.on(TransactWriteCommand).rejects(transactionCanceled());
     const res = await putCode({ code: 'loser', baseVersion: 2 });
     expect(res.status).toBe(409);
@@ -193,12 +195,13 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
   it('without baseVersion, re-reads and retries after losing the race, then succeeds on top of the winner', async () => {
     givenSession(sessionItem({ version: 2 }));
     const winner = docWithLog(['def f():\n    pass\n', '# winner\ndef f():\n    pass\n'], 2);
-    givenDocument(docItems('def f():\n    pass\n', { version: 2 }), winner.items);
+    givenDocument(winner.items.filter((i) => i.SK === 'DOC'), winner.items);
     ddb.on(TransactWriteCommand).rejectsOnce(transactionCanceled()).resolves({});
     const res = await putCode({ code: 'def f():\n    return 1\n' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ version: 4 });
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand', 'GetCommand', 'QueryCommand', 'TransactWriteCommand']);
+    // The retry reads only the log above its version (a Query), not the whole document again.
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand', 'QueryCommand', 'TransactWriteCommand']);
     const retry = transactItems(1);
     expect(retry[0]?.Update?.ExpressionAttributeValues).toMatchObject({ ':expected': 3, ':next': 4 });
     const state = winner.items.at(-1)!.state as Uint8Array;
