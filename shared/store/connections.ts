@@ -116,9 +116,10 @@ export async function markJoined(
 
 /** Removes a connection and its lookup item. Idempotent; returns the removed item if it existed. */
 export async function deleteConnection(sessionId: string, connectionId: string): Promise<ConnectionItem | undefined> {
+  // The lookup first: from then on no message is attributed to this connection; then its presence.
+  await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.connectionLookup(connectionId) }));
   const out = await dynamo().send(
     new DeleteCommand({ TableName: table(), Key: keys.connection(sessionId, connectionId), ReturnValues: 'ALL_OLD' }),
   );
-  await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.connectionLookup(connectionId) }));
   return out.Attributes as ConnectionItem | undefined;
 }

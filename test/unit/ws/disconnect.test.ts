@@ -37,8 +37,8 @@ describe('$disconnect', () => {
     expect(await disconnect(me)).toEqual({ statusCode: 200 });
 
     expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([
-      { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
       { PK: `CONN#${me}`, SK: 'CONN' },
+      { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
     ]);
     const left = { type: 'user-left', userId: 'cand', userCount: 2 };
     expect(pushed()).toEqual([

@@ -170,8 +170,8 @@ describe('leave-session', () => {
     await send(me, { action: 'leave-session' });
 
     expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([
-      { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
       { PK: `CONN#${me}`, SK: 'CONN' },
+      { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
     ]);
     expect(pushed()).toEqual([{ connectionId: 'ann-1', message: { type: 'user-left', userId: 'carla', userCount: 1 } }]);
     expect(mgmt.commandCalls(DeleteConnectionCommand).map((c) => c.args[0].input)).toEqual([{ ConnectionId: me }]);

@@ -53,8 +53,8 @@ describe('pushing to sockets', () => {
     expect(await send(me, { action: 'code-change', code: 'a = 2' })).toEqual({ statusCode: 200 });
 
     expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([
-      { PK: `S#${SESSION_ID}`, SK: 'C#ann-1' },
       { PK: 'CONN#ann-1', SK: 'CONN' },
+      { PK: `S#${SESSION_ID}`, SK: 'C#ann-1' },
     ]);
     expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2 }]);
     expect(pushedTo('bob-1')).toEqual([expect.objectContaining({ type: 'code-update', code: 'a = 2' })]);
