@@ -40,7 +40,7 @@ export const handler = httpHandler({
         sessionId: session.sessionId,
         update: result.update,
         code: result.code,
-        version: result.version,
+        version: result.textVersion,
         userId: role,
       });
     }

@@ -38,7 +38,7 @@ export const handler = httpHandler({
         sessionId: session.sessionId,
         update: result.update,
         code: result.code,
-        version: result.version,
+        version: result.textVersion,
         userId: role,
       }),
       result.snapshot.language !== session.language

@@ -46,11 +46,37 @@ export interface WriteResult {
   version: number;
   /** The Yjs update that was stored (absent when the text was already equal). */
   update?: Uint8Array;
+  /** The document's text after the write, as of `textVersion` (what text clients are sent). */
   code: string;
+  /** ≥ version: the newest version `code` includes (a re-read may have seen later writes). */
+  textVersion: number;
   changed: boolean;
 }
 
+/**
+ * The text to tell text clients after a write. Usually the writer's own copy is the document at its
+ * version exactly. But under contention a version can be reserved before its item lands
+ * (appendReserved): if the copy has a hole below our version, or we appended under a reserved
+ * version, re-read the document, so that whoever writes last tells everyone the complete text.
+ */
+async function settle(sessionId: string, stored: StoredDocument, result: Omit<WriteResult, 'textVersion'>, reserved: boolean): Promise<WriteResult> {
+  const have = new Set(stored.updates.map((u) => u.version));
+  let complete = !reserved;
+  for (let v = stored.stateVersion + 1; complete && v < result.version; v++) complete = have.has(v);
+  if (complete) return { ...result, textVersion: result.version };
+  const fresh = await getCode(sessionId);
+  return { ...result, code: fresh.code, textVersion: Math.max(fresh.version, result.version) };
+}
+
+/** Lost races after which a `mergeWhenBusy` replace is merged instead of retried. */
+const MERGE_AFTER_LOSSES = 6;
+
 export interface ReplaceOptions {
+  /**
+   * WebSocket text clients: after MERGE_AFTER_LOSSES lost races, merge the edit like a Yjs update rather
+   * than keep retrying (HTTP `PUT /code` stays strict: its result is exactly one writer's text).
+   */
+  mergeWhenBusy?: boolean;
   baseVersion?: number;
   userId: string;
   language?: LanguageId;
@@ -80,20 +106,25 @@ export async function replaceCode(session: SessionRef, next: string, opts: Repla
       const update = replaceText(work, next);
       if (!update && !opts.language && !opts.history) {
         work.destroy();
-        return { version: stored.version, code: next, changed: false };
+        return { version: stored.version, code: next, textVersion: stored.version, changed: false };
       }
-      const outcome = await appendUpdate({
+      const input = {
         session,
         expectedVersion: stored.version,
-        update: update ?? new Uint8Array([0, 0]), // an empty Yjs update keeps the log contiguous
+        update: update ?? new Uint8Array([0, 0]), // an empty Yjs update still takes its version
         userId: opts.userId,
         language: opts.language,
         history: opts.history,
-      });
+      };
+      // A text client in a session busy with Yjs writers could lose every race: after a few, its edit
+      // (computed on the document as just caught up) is merged like a Yjs update instead.
+      const merge = opts.mergeWhenBusy === true && opts.baseVersion === undefined && !opts.language && attempt >= MERGE_AFTER_LOSSES;
+      const outcome = merge ? ((await appendReserved(input)) ?? { ok: false as const }) : await appendUpdate(input);
       if (outcome.ok) {
-        await maybeCompact(session, stored, work, outcome.version);
+        if (!merge) await maybeCompact(session, stored, work, outcome.version);
+        const code = textOf(work);
         work.destroy();
-        return { version: outcome.version, update, code: next, changed: update !== undefined };
+        return settle(session.sessionId, stored, { version: outcome.version, update, code, changed: update !== undefined }, merge);
       }
       work.destroy();
       loaded = await afterLostRace(session.sessionId, loaded, attempt, opts.baseVersion);
@@ -125,13 +156,13 @@ export async function mergeUpdate(
     const first = await appendUpdate({ session, expectedVersion: loaded.stored.version, update, userId });
     if (first.ok) {
       await maybeCompact(session, loaded.stored, scratch, first.version);
-      return { version: first.version, update, code, changed: true };
+      return settle(session.sessionId, loaded.stored, { version: first.version, update, code, changed: true }, false);
     }
     const reserved = await appendReserved({ session, expectedVersion: loaded.stored.version, update, userId });
     if (!reserved?.ok) {
       throw (await getSession(session.sessionId)) ? errors.sessionExpired() : errors.sessionNotFound();
     }
-    return { version: reserved.version, update, code, changed: true };
+    return settle(session.sessionId, loaded.stored, { version: reserved.version, update, code, changed: true }, true);
   } finally {
     scratch?.destroy();
     loaded.doc.destroy();

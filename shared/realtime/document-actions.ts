@@ -22,12 +22,13 @@ export async function codeChange(ctx: WsContext, msg: ActionOf<'code-change'>): 
     baseVersion: msg.baseVersion,
     userId: me.userId!,
     preloaded: materialise(state.document),
+    mergeWhenBusy: true,
   });
   await reply(ctx, { type: 'code-ack', version: result.version });
   if (result.changed) {
     await broadcastDocumentChange(
       state.connections,
-      { sessionId: ctx.conn.sessionId, update: result.update, code: result.code, version: result.version, userId: me.userId! },
+      { sessionId: ctx.conn.sessionId, update: result.update, code: result.code, version: result.textVersion, userId: me.userId! },
       ctx.connectionId,
     );
   }
@@ -41,7 +42,7 @@ export async function yjsUpdate(ctx: WsContext, msg: ActionOf<'yjs-update'>): Pr
   const result = await mergeUpdate(sessionRef(ctx), update, me.userId!, materialise(state.document));
   await broadcastDocumentChange(
     state.connections,
-    { sessionId: ctx.conn.sessionId, update, code: result.code, version: result.version, userId: me.userId! },
+    { sessionId: ctx.conn.sessionId, update, code: result.code, version: result.textVersion, userId: me.userId! },
     ctx.connectionId,
   );
 }

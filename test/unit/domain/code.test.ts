@@ -17,7 +17,7 @@ import {
   yDoc,
   type Item,
 } from '../fixtures.js';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { mergeUpdate } from '../../../shared/domain/code.js';
@@ -73,13 +73,18 @@ describe('mergeUpdate', () => {
 
   it('after losing the race, appends the same update under a reserved version: no edit is ever dropped', async () => {
     const { state, update } = clientEdit('ab', (t) => t.insert(2, 'c'));
-    givenDocument([{ ...docItems('')[0]!, state, version: 2 }]);
+    const base: Item = { ...docItems('')[0]!, state, version: 2 };
+    const mine: Item = { PK: `S#${SESSION_ID}`, SK: 'DOC#U#000000000004', version: 4, update, at: new Date().toISOString(), ttl: base.ttl };
+    // First read: the document at 2. After appending under a reserved version, the writer re-reads so
+    // text clients get the complete text (version 3 is reserved by another writer, not written yet).
+    givenDocument([base], [mine, base]);
     ddb.on(TransactWriteCommand).rejects(transactionCanceled());
     // The atomic increment hands out the next free version (another writer took 3).
     ddb.on(UpdateCommand, { Key: { PK: `S#${SESSION_ID}`, SK: 'META' } }).resolves({ Attributes: { version: 4 } });
     const result = await mergeUpdate(sessionItem({ version: 2 }), update, 'u1');
-    expect(result).toMatchObject({ version: 4, code: 'abc', changed: true });
+    expect(result).toMatchObject({ version: 4, code: 'abc', textVersion: 4, changed: true });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(sent(QueryCommand)).toHaveLength(2);
     const [reserve] = sent(UpdateCommand);
     expect(reserve).toMatchObject({ UpdateExpression: expect.stringContaining('version = version + :one'), ReturnValues: 'UPDATED_NEW' });
     expect(reserve!.ConditionExpression).toContain('#status = :active');
