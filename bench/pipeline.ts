@@ -111,14 +111,14 @@ async function handlerCalls(stack: LocalStack, rounds: number, via: 'ws' | 'http
 
 /** Read off runner/execution-job.ts and runner/worker.ts (P = participants connected, B = output batches). */
 const RUNNER_CALLS = [
-  { call: 'sqs:ReceiveMessage', perRun: '≤ 1 (one long poll takes up to min(10, free slots) messages)', note: 'idle: 1 per 20 s per runner' },
+  { call: 'sqs:ReceiveMessage', perRun: '≤ 1 (one long poll takes up to min(10, free slots) messages)', note: 'idle: 1 per 15 s per runner' },
   { call: 'dynamodb:UpdateItem (claim)', perRun: '1', note: '+1 GetItem only when the claim is refused (duplicate, busy)' },
   { call: 'dynamodb:Query (connections)', perRun: '2', note: 'before execution-started and before execution-finished' },
   { call: 'execute-api:PostToConnection', perRun: 'P × (1 started + B output + 1 finished)', note: 'B = 1 for a hello world, ≤ 1 per 50 ms of output' },
   { call: 'dynamodb:TransactWriteItems (finish)', perRun: '1 (2 items: execution + history)', note: '4 WRU (transactions cost 2 per item)' },
   { call: 'sqs:DeleteMessage', perRun: '1', note: '' },
   { call: 'sqs:ChangeMessageVisibility', perRun: '0', note: 'every 20 s while a job runs: only compile + run > 20 s' },
-  { call: 'dynamodb:PutItem (heartbeat)', perRun: '0', note: '1 per 20 s per runner' },
+  { call: 'dynamodb:PutItem (heartbeat)', perRun: '0', note: '1 per 15 s per runner' },
 ];
 
 function costModel(): void {
