@@ -111,7 +111,7 @@ async function handlerCalls(stack: LocalStack, rounds: number, via: 'ws' | 'http
 
 /** Read off runner/execution-job.ts and runner/worker.ts (P = participants connected, B = output batches). */
 const RUNNER_CALLS = [
-  { call: 'sqs:ReceiveMessage', perRun: '≤ 1 (one long poll takes up to min(10, free slots) messages)', note: 'idle: 1 per 15 s per runner' },
+  { call: 'sqs:ReceiveMessage', perRun: '≤ 1 (one long poll takes up to min(10, free slots) messages)', note: 'idle: 1 per 20 s per runner' },
   { call: 'dynamodb:UpdateItem (claim)', perRun: '1', note: '+1 GetItem only when the claim is refused (duplicate, busy)' },
   { call: 'dynamodb:Query (connections)', perRun: '2', note: 'before execution-started and before execution-finished' },
   { call: 'execute-api:PostToConnection', perRun: 'P × (1 started + B output + 1 finished)', note: 'B = 1 for a hello world, ≤ 1 per 50 ms of output' },
