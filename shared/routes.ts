@@ -126,9 +126,18 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
     if (!m) continue;
     const pathParameters: Record<string, string> = {};
     r.params.forEach((p, i) => {
-      pathParameters[p] = decodeURIComponent(m[i + 1]!);
+      pathParameters[p] = decodeSegment(m[i + 1]!);
     });
     return { fn: r.fn, routeKey: r.routeKey, pathParameters };
   }
   return undefined;
+}
+
+/** A malformed percent-encoding stays as sent: the handler then refuses it (e.g. INVALID_SESSION). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

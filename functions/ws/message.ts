@@ -76,12 +76,9 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
       await ACTIONS[parsed.action](ctx, parsed.msg);
       return { result: { statusCode: 200 }, sessionId: conn.sessionId };
     } catch (caught) {
-      let err = caught;
-      if (!(err instanceof AppError)) {
-        logger.error('unhandled error', err as Error);
-        err = new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged');
-      }
-      if (!(err instanceof AppError)) throw err;
+      // A bug or an outage: logged with its stack; the sender still gets an answer, never the details.
+      if (!(caught instanceof AppError)) logger.error('unhandled error', caught as Error);
+      const err = caught instanceof AppError ? caught : new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged');
       const base = { type: 'error' as const, code: err.code, message: err.message, ...(action ? { action } : {}) };
       // A VERSION_CONFLICT carries the whole document: past 128 KiB the client fetches it over HTTP.
       await reply(ctx, shrink(

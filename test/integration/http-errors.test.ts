@@ -30,6 +30,7 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
   ['an empty PATCH', () => call('PATCH', `/api/sessions/${s.sessionId}`, { token: s.interviewerToken, body: {} }), 400, 'VALIDATION_ERROR'],
   ['unsupported language', () => call('PATCH', `/api/sessions/${s.sessionId}`, { token: s.interviewerToken, body: { language: 'cobol' } }), 400, 'UNSUPPORTED_LANGUAGE'],
   ['malformed session id', () => call('GET', `/api/sessions/not-a-uuid/code`, { token: s.interviewerToken }), 400, 'INVALID_SESSION'],
+  ['a session id with a broken percent-encoding', () => call('GET', `/api/sessions/%E0%A4%A/code`, { token: s.interviewerToken }), 400, 'INVALID_SESSION'],
   ['code over 100 KiB', () => call('PUT', `/api/sessions/${s.sessionId}/code`, { token: s.interviewerToken, body: { code: 'a'.repeat(100 * KIB + 1) } }), 413, 'PAYLOAD_TOO_LARGE'],
   ['multibyte code over 100 KiB in UTF-8', () => call('PUT', `/api/sessions/${s.sessionId}/code`, { token: s.interviewerToken, body: { code: 'é'.repeat(51 * KIB) } }), 413, 'PAYLOAD_TOO_LARGE'],
   ['a 1 MiB body', () => call('PUT', `/api/sessions/${s.sessionId}/code`, { token: s.interviewerToken, rawBody: JSON.stringify({ code: 'b'.repeat(1024 * KIB) }) }), 413, 'PAYLOAD_TOO_LARGE'],
