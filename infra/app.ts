@@ -33,6 +33,8 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: In
     warmRunners: number('warmRunners'),
     runnerCpu: number('runnerCpu'),
     runnerMemoryMiB: number('runnerMemoryMiB'),
+    alarmEmail: emailContext(app, 'alarmEmail'),
+    containerInsights: booleanContext(app, 'containerInsights'),
   });
   Tags.of(app).add('project', 'interview-backend');
   Tags.of(app).add('stage', stage.name);
@@ -48,4 +50,22 @@ function numberContext(app: App, key: string): number | undefined {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`-c ${key}=${String(raw)}: expected a non-negative integer`);
   return value;
+}
+
+/** `-c alarmEmail=ops@example.com`: checked here, since SNS would only refuse it during the deploy. */
+function emailContext(app: App, key: string): string | undefined {
+  const raw = app.node.tryGetContext(key) as string | undefined;
+  if (raw === undefined || raw === '') return undefined;
+  const email = String(raw).trim();
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new Error(`-c ${key}=${email}: expected an e-mail address`);
+  return email;
+}
+
+/** `-c containerInsights=true` arrives as a string. */
+function booleanContext(app: App, key: string): boolean | undefined {
+  const raw = app.node.tryGetContext(key) as string | boolean | undefined;
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  if (text !== 'true' && text !== 'false') throw new Error(`-c ${key}=${text}: expected true or false`);
+  return text === 'true';
 }

@@ -22,6 +22,10 @@ export interface InterviewStackProps extends StackProps {
   /** Runner task size (`-c runnerCpu=2048 -c runnerMemoryMiB=4096`). @default 1024 / 2048 */
   readonly runnerCpu?: number;
   readonly runnerMemoryMiB?: number;
+  /** Subscribed to the alarm topic (`-c alarmEmail=ops@example.com`). @default none */
+  readonly alarmEmail?: string;
+  /** Container Insights on the runner cluster (`-c containerInsights=true`). @default false (docs/cost.md) */
+  readonly containerInsights?: boolean;
 }
 
 export class InterviewStack extends Stack {
@@ -48,6 +52,7 @@ export class InterviewStack extends Stack {
       warmRunners: props.warmRunners,
       cpu: props.runnerCpu,
       memoryMiB: props.runnerMemoryMiB,
+      containerInsights: props.containerInsights,
     });
     this.webSocket.bindRuns(this.execution);
     this.http = new HttpApiConstruct(this, 'Http', {
@@ -63,11 +68,11 @@ export class InterviewStack extends Stack {
         ...prefixed('ws', this.webSocket.functions),
         ...prefixed('pipeline', this.execution.pipeline.functions),
       },
-      table: this.data.table,
       httpApi: this.http.api,
-      deadLetterQueues: this.execution.queues.allDeadLetterQueues,
-      runnerLogGroups: this.execution.runners.logGroups,
+      deadLetterFunction: this.execution.pipeline.functions.deadLetter,
+      extraLogGroups: prefixed('runner', this.execution.runners.logGroups),
       metricNamespace: `InterviewBackend/${stage.name}`,
+      alarmEmail: props.alarmEmail,
     });
   }
 }

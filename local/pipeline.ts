@@ -1,8 +1,8 @@
 /**
  * The execution pipeline offline, wired like the CDK stack wires it in AWS:
- *   - one run queue + dead-letter queue per language on the local SQS-compatible server (same
- *     maxReceiveCount and visibility timeout as infra), reached by the real SQSClient via SQS_ENDPOINT;
- *   - the dead-letter Lambda fed by an event-source poller on every DLQ (partial batch responses);
+ *   - one run queue per language and one shared dead-letter queue on the local SQS-compatible server
+ *     (same maxReceiveCount and visibility timeout as infra), reached by the real SQSClient via SQS_ENDPOINT;
+ *   - the dead-letter Lambda fed by one event-source poller on the DLQ (partial batch responses);
  *   - the watchdog Lambda on a timer (EventBridge schedule in AWS);
  *   - runners as local processes running runner/main.ts, started through the same launcher port and
  *     registry/lease logic as Fargate tasks.
@@ -35,21 +35,22 @@ export interface LocalPipeline {
 }
 
 export const runQueueName = (language: string) => `run-${language}`;
-const deadLetterName = (language: string) => `run-${language}-dlq`;
+/** Every run queue redrives here, as in infra/constructs/run-queues.ts. */
+const DEAD_LETTER_NAME = 'run-dlq';
 
 /** Call after the handler environment (table, endpoints) is configured: runners inherit it. */
 export async function startPipeline(log: Logger, opts: PipelineOptions = {}): Promise<LocalPipeline> {
   const sqs = await startLocalSqs({
     port: opts.sqsPort ?? 0,
     host: opts.host,
-    queues: LANGUAGE_IDS.flatMap((id) => [
-      { name: deadLetterName(id) },
-      {
+    queues: [
+      { name: DEAD_LETTER_NAME },
+      ...LANGUAGE_IDS.map((id) => ({
         name: runQueueName(id),
         visibilityTimeoutSeconds: LIMITS.execution.visibilityTimeoutSeconds,
-        deadLetter: { targetName: deadLetterName(id), maxReceiveCount: LIMITS.execution.maxReceives },
-      },
-    ]),
+        deadLetter: { targetName: DEAD_LETTER_NAME, maxReceiveCount: LIMITS.execution.maxReceives },
+      })),
+    ],
   });
   const queueUrls = Object.fromEntries(LANGUAGE_IDS.map((id) => [id, sqs.queueUrl(runQueueName(id))]));
   process.env[ENV.runQueueUrls] = JSON.stringify(queueUrls);
@@ -66,15 +67,13 @@ export async function startPipeline(log: Logger, opts: PipelineOptions = {}): Pr
   });
   setLauncher(runners);
 
-  const pollers: Poller[] = LANGUAGE_IDS.map((id) =>
-    pollToHandler({
-      endpoint: sqs.endpoint,
-      queueUrl: sqs.queueUrl(deadLetterName(id)),
-      queueArn: sqs.queueArn(deadLetterName(id)),
-      handler: (event) => invoke({ functionName: 'pipeline-dead-letter', entry: PIPELINE_FUNCTIONS.deadLetter.entry, event }) as never,
-      onError: (err) => log.error('dead-letter handler failed', err),
-    }),
-  );
+  const deadLetterPoller: Poller = pollToHandler({
+    endpoint: sqs.endpoint,
+    queueUrl: sqs.queueUrl(DEAD_LETTER_NAME),
+    queueArn: sqs.queueArn(DEAD_LETTER_NAME),
+    handler: (event) => invoke({ functionName: 'pipeline-dead-letter', entry: PIPELINE_FUNCTIONS.deadLetter.entry, event }) as never,
+    onError: (err) => log.error('dead-letter handler failed', err),
+  });
 
   let watchdogRunning: Promise<unknown> = Promise.resolve();
   const watchdog = setInterval(() => {
@@ -82,7 +81,7 @@ export async function startPipeline(log: Logger, opts: PipelineOptions = {}): Pr
       (err: unknown) => log.error('watchdog failed', err),
     );
   }, opts.watchdogIntervalMs ?? PIPELINE_FUNCTIONS.watchdog.everyMinutes * 60_000);
-  log.info(`SQS (local) on ${sqs.endpoint}: ${LANGUAGE_IDS.length} run queues with dead-letter queues`);
+  log.info(`SQS (local) on ${sqs.endpoint}: ${LANGUAGE_IDS.length} run queues, one dead-letter queue`);
 
   return {
     sqsEndpoint: sqs.endpoint,
@@ -92,7 +91,7 @@ export async function startPipeline(log: Logger, opts: PipelineOptions = {}): Pr
       clearInterval(watchdog);
       await watchdogRunning;
       await runners.stop();
-      await Promise.all(pollers.map((p) => p.stop()));
+      await deadLetterPoller.stop();
       await sqs.stop();
     },
   };

@@ -1,21 +1,41 @@
 /**
- * SQS event source on every language's dead-letter queue: a run message delivered 3 times without
- * finishing ends its execution as SYSTEM_ERROR and tells the session. Powertools batch processing
- * reports partial failures, so one bad record does not redeliver the whole batch.
+ * SQS event source on the one shared dead-letter queue (every run queue and the launch queue redrive to
+ * it after 3 failed deliveries):
+ *  - a run message ends its execution as SYSTEM_ERROR and tells the session;
+ *  - a launch request means RunTask failed 3 times for that language: nothing to end (the run's deadline
+ *    and the watchdog do that), so it is logged as an error with the language.
+ * Every invocation of this function is a dead letter, which is what the dead-letter alarm counts
+ * (infra/constructs/observability.ts). Powertools batch processing reports partial failures, so one bad
+ * record does not redeliver the whole batch.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/log.js';
 import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
+import { launchRequestSchema } from '../../shared/runners/launch-queue.js';
 import { parseRunMessage } from '../../shared/runners/run-queue.js';
 import { listConnections } from '../../shared/store/connections.js';
 import { failExecution } from '../../shared/store/executions.js';
 
 const processor = new BatchProcessor(EventType.SQS);
 
+function parseLaunchRequest(body: string) {
+  try {
+    const parsed = launchRequestSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function record(r: SQSRecord): Promise<void> {
   const msg = parseRunMessage(r.body);
   if (!msg) {
+    const launch = parseLaunchRequest(r.body);
+    if (launch) {
+      logger.error('runner launch dead-lettered: RunTask failed on every delivery', { ...launch, messageId: r.messageId });
+      return;
+    }
     logger.warn('dropping an unreadable dead letter', { messageId: r.messageId });
     return; // nothing to mark; retrying would not make it readable
   }

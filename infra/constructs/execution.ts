@@ -4,8 +4,8 @@
  * push the output; the dead-letter function and the watchdog end whatever gets lost.
  *
  *   POST /executions, run-code ──SendMessage──▶ run queue <lang> ──▶ runner tasks <lang> ──▶ table + pushes
- *      │ (no live runner)                                   ▲        │ 3 failed deliveries
- *      └──▶ launch queue ──▶ launcher fn ──RunTask──▶ cluster  DLQ <lang> ──▶ dead-letter fn ──▶ SYSTEM_ERROR
+ *      │ (no live runner)                                   ▲        │ 3 failed deliveries (any queue)
+ *      └──▶ launch queue ──▶ launcher fn ──RunTask──▶ cluster  shared DLQ ──▶ dead-letter fn ──▶ SYSTEM_ERROR
  *   every minute: watchdog ──▶ `watch` index: overdue QUEUED/RUNNING ──▶ SYSTEM_ERROR
  */
 import { CfnOutput } from 'aws-cdk-lib';
@@ -25,7 +25,7 @@ export interface RunGrants {
   grantRuns(fn: ProjectFunction): void;
 }
 
-export interface ExecutionProps extends Pick<RunnerClusterProps, 'cpu' | 'memoryMiB' | 'warmRunners' | 'maxRunnersPerLanguage' | 'image'> {
+export interface ExecutionProps extends Pick<RunnerClusterProps, 'cpu' | 'memoryMiB' | 'warmRunners' | 'maxRunnersPerLanguage' | 'image' | 'containerInsights'> {
   readonly stage: StageSettings;
   readonly table: ITable;
   readonly webSocket: WebSocketStage;
@@ -52,12 +52,13 @@ export class Execution extends Construct implements RunGrants {
       warmRunners: props.warmRunners,
       maxRunnersPerLanguage: props.maxRunnersPerLanguage,
       image: props.image,
+      containerInsights: props.containerInsights,
     });
     this.pipeline = new PipelineFunctions(this, 'Pipeline', {
       stage,
       table,
       webSocket,
-      deadLetterQueues: LANGUAGE_IDS.map((l) => this.queues.deadLetterQueues[l]),
+      deadLetterQueue: this.queues.deadLetterQueue,
       launchQueue: this.queues.launchQueue,
       runners: this.runners,
     });

@@ -1,7 +1,7 @@
 /**
  * The functions of the execution pipeline that no route calls (shared/routes.ts PIPELINE_FUNCTIONS):
  * the launcher on the launch queue (the only principal that may call ecs:RunTask), the dead-letter
- * function on every language's DLQ and the scheduled watchdog. The last two make sure every execution
+ * function on the shared DLQ and the scheduled watchdog. The last two make sure every execution
  * reaches a final status (SPEC §6) even when a runner dies or never starts.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -25,7 +25,8 @@ export interface PipelineFunctionsProps {
   readonly table: ITable;
   /** Both functions push `execution-finished` to the session's sockets. */
   readonly webSocket: WebSocketStage;
-  readonly deadLetterQueues: readonly IQueue[];
+  /** The one dead-letter queue every run queue and the launch queue redrive to. */
+  readonly deadLetterQueue: IQueue;
   /** Launch requests `{language, count}` for the launcher. */
   readonly launchQueue: IQueue;
   /** The launcher starts these runners. */
@@ -42,7 +43,7 @@ export class PipelineFunctions extends Construct {
 
     const deadLetter = new ProjectFunction(this, 'Pipeline-deadLetter', {
       entry: PIPELINE_FUNCTIONS.deadLetter.entry,
-      description: 'Ends dead-lettered runs as SYSTEM_ERROR (SQS event source on every run DLQ)',
+      description: 'Ends dead-lettered runs as SYSTEM_ERROR (SQS event source on the shared DLQ)',
       stage,
       serviceName: 'interview-pipeline-dead-letter',
       // The DLQs' visibility timeout (60 s) is 6x this, as Lambda advises for SQS event sources.
@@ -50,10 +51,8 @@ export class PipelineFunctions extends Construct {
     })
       .bindTable(table, 'readWrite')
       .bindWebSocket(webSocket, ['POST']);
-    for (const dlq of props.deadLetterQueues) {
-      // Partial batch responses (Powertools BatchProcessor): one failing record does not redeliver the rest.
-      deadLetter.fn.addEventSource(new SqsEventSource(dlq, { batchSize: 10, reportBatchItemFailures: true }));
-    }
+    // Partial batch responses (Powertools BatchProcessor): one failing record does not redeliver the rest.
+    deadLetter.fn.addEventSource(new SqsEventSource(props.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
     const launcher = new ProjectFunction(this, 'Pipeline-launcher', {
       entry: PIPELINE_FUNCTIONS.launcher.entry,

@@ -1,10 +1,15 @@
 /**
- * One run queue per language (shared/languages.ts), each with its own dead-letter queue. A run message
- * is tiny (`{sessionId, executionId}`): the execution item is the truth, the message only says "work
- * waits here". Runners of a language read only their queue, so a slow toolchain cannot hold up others.
+ * One run queue per language (shared/languages.ts). A run message is tiny (`{sessionId, executionId}`):
+ * the execution item is the truth, the message only says "work waits here". Runners of a language read
+ * only their queue, so a slow toolchain cannot hold up others.
  *
  * Plus the launch queue: `{language, count}` requests for more runners, consumed by the launcher function,
  * the only principal allowed to call ecs:RunTask (shared/runners/launch-queue.ts).
+ *
+ * Every queue redrives to ONE shared dead-letter queue: a dead letter is rare, its body says what it was
+ * (a run message names its execution, a launch request its language), and one DLQ means one event-source
+ * mapping for the dead-letter function instead of nine: each mapping keeps Lambda's pollers long-polling
+ * around the clock, which is billed as SQS requests even when nothing fails (docs/cost.md).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -14,26 +19,26 @@ import { LIMITS } from '../../shared/limits.js';
 
 export class RunQueues extends Construct {
   readonly queues: Readonly<Record<LanguageId, Queue>>;
-  readonly deadLetterQueues: Readonly<Record<LanguageId, Queue>>;
+  /** Where every run queue and the launch queue redrive after LIMITS.execution.maxReceives deliveries. */
+  readonly deadLetterQueue: Queue;
   readonly launchQueue: Queue;
-  readonly launchDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const queues = {} as Record<LanguageId, Queue>;
-    const deadLetterQueues = {} as Record<LanguageId, Queue>;
     const { execution } = LIMITS;
+    this.deadLetterQueue = new Queue(this, 'Dlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // For a standard queue the DLQ keeps a message until its *original* enqueue time + this: keep it
+      // long enough to read what went wrong after the dead-letter function has handled it.
+      retentionPeriod: Duration.days(14),
+      // Lambda's advice for an event source: at least 6x the consumer's timeout (dead-letter fn: 10 s).
+      visibilityTimeout: Duration.seconds(60),
+    });
+    const deadLetterQueue = { queue: this.deadLetterQueue, maxReceiveCount: execution.maxReceives };
 
     for (const language of LANGUAGE_IDS) {
-      const dlq = new Queue(this, `${language}-Dlq`, {
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        // For a standard queue the DLQ keeps a message until its *original* enqueue time + this: keep it
-        // long enough to read what went wrong after the dead-letter function has handled it.
-        retentionPeriod: Duration.days(14),
-        // Lambda's advice for an event source: at least 6x the consumer's timeout (dead-letter fn: 10 s).
-        visibilityTimeout: Duration.seconds(60),
-      });
       queues[language] = new Queue(this, `${language}-Queue`, {
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
@@ -44,20 +49,11 @@ export class RunQueues extends Construct {
         retentionPeriod: Duration.hours(1),
         // Long polling by default: an idle runner costs one request per 20 s, not a busy loop.
         receiveMessageWaitTime: Duration.seconds(20),
-        deadLetterQueue: { queue: dlq, maxReceiveCount: execution.maxReceives },
+        deadLetterQueue,
       });
-      deadLetterQueues[language] = dlq;
     }
     this.queues = queues;
-    this.deadLetterQueues = deadLetterQueues;
 
-    // Nothing consumes this DLQ: a launch that failed 3 times is moot (the run's deadline and the watchdog
-    // end the run); its alarm and its messages say why RunTask keeps failing.
-    this.launchDeadLetterQueue = new Queue(this, 'Launch-Dlq', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
     this.launchQueue = new Queue(this, 'Launch-Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -66,13 +62,10 @@ export class RunQueues extends Construct {
       visibilityTimeout: Duration.seconds(90),
       // A launch request older than the queued-run timeout (5 min) serves no run any more.
       retentionPeriod: Duration.minutes(15),
-      deadLetterQueue: { queue: this.launchDeadLetterQueue, maxReceiveCount: execution.maxReceives },
+      // A launch that failed 3 times is moot (the run's deadline and the watchdog end the run); the
+      // dead-letter function logs it and the dead-letter alarm says RunTask keeps failing.
+      deadLetterQueue,
     });
-  }
-
-  /** Every dead-letter queue by name: the languages' and `launch`. */
-  get allDeadLetterQueues(): Readonly<Record<string, Queue>> {
-    return { ...this.deadLetterQueues, launch: this.launchDeadLetterQueue };
   }
 
   /** RUN_QUEUE_URLS: `{"python": "https://sqs...", ...}` as a CloudFormation-resolved JSON string. */

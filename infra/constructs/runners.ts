@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../shared/config.js';
 import { LANGUAGE_IDS, type LanguageId } from '../../shared/languages.js';
 import { LIMITS } from '../../shared/limits.js';
+import { checkFargateSize } from '../fargate.js';
 import type { StageSettings } from '../stage.js';
 import { grantManageConnections, type ProjectFunction, tableStatements } from './project-function.js';
 import { runnerImage } from './runner-image.js';
@@ -25,6 +26,11 @@ import { runnerImage } from './runner-image.js';
 /** Where the runner's writable volumes are mounted (the root file system is read-only). */
 export const SCRATCH_PATH = '/scratch';
 export const WORK_ROOT = `${SCRATCH_PATH}/work`;
+
+/** 1 vCPU: two slots of CPU-bound user code. */
+export const DEFAULT_CPU = 1024;
+/** Two runs at 256 MiB plus a compiler at up to 1 GiB, plus the runner. */
+export const DEFAULT_MEMORY_MIB = 2048;
 
 /** A warm runner never idles out: the service would only replace it with a cold one. */
 const WARM_IDLE_MS = 10 * 365 * 24 * 3600 * 1000;
@@ -45,6 +51,12 @@ export interface RunnerClusterProps {
   readonly warmRunners?: number;
   /** MAX_RUNNERS_PER_LANGUAGE of the launcher. @default LIMITS.execution.maxRunnersPerLanguage */
   readonly maxRunnersPerLanguage?: number;
+  /**
+   * Container Insights on the cluster. @default false: its per-task metrics are billed as custom metrics
+   * while runners live (docs/cost.md) and nothing alarms on them; runner failures surface as logged
+   * errors and as executions ended SYSTEM_ERROR. `-c containerInsights=true` turns it on for a diagnosis.
+   */
+  readonly containerInsights?: boolean;
   /** The image of a language. @default the runner/images/Dockerfile asset (built at deploy, not synth) */
   readonly image?: (language: LanguageId) => ecs.ContainerImage;
 }
@@ -67,6 +79,7 @@ export class RunnerCluster extends Construct {
     super(scope, id);
     this.props = props;
     const { stage } = props;
+    checkFargateSize(props.cpu ?? DEFAULT_CPU, props.memoryMiB ?? DEFAULT_MEMORY_MIB);
 
     const flowLogs = new LogGroup(this, 'FlowLogs', { retention: stage.logRetention, removalPolicy: stage.removalPolicy });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -92,10 +105,18 @@ export class RunnerCluster extends Construct {
     // the API Gateway management API and ECS itself.
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
 
+    const insights = props.containerInsights ?? false;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      containerInsightsV2: insights ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
     });
+    if (!insights) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'AwsSolutions-ECS4',
+        reason:
+          'Container Insights is off by default on purpose (docs/cost.md): its per-task metrics are billed while runners live and nothing alarms on them; runner errors are alarmed from their logs. -c containerInsights=true turns it on.',
+      });
+    }
 
     const taskDefinitions = {} as Record<LanguageId, ecs.FargateTaskDefinition>;
     const taskRoles = {} as Record<LanguageId, iam.Role>;
@@ -181,8 +202,8 @@ export class RunnerCluster extends Construct {
     const { stage, table, queues, webSocket } = this.props;
     const definition = new ecs.FargateTaskDefinition(this, `${language}-Task${variant ? 'Warm' : ''}`, {
       family: this.family(language, variant),
-      cpu: this.props.cpu ?? 1024,
-      memoryLimitMiB: this.props.memoryMiB ?? 2048,
+      cpu: this.props.cpu ?? DEFAULT_CPU,
+      memoryLimitMiB: this.props.memoryMiB ?? DEFAULT_MEMORY_MIB,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
       taskRole: this.taskRoles[language],
       executionRole: this.executionRoles[language],

@@ -24,25 +24,24 @@ afterAll(() => built?.cleanup());
 const execution = () => built.stack.execution;
 
 describe('run queues', () => {
-  it('has one queue and one DLQ per language, redriving after LIMITS.execution.maxReceives deliveries', () => {
-    r.template.resourceCountIs('AWS::SQS::Queue', 2 * LANGUAGE_IDS.length + 2);
+  it('has one queue per language, all redriving to ONE shared DLQ after LIMITS.execution.maxReceives deliveries', () => {
+    // 8 run queues, the launch queue, one DLQ (was one DLQ per queue: 18 queues, 9 pollers).
+    r.template.resourceCountIs('AWS::SQS::Queue', LANGUAGE_IDS.length + 2);
+    const dlq = execution().queues.deadLetterQueue;
     for (const language of LANGUAGE_IDS) {
       const queue = r.resources[logicalId(execution().queues.queues[language])]!.Properties;
-      expect(queue.RedrivePolicy, language).toEqual({
-        deadLetterTargetArn: arnOf(execution().queues.deadLetterQueues[language]),
-        maxReceiveCount: LIMITS.execution.maxReceives,
-      });
+      expect(queue.RedrivePolicy, language).toEqual({ deadLetterTargetArn: arnOf(dlq), maxReceiveCount: LIMITS.execution.maxReceives });
       expect(queue.VisibilityTimeout, language).toBe(LIMITS.execution.visibilityTimeoutSeconds);
-      const dlq = r.resources[logicalId(execution().queues.deadLetterQueues[language])]!.Properties;
-      expect(dlq.MessageRetentionPeriod, language).toBe(14 * 24 * 3600);
-      expect(dlq.RedrivePolicy, language).toBeUndefined();
     }
+    const props = r.resources[logicalId(dlq)]!.Properties;
+    expect(props.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(props.RedrivePolicy).toBeUndefined();
     expect(LIMITS.execution.maxReceives).toBe(3);
   });
 
-  it('has a launch queue redriving to its own DLQ, kept short (a stale launch request serves no run)', () => {
+  it('has a launch queue redriving to the same DLQ, kept short (a stale launch request serves no run)', () => {
     const queue = r.resources[logicalId(execution().queues.launchQueue)]!.Properties;
-    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(execution().queues.launchDeadLetterQueue), maxReceiveCount: LIMITS.execution.maxReceives });
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(execution().queues.deadLetterQueue), maxReceiveCount: LIMITS.execution.maxReceives });
     expect(queue.MessageRetentionPeriod).toBeLessThanOrEqual(LIMITS.execution.queuedTimeoutMs / 1000 * 3);
     // The visibility timeout must cover the launcher's timeout (Lambda refuses the event source otherwise).
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * r.resources[logicalId(execution().pipeline.functions.launcher.fn)]!.Properties.Timeout);
@@ -62,17 +61,15 @@ describe('run queues', () => {
 });
 
 describe('pipeline functions', () => {
-  it('consumes every DLQ with the dead-letter function, reporting partial batch failures', () => {
+  it('consumes the shared DLQ with ONE mapping of the dead-letter function, reporting partial batch failures', () => {
     const mappings = r.ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
     const deadLetter = execution().pipeline.functions.deadLetter;
-    for (const language of LANGUAGE_IDS) {
-      const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(arnOf(execution().queues.deadLetterQueues[language])));
-      expect(mapping, language).toBeDefined();
-      expect(mapping!.FunctionName, language).toEqual(ref(deadLetter.fn));
-      expect(mapping!.FunctionResponseTypes, language).toEqual(['ReportBatchItemFailures']);
-    }
-    // DLQs and the launch queue are event sources; run queues belong to the runners.
-    expect(mappings).toHaveLength(LANGUAGE_IDS.length + 1);
+    const ofDeadLetter = mappings.filter((m) => JSON.stringify(m.FunctionName) === JSON.stringify(ref(deadLetter.fn)));
+    expect(ofDeadLetter).toHaveLength(1);
+    expect(ofDeadLetter[0]!.EventSourceArn).toEqual(arnOf(execution().queues.deadLetterQueue));
+    expect(ofDeadLetter[0]!.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // Each mapping keeps Lambda's pollers long-polling while idle: the DLQ's and the launch queue's only.
+    expect(mappings).toHaveLength(2);
     expect(r.resources[logicalId(deadLetter.fn)]!.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('interview-pipeline-dead-letter');
   });
 
@@ -216,27 +213,29 @@ describe('functions that queue runs', () => {
 
 describe('execution alarms', () => {
   const alarms = () => r.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const topicRef = () => ref(built.stack.observability.topic);
 
-  it('alarms when any DLQ (of a language or of the launch queue) holds a message', () => {
-    const dlqs = { ...execution().queues.deadLetterQueues, launch: execution().queues.launchDeadLetterQueue };
-    for (const [language, queue] of Object.entries(dlqs)) {
-      const dlqName = { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] };
-      const alarm = alarms().find(
-        (a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && (a.Dimensions as Json[]).some((d) => JSON.stringify(d.Value) === JSON.stringify(dlqName)),
-      );
-      expect(alarm, language).toBeDefined();
-      expect([alarm!.Threshold, alarm!.ComparisonOperator], language).toEqual([1, 'GreaterThanOrEqualToThreshold']);
-    }
+  it('alarms on dead-letter function invocations (it drains the DLQ, so the queue depth never shows them)', () => {
+    const deadLetter = execution().pipeline.functions.deadLetter;
+    const alarm = alarms().find(
+      (a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Invocations' && (a.Dimensions as Json[]).some((d) => JSON.stringify(d.Value) === JSON.stringify(ref(deadLetter.fn))),
+    );
+    expect(alarm).toBeDefined();
+    expect([alarm!.Statistic, alarm!.Threshold, alarm!.ComparisonOperator]).toEqual(['Sum', 1, 'GreaterThanOrEqualToThreshold']);
+    expect(alarm!.AlarmActions).toEqual([topicRef()]);
+    // No alarm watches a queue's depth: the dead-letter function empties the DLQ within seconds.
+    expect(alarms().filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toEqual([]);
   });
 
-  it('counts "level":"ERROR" lines of every runner log group and alarms on them', () => {
+  it('counts "level":"ERROR" lines of every runner and function log group into one metric and alarms on it', () => {
     const filters = r.ofType('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
-    for (const language of LANGUAGE_IDS) {
-      const filter = filters.find((f) => JSON.stringify(f.LogGroupName) === JSON.stringify(ref(execution().runners.logGroups[language])));
-      expect(filter?.FilterPattern, language).toBe('{ $.level = "ERROR" }');
-      expect(filter?.MetricTransformations[0].MetricName, language).toBe('RunnerErrors');
+    const groups = [...LANGUAGE_IDS.map((l) => execution().runners.logGroups[l]), ...Object.values(execution().pipeline.functions).map((f) => f.logGroup)];
+    for (const group of groups) {
+      const filter = filters.find((f) => JSON.stringify(f.LogGroupName) === JSON.stringify(ref(group)));
+      expect(filter?.FilterPattern, group.node.path).toBe('{ $.level = "ERROR" }');
+      expect(filter?.MetricTransformations[0].MetricName, group.node.path).toBe('LoggedErrors');
     }
-    expect(alarms().some((a) => a.MetricName === 'RunnerErrors' && a.Namespace === 'InterviewBackend/dev')).toBe(true);
+    expect(alarms().filter((a) => a.MetricName === 'LoggedErrors' && a.Namespace === 'InterviewBackend/dev')).toHaveLength(1);
   });
 
   it('alarms on errors of the launcher, dead-letter and watchdog functions', () => {

@@ -68,6 +68,12 @@ describe('cdk-nag AwsSolutions on the real app', () => {
     for (const a of ecs2) expect(a.path).toMatch(/\/Execution\/Runners\/[a-z]+-Task(Warm)?$/);
   });
 
+  it('acknowledges SNS2 only on the alarm topic and ECS4 only on the runner cluster', () => {
+    const acks = acknowledgements(built);
+    expect(acks.filter((a) => a.id.endsWith('AwsSolutions-SNS2')).map((a) => a.path)).toEqual(['Interview-dev/Observability/AlarmTopic']);
+    expect(acks.filter((a) => a.id.endsWith('AwsSolutions-ECS4')).map((a) => a.path)).toEqual(['Interview-dev/Execution/Runners/Cluster']);
+  });
+
   it('leaves only CDK\'s own CloudFormation-linter acknowledgements besides ours', () => {
     const others = allAcknowledgements(built).filter((a) => !a.id.includes('AwsSolutions-'));
     for (const a of others) expect(a.id, a.path).toMatch(/^CloudFormation-Validate::[EFW]\d+$/);
@@ -81,6 +87,8 @@ describe('cdk-nag AwsSolutions on the real app', () => {
       /AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AmazonAPIGatewayPushToCloudWatchLogs\]$/,
       /AwsSolutions-ECS2$/, // non-secret configuration in runner task definitions
       /AwsSolutions-IAM5\[Resource::\*\]$/, // ecr:GetAuthorizationToken (runner execution roles only, below)
+      /AwsSolutions-SNS2$/, // alarm topic: CloudWatch cannot use the AWS managed key (below)
+      /AwsSolutions-ECS4$/, // Container Insights off by default, a cost decision (below)
     ];
     for (const ack of acknowledgements(built)) {
       expect(allowed.some((re) => re.test(ack.id)), `unexpected acknowledgement ${ack.id} at ${ack.path}`).toBe(true);

@@ -12,8 +12,9 @@ import {
   writes,
 } from '../fixtures.js';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../functions/pipeline/dead-letter.js';
+import { logger } from '../../../shared/log.js';
 
 const ID_A = '01JA0000000000000000000001';
 const ID_B = '01JA0000000000000000000002';
@@ -28,7 +29,7 @@ function givenFailable(executionId: string, outcome: 'fails' | 'already-final' |
   else on.resolves({ Attributes: executionItem({ executionId, status: 'SYSTEM_ERROR', stderr: '[system] dead-lettered', watchPk: undefined }) });
 }
 
-describe('dead-letter handler (SQS DLQ of the run queues)', () => {
+describe('dead-letter handler (the shared DLQ of the run queues and the launch queue)', () => {
   useMockedDynamo();
 
   it('ends a dead-lettered execution SYSTEM_ERROR and pushes execution-finished to the joined users', async () => {
@@ -73,5 +74,17 @@ describe('dead-letter handler (SQS DLQ of the run queues)', () => {
     givenFailable(ID_A, 'store-error');
     await expect(handler(sqsEvent(body(ID_A)))).rejects.toThrow();
     expect(writes()).toEqual(['UpdateCommand']);
+  });
+
+  it('logs a dead-lettered launch request as an error naming the language, touching no execution', async () => {
+    const error = vi.spyOn(logger, 'error');
+    try {
+      expect(await handler(sqsEvent(JSON.stringify({ language: 'rust', count: 1 })))).toEqual({ batchItemFailures: [] });
+      expect(writes()).toEqual([]);
+      expect(pushed()).toEqual([]);
+      expect(error).toHaveBeenCalledWith(expect.stringMatching(/launch dead-lettered/), expect.objectContaining({ language: 'rust', count: 1 }));
+    } finally {
+      error.mockRestore();
+    }
   });
 });
