@@ -50,33 +50,76 @@ export interface Config {
   };
 }
 
-function jsonMap(value: string | undefined): Record<string, string> {
+export class ConfigError extends Error {
+  constructor(variable: string, detail = 'is not set') {
+    super(`${variable} ${detail}: the CDK stack sets it on the functions and tasks that need it (infra/constructs/)`);
+    this.name = 'ConfigError';
+  }
+}
+
+function jsonMap(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
+  const value = env[name];
   if (!value) return {};
-  const parsed: unknown = JSON.parse(value);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(name, 'is not JSON');
+  }
   return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(name, `is not a non-negative integer (${env[name]})`);
+  return value;
 }
 
 const list = (value: string | undefined): string[] => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
+/**
+ * In AWS (a Lambda function or an ECS task, told by what the platform sets, never by STAGE) nothing falls
+ * back to the local stack's values: a variable the stack forgot must fail loudly, not point a function at
+ * a table called `interview-local`.
+ */
+export function runningInAws(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.AWS_LAMBDA_FUNCTION_NAME || env.ECS_CONTAINER_METADATA_URI_V4 || env.ECS_CONTAINER_METADATA_URI);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return {
+  const aws = runningInAws(env);
+  // Needed by every function and task: checked when the configuration is loaded (cold start, below).
+  const always = (name: string, localValue: string | undefined): string => {
+    const value = env[name] || (aws ? undefined : localValue);
+    if (!value) throw new ConfigError(name);
+    return value;
+  };
+  const loaded: Config = {
     tableName: env[ENV.tableName] ?? LOCAL_TABLE_NAME,
-    region: env[ENV.region] ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: always(ENV.region, env.AWS_DEFAULT_REGION ?? 'us-east-1'),
     dynamoEndpoint: env[ENV.dynamoEndpoint] || undefined,
     wsUrl: env[ENV.wsUrl] ?? 'ws://localhost:3001/ws',
     wsManagementEndpoint: env[ENV.wsManagementEndpoint] || undefined,
-    stage: env[ENV.stage] ?? 'local',
-    runQueueUrls: jsonMap(env[ENV.runQueueUrls]),
+    stage: always(ENV.stage, 'local'),
+    runQueueUrls: jsonMap(env, ENV.runQueueUrls),
     sqsEndpoint: env[ENV.sqsEndpoint] || undefined,
     launchQueueUrl: env[ENV.launchQueueUrl] || undefined,
     runners: {
       clusterArn: env[ENV.ecsCluster] || undefined,
-      taskDefinitions: jsonMap(env[ENV.ecsTaskDefinitions]),
+      taskDefinitions: jsonMap(env, ENV.ecsTaskDefinitions),
       subnets: list(env[ENV.ecsSubnets]),
       securityGroups: list(env[ENV.ecsSecurityGroups]),
-      maxPerLanguage: Number(env[ENV.maxRunners] ?? LIMITS.execution.maxRunnersPerLanguage),
+      maxPerLanguage: integer(env, ENV.maxRunners, LIMITS.execution.maxRunnersPerLanguage),
     },
   };
+  if (aws) {
+    // Needed by some functions only: the first use throws, naming the variable (a function without the
+    // table never reads tableName). The local defaults above are never handed out in AWS.
+    for (const [key, name] of [['tableName', ENV.tableName], ['wsUrl', ENV.wsUrl]] as const) {
+      if (!env[name]) Object.defineProperty(loaded, key, { enumerable: true, get: () => { throw new ConfigError(name); } });
+    }
+  }
+  return loaded;
 }
 
 let cached: Config | undefined;
@@ -89,3 +132,7 @@ export function config(): Config {
 export function resetConfig(): void {
   cached = undefined;
 }
+
+// Cold start: in AWS a missing STAGE or AWS_REGION, or a malformed JSON variable, fails the function's
+// (or the task's) initialisation with the variable's name, before it serves anything.
+if (runningInAws()) config();
