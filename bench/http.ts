@@ -24,13 +24,15 @@ export async function main(): Promise<void> {
       });
       return { status: res.status, body: (await res.json()) as any };
     };
-    const s = (await req('POST', '/api/sessions', undefined, { title: 'bench' })).body;
+    const operator = stack.operatorKey.key;
+    const s = (await req('POST', '/api/sessions', operator, { title: 'bench' })).body;
     const base = `/api/sessions/${s.sessionId}`;
     const tok = s.interviewerToken as string;
 
     // 1. calls per operation (after one warm-up call each)
     const ops: [string, () => Promise<unknown>][] = [
-      ['POST /api/sessions', () => req('POST', '/api/sessions', undefined, {})],
+      ['POST /api/sessions', () => req('POST', '/api/sessions', operator, {})],
+      ['GET /api/sessions', () => req('GET', '/api/sessions', operator)],
       ['GET /api/sessions/{id}', () => req('GET', base, tok)],
       ['PATCH /api/sessions/{id} (title)', () => req('PATCH', base, tok, { title: 'x' })],
       ['GET /code', () => req('GET', `${base}/code`, tok)],

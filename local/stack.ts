@@ -16,6 +16,8 @@ import { WsFront, defaultWsEntries, type WsEntries, type WsQuotas } from './ws-f
 import { MANAGEMENT_BASE_PATH, handleManagementRequest } from './management-api.js';
 import { createLogger, type Logger } from './log.js';
 import { startPipeline, type LocalPipeline, type PipelineOptions } from './pipeline.js';
+import { installLocalKey } from '../shared/domain/operators.js';
+import { resolveOperatorKey, type OperatorKey } from './operator-key.js';
 import { freePortOr } from './ports.js';
 
 export interface LocalStackOptions {
@@ -38,6 +40,8 @@ export interface LocalStackOptions {
   pipeline?: PipelineOptions | false;
   /** Substitute handler modules (repository-relative), for tests of the front itself. */
   handlerEntries?: { http?: Partial<HttpEntries>; ws?: Partial<WsEntries> };
+  /** The operator API key (default: INTERVIEW_API_KEY, else `local-dev-key` on loopback only). */
+  operatorKey?: string;
 }
 
 export interface LocalStack {
@@ -46,6 +50,8 @@ export interface LocalStack {
   managementUrl: string;
   ddbEndpoint: string;
   tableName: string;
+  /** The one operator key this stack accepts besides keys made with `npm run api-key -- --local`. */
+  operatorKey: OperatorKey;
   /** Present when the pipeline runs. */
   pipeline?: LocalPipeline;
   stop(): Promise<void>;
@@ -60,6 +66,8 @@ interface Service {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = createLogger(options.quiet);
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  // Before anything starts: the default key on a network interface is refused outright.
+  const operatorKey = resolveOperatorKey(options.operatorKey ?? process.env.INTERVIEW_API_KEY, options.host);
   const services: Service[] = [];
   const stopAll = async () => {
     for (const service of services.splice(0).reverse()) {
@@ -90,9 +98,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       managementUrl: `http://${base}${MANAGEMENT_BASE_PATH}`,
       ddbEndpoint,
       tableName,
+      operatorKey,
       stop: stopAll,
     };
     configureHandlers(stack);
+    await installLocalKey(operatorKey.key);
     if (options.pipeline !== false) {
       const pipeline = await startPipeline(log, { host: options.host, ...(options.pipeline ?? {}) });
       // Stopped before the front: running jobs still push their results through it.

@@ -4,9 +4,11 @@
  *   --ddb-port N  DynamoDB Local port (default 8000)
  *   --data DIR    keep DynamoDB data in DIR across restarts (default: in memory), e.g. --data .data
  *   --host H      interface to listen on (default 127.0.0.1)
+ * The operator key (POST/GET /api/sessions) is INTERVIEW_API_KEY, or `local-dev-key` on loopback only.
  * Ctrl-C stops everything, DynamoDB Local's JVM included.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_OPERATOR_KEY } from './operator-key.js';
 import { startLocalStack } from './stack.js';
 
 const { values } = parseArgs({
@@ -42,9 +44,16 @@ Local stack ready${values.data ? ` (data in ${values.data})` : ' (in memory: dat
   WebSocket API   ${stack.wsUrl}
   Management API  ${stack.managementUrl}
   DynamoDB Local  ${stack.ddbEndpoint}  table ${stack.tableName}
+  Operator key    ${
+    stack.operatorKey.source === 'default'
+      ? `${stack.operatorKey.key} (the default: INTERVIEW_API_KEY is unset; accepted on loopback only)`
+      : 'from INTERVIEW_API_KEY'
+  }
 
 Try:
-  curl -s -X POST ${stack.httpUrl}/api/sessions -H 'content-type: application/json' -d '{"title":"Demo"}'
+  export INTERVIEW_API_KEY=\${INTERVIEW_API_KEY:-${DEFAULT_OPERATOR_KEY}}
+  curl -s -X POST ${stack.httpUrl}/api/sessions -H "authorization: Bearer $INTERVIEW_API_KEY" \\
+    -H 'content-type: application/json' -d '{"title":"Demo"}'
 then connect with the returned sessionId and token:
   npx wscat -c '${stack.wsUrl}?sessionId=<sessionId>&token=<interviewerToken>'
 

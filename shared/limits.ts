@@ -26,6 +26,8 @@ export const LIMITS = {
   httpBodyMaxBytes: 512 * KIB,
   snapshotLabelMaxLength: 120,
   history: { defaultPageSize: 50, maxPageSize: 200 },
+  /** GET /api/sessions pages. */
+  sessionList: { defaultPageSize: 20, maxPageSize: 100 },
   run: {
     wallMs: 10_000,
     cpuMs: 5_000,
@@ -64,8 +66,8 @@ export const LIMITS = {
     outputFlushBytes: 4 * 1024,
   },
   rate: {
-    /** Session creation per source IP (SPEC §4). */
-    sessionCreatePerMinute: 10,
+    /** Session creation per operator identity (SPEC §4). */
+    sessionCreatePerMinute: 60,
     runsPerMinutePerUser: 10,
     cursorPerSecond: 10,
     editsPerSecond: 50,

@@ -30,6 +30,7 @@ export const HTTP_FUNCTIONS = {
     entry: 'functions/http/sessions.ts',
     routes: [
       'POST /api/sessions',
+      'GET /api/sessions',
       'GET /api/sessions/{sessionId}',
       'PATCH /api/sessions/{sessionId}',
       'DELETE /api/sessions/{sessionId}',
@@ -87,6 +88,12 @@ export const PIPELINE_FUNCTIONS = {
 } as const;
 
 export type HttpFunctionName = keyof typeof HTTP_FUNCTIONS;
+
+/**
+ * Routes only operators may call (SPEC §2): the handler authenticates an API key or, where the deployment
+ * has a JWT issuer, API Gateway's JWT authorizer guards them (infra/constructs/http-api.ts).
+ */
+export const OPERATOR_ROUTES: readonly string[] = ['POST /api/sessions', 'GET /api/sessions'];
 
 export interface RouteMatch {
   fn: HttpFunctionName;

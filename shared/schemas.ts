@@ -42,6 +42,12 @@ export const historyQuery = z.strictObject({
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 
+export const listSessionsQuery = z.strictObject({
+  status: z.optional(z.enum(['active', 'ended', 'expired'])),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(LIMITS.sessionList.maxPageSize))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+});
+
 export const purgeQuery = z.strictObject({ purge: z.optional(z.enum(['true', 'false'])) });
 
 export interface FieldProblem {

@@ -18,6 +18,9 @@
  *   RL#<scope>#<who> W#<window>                fixed-window rate-limit counter
  *   LEASE#<language> LEASE                     runner launch lease (execution pipeline)
  *   RUNNERS#<lang>   <runnerId>                live runner registry (heartbeats)
+ *   APIKEYS          K#<sha256 of the key>     operator API key: name, id, createdAt, revokedAt (never the key)
+ *   OP#<operator>    S#<createdAt>#<sessionId> the operator's session index (GET /api/sessions, newest first),
+ *                                              written with the session, kept in step with its status/title/language
  *
  * Index `watch` (sparse): every execution that is not final carries `watchPk = "WATCH"` and
  * `watchDeadline` (epoch ms by which it must have moved on). The watchdog queries the index for
@@ -75,6 +78,14 @@ export const keys = {
   runnersPk: (language: string) => `RUNNERS#${language}`,
   runner: (language: string, runnerId: string) => ({ PK: `RUNNERS#${language}`, SK: runnerId }),
   versionFromUpdateSk: (sk: string) => Number(sk.slice('DOC#U#'.length)),
+  /** All API keys share one partition: lookup by hash is a GetItem, listing is one Query (no Scan). */
+  apiKeysPk: 'APIKEYS',
+  apiKey: (keyHash: string) => ({ PK: 'APIKEYS', SK: `K#${keyHash}` }),
+  operatorPk: (operator: string) => `OP#${operator}`,
+  operatorSession: (operator: string, createdAt: string, sessionId: string) => ({
+    PK: `OP#${operator}`,
+    SK: `S#${createdAt}#${sessionId}`,
+  }),
 };
 
 export const nowSeconds = (nowMs: number = Date.now()) => Math.floor(nowMs / 1000);

@@ -1,16 +1,24 @@
-/** `POST /api/sessions`, `GET|PATCH|DELETE /api/sessions/{sessionId}`. */
+/** `POST|GET /api/sessions` (operators), `GET|PATCH|DELETE /api/sessions/{sessionId}` (session tokens). */
 import { authorize } from '../../shared/domain/access.js';
-import { createSession, endSession, patchSession, purgeSession, viewSession } from '../../shared/domain/sessions.js';
+import { authenticateOperator } from '../../shared/domain/operators.js';
+import { createSession, endSession, listSessions, patchSession, purgeSession, viewSession } from '../../shared/domain/sessions.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from '../../shared/http/handler.js';
 import { json } from '../../shared/http/response.js';
 import { broadcast, endSessionSockets } from '../../shared/realtime/notify.js';
-import { createSessionBody, patchSessionBody, purgeQuery } from '../../shared/schemas.js';
+import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } from '../../shared/schemas.js';
 import { listConnections } from '../../shared/store/connections.js';
 
 export const handler = httpHandler({
+  // The credential is checked before the body or query: an anonymous caller learns nothing else.
   'POST /api/sessions': async (req) => {
+    const operator = await authenticateOperator(bearerToken(req), req.jwtClaims);
     const body = parseBody(req, createSessionBody);
-    return json(201, await createSession(body, req.sourceIp));
+    return json(201, await createSession(body, operator));
+  },
+
+  'GET /api/sessions': async (req) => {
+    const operator = await authenticateOperator(bearerToken(req), req.jwtClaims);
+    return json(200, await listSessions(operator, parseQuery(req, listSessionsQuery)));
   },
 
   'GET /api/sessions/{sessionId}': async (req) => {

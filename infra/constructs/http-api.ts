@@ -1,6 +1,8 @@
 /**
  * The HTTP API (SPEC §3): one Lambda per HTTP_FUNCTIONS group (shared/routes.ts), every route key of the
  * group wired to it with payload format 2.0, one `$default` stage with throttling and JSON access logs.
+ * With `-c jwtIssuer=… -c jwtAudience=…` the operator routes (OPERATOR_ROUTES) get API Gateway's JWT
+ * authorizer; otherwise their handler checks an operator API key (shared/domain/operators.ts).
  */
 import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
 import {
@@ -12,11 +14,12 @@ import {
   PayloadFormatVersion,
   type WebSocketStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HTTP_FUNCTIONS, type HttpFunctionName } from '../../shared/routes.js';
+import { HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '../../shared/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
 import type { RunGrants } from './execution.js';
@@ -41,6 +44,17 @@ export interface HttpApiProps {
    * @default ['*']
    */
   readonly allowOrigins?: string[];
+  /**
+   * Operators authenticate with JWTs of this issuer and audience instead of API keys.
+   * @default context `jwtIssuer` / `jwtAudience` (comma-separated), else none: API keys
+   */
+  readonly jwt?: OperatorJwt;
+}
+
+export interface OperatorJwt {
+  /** `https://` URL of the identity provider; API Gateway reads `<issuer>/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  readonly audience: string[];
 }
 
 export class HttpApiConstruct extends Construct {
@@ -105,6 +119,12 @@ export class HttpApiConstruct extends Construct {
     });
     this.url = this.stage.url;
 
+    const jwt = props.jwt ?? jwtFromContext(this);
+    // One authorizer per route in API Gateway: with JWT configured, the operator routes accept JWTs only.
+    const operatorAuthorizer = jwt
+      ? new HttpJwtAuthorizer('OperatorJwt', jwt.issuer, { jwtAudience: jwt.audience, authorizerName: 'operator-jwt' })
+      : undefined;
+
     const functions = {} as Record<HttpFunctionName, ProjectFunction>;
     for (const [name, def] of Object.entries(HTTP_FUNCTIONS) as [HttpFunctionName, (typeof HTTP_FUNCTIONS)[HttpFunctionName]][]) {
       const fn = new ProjectFunction(this, `Http-${name}`, {
@@ -124,7 +144,8 @@ export class HttpApiConstruct extends Construct {
       });
       for (const routeKey of def.routes) {
         const [method, path] = parseRouteKey(routeKey);
-        this.api.addRoutes({ path, methods: [method], integration });
+        const authorizer = OPERATOR_ROUTES.includes(routeKey) ? operatorAuthorizer : undefined;
+        this.api.addRoutes({ path, methods: [method], integration, ...(authorizer ? { authorizer } : {}) });
       }
       functions[name] = fn;
     }
@@ -133,11 +154,23 @@ export class HttpApiConstruct extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Authorization is done in the handlers with per-session bearer tokens (SPEC §2), compared against stored hashes; API Gateway authorizers cannot see session ids or roles. Health, languages and session creation are public by contract (session creation is rate limited per IP).',
+        'Session routes authorize in the handlers with per-session bearer tokens (SPEC §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract.',
     });
 
     new CfnOutput(this, 'HttpApiUrl', { key: 'HttpApiUrl', value: this.url, description: 'Base URL of the HTTP API' });
   }
+}
+
+/** `-c jwtIssuer=https://… -c jwtAudience=a,b`: both or neither. */
+export function jwtFromContext(scope: Construct): OperatorJwt | undefined {
+  const issuer = scope.node.tryGetContext('jwtIssuer') as string | undefined;
+  const audience = scope.node.tryGetContext('jwtAudience') as string | undefined;
+  if (issuer === undefined && audience === undefined) return undefined;
+  if (!issuer || !audience) throw new Error('-c jwtIssuer and -c jwtAudience go together: set both or neither');
+  if (!/^https:\/\/[^\s/]+/.test(issuer)) throw new Error(`-c jwtIssuer=${issuer}: expected the identity provider's https:// URL`);
+  const list = String(audience).split(',').map((a) => a.trim()).filter(Boolean);
+  if (list.length === 0) throw new Error('-c jwtAudience: expected one or more comma-separated audiences');
+  return { issuer, audience: list };
 }
 
 const METHODS: Record<string, HttpMethod> = {

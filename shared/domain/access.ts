@@ -27,7 +27,7 @@ export interface AccessRule {
 export const isActive = (s: Pick<SessionItem, 'status' | 'expiresAtEpoch'>, nowMs: number = Date.now()): boolean =>
   s.status === 'active' && s.expiresAtEpoch * 1000 > nowMs;
 
-export const effectiveStatus = (s: SessionItem, nowMs: number = Date.now()): 'active' | 'ended' | 'expired' =>
+export const effectiveStatus = (s: Pick<SessionItem, 'status' | 'expiresAtEpoch'>, nowMs: number = Date.now()): 'active' | 'ended' | 'expired' =>
   s.status === 'ended' ? 'ended' : isActive(s, nowMs) ? 'active' : 'expired';
 
 export function checkSessionId(sessionId: string | undefined): string {

@@ -1,10 +1,11 @@
-/** Session lifecycle (SPEC §3, §4): create, view, patch, end, purge. */
+/** Session lifecycle (SPEC §3, §4): create, list (the operator's own), view, patch, end, purge. */
 import { config } from '../config.js';
 import { errors } from '../errors.js';
 import { newSessionId } from '../ids.js';
 import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '../languages.js';
 import { LIMITS } from '../limits.js';
 import { listConnections, participantsOf, type ConnectionItem } from '../store/connections.js';
+import { listOperatorSessions, OPERATOR_SESSION_SK, type ListStatus } from '../store/operator-sessions.js';
 import { consumeRateLimit } from '../store/rate-limit.js';
 import {
   createSessionItems,
@@ -16,6 +17,7 @@ import {
 } from '../store/sessions.js';
 import { hashToken, newToken, type Role } from '../tokens.js';
 import { effectiveStatus, isActive } from './access.js';
+import type { Operator } from './operators.js';
 import { encodeState, loadDoc, replaceText } from './yjs-document.js';
 
 export function checkLanguage(language: string | undefined): LanguageId | undefined {
@@ -30,9 +32,10 @@ export interface CreateSessionInput {
   durationMinutes?: number;
 }
 
-export async function createSession(input: CreateSessionInput, sourceIp: string, nowMs: number = Date.now()) {
+export async function createSession(input: CreateSessionInput, operator: Operator, nowMs: number = Date.now()) {
   const language = checkLanguage(input.language) ?? DEFAULT_LANGUAGE;
-  await consumeRateLimit('create-session', sourceIp, LIMITS.rate.sessionCreatePerMinute, 60, nowMs);
+  // Per operator identity (SPEC §4), not per IP: one office behind a NAT is many interviewers.
+  await consumeRateLimit('create-session', operator.id, LIMITS.rate.sessionCreatePerMinute, 60, nowMs);
 
   const sessionId = newSessionId();
   const interviewerToken = newToken();
@@ -53,6 +56,7 @@ export async function createSession(input: CreateSessionInput, sourceIp: string,
     interviewerTokenHash: hashToken(interviewerToken),
     candidateTokenHash: hashToken(candidateToken),
     ttl: Math.floor(expiresAtMs / 1000) + LIMITS.session.retentionSeconds,
+    createdBy: operator.id,
   };
   const doc = loadDoc(undefined, []);
   replaceText(doc, LANGUAGES[language].template);
@@ -69,6 +73,37 @@ export async function createSession(input: CreateSessionInput, sourceIp: string,
     interviewerToken,
     candidateToken,
     wsUrl: config().wsUrl,
+  };
+}
+
+export interface ListSessionsInput {
+  status?: ListStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+/** `GET /api/sessions`: the operator's own sessions, newest first, with the status they have now. */
+export async function listSessions(operator: Operator, input: ListSessionsInput, nowMs: number = Date.now()) {
+  const afterSk = input.cursor === undefined ? undefined : Buffer.from(input.cursor, 'base64url').toString('utf8');
+  if (afterSk !== undefined && !OPERATOR_SESSION_SK.test(afterSk)) {
+    throw errors.validation([{ field: 'cursor', message: 'not a cursor this API returned' }]);
+  }
+  const page = await listOperatorSessions(
+    operator.id,
+    { limit: input.limit ?? LIMITS.sessionList.defaultPageSize, afterSk, status: input.status },
+    nowMs,
+  );
+  return {
+    sessions: page.items.map((s) => ({
+      sessionId: s.sessionId,
+      title: s.title,
+      language: s.language,
+      status: effectiveStatus(s, nowMs),
+      createdAt: s.createdAt,
+      expiresAt: s.expiresAt,
+      createdBy: s.createdBy,
+    })),
+    nextCursor: page.nextSk === undefined ? null : Buffer.from(page.nextSk, 'utf8').toString('base64url'),
   };
 }
 

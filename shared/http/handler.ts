@@ -20,6 +20,8 @@ export interface HttpRequest {
   body: string | undefined;
   sourceIp: string;
   requestId: string;
+  /** Claims of a JWT verified by API Gateway's JWT authorizer, on routes that have one. */
+  jwtClaims?: Record<string, unknown>;
 }
 
 export type RouteHandler = (req: HttpRequest) => Promise<HttpResult>;
@@ -53,7 +55,7 @@ export function httpHandler(routes: Record<string, RouteHandler>) {
       latencyMs: Math.round((performance.now() - started) * 10) / 10,
       ...(errorCode ? { errorCode } : {}),
     });
-    logger.removeKeys(['requestId', 'sessionId']);
+    logger.removeKeys(['requestId', 'sessionId', 'operator', 'apiKeyId']);
     return result;
   };
 }
@@ -71,6 +73,7 @@ function toRequest(event: APIGatewayProxyEventV2, requestId: string): HttpReques
     body,
     sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
     requestId,
+    jwtClaims: (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } } | undefined)?.authorizer?.jwt?.claims,
   };
 }
 

@@ -1,6 +1,8 @@
 /**
  * Session items (SK `META`). The session's `version` counter lives here and is advanced in the same
  * transaction that appends a document update (shared/store/documents.ts), so a version is never reused.
+ * A session created by an operator also has an item in that operator's index (`OP#<operator>`, see
+ * shared/table.ts and operator-sessions.ts), written and updated in the same transactions as META.
  */
 import {
   BatchWriteCommand,
@@ -14,6 +16,7 @@ import type { LanguageId } from '../languages.js';
 import { isLive, keys } from '../table.js';
 import { historyItem } from './history.js';
 import { isConditionFailure, queryAll, retryTransactionConflicts, table } from './items.js';
+import { operatorIndexItem, operatorIndexKey, operatorIndexUpdate } from './operator-sessions.js';
 
 export type SessionStatus = 'active' | 'ended';
 
@@ -32,6 +35,8 @@ export interface SessionItem {
   interviewerTokenHash: string;
   candidateTokenHash: string;
   ttl: number;
+  /** The operator identity that created it (`key:<name>` / `jwt:<sub>`); absent on older sessions. */
+  createdBy?: string;
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -47,6 +52,7 @@ export async function createSessionItems(
     { Put: { TableName: table(), Item: { ...keys.docState(sessionId), state: initialState, version: session.version, at: session.createdAt, ttl } } },
     { Put: { TableName: table(), Item: historyItem(sessionId, ttl, 'session-created', { language: session.language, title: session.title }) } },
   ];
+  if (session.createdBy) items.push({ Put: { TableName: table(), Item: operatorIndexItem(session) } });
   await dynamo().send(new TransactWriteCommand({ TransactItems: items }));
 }
 
@@ -81,12 +87,17 @@ export async function updateSessionFields(
     values[':language'] = fields.language;
   }
   const history: TransactItem[] = [];
+  const changed: { title?: string; language?: LanguageId } = {};
   if (fields.language !== undefined && fields.language !== session.language) {
+    changed.language = fields.language;
     history.push({ Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'language-changed', { from: session.language, to: fields.language }, userId, nowMs) } });
   }
   if (fields.title !== undefined && fields.title !== session.title) {
+    changed.title = fields.title;
     history.push({ Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'title-changed', { title: fields.title }, userId, nowMs) } });
   }
+  // The operator's list shows title and language: it changes in the same transaction as META.
+  if (history.length > 0 && session.createdBy) history.push({ Update: operatorIndexUpdate(session, changed) });
   const update: TransactItem = {
     Update: {
       TableName: table(),
@@ -135,6 +146,7 @@ export async function endSession(session: SessionItem, userId: string, reason: s
             },
           },
           { Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'session-ended', { reason }, userId, nowMs) } },
+          ...(session.createdBy ? [{ Update: operatorIndexUpdate(session, { status: 'ended' as const }) }] : []),
         ],
       }),
     ));
@@ -150,12 +162,16 @@ export async function purgeSession(sessionId: string): Promise<number> {
   const items = await queryAll<{ PK: string; SK: string }>({
     KeyConditionExpression: 'PK = :pk',
     ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId) },
-    ProjectionExpression: 'PK, SK, connectionId',
+    ProjectionExpression: 'PK, SK, connectionId, #createdBy, #createdAt',
+    ExpressionAttributeNames: { '#createdBy': 'createdBy', '#createdAt': 'createdAt' },
   }, 0 /* include items past TTL: purge removes everything */);
   const lookups = (items as { SK: string; connectionId?: string }[])
     .filter((i) => i.SK.startsWith(keys.connectionPrefix) && i.connectionId)
     .map((i) => keys.connectionLookup(i.connectionId!));
-  await batchDelete([...items.map((i) => ({ PK: i.PK, SK: i.SK })), ...lookups]);
+  // The operator's index item lives outside the session's partition: found through META's createdBy.
+  const meta = (items as { SK: string; createdBy?: string; createdAt?: string }[]).find((i) => i.SK === 'META');
+  const index = meta?.createdBy && meta.createdAt ? [operatorIndexKey({ sessionId, createdBy: meta.createdBy, createdAt: meta.createdAt })] : [];
+  await batchDelete([...items.map((i) => ({ PK: i.PK, SK: i.SK })), ...lookups, ...index]);
   return items.length;
 }
 

@@ -9,6 +9,7 @@
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { localOperatorKey } from '../../local/operator-key.js';
 
 export const KIB = 1024;
 export const TEXT = 'code'; // the Y.Text the server edits (shared/domain/yjs-document.ts)
@@ -38,16 +39,17 @@ export interface SessionAccess {
 let sourceCounter = Math.floor(Math.random() * 200);
 
 /**
- * POST /api/sessions. Session creation is limited to 10/min per source IP (SPEC §4) and every
- * integration file shares one stack, so each call comes from its own loopback address (127.0.0.0/8).
+ * POST /api/sessions as an operator: the local stack's key (INTERVIEW_API_KEY, else `local-dev-key`)
+ * unless `operatorKey` is given. Each call comes from its own loopback address (127.0.0.0/8).
  */
-export function createSession(httpUrl: string, body: Record<string, unknown> = {}): Promise<CreatedSession> {
+export function createSession(httpUrl: string, body: Record<string, unknown> = {}, operatorKey: string = localOperatorKey()): Promise<CreatedSession> {
   const n = sourceCounter++;
   const localAddress = `127.${10 + (Math.floor(n / 250) % 200)}.${n % 250}.${1 + (process.pid % 250)}`;
   const url = new URL('/api/sessions', httpUrl.replace('localhost', '127.0.0.1'));
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${operatorKey}` };
+    const req = request(url, { method: 'POST', localAddress, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -3,7 +3,7 @@
  * stays exactly as it was (SPEC §3 errors; issue 2 "Bad input").
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createSession, type NewSession } from './http.js';
+import { call, createSession, operatorHeaders, type NewSession } from './http.js';
 
 const KIB = 1024;
 let s: NewSession;
@@ -46,8 +46,9 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
   ['malformed snapshot id', () => call('POST', `/api/sessions/${s.sessionId}/snapshots/../../x/restore`, { token: s.interviewerToken }), 404, ''],
   ['history limit out of range', () => call('GET', `/api/sessions/${s.sessionId}/history?limit=100000`, { token: s.interviewerToken }), 400, 'VALIDATION_ERROR'],
   ['garbage history cursor', () => call('GET', `/api/sessions/${s.sessionId}/history?cursor=%%%`, { token: s.interviewerToken }), 400, 'VALIDATION_ERROR'],
-  ['durationMinutes over 24 h', () => call('POST', '/api/sessions', { body: { durationMinutes: 24 * 60 + 1 } }), 400, 'VALIDATION_ERROR'],
-  ['a title that is not a string', () => call('POST', '/api/sessions', { body: { title: ['a'] } }), 400, 'VALIDATION_ERROR'],
+  ['durationMinutes over 24 h', () => call('POST', '/api/sessions', { body: { durationMinutes: 24 * 60 + 1 }, headers: operatorHeaders() }), 400, 'VALIDATION_ERROR'],
+  ['a title that is not a string', () => call('POST', '/api/sessions', { body: { title: ['a'] }, headers: operatorHeaders() }), 400, 'VALIDATION_ERROR'],
+  ['creating a session without an operator key', () => call('POST', '/api/sessions', { body: {} }), 401, 'UNAUTHORIZED'],
 ];
 
 describe('bad input', () => {

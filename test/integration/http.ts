@@ -1,10 +1,39 @@
 /**
  * A tiny typed HTTP client for the integration tests: the local stack's URL, JSON in and out.
  * Requests can leave from any loopback address (127.0.0.0/8): the front sees a different source IP,
- * exactly as API Gateway would, so per-IP rate limits can be exercised without colliding across tests.
+ * exactly as API Gateway would.
+ *
+ * Operators (SPEC §2): POST/GET /api/sessions need an operator key. `OPERATOR_KEY` is the one the test
+ * stack takes from INTERVIEW_API_KEY (default `local-dev-key`); `operatorHeaders()` sends it.
+ * `createSession()` uses a key of this test file's own (`newOperatorKey()`), so that files do not share
+ * one operator's 60 sessions/min.
  */
 import { request } from 'node:http';
 import { inject } from 'vitest';
+import { localOperatorKey } from '../../local/operator-key.js';
+import { createApiKey } from '../../shared/domain/operators.js';
+
+/** The local stack's operator key (INTERVIEW_API_KEY, else `local-dev-key`): what the test stack accepts. */
+export const OPERATOR_KEY = localOperatorKey();
+
+/** `Authorization: Bearer <operator key>` for POST/GET /api/sessions. */
+export const operatorHeaders = (key: string = OPERATOR_KEY): Record<string, string> => ({ authorization: `Bearer ${key}` });
+
+/**
+ * A fresh operator API key (and so a fresh identity `key:<name>`) in the test stack's table, made the
+ * way `npm run api-key -- --local create` makes one. Needs the TABLE_NAME / DYNAMODB_ENDPOINT the global
+ * setup exports to test workers.
+ */
+export async function newOperatorKey(
+  name = `it-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<{ key: string; keyId: string; operator: string }> {
+  const created = await createApiKey(name);
+  return { key: created.key, keyId: created.keyId, operator: `key:${created.name}` };
+}
+
+let fileKey: Promise<string> | undefined;
+/** This test file's own operator key (created on first use). */
+export const fileOperatorKey = (): Promise<string> => (fileKey ??= newOperatorKey().then((k) => k.key));
 
 export interface Res<T = any> {
   status: number;
@@ -58,7 +87,7 @@ export interface NewSession {
   language: string;
 }
 
-/** A loopback address not used before in this process: a fresh client IP for the per-IP limit. */
+/** A loopback address not used before in this process: a fresh client IP. */
 let ipCounter = 0;
 const ipBase = 2 + Math.floor(Math.random() * 200);
 export const freshIp = () => {
@@ -66,8 +95,10 @@ export const freshIp = () => {
   return `127.${ipBase}.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`;
 };
 
-export async function createSession(body: Record<string, unknown> = {}, ip = freshIp()): Promise<NewSession> {
-  const res = await call<NewSession>('POST', '/api/sessions', { body, from: ip });
+/** POST /api/sessions as this file's operator (or as the operator of `key`). */
+export async function createSession(body: Record<string, unknown> = {}, ip = freshIp(), key?: string): Promise<NewSession> {
+  const headers = operatorHeaders(key ?? (await fileOperatorKey()));
+  const res = await call<NewSession>('POST', '/api/sessions', { body, from: ip, headers });
   if (res.status !== 201) throw new Error(`create session: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

@@ -26,7 +26,7 @@ import { resetConfig } from '../../shared/config.js';
 
 export { LAUNCH_QUEUE, TABLE };
 export * from './items.js';
-import { lookupItem, sessionItem, type Item, type StoredSession } from './items.js';
+import { apiKeyItem, lookupItem, OPERATOR_KEY, sessionItem, type Item, type StoredSession } from './items.js';
 
 // ---------------------------------------------------------------- events
 
@@ -38,6 +38,8 @@ export interface HttpEventInput {
   executionId?: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** Claims of a JWT API Gateway's JWT authorizer verified (`requestContext.authorizer.jwt.claims`). */
+  jwtClaims?: Record<string, unknown>;
   /** Serialised with JSON.stringify. */
   body?: unknown;
   /** Sent as is (wins over `body`). */
@@ -85,6 +87,7 @@ export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
+      ...(input.jwtClaims ? { authorizer: { jwt: { claims: input.jwtClaims, scopes: [] } } } : {}),
     },
     ...(body !== undefined ? { body } : {}),
     isBase64Encoded: input.base64 ?? false,
@@ -193,7 +196,15 @@ export function useMockedDynamo(): void {
     sqsMock.onAnyCommand().resolves({});
     ecsMock.reset();
     ecsMock.onAnyCommand().resolves({ tasks: [], failures: [] });
+    givenApiKey();
   });
+}
+
+/** An operator API key the table knows (OPERATOR_KEY is registered for every test). */
+export function givenApiKey(key = OPERATOR_KEY, overrides: Item = {}): Item {
+  const item = apiKeyItem(key, overrides);
+  ddb.on(GetCommand, { Key: { PK: item.PK, SK: item.SK } }).resolves({ Item: item });
+  return item;
 }
 
 export function givenSession(item: StoredSession = sessionItem()): StoredSession {

@@ -9,6 +9,9 @@ export const SESSION_ID = '3f0c6a0e-9b7e-4c1a-8d2f-5a6b7c8d9e0f';
 export const INTERVIEWER_TOKEN = 'iTok_VGhpcyBpcyB0aGUgaW50ZXJ2aWV3ZXIgdG9rZW4';
 export const CANDIDATE_TOKEN = 'cTok_VGhpcyBpcyB0aGUgY2FuZGlkYXRlIHRva2VuISE';
 export const SNAPSHOT_ID = '01JABCDEFGHJKMNPQRSTVWXYZ0';
+/** The operator API key every mocked table knows (fixtures.ts `useMockedDynamo`): identity `key:acme-hiring`. */
+export const OPERATOR_KEY = 'ik_T3BlcmF0b3Iga2V5IG9mIHRoZSB1bml0IHRlc3RzISE';
+export const OPERATOR_ID = 'key:acme-hiring';
 
 const HOUR = 3600;
 export const nowSec = () => Math.floor(Date.now() / 1000);
@@ -46,6 +49,18 @@ export const expiredSession = () => sessionItem({ expiresAt: iso(nowSec() - 60),
 export const pastTtlSession = () => sessionItem({ status: 'ended', ttl: nowSec() - 5 });
 
 export type Item = Record<string, unknown>;
+
+/** An operator API key item (`APIKEYS` / `K#<hash>`), as `npm run api-key -- create` stores it. */
+export const apiKeyItem = (key = OPERATOR_KEY, overrides: Item = {}): Item => ({
+  PK: 'APIKEYS',
+  SK: `K#${hashToken(key)}`,
+  keyId: '01JKEYKEYKEYKEYKEYKEYKEYKE',
+  name: 'acme-hiring',
+  keyHash: hashToken(key),
+  createdAt: iso(nowSec() - 86_400),
+  hint: key.slice(0, 7),
+  ...overrides,
+});
 
 /** A Yjs document holding `text`, the way the server names its text. */
 export function yDoc(text: string): Y.Doc {

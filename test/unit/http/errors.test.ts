@@ -1,5 +1,5 @@
 /** The error envelope every HTTP handler shares (shared/http/handler.ts): SPEC §3 "Errors (HTTP)". */
-import { call, ddb, givenSession, INTERVIEWER_TOKEN, SESSION_ID, SNAPSHOT_ID, useMockedDynamo, type HttpHandler } from '../fixtures.js';
+import { call, ddb, givenSession, INTERVIEWER_TOKEN, OPERATOR_KEY, SESSION_ID, SNAPSHOT_ID, useMockedDynamo, type HttpHandler } from '../fixtures.js';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler as activity } from '../../../functions/http/activity.js';
@@ -48,7 +48,7 @@ describe('unexpected errors', () => {
 
   it('a failing session transaction on POST /api/sessions is a 500 without details', async () => {
     ddb.on(TransactWriteCommand).rejects(surprise());
-    const res = await call(sessions, { routeKey: 'POST /api/sessions', body: {} });
+    const res = await call(sessions, { routeKey: 'POST /api/sessions', body: {}, token: OPERATOR_KEY });
     expect(res.status).toBe(500);
     expect(res.body).not.toHaveProperty('details');
     expect(res.raw).not.toContain(SECRET);
@@ -59,7 +59,7 @@ describe('the error envelope', () => {
   useMockedDynamo();
 
   it('is JSON {error, message, details?} and never cached', async () => {
-    const res = await call(sessions, { routeKey: 'POST /api/sessions', body: { durationMinutes: 'long' } });
+    const res = await call(sessions, { routeKey: 'POST /api/sessions', body: { durationMinutes: 'long' }, token: OPERATOR_KEY });
     expect(res.status).toBe(400);
     expect(Object.keys(res.body).sort()).toEqual(['details', 'error', 'message']);
     expect(res.headers['content-type']).toMatch(/^application\/json/);

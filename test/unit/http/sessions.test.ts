@@ -10,6 +10,8 @@ import {
   givenConnections,
   givenSession,
   INTERVIEWER_TOKEN,
+  OPERATOR_ID,
+  OPERATOR_KEY,
   pastTtlSession,
   sent,
   SESSION_ID,
@@ -25,8 +27,8 @@ import { handler } from '../../../functions/http/sessions.js';
 import { LANGUAGES } from '../../../shared/languages.js';
 import { hashToken } from '../../../shared/tokens.js';
 
-const create = (body?: unknown, extra: { rawBody?: string; sourceIp?: string; base64?: boolean } = {}) =>
-  call(handler, { routeKey: 'POST /api/sessions', body, ...extra });
+const create = (body?: unknown, extra: { rawBody?: string; sourceIp?: string; base64?: boolean; token?: string } = {}) =>
+  call(handler, { routeKey: 'POST /api/sessions', body, token: OPERATOR_KEY, ...extra });
 
 describe('POST /api/sessions', () => {
   useMockedDynamo();
@@ -79,13 +81,13 @@ describe('POST /api/sessions', () => {
     expect(meta?.Put?.Item?.ttl).toBeGreaterThan(meta?.Put?.Item?.expiresAtEpoch as number);
   });
 
-  it('counts the request against the per-IP rate limit before writing the session', async () => {
+  it('checks the operator key, then counts the request against the per-operator rate limit, then writes', async () => {
     await create(undefined, { sourceIp: '198.51.100.23' });
-    expect(commandNames()).toEqual(['UpdateCommand', 'TransactWriteCommand']);
+    expect(commandNames()).toEqual(['GetCommand', 'UpdateCommand', 'TransactWriteCommand']);
     const [limit] = sent(UpdateCommand);
-    expect(limit?.Key?.PK).toBe('RL#create-session#198.51.100.23');
+    expect(limit?.Key?.PK).toBe(`RL#create-session#${OPERATOR_ID}`);
     expect(limit?.ConditionExpression).toContain('< :limit');
-    expect(limit?.ExpressionAttributeValues?.[':limit']).toBe(10);
+    expect(limit?.ExpressionAttributeValues?.[':limit']).toBe(60);
   });
 
   it('accepts an omitted body and a base64-encoded body', async () => {
@@ -103,14 +105,14 @@ describe('POST /api/sessions', () => {
     const retryAfter = Number(res.headers['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(commandNames()).toEqual(['UpdateCommand']);
+    expect(commandNames()).toEqual(['GetCommand', 'UpdateCommand']);
   });
 
   it('rejects an unknown language with 400 UNSUPPORTED_LANGUAGE before counting or writing anything', async () => {
     const res = await create({ language: 'cobol' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('UNSUPPORTED_LANGUAGE');
-    expect(commandNames()).toEqual([]);
+    expect(commandNames()).toEqual(['GetCommand']);
   });
 
   it.each([
