@@ -36,6 +36,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The client library (test/client) and the web app in Debian's chromium (test/browser), against
+        // a local stack of their own started by the same global setup.
+        test: {
+          name: 'web',
+          include: ['test/client/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

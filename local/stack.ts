@@ -19,6 +19,7 @@ import { startPipeline, type LocalPipeline, type PipelineOptions } from './pipel
 import { installLocalKey } from '../shared/domain/operators.js';
 import { resolveOperatorKey, type OperatorKey } from './operator-key.js';
 import { freePortOr } from './ports.js';
+import { prepareWebApp, serveWebApp } from './web-app.js';
 
 export interface LocalStackOptions {
   /** HTTP + WebSocket port (default 3001; 0 = any free port). */
@@ -137,12 +138,14 @@ function configureHandlers(stack: LocalStack): void {
 }
 
 async function startFront(log: Logger, options: LocalStackOptions): Promise<{ port: number; stop(): Promise<void> }> {
+  await prepareWebApp(log);
   const overrides = options.handlerEntries ?? {};
   const ws = new WsFront(log, 'local', options.wsQuotas, { ...defaultWsEntries(), ...overrides.ws });
   const messageMaxBytes = options.wsQuotas?.messageMaxBytes ?? LIMITS.websocket.messageMaxBytes;
   const http = createHttpFront(log, { ...defaultHttpEntries(), ...overrides.http });
   const server: Server = createServer((req, res) => {
     if (handleManagementRequest(ws, messageMaxBytes, req, res)) return;
+    if (serveWebApp(req, res)) return; // the web app (local/web-app.ts); /api and the rest go on
     http(req, res).catch((err: unknown) => {
       log.error(`${req.method} ${req.url} failed in the local front`, err);
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });

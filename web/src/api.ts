@@ -1,0 +1,93 @@
+/** The HTTP API (SPEC §3) as the app uses it: JSON in and out, the contract's errors as ApiError. */
+import type { AppConfig } from './config.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T>(config: AppConfig, method: string, path: string, token?: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${config.httpUrl}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection and try again.');
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const err = (parsed ?? {}) as { error?: string; message?: string };
+    throw new ApiError(res.status, err.error ?? `HTTP_${res.status}`, err.message ?? res.statusText);
+  }
+  return parsed as T;
+}
+
+export interface Language {
+  id: string;
+  name: string;
+  version?: string;
+}
+
+/** The eight languages of SPEC §6, used until (or if) GET /api/languages answers. */
+export const LANGUAGES: Language[] = [
+  { id: 'javascript', name: 'JavaScript' },
+  { id: 'typescript', name: 'TypeScript' },
+  { id: 'python', name: 'Python' },
+  { id: 'java', name: 'Java' },
+  { id: 'cpp', name: 'C++' },
+  { id: 'c', name: 'C' },
+  { id: 'go', name: 'Go' },
+  { id: 'rust', name: 'Rust' },
+];
+
+export async function languages(config: AppConfig): Promise<Language[]> {
+  try {
+    const body = await api<{ languages: Language[] }>(config, 'GET', '/api/languages');
+    return body.languages.length ? body.languages : LANGUAGES;
+  } catch {
+    return LANGUAGES;
+  }
+}
+
+/** Sessions this browser created: the interviewer's and candidate's tokens never leave it otherwise. */
+export interface KeptSession {
+  sessionId: string;
+  title: string;
+  interviewerToken: string;
+  candidateToken: string;
+}
+
+const keptKey = (sessionId: string) => `interview-session:${sessionId}`;
+
+export function keepSession(session: KeptSession): void {
+  localStorage.setItem(keptKey(session.sessionId), JSON.stringify(session));
+}
+
+export function keptSession(sessionId: string): KeptSession | undefined {
+  const raw = localStorage.getItem(keptKey(sessionId));
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as KeptSession;
+  } catch {
+    return undefined;
+  }
+}
+
+export const roomPath = (sessionId: string, token: string) => `/s/${encodeURIComponent(sessionId)}#token=${encodeURIComponent(token)}`;

@@ -1,0 +1,97 @@
+/** The run panel: stdin, Run, and the live output with the final status (SPEC §6, §9). */
+import type { Connection, ExecutionEvent, ExecutionResult } from '../../client/src/index.js';
+import { api } from './api.js';
+import type { AppConfig } from './config.js';
+import { field, h } from './dom.js';
+
+const FINAL_LABELS: Record<string, string> = {
+  COMPLETED: 'Completed',
+  FAILED: 'Failed',
+  COMPILE_ERROR: 'Compile error',
+  TIMEOUT: 'Time limit exceeded',
+  MEMORY_LIMIT: 'Memory limit exceeded',
+  OUTPUT_LIMIT: 'Output limit exceeded',
+  SYSTEM_ERROR: 'System error',
+};
+
+export function runPanel(connection: Connection, config: AppConfig, token: string): { element: HTMLElement; setEnabled(on: boolean): void } {
+  const stdin = h('textarea', { testid: 'stdin', rows: 3, spellcheck: false, placeholder: 'Input for the program' });
+  const run = h('button', { type: 'button', testid: 'run', class: 'primary' }, 'Run');
+  const status = h('span', { testid: 'status', class: 'run-status', role: 'status', 'aria-live': 'polite' }, 'Not run yet');
+  const output = h('pre', { testid: 'output', class: 'output', tabIndex: 0, 'aria-label': 'Program output' });
+  const meta = h('span', { class: 'muted' });
+
+  // The run shown is the latest one anybody started; chunks are kept by seq (they may arrive out of order).
+  let current: string | undefined;
+  let chunks = new Map<number, { stream: string; data: string }>();
+  const render = () => {
+    output.textContent = '';
+    for (const seq of [...chunks.keys()].sort((a, b) => a - b)) {
+      const chunk = chunks.get(seq)!;
+      output.append(chunk.stream === 'stderr' ? h('span', { class: 'stderr' }, chunk.data) : chunk.data);
+    }
+  };
+  const showFinal = (execution: ExecutionResult) => {
+    output.textContent = '';
+    if (execution.compileOutput) output.append(h('span', { class: 'stderr' }, execution.compileOutput));
+    output.append(execution.stdout ?? '');
+    if (execution.stderr) output.append(h('span', { class: 'stderr' }, execution.stderr));
+    status.textContent = execution.status;
+    status.title = FINAL_LABELS[execution.status] ?? execution.status;
+    status.className = `run-status ${execution.status === 'COMPLETED' ? 'ok' : 'bad'}`;
+    meta.textContent = execution.durationMs !== undefined ? `${execution.durationMs} ms` : '';
+  };
+
+  connection.on('execution', (event: ExecutionEvent) => {
+    if (event.type === 'queued') {
+      current = event.executionId;
+      chunks = new Map();
+      render();
+      status.textContent = 'QUEUED';
+      status.className = 'run-status';
+      meta.textContent = '';
+      return;
+    }
+    const id = event.type === 'finished' ? event.execution.executionId : event.executionId;
+    if (current && id !== current) return;
+    current = id;
+    if (event.type === 'started') status.textContent = 'RUNNING';
+    else if (event.type === 'output') {
+      chunks.set(event.seq, { stream: event.stream, data: event.data });
+      render();
+    } else if (event.type === 'finished') {
+      const execution = event.execution;
+      if (execution.resultUrl) {
+        void api<ExecutionResult>(config, 'GET', execution.resultUrl, token).then(showFinal, () => showFinal(execution));
+      } else showFinal(execution);
+      run.disabled = false;
+    }
+  });
+
+  run.addEventListener('click', () => {
+    try {
+      connection.run({ stdin: stdin.value });
+      status.textContent = 'Sending…';
+    } catch (err) {
+      status.textContent = (err as Error).message;
+    }
+  });
+  connection.on('error', (error) => {
+    if (error.action === 'run-code') {
+      status.textContent = error.code;
+      status.title = error.message;
+      status.className = 'run-status bad';
+    }
+  });
+
+  const element = h(
+    'section',
+    { class: 'panel run', 'aria-labelledby': 'run-heading' },
+    h('h2', { id: 'run-heading' }, 'Run'),
+    field('stdin', 'Standard input', stdin),
+    h('div', { class: 'row' }, run, status, meta),
+    h('h3', {}, 'Output'),
+    output,
+  );
+  return { element, setEnabled: (on) => (run.disabled = !on) };
+}

@@ -1,0 +1,147 @@
+/**
+ * `/s/{sessionId}#token=…`: the interview room (SPEC §9). The token is read from the URL fragment,
+ * which browsers never send to a server, and travels only as a bearer token or in the WebSocket URL.
+ */
+import { connect, type Connection, type Status, type User } from '../../client/src/index.js';
+import { api, ApiError, keptSession, languages, roomPath } from './api.js';
+import type { AppConfig } from './config.js';
+import { clear, field, h } from './dom.js';
+import { createEditor } from './editor.js';
+import { runPanel } from './room-run.js';
+import { snapshotsPanel } from './room-snapshots.js';
+
+const STATUS_TEXT: Record<Status, string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  offline: 'Offline: your edits are kept and sent when the connection is back',
+  ended: 'This session has ended',
+  closed: 'Disconnected',
+};
+
+export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId: string): Promise<void> {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  clear(root);
+  if (!token) {
+    root.append(h('main', { class: 'notice' }, h('h1', {}, 'Missing access token'), h('p', {}, 'Open the full link you were given: it ends with #token=…')));
+    return;
+  }
+  const kept = keptSession(sessionId);
+  const isCreator = kept?.interviewerToken === token;
+  const nameKey = 'display-name';
+  const username = localStorage.getItem(nameKey) || (isCreator ? 'Interviewer' : 'Candidate');
+  const userKey = `interview-user:${sessionId}`;
+  const connection = connect({
+    wsUrl: config.wsUrl,
+    httpUrl: config.httpUrl,
+    sessionId,
+    token,
+    username,
+    userId: sessionStorage.getItem(userKey) ?? undefined,
+  });
+  (window as unknown as { interviewConnection?: Connection }).interviewConnection = connection; // for tests and debugging
+
+  const title = h('h1', { class: 'title' }, kept?.title ?? 'Interview');
+  const status = h('span', { testid: 'connection', class: 'connection connecting', role: 'status', 'aria-live': 'polite' }, STATUS_TEXT.connecting);
+  const participants = h('ul', { testid: 'participants', class: 'participants', 'aria-label': 'Participants' });
+  const language = h('select', { testid: 'language' });
+  for (const lang of await languages(config)) language.append(h('option', { value: lang.id }, lang.name));
+  const banner = h('div', { testid: 'session-ended', class: 'banner', role: 'alert', hidden: true });
+  const interviewer = h('section', { class: 'panel interviewer', hidden: true, 'aria-labelledby': 'iv-heading' }, h('h2', { id: 'iv-heading' }, 'Interviewer'));
+  const editorHost = h('div', { testid: 'editor', class: 'editor' });
+  const editor = createEditor(editorHost, connection, 'Shared code editor');
+  const run = runPanel(connection, config, token);
+  const snapshots = snapshotsPanel(config, sessionId, token, () => connection.role === 'interviewer');
+
+  root.append(
+    h(
+      'header',
+      { class: 'topbar room-bar' },
+      h('a', { href: '/', class: 'home-link', 'aria-label': 'Home' }, '⌂'),
+      title,
+      status,
+      field('language', 'Language', language),
+      h('div', { class: 'people' }, h('span', { class: 'muted' }, 'Here:'), participants),
+    ),
+    banner,
+    h('main', { class: 'room' }, h('section', { class: 'editor-wrap', 'aria-label': 'Code' }, editorHost), h('aside', { class: 'side' }, run.element, interviewer, snapshots.element)),
+  );
+
+  const showStatus = (s: Status) => {
+    status.textContent = STATUS_TEXT[s];
+    status.className = `connection ${s}`;
+    run.setEnabled(s === 'connected');
+    language.disabled = s !== 'connected';
+  };
+  connection.on('status', showStatus);
+  connection.on('presence', (users: User[]) => {
+    clear(participants);
+    for (const u of users) participants.append(h('li', { class: u.id === connection.userId ? 'me' : '' }, `${u.username} (${u.role})`));
+  });
+  connection.on('language', ({ language: lang }) => {
+    language.value = lang;
+    void editor.setLanguage(lang);
+  });
+  language.addEventListener('change', () => {
+    try {
+      connection.setLanguage(language.value);
+    } catch {
+      if (connection.language) language.value = connection.language;
+    }
+  });
+  connection.on('error', (error) => {
+    if (error.action === 'language-change' && connection.language) language.value = connection.language;
+    if (!error.action && (error.code === 'UNAUTHORIZED' || error.code === 'SESSION_NOT_FOUND' || error.code === 'FORBIDDEN')) {
+      banner.hidden = false;
+      banner.textContent = 'This link is not valid (wrong or revoked token, or an unknown session).';
+    }
+  });
+  connection.on('session', (info) => {
+    if (info.title) title.textContent = info.title;
+  });
+  connection.on('ended', () => {
+    banner.hidden = false;
+    banner.textContent = 'This session has ended. The code stays readable here.';
+    editor.setReadOnly(true);
+  });
+
+  let setUp = false;
+  connection.on('status', (s) => {
+    if (s !== 'connected' || setUp) return;
+    setUp = true;
+    if (connection.userId) sessionStorage.setItem(userKey, connection.userId);
+    void snapshots.refresh();
+    void api<{ title: string }>(config, 'GET', `/api/sessions/${encodeURIComponent(sessionId)}`, token).then((s) => (title.textContent = s.title), () => undefined);
+    if (connection.role === 'interviewer') buildInterviewerControls(interviewer, connection, config, sessionId, token, kept?.candidateToken);
+  });
+  showStatus(connection.status);
+}
+
+function buildInterviewerControls(panel: HTMLElement, connection: Connection, config: AppConfig, sessionId: string, token: string, candidateToken?: string): void {
+  panel.hidden = false;
+  const message = h('p', { class: 'message', role: 'alert' });
+  if (candidateToken) {
+    const link = h('input', { type: 'text', readOnly: true, testid: 'candidate-link', value: `${location.origin}${roomPath(sessionId, candidateToken)}` });
+    const copy = h('button', { type: 'button', class: 'small' }, 'Copy');
+    copy.addEventListener('click', () => {
+      link.select();
+      void navigator.clipboard?.writeText(link.value).then(() => (message.textContent = 'Candidate link copied.'), () => undefined);
+    });
+    panel.append(field('candidate-link', 'Candidate link', link), copy);
+  } else {
+    panel.append(h('p', { class: 'muted', testid: 'candidate-link' }, 'The candidate link is shown in the browser that created this session.'));
+  }
+  const end = h('button', { type: 'button', testid: 'end-session', class: 'danger' }, 'End session');
+  end.addEventListener('click', () => {
+    if (!confirm('End the session for everyone? The code stays readable for 7 days.')) return;
+    end.disabled = true;
+    void api(config, 'DELETE', `/api/sessions/${encodeURIComponent(sessionId)}`, token).then(
+      () => undefined,
+      (err: ApiError) => {
+        message.textContent = err.message;
+        end.disabled = false;
+      },
+    );
+  });
+  connection.on('ended', () => (end.disabled = true));
+  panel.append(end, message);
+}
