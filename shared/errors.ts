@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMIT_EXCEEDED: 429,
   INTERNAL_ERROR: 500,
+  BUSY: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
@@ -27,7 +28,7 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
-    /** Seconds, for RATE_LIMIT_EXCEEDED (becomes the Retry-After header). */
+    /** Seconds, for RATE_LIMIT_EXCEEDED and BUSY (becomes the Retry-After header). */
     readonly retryAfter?: number,
   ) {
     super(message);
@@ -50,6 +51,8 @@ export const errors = {
   sessionExpired: () => new AppError('SESSION_EXPIRED', 'Session has ended or expired'),
   payloadTooLarge: (what: string, limit: number) =>
     new AppError('PAYLOAD_TOO_LARGE', `${what} exceeds ${limit} bytes`, { limit }),
+  busy: (retryAfter: number) =>
+    new AppError('BUSY', 'The document is too busy to take this write right now; nothing was changed, try again', { retryAfterSeconds: retryAfter }, retryAfter),
   rateLimited: (retryAfter: number) =>
     new AppError('RATE_LIMIT_EXCEEDED', 'Too many requests, slow down', { retryAfterSeconds: retryAfter }, retryAfter),
 };

@@ -83,13 +83,20 @@ export const LIMITS = {
     fanOutConcurrency: 16,
   },
   document: {
-    /** Compact the update log once it holds this many updates... */
-    compactAfterUpdates: 50,
+    /** Compact (store a new state) once this many versions were written since the last state... */
+    compactAfterUpdates: 32,
     /** ...or this many bytes of updates. */
     compactAfterBytes: 128 * KIB,
-    /** A compacted state above this does not fit comfortably in one 400 KB item. */
-    maxStateBytes: 350 * KIB,
-    /** Attempts for an unversioned write that keeps losing the version race. */
-    writeAttempts: 40,
+    /** Tries of one write against the version race before the client is told BUSY (nothing changed). */
+    writeAttempts: 12,
+    /** Cap of the backoff between two tries (jittered, doubling from 4 ms). */
+    writeBackoffMaxMs: 150,
+    /** Retry-After of a BUSY answer. */
+    busyRetryAfterSeconds: 1,
+    /**
+     * How far back (log items read) a text client's baseVersion may be rebuilt to merge its edit;
+     * older than that it gets VERSION_CONFLICT with the current text.
+     */
+    baseVersionReachItems: 256,
   },
 } as const;

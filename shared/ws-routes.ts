@@ -8,6 +8,7 @@ export const WS_ACTIONS = [
   'join-session',
   'code-change',
   'yjs-update',
+  'sync',
   'awareness-update',
   'cursor-update',
   'language-change',

@@ -3,10 +3,10 @@ import { authorize } from '../../shared/domain/access.js';
 import { createSnapshot, listSnapshots, readSnapshot, restoreSnapshot } from '../../shared/domain/snapshots.js';
 import { bearerToken, httpHandler, parseBody } from '../../shared/http/handler.js';
 import { json } from '../../shared/http/response.js';
-import { materialise } from '../../shared/domain/code.js';
-import { broadcast, broadcastDocumentChange } from '../../shared/realtime/notify.js';
+import { relay } from '../../shared/realtime/document-actions.js';
+import { broadcast } from '../../shared/realtime/notify.js';
 import { createSnapshotBody } from '../../shared/schemas.js';
-import { readSessionState } from '../../shared/store/session-state.js';
+import { listConnections } from '../../shared/store/connections.js';
 
 export const handler = httpHandler({
   'POST /api/sessions/{sessionId}/snapshots': async (req) => {
@@ -31,18 +31,14 @@ export const handler = httpHandler({
       mutates: true,
       action: 'restore snapshots',
     });
-    const state = await readSessionState(session.sessionId);
-    const result = await restoreSnapshot(session, req.pathParameters.snapshotId, role, materialise(state.document));
+    const [connections, result] = await Promise.all([
+      listConnections(session.sessionId),
+      restoreSnapshot(session, req.pathParameters.snapshotId, role),
+    ]);
     await Promise.all([
-      broadcastDocumentChange(state.connections, {
-        sessionId: session.sessionId,
-        update: result.update,
-        code: result.code,
-        version: result.textVersion,
-        userId: role,
-      }),
+      relay(undefined, connections, result, role, session.sessionId),
       result.snapshot.language !== session.language
-        ? broadcast(state.connections, { type: 'language-update', language: result.snapshot.language, userId: role })
+        ? broadcast(connections, { type: 'language-update', language: result.snapshot.language, userId: role })
         : undefined,
     ]);
     return json(200, { version: result.version });

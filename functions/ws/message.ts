@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import { fieldProblems } from '../../shared/schemas.js';
 import { reply, senderOf, type WsContext } from '../../shared/realtime/context.js';
-import { codeChange, yjsUpdate } from '../../shared/realtime/document-actions.js';
+import { codeChange, sync, yjsUpdate } from '../../shared/realtime/document-actions.js';
 import { actionSchemas, documentUrl, type ActionName } from '../../shared/realtime/messages.js';
 import { shrink } from '../../shared/realtime/notify.js';
 import {
@@ -28,6 +28,7 @@ const ACTIONS: Record<ActionName, Runner> = {
   'join-session': joinSession,
   'code-change': codeChange,
   'yjs-update': yjsUpdate,
+  sync,
   'awareness-update': awarenessUpdate,
   'cursor-update': cursorUpdate,
   'language-change': languageChange,

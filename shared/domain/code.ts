@@ -1,20 +1,40 @@
 /**
- * The shared document's operations: read the text, replace it (text clients, `PUT /code`, snapshot
- * restore) and merge a Yjs update (Yjs clients). Every write is an append conditioned on the version it
- * was computed against; unversioned writers retry on a lost race, versioned ones get VERSION_CONFLICT.
+ * The shared document's operations. There is one way in: an append that moves the version from N to
+ * N+1 in one conditional transaction (shared/store/documents.ts). What differs is what a writer does
+ * when it loses that race:
+ *
+ * - a Yjs update (and a text client's edit merged from its base version) commutes with whatever won:
+ *   it simply tries again on the version the failed condition returned — nothing to recompute;
+ * - a replace (PUT /code, restore, a text client without baseVersion) is "make the text exactly this":
+ *   it waits, catches up on the log tail, recomputes its edit and tries again;
+ * - a conditional PUT (baseVersion) is refused with VERSION_CONFLICT and changes nothing.
+ *
+ * Every loop has a bounded budget; past it the client gets BUSY and nothing changed. Retries after a
+ * lost response reuse the write's id, and the store recognises the write's own earlier success.
  */
 import * as Y from 'yjs';
 import { AppError, errors } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { LanguageId } from '../languages.js';
 import { logger } from '../log.js';
-import { appendReserved, appendUpdate, compactDocument, readDocument, readUpdatesAfter, type StoredDocument } from '../store/documents.js';
+import {
+  appendUpdate,
+  deleteStates,
+  isContentionError,
+  newWriteId,
+  readDocument,
+  readUpdatesAfter,
+  writeState,
+  type AppendInput,
+  type AppendOutcome,
+} from '../store/documents.js';
 import type { HistoryType } from '../store/history.js';
-import { getSession, type SessionItem } from '../store/sessions.js';
+import type { SessionItem } from '../store/sessions.js';
+import { applyStored, cachedDocument, cacheStored, textBytesOf, type CachedDocument } from './document-cache.js';
+import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
 /** What a document write needs to know about its session. */
 export type SessionRef = Pick<SessionItem, 'sessionId' | 'ttl'>;
-import { applyToScratch, encodeState, InvalidUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
 export interface CodeView {
   code: string;
@@ -22,218 +42,259 @@ export interface CodeView {
   updatedAt: string;
 }
 
-export interface LoadedDocument {
-  stored: StoredDocument;
-  doc: Y.Doc;
+/**
+ * The session's document at its newest version (the container's copy, caught up with one small Query
+ * of the log tail; none when `knownVersion`, read from the session item, says it is current). The
+ * result is shared: read it, never change it.
+ */
+export async function currentDocument(sessionId: string, knownVersion?: number): Promise<CachedDocument> {
+  const entry = cachedDocument(sessionId);
+  if (entry) {
+    if (knownVersion !== undefined && entry.version >= knownVersion) return entry;
+    if (applyStored(entry, await readUpdatesAfter(sessionId, entry.version))) return entry;
+  }
+  const stored = await readDocument(sessionId);
+  return cacheStored(sessionId, stored!);
 }
 
-export function materialise(stored: StoredDocument): LoadedDocument {
-  return { stored, doc: loadDoc(stored.state, stored.updates.map((u) => u.update)) };
-}
-
-export async function loadDocument(sessionId: string): Promise<LoadedDocument> {
-  return materialise(await readDocument(sessionId));
-}
-
-export async function getCode(sessionId: string): Promise<CodeView> {
-  const { stored, doc } = await loadDocument(sessionId);
-  const view = { code: textOf(doc), version: stored.version, updatedAt: stored.updatedAt };
-  doc.destroy();
-  return view;
+export async function getCode(sessionId: string, knownVersion?: number): Promise<CodeView> {
+  const entry = await currentDocument(sessionId, knownVersion);
+  return { code: textOf(entry.doc), version: entry.version, updatedAt: entry.updatedAt };
 }
 
 export interface WriteResult {
+  /** The version this write created (or the current one when nothing changed). */
   version: number;
   /** The Yjs update that was stored (absent when the text was already equal). */
   update?: Uint8Array;
-  /** The document's text after the write, as of `textVersion` (what text clients are sent). */
-  code: string;
-  /** ≥ version: the newest version `code` includes (a re-read may have seen later writes). */
-  textVersion: number;
   changed: boolean;
-}
-
-/**
- * The text to tell text clients after a write. Usually the writer's own copy is the document at its
- * version exactly. But under contention a version can be reserved before its item lands
- * (appendReserved): if the copy has a hole below our version, or we appended under a reserved
- * version, re-read the document, so that whoever writes last tells everyone the complete text.
- */
-async function settle(sessionId: string, stored: StoredDocument, result: Omit<WriteResult, 'textVersion'>, reserved: boolean): Promise<WriteResult> {
-  const have = new Set(stored.updates.map((u) => u.version));
-  let complete = !reserved;
-  for (let v = stored.stateVersion + 1; complete && v < result.version; v++) complete = have.has(v);
-  if (complete) return { ...result, textVersion: result.version };
-  const fresh = await getCode(sessionId);
-  return { ...result, code: fresh.code, textVersion: Math.max(fresh.version, result.version) };
-}
-
-/** Lost races after which a `mergeWhenBusy` replace is merged instead of retried. */
-const MERGE_AFTER_LOSSES = 6;
-
-export interface ReplaceOptions {
-  /**
-   * WebSocket text clients: after MERGE_AFTER_LOSSES lost races, merge the edit like a Yjs update rather
-   * than keep retrying (HTTP `PUT /code` stays strict: its result is exactly one writer's text).
-   */
-  mergeWhenBusy?: boolean;
-  baseVersion?: number;
-  userId: string;
-  language?: LanguageId;
-  history?: { type: HistoryType; detail: Record<string, unknown> };
-  /** A document already read by the caller (saves a read on the first attempt). */
-  preloaded?: LoadedDocument;
 }
 
 export function assertCodeSize(code: string): void {
   if (utf8Bytes(code) > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
 }
 
-/**
- * Replaces the whole text with `next`, stored as a minimal Yjs edit. The edit is computed on a copy of
- * the document: an edit that lost the race is never stored, so nothing may build on it.
- */
-export async function replaceCode(session: SessionRef, next: string, opts: ReplaceOptions): Promise<WriteResult> {
-  assertCodeSize(next);
-  let loaded = opts.preloaded ?? (await loadDocument(session.sessionId));
-  try {
-    for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
-      const { stored, doc } = loaded;
-      if (opts.baseVersion !== undefined && opts.baseVersion !== stored.version) {
-        throw errors.versionConflict(stored.version, textOf(doc));
-      }
-      const work = copyOf(doc);
-      const update = replaceText(work, next);
-      if (!update && !opts.language && !opts.history) {
-        work.destroy();
-        return { version: stored.version, code: next, textVersion: stored.version, changed: false };
-      }
-      const input = {
-        session,
-        expectedVersion: stored.version,
-        update: update ?? new Uint8Array([0, 0]), // an empty Yjs update still takes its version
-        userId: opts.userId,
-        language: opts.language,
-        history: opts.history,
-      };
-      // A text client in a session busy with Yjs writers could lose every race: after a few, its edit
-      // (computed on the document as just caught up) is merged like a Yjs update instead.
-      const merge = opts.mergeWhenBusy === true && opts.baseVersion === undefined && !opts.language && attempt >= MERGE_AFTER_LOSSES;
-      const outcome = merge ? ((await appendReserved(input)) ?? { ok: false as const }) : await appendUpdate(input);
-      if (outcome.ok) {
-        if (!merge) await maybeCompact(session, stored, work, outcome.version);
-        const code = textOf(work);
-        work.destroy();
-        return settle(session.sessionId, stored, { version: outcome.version, update, code, changed: update !== undefined }, merge);
-      }
-      work.destroy();
-      loaded = await afterLostRace(session.sessionId, loaded, attempt, opts.baseVersion);
-    }
-  } finally {
-    loaded.doc.destroy();
-  }
-  throw new Error(`replaceCode: gave up after ${LIMITS.document.writeAttempts} lost races`);
+/** The text at the newest version the container knows after this write (what text clients are sent). */
+export async function textAfter(sessionId: string, version: number): Promise<CodeView> {
+  return getCode(sessionId, version);
 }
 
+// ---- Yjs updates (and merged text edits) ----------------------------------------------------------
+
 /**
- * Merges a client's Yjs update: validated on a scratch copy and size-checked, then appended. The first
- * try is the usual transaction on the version we read (2 DynamoDB calls in all with the read); if
- * another writer won that version, the update is appended under a reserved version instead: Yjs
- * updates commute, so it needs no particular place, and a busy session never drops an edit.
+ * Merges a client's Yjs update. It is checked without the document (it must decode and touch nothing
+ * but the `code` text); the text limit is checked against the container's copy plus what the update
+ * inserts, and exactly (on a scratch copy) only when that bound is over the limit.
  */
-export async function mergeUpdate(
-  session: SessionRef,
-  update: Uint8Array,
-  userId: string,
-  preloaded?: LoadedDocument,
-): Promise<WriteResult> {
-  const loaded = preloaded ?? (await loadDocument(session.sessionId));
-  let scratch: Y.Doc | undefined;
-  try {
-    scratch = validated(loaded.doc, update);
-    const code = textOf(scratch);
-    if (utf8Bytes(code) > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
-    const first = await appendUpdate({ session, expectedVersion: loaded.stored.version, update, userId });
-    if (first.ok) {
-      await maybeCompact(session, loaded.stored, scratch, first.version);
-      return settle(session.sessionId, loaded.stored, { version: first.version, update, code, changed: true }, false);
-    }
-    const reserved = await appendReserved({ session, expectedVersion: loaded.stored.version, update, userId });
-    if (!reserved?.ok) {
-      throw (await getSession(session.sessionId)) ? errors.sessionExpired() : errors.sessionNotFound();
-    }
-    return settle(session.sessionId, loaded.stored, { version: reserved.version, update, code, changed: true }, true);
-  } finally {
-    scratch?.destroy();
-    loaded.doc.destroy();
-  }
+export async function mergeUpdate(session: SessionRef, update: Uint8Array, userId: string): Promise<WriteResult> {
+  const { insertedBytes } = checked(update);
+  const entry = cachedDocument(session.sessionId) ?? (await currentDocument(session.sessionId));
+  if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > LIMITS.codeMaxBytes) await assertFits(session.sessionId, update);
+  const version = await appendCommuting(session, update, userId, entry.version);
+  await afterWrite(session, version, update);
+  return { version, update, changed: true };
 }
 
-function validated(doc: Y.Doc, update: Uint8Array): Y.Doc {
+function checked(update: Uint8Array): { insertedBytes: number } {
   try {
-    return applyToScratch(encodeState(doc), update);
+    return inspectUpdate(update);
   } catch (err) {
     if (err instanceof InvalidUpdate) throw new AppError('INVALID_MESSAGE', 'Invalid Yjs update', [{ field: 'update', message: err.message }]);
     throw err;
   }
 }
 
-const copyOf = (doc: Y.Doc): Y.Doc => loadDoc(encodeState(doc), []);
-
-/**
- * After a failed append, catch up: read only the log items above the version we had and apply them.
- * (If a compaction folded some of them away meanwhile, our copy lacks them: an edit computed on it is
- * still a valid concurrent Yjs edit, and maybeCompact refuses to compact from a stale state.) New items mean we lost the race: retry at
- * once, or report VERSION_CONFLICT to a versioned writer. None means the session stopped being active,
- * a concurrent transaction touched the session item (TransactionConflict), or a version was reserved
- * whose item is not written yet (appendReserved): take the session's version as the one to build on —
- * the missing update is a concurrent Yjs edit, which merges with ours whatever the order.
- */
-async function afterLostRace(sessionId: string, loaded: LoadedDocument, attempt: number, baseVersion?: number): Promise<LoadedDocument> {
-  const newer = await readUpdatesAfter(sessionId, loaded.stored.version);
-  if (newer.length > 0) {
-    loaded.doc.transact(() => newer.forEach((u) => Y.applyUpdate(loaded.doc, u.update)));
-    const last = newer[newer.length - 1]!;
-    const stored: StoredDocument = {
-      ...loaded.stored,
-      updates: [...loaded.stored.updates, ...newer],
-      version: last.version,
-      updatedAt: last.at,
-      logBytes: loaded.stored.logBytes + newer.reduce((n, u) => n + u.update.length, 0),
-    };
-    await sleep(Math.random() * Math.min(50, 2 * 2 ** attempt)); // spread the next round of contenders
-    return { stored, doc: loaded.doc };
-  }
-  const current = await getSession(sessionId);
-  if (!current) throw errors.sessionNotFound();
-  if (current.status !== 'active' || current.expiresAtEpoch * 1000 <= Date.now()) throw errors.sessionExpired();
-  if (current.version > loaded.stored.version) {
-    if (baseVersion !== undefined) throw errors.versionConflict(current.version, textOf(loaded.doc));
-    return { stored: { ...loaded.stored, version: current.version }, doc: loaded.doc };
-  }
-  await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
-  return loaded;
+/** The exact check: the update applied to a scratch copy of the current document. */
+async function assertFits(sessionId: string, update: Uint8Array): Promise<void> {
+  const entry = await currentDocument(sessionId);
+  const scratch = loadDoc(encodeState(entry.doc), [update]);
+  const bytes = utf8Bytes(textOf(scratch));
+  scratch.destroy();
+  if (bytes > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A text client's edit against `baseVersion`: the change from the document at that version to `code`,
+ * made as a Yjs edit on that old state, merges with whatever others wrote since (exactly as a Yjs
+ * client's offline edit would). VERSION_CONFLICT only when that version is out of reach.
+ */
+export async function mergeTextEdit(session: SessionRef, code: string, baseVersion: number, userId: string): Promise<WriteResult> {
+  assertCodeSize(code);
+  const base = await documentAt(session.sessionId, baseVersion);
+  try {
+    const update = replaceText(base, code);
+    if (!update) {
+      const { version } = await currentDocument(session.sessionId);
+      return { version, changed: false };
+    }
+    const entry = cachedDocument(session.sessionId) ?? (await currentDocument(session.sessionId));
+    const { insertedBytes } = checked(update);
+    if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > LIMITS.codeMaxBytes) await assertFits(session.sessionId, update);
+    const version = await appendCommuting(session, update, userId, Math.max(entry.version, baseVersion));
+    await afterWrite(session, version, update);
+    return { version, update, changed: true };
+  } finally {
+    base.destroy();
+  }
+}
+
+/** A private copy of the document exactly at `version`. */
+async function documentAt(sessionId: string, version: number): Promise<Y.Doc> {
+  const entry = await currentDocument(sessionId);
+  if (version > entry.version) throw errors.versionConflict(entry.version, textOf(entry.doc));
+  if (version === entry.version) return loadDoc(encodeState(entry.doc), []);
+  const stored = await readDocument(sessionId, { atVersion: version, maxItems: LIMITS.document.baseVersionReachItems });
+  if (!stored || stored.version !== version) {
+    const now = await currentDocument(sessionId);
+    throw errors.versionConflict(now.version, textOf(now.doc));
+  }
+  return loadDoc(stored.state?.bytes, stored.updates.map((u) => u.update));
+}
+
+/** Appends an update that commutes: after a lost race it only needs the version the race left. */
+async function appendCommuting(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<number> {
+  let expected = guess;
+  const writeId = newWriteId();
+  for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
+    const outcome = await appendOnce({ session, expectedVersion: expected, update, userId, writeId });
+    if (outcome.ok) return outcome.version;
+    if (outcome.reason === 'moved') {
+      // The first miss is usually a stale copy, not contention: try the returned version at once.
+      if (attempt > 0) await backoff(attempt);
+      expected = outcome.currentVersion;
+      continue;
+    }
+    refuseInactive(outcome);
+    await backoff(attempt);
+  }
+  throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+}
+
+// ---- replacements ---------------------------------------------------------------------------------
+
+export interface ReplaceOptions {
+  /** HTTP's conditional write: stale → VERSION_CONFLICT, nothing changed. */
+  baseVersion?: number;
+  userId: string;
+  /** Also switch the session language in the same transaction (snapshot restore). */
+  language?: LanguageId;
+  history?: { type: HistoryType; detail: Record<string, unknown> };
+  /** The session's version as the caller just read it: spares the catch-up read when the copy is current. */
+  knownVersion?: number;
+}
 
 /**
- * Compacts when the log has grown: `doc` already holds state + log + the update just appended (version
- * `version`), so its encoding includes everything up to `version`. Runs inline but only every
- * ~compactAfterUpdates writes; a failure is logged and left for the next writer.
+ * Makes the text exactly `next` (last writer wins), stored as a minimal Yjs edit so that unchanged text
+ * keeps its identity. The edit is computed on a copy of the caught-up document; on a lost race the
+ * writer backs off, catches up and computes again.
  */
-async function maybeCompact(session: SessionRef, stored: StoredDocument, doc: Y.Doc, version: number): Promise<void> {
-  const count = stored.updates.length + 1;
-  if (count < LIMITS.document.compactAfterUpdates && stored.logBytes < LIMITS.document.compactAfterBytes) return;
-  const state = encodeState(doc);
-  if (state.length > LIMITS.document.maxStateBytes) {
-    logger.warn('document state too large to compact into one item', { sessionId: session.sessionId, bytes: state.length });
-    return;
+export async function replaceCode(session: SessionRef, next: string, opts: ReplaceOptions): Promise<WriteResult> {
+  assertCodeSize(next);
+  const writeId = newWriteId();
+  let knownVersion = opts.knownVersion;
+  for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
+    if (attempt > 0) await backoff(attempt);
+    // First try on the container's copy as it is, when nothing says it is stale: the append's condition
+    // checks it, and a lost race returns the version to catch up to.
+    const cached = attempt === 0 && knownVersion === undefined ? cachedDocument(session.sessionId) : undefined;
+    const optimistic = cached && (opts.baseVersion === undefined || opts.baseVersion === cached.version) ? cached : undefined;
+    const entry = optimistic ?? (await currentDocument(session.sessionId, knownVersion));
+    if (opts.baseVersion !== undefined && opts.baseVersion !== entry.version) {
+      throw errors.versionConflict(entry.version, textOf(entry.doc));
+    }
+    const work = loadDoc(encodeState(entry.doc), []);
+    const computed = replaceText(work, next);
+    work.destroy();
+    if (!computed && !opts.language && !opts.history) return { version: entry.version, changed: false };
+    // An empty Yjs update still takes its version: the language switch and history entry need one.
+    const update = computed ?? new Uint8Array([0, 0]);
+    const outcome = await appendOnce({
+      session,
+      expectedVersion: entry.version,
+      update,
+      userId: opts.userId,
+      writeId,
+      language: opts.language,
+      history: opts.history,
+    });
+    if (outcome.ok) {
+      await afterWrite(session, outcome.version, update);
+      return { version: outcome.version, update: computed, changed: computed !== undefined };
+    }
+    refuseInactive(outcome);
+    if (outcome.reason === 'moved') {
+      knownVersion = outcome.currentVersion;
+      if (opts.baseVersion !== undefined) {
+        const now = await currentDocument(session.sessionId, knownVersion);
+        throw errors.versionConflict(now.version, textOf(now.doc));
+      }
+    }
   }
+  throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+}
+
+// ---- shared by both paths -------------------------------------------------------------------------
+
+/** Transient failures before any answer (throttling, a dropped connection): the same write again. */
+const TRANSIENT_TRIES = 3;
+
+async function appendOnce(input: AppendInput): Promise<AppendOutcome> {
+  const nowMs = Date.now(); // fixed across retries: the retried request must be identical
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await appendUpdate({ ...input, nowMs });
+    } catch (err) {
+      if (attempt >= TRANSIENT_TRIES) {
+        if (isContentionError(err)) throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+        throw err;
+      }
+      logger.warn('document append failed; retrying the same write', { sessionId: input.session.sessionId, error: err as Error });
+      await backoff(attempt);
+    }
+  }
+}
+
+function refuseInactive(outcome: Exclude<AppendOutcome, { ok: true }>): void {
+  if (outcome.reason === 'missing') throw errors.sessionNotFound();
+  if (outcome.reason === 'inactive') throw errors.sessionExpired();
+}
+
+const backoff = (attempt: number) =>
+  new Promise((r) => setTimeout(r, Math.random() * Math.min(LIMITS.document.writeBackoffMaxMs, 4 * 2 ** attempt)));
+
+/**
+ * After a successful write: advance the container's copy when it was exactly one version behind (no
+ * read), and compact when enough was written since the newest state. Every successful writer checks,
+ * whatever try it won on.
+ */
+async function afterWrite(session: SessionRef, version: number, update: Uint8Array): Promise<void> {
+  const entry = cachedDocument(session.sessionId);
+  if (!entry) return;
+  if (entry.version === version - 1) applyStored(entry, [{ version, update, at: new Date().toISOString() }]);
+  const sinceState = version - (entry.states[entry.states.length - 1]?.version ?? 0);
+  if (sinceState < LIMITS.document.compactAfterUpdates && entry.bytesSinceState < LIMITS.document.compactAfterBytes) return;
+  if (entry.compacting) return;
+  entry.compacting = true;
   try {
-    const versions = [...stored.updates.map((u) => u.version), version];
-    await compactDocument(session, state, version, versions, stored.stateVersion);
+    await compact(session, entry);
   } catch (err) {
+    // The log is complete without it: the next writer compacts.
     logger.warn('compaction failed; the next writer retries', { sessionId: session.sessionId, error: err as Error });
+  } finally {
+    entry.compacting = false;
   }
+}
+
+/**
+ * Stores the copy's state (versions 1..entry.version) and drops the state before the previous one:
+ * a reader that has just passed the newest state still finds the previous one complete.
+ */
+async function compact(session: SessionRef, entry: CachedDocument): Promise<void> {
+  if (!applyStored(entry, await readUpdatesAfter(session.sessionId, entry.version))) return;
+  const version = entry.version;
+  const parts = await writeState(session, version, encodeState(entry.doc));
+  entry.states.push({ version, parts });
+  entry.bytesSinceState = 0;
+  const stale = entry.states.splice(0, Math.max(0, entry.states.length - 2));
+  if (stale.length > 0) await deleteStates(session.sessionId, stale);
 }

@@ -3,11 +3,11 @@ import { errors } from '../errors.js';
 import { isSortableId, newId } from '../ids.js';
 import { getSnapshot, listSnapshots, putSnapshot, type Snapshot, type SnapshotWithCode } from '../store/snapshots.js';
 import type { SessionItem } from '../store/sessions.js';
-import { getCode, replaceCode, type LoadedDocument, type WriteResult } from './code.js';
+import { getCode, replaceCode, type WriteResult } from './code.js';
 import { utf8Bytes } from './yjs-document.js';
 
 export async function createSnapshot(session: SessionItem, label: string | undefined, createdBy: string): Promise<Snapshot> {
-  const { code, version } = await getCode(session.sessionId);
+  const { code, version } = await getCode(session.sessionId, session.version);
   const snapshot: SnapshotWithCode = {
     snapshotId: newId(),
     label: label && label.length > 0 ? label : `Snapshot at version ${version}`,
@@ -36,12 +36,11 @@ export async function restoreSnapshot(
   session: SessionItem,
   snapshotId: string | undefined,
   userId: string,
-  preloaded?: LoadedDocument,
 ): Promise<WriteResult & { snapshot: SnapshotWithCode }> {
   const snapshot = await readSnapshot(session.sessionId, snapshotId);
   const result = await replaceCode(session, snapshot.code, {
     userId,
-    preloaded,
+    knownVersion: session.version,
     ...(snapshot.language !== session.language ? { language: snapshot.language } : {}),
     history: { type: 'snapshot-restored', detail: { snapshotId: snapshot.snapshotId, label: snapshot.label } },
   });

@@ -23,7 +23,6 @@ export const textOf = (doc: Y.Doc): string => doc.getText(TEXT_NAME).toString();
 export const encodeState = (doc: Y.Doc, stateVector?: Uint8Array): Uint8Array =>
   Y.encodeStateAsUpdate(doc, stateVector);
 
-export const stateVectorOf = (doc: Y.Doc): Uint8Array => Y.encodeStateVector(doc);
 
 /** Above this many UTF-16 units of changed middle on both sides, a character diff costs more than it saves. */
 const DIFF_BUDGET = 20_000;
@@ -82,11 +81,43 @@ const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 export class InvalidUpdate extends Error {}
 
 /**
+ * Checks an update without the document: it must decode, and every item it adds must be plain text of
+ * the root type `rootName` (characters, deletions, formatting). An item that names its parent must name
+ * that root; one that does not inherits its origin's parent, and since no stored item was ever let in
+ * elsewhere, that parent is the same root. Nested types, map entries and other roots are refused: they
+ * would grow the stored state without showing in the text. Returns the UTF-8 bytes the update inserts
+ * (an upper bound on how much it can grow the text).
+ */
+export function inspectUpdate(update: Uint8Array, rootName: string = TEXT_NAME): { insertedBytes: number } {
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch (err) {
+    throw new InvalidUpdate(`not a valid Yjs update: ${(err as Error).message}`);
+  }
+  let insertedBytes = 0;
+  for (const struct of decoded.structs) {
+    if (!(struct instanceof Y.Item)) continue; // GC and Skip ranges carry no content
+    const parent = struct.parent as unknown;
+    if ((parent !== null && parent !== rootName) || struct.parentSub !== null) {
+      throw new InvalidUpdate(`only the text "${rootName}" may be edited`);
+    }
+    const content = struct.content;
+    if (content instanceof Y.ContentString) insertedBytes += utf8Bytes(content.str);
+    else if (!(content instanceof Y.ContentDeleted) && !(content instanceof Y.ContentFormat)) {
+      throw new InvalidUpdate(`only text may be inserted into "${rootName}"`);
+    }
+  }
+  return { insertedBytes };
+}
+
+/**
  * Applies a client's update to a scratch copy first (NOTES.md: a malformed update must never reach the
  * stored document). Returns the copy so the caller can check the resulting text size. An update whose
  * dependencies have not arrived yet is valid: Yjs keeps it pending and integrates it once they do.
  */
 export function applyToScratch(state: Uint8Array, update: Uint8Array): Y.Doc {
+  inspectUpdate(update);
   const scratch = new Y.Doc();
   Y.applyUpdate(scratch, state);
   try {

@@ -1,10 +1,14 @@
-/** `code-change` and `yjs-update`: one Query (connections + document) and one append transaction each. */
+/**
+ * `code-change`, `yjs-update` and `sync`. An uncontended Yjs edit costs two DynamoDB calls: the Query of
+ * the session's connections (who to relay to, and whether the sender joined) and the append.
+ */
+import * as Y from 'yjs';
 import { AppError, errors } from '../errors.js';
-import { materialise, mergeUpdate, replaceCode, type SessionRef } from '../domain/code.js';
-import { readSessionState } from '../store/session-state.js';
+import { currentDocument, mergeTextEdit, mergeUpdate, replaceCode, textAfter, type SessionRef, type WriteResult } from '../domain/code.js';
+import { listConnections, type ConnectionItem } from '../store/connections.js';
 import { reply, requireJoined, type WsContext } from './context.js';
-import type { ActionOf } from './messages.js';
-import { broadcastDocumentChange } from './notify.js';
+import { documentUrl, type ActionOf } from './messages.js';
+import { broadcastDocumentChange, joinedRecipients, shrink } from './notify.js';
 import { take } from './rate.js';
 
 export const sessionRef = (ctx: WsContext): SessionRef => ({ sessionId: ctx.conn.sessionId, ttl: ctx.conn.sessionTtl });
@@ -16,35 +20,69 @@ export function limitRate(ctx: WsContext, kind: Parameters<typeof take>[1]): voi
 
 export async function codeChange(ctx: WsContext, msg: ActionOf<'code-change'>): Promise<void> {
   limitRate(ctx, 'edit');
-  const state = await readSessionState(ctx.conn.sessionId);
-  const me = requireJoined(state.connections, ctx.connectionId);
-  const result = await replaceCode(sessionRef(ctx), msg.code, {
-    baseVersion: msg.baseVersion,
-    userId: me.userId!,
-    preloaded: materialise(state.document),
-    mergeWhenBusy: true,
-  });
-  await reply(ctx, { type: 'code-ack', version: result.version });
-  if (result.changed) {
-    await broadcastDocumentChange(
-      state.connections,
-      { sessionId: ctx.conn.sessionId, update: result.update, code: result.code, version: result.textVersion, userId: me.userId! },
-      ctx.connectionId,
-    );
-  }
+  const connections = await listConnections(ctx.conn.sessionId);
+  const me = requireJoined(connections, ctx.connectionId);
+  const result =
+    msg.baseVersion !== undefined
+      ? await mergeTextEdit(sessionRef(ctx), msg.code, msg.baseVersion, me.userId!)
+      : await replaceCode(sessionRef(ctx), msg.code, { userId: me.userId! });
+  // The ack carries the text at its version: the sender's edit merged with everything before it.
+  const text = await textAfter(ctx.conn.sessionId, result.version);
+  await reply(ctx, shrink(
+    { type: 'code-ack', version: text.version, code: text.code },
+    { type: 'code-ack', version: text.version, documentUrl: documentUrl(ctx.conn.sessionId, 'text') },
+  ));
+  await relay(ctx, connections, result, me.userId!);
 }
 
 export async function yjsUpdate(ctx: WsContext, msg: ActionOf<'yjs-update'>): Promise<void> {
   limitRate(ctx, 'edit');
   const update = decodeBase64(msg.update, 'update');
-  const state = await readSessionState(ctx.conn.sessionId);
-  const me = requireJoined(state.connections, ctx.connectionId);
-  const result = await mergeUpdate(sessionRef(ctx), update, me.userId!, materialise(state.document));
+  const connections = await listConnections(ctx.conn.sessionId);
+  const me = requireJoined(connections, ctx.connectionId);
+  const result = await mergeUpdate(sessionRef(ctx), update, me.userId!);
+  await relay(ctx, connections, result, me.userId!);
+}
+
+/** Relays a stored change: Yjs clients get the update, text clients the text (read only if any). */
+export async function relay(ctx: WsContext | undefined, connections: ConnectionItem[], result: WriteResult, userId: string, sessionId = ctx!.conn.sessionId): Promise<void> {
+  if (!result.changed) return;
+  const recipients = joinedRecipients(connections, ctx?.connectionId);
+  if (recipients.length === 0) return;
+  const needsText = recipients.some((c) => c.format !== 'yjs');
+  const text = needsText ? await textAfter(sessionId, result.version) : undefined;
   await broadcastDocumentChange(
-    state.connections,
-    { sessionId: ctx.conn.sessionId, update, code: result.code, version: result.textVersion, userId: me.userId! },
-    ctx.connectionId,
+    recipients,
+    { sessionId, update: result.update, version: result.version, userId, ...(text ? { code: text.code, textVersion: text.version } : {}) },
   );
+}
+
+/**
+ * Yjs sync steps 1 and 2 over JSON: what the client lacks, and the server's state vector so the client
+ * can send what the server lacks. Read-only: safe to repeat, and how a client recovers from a lost relay
+ * or a refused update.
+ */
+export async function sync(ctx: WsContext, msg: ActionOf<'sync'>): Promise<void> {
+  const stateVector = decodeBase64(msg.stateVector, 'stateVector');
+  const connections = await listConnections(ctx.conn.sessionId);
+  requireJoined(connections, ctx.connectionId);
+  const entry = await currentDocument(ctx.conn.sessionId);
+  const update = diffFor(entry.doc, stateVector);
+  const base = { type: 'sync-reply' as const, stateVector: Buffer.from(Y.encodeStateVector(entry.doc)).toString('base64'), version: entry.version };
+  await reply(ctx, shrink(
+    { ...base, update: Buffer.from(update).toString('base64') },
+    { ...base, documentUrl: documentUrl(ctx.conn.sessionId, 'yjs') },
+  ));
+}
+
+/** Sync step 2: `Y.encodeStateAsUpdate` against the client's state vector; garbage is INVALID_MESSAGE. */
+export function diffFor(doc: Y.Doc, stateVector: Uint8Array | undefined): Uint8Array {
+  try {
+    if (stateVector) Y.decodeStateVector(stateVector);
+    return Y.encodeStateAsUpdate(doc, stateVector);
+  } catch {
+    throw new AppError('INVALID_MESSAGE', 'stateVector is not a Yjs state vector', [{ field: 'stateVector', message: 'invalid' }]);
+  }
 }
 
 /** Strict base64 (the schema already checked the alphabet): a round trip must give the same text. */

@@ -26,6 +26,7 @@ export const actionSchemas = {
   }),
   'code-change': z.strictObject({ action: z.literal('code-change'), code: z.string(), baseVersion: z.optional(z.int().check(z.minimum(0))) }),
   'yjs-update': z.strictObject({ action: z.literal('yjs-update'), update: base64 }),
+  sync: z.strictObject({ action: z.literal('sync'), stateVector: base64 }),
   'awareness-update': z.strictObject({ action: z.literal('awareness-update'), update: base64 }),
   'cursor-update': z.strictObject({
     action: z.literal('cursor-update'),
@@ -67,7 +68,8 @@ export type ServerMessage =
   | { type: 'user-joined'; userId: string; username: string; role: Role; userCount: number }
   | { type: 'user-left'; userId: string; userCount: number }
   | { type: 'code-update'; code?: string; version: number; userId: string; timestamp: string; documentUrl?: string }
-  | { type: 'code-ack'; version: number }
+  | { type: 'code-ack'; version: number; code?: string; documentUrl?: string }
+  | { type: 'sync-reply'; update?: string; stateVector: string; version: number; documentUrl?: string }
   | { type: 'yjs-update'; update?: string; version: number; userId: string; documentUrl?: string }
   | { type: 'awareness-update'; update: string; userId: string }
   | { type: 'cursor-update'; position: unknown; selection?: unknown; userId: string }

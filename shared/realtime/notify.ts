@@ -16,8 +16,11 @@ export interface DocumentChange {
   sessionId: string;
   /** The stored Yjs update, when there is one. */
   update?: Uint8Array;
-  code: string;
+  /** The version the update created. */
   version: number;
+  /** For text clients: the text at `textVersion` (≥ version: it may include later writes). */
+  code?: string;
+  textVersion?: number;
   userId: string;
 }
 
@@ -39,12 +42,13 @@ export async function broadcastDocumentChange(
       )),
     );
   }
-  if (text.length > 0) {
+  if (text.length > 0 && change.code !== undefined) {
     const timestamp = new Date().toISOString();
+    const version = change.textVersion ?? change.version;
     sends.push(
       fanOut(text, shrink(
-        { type: 'code-update', code: change.code, version: change.version, userId: change.userId, timestamp },
-        { type: 'code-update', version: change.version, userId: change.userId, timestamp, documentUrl: documentUrl(change.sessionId, 'text') },
+        { type: 'code-update', code: change.code, version, userId: change.userId, timestamp },
+        { type: 'code-update', version, userId: change.userId, timestamp, documentUrl: documentUrl(change.sessionId, 'text') },
       )),
     );
   }

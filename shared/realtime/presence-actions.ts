@@ -1,51 +1,44 @@
 /** Presence and session actions: join, leave, awareness, cursor, language, ping (SPEC §5). */
 import { AppError, errors } from '../errors.js';
 import { isActive } from '../domain/access.js';
-import { materialise } from '../domain/code.js';
+import { currentDocument } from '../domain/code.js';
 import { checkLanguage } from '../domain/sessions.js';
-import { encodeState, textOf } from '../domain/yjs-document.js';
+import { textOf } from '../domain/yjs-document.js';
 import { newId } from '../ids.js';
 import { deleteConnection, listConnections, markJoined, participantsOf, type ConnectionItem } from '../store/connections.js';
 import { appendHistory } from '../store/history.js';
-import { readSessionState } from '../store/session-state.js';
 import { ensureRunners } from '../runners/launcher.js';
 import { getSession, updateSessionFields } from '../store/sessions.js';
 import { reply, requireJoined, type WsContext } from './context.js';
-import { decodeBase64, limitRate } from './document-actions.js';
+import { decodeBase64, diffFor, limitRate } from './document-actions.js';
 import { documentUrl, type ActionOf } from './messages.js';
 import { broadcast, shrink } from './notify.js';
 import { closeConnection } from './push.js';
 
 export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>): Promise<void> {
   const { sessionId, role } = ctx.conn;
-  const [session, state] = await Promise.all([getSession(sessionId), readSessionState(sessionId)]);
+  const [session, connections] = await Promise.all([getSession(sessionId), listConnections(sessionId)]);
   if (!session) throw errors.sessionNotFound();
   if (!isActive(session)) throw errors.sessionExpired();
   const stateVector = msg.stateVector !== undefined ? decodeBase64(msg.stateVector, 'stateVector') : undefined;
-  const me = state.connections.find((c) => c.connectionId === ctx.connectionId);
+  const me = connections.find((c) => c.connectionId === ctx.connectionId);
   if (!me) throw new AppError('NOT_FOUND', 'Unknown connection: reconnect and join again');
   const format = msg.format ?? 'text';
   const userId = msg.userId ?? me.userId ?? newId();
   const username = msg.username ?? me.username ?? role;
   // Everything that can refuse the message runs before the join is written: a refused join changes nothing.
-  const { doc, stored } = materialise(state.document);
-  let yjsState: string | undefined;
-  if (format === 'yjs') {
-    try {
-      yjsState = Buffer.from(encodeState(doc, stateVector)).toString('base64');
-    } catch {
-      doc.destroy();
-      throw new AppError('INVALID_MESSAGE', 'stateVector is not a Yjs state vector', [{ field: 'stateVector', message: 'invalid' }]);
-    }
-  }
+  const entry = await currentDocument(sessionId, session.version);
+  // The text and the diff are taken now, at one version: the shared copy may move on while we wait.
+  const version = entry.version;
+  const currentCode = textOf(entry.doc);
+  const yjsState = format === 'yjs' ? Buffer.from(diffFor(entry.doc, stateVector)).toString('base64') : undefined;
   const joinedAt = new Date().toISOString();
   if (!(await markJoined(sessionId, ctx.connectionId, { userId, username, format, joinedAt }))) {
-    doc.destroy();
     throw new AppError('NOT_FOUND', 'Connection closed while joining');
   }
   const wasJoined = me.joined === true;
   Object.assign(me, { joined: true, userId, username, format, joinedAt: me.joinedAt ?? joinedAt });
-  const users = participantsOf(state.connections);
+  const users = participantsOf(connections);
 
   const base = {
     type: 'session-joined' as const,
@@ -53,17 +46,16 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
     userId,
     role,
     language: session.language,
-    version: stored.version,
+    version,
     users: users.map(({ id, username: name, role: r }) => ({ id, username: name, role: r })),
     userCount: users.length,
   };
-  await reply(ctx, shrink({ ...base, currentCode: textOf(doc), ...(yjsState ? { yjsState } : {}) }, { ...base, documentUrl: documentUrl(sessionId, format) }));
-  doc.destroy();
+  await reply(ctx, shrink({ ...base, currentCode, ...(yjsState ? { yjsState } : {}) }, { ...base, documentUrl: documentUrl(sessionId, format) }));
   // Warm a runner for the session's language ahead of the first run (a cold Fargate task takes 30-60 s).
   const warm = ensureRunners(session.language);
   if (!wasJoined) {
     await Promise.all([
-      broadcast(state.connections, { type: 'user-joined', userId, username, role, userCount: users.length }, ctx.connectionId),
+      broadcast(connections, { type: 'user-joined', userId, username, role, userCount: users.length }, ctx.connectionId),
       appendHistory(sessionId, ctx.conn.sessionTtl, 'user-joined', { username, role }, userId),
     ]);
   }

@@ -1,15 +1,25 @@
 /**
- * Persistence of the shared document: a compacted Yjs state (SK `DOC`) plus an append-only log of
- * updates (SK `DOC#U#<version>`). Appending advances the session's `version` in the same transaction,
- * conditioned on the version the writer read: two Lambdas racing for the same version cannot both win.
+ * Persistence of the shared document (see shared/table.ts for the keys):
+ *
+ *   DOC#<v>#U       the Yjs update that made version v, written in ONE transaction with the session's
+ *                   `version` moving from v-1 to v. No reservations, no holes: version v exists exactly
+ *                   when its item does, so a version names one document state (updates 1..v).
+ *   DOC#<v>#S<n>    a compacted state holding updates 1..v, split in parts below the 400 KB item limit.
+ *
+ * Log items are never rewritten or deleted before the session's TTL: compaction only adds a state (and
+ * drops states two generations old), so a reader can always rebuild any version, and playback keeps
+ * every edit. Readers read newest first and stop at the first complete state: a read touches the log
+ * tail since the last compaction plus one state, whatever the session's age.
  */
-import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients.js';
+import type { LanguageId } from '../languages.js';
 import { isLive, keys } from '../table.js';
 import { historyItem, type HistoryType } from './history.js';
-import { asBytes, isConditionFailure, isTransactionCanceled, table } from './items.js';
-import { batchDelete, ACTIVE_CONDITION, activeValues, type SessionItem } from './sessions.js';
-import type { LanguageId } from '../languages.js';
+import { asBytes, cancellationCodes, isTransactionCanceled, table } from './items.js';
+import { ACTIVE_CONDITION, activeValues, batchDelete, type SessionItem } from './sessions.js';
 
 export interface LogUpdate {
   version: number;
@@ -17,116 +27,136 @@ export interface LogUpdate {
   at: string;
 }
 
+export interface StoredState {
+  version: number;
+  parts: number;
+  bytes: Uint8Array;
+}
+
+/** What a read found: a state (absent when the log reaches back to version 1) and the updates above it. */
 export interface StoredDocument {
-  state?: Uint8Array;
-  /** Highest version included in `state`. */
-  stateVersion: number;
-  /** Every log item present (not yet compacted away), ascending by version; versions may have holes. */
+  state?: StoredState;
+  /** Ascending, contiguous from (state?.version ?? 0) + 1. */
   updates: LogUpdate[];
-  /** Current version: the highest one read. */
+  /** The newest version read. */
   version: number;
   updatedAt: string;
-  /** Bytes in the log: drives compaction. */
-  logBytes: number;
 }
 
+/** Items per Query page: the log tail between two compactions plus a state's parts fit in one page. */
+const PAGE_ITEMS = 64;
+/** A state is split into parts of this many bytes (an item holds at most 400 KB with its keys). */
+export const STATE_PART_BYTES = 300 * 1024;
+
+type Item = Record<string, unknown>;
+
+const isUpdateItem = (i: Item) => typeof i.SK === 'string' && i.SK.endsWith('#U');
+const isStateItem = (i: Item) => typeof i.SK === 'string' && /#S\d{3}$/.test(i.SK);
+const toLogUpdate = (i: Item): LogUpdate => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) });
 
 /**
- * Reads state + log in one strongly consistent Query. The log is read newest first and the state last,
- * so a compaction that runs mid-read (writes the state, then deletes exactly the log items it folded in)
- * cannot hide an update: anything deleted is already in the state we read afterwards. Every log item
- * present is applied, whatever its version: Yjs updates are idempotent and commute, and a version may
- * be reserved before its item is written (appendReserved), so versions can arrive out of order or,
- * after a crash between the two writes, never.
+ * The document at its newest version, or at `atVersion` (the newest version ≤ it), in one strongly
+ * consistent Query read newest first. Stops at the first complete state; `maxItems` bounds how far back
+ * it will go (undefined: to version 1). Returns undefined when the bound was hit first.
  */
-export async function readDocument(sessionId: string): Promise<StoredDocument> {
-  return readNewestFirst('PK = :pk AND begins_with(SK, :doc)', { ':pk': keys.sessionPk(sessionId), ':doc': keys.docPrefix }, assembleDocument);
-}
-
-/** One strongly consistent Query of a session's SK range, newest SK first (readDocument says why). */
-export async function readNewestFirst<T>(
-  keyCondition: string,
-  values: Record<string, unknown>,
-  assemble: (items: Record<string, unknown>[]) => T,
-): Promise<T> {
-  const items: Record<string, unknown>[] = [];
+export async function readDocument(sessionId: string, opts: { atVersion?: number; maxItems?: number } = {}): Promise<StoredDocument | undefined> {
+  const hi = opts.atVersion === undefined ? `${keys.docPrefix}~` : `${keys.docVersion(opts.atVersion)}~`;
+  const updates: LogUpdate[] = [];
+  const parts = new Map<number, Map<number, Item>>();
+  let seen = 0;
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await dynamo().send(
       new QueryCommand({
         TableName: table(),
-        KeyConditionExpression: keyCondition,
-        ExpressionAttributeValues: values,
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': keys.docPrefix, ':hi': hi },
         ConsistentRead: true,
         ScanIndexForward: false,
+        Limit: PAGE_ITEMS,
         ExclusiveStartKey,
       }),
     );
-    items.push(...(page.Items ?? []));
+    for (const item of page.Items ?? []) {
+      seen++;
+      if (!isLive(item)) continue;
+      if (isUpdateItem(item)) {
+        updates.push(toLogUpdate(item));
+        continue;
+      }
+      if (!isStateItem(item)) continue;
+      const version = Number(item.version);
+      const have = parts.get(version) ?? new Map<number, Item>();
+      have.set(Number(item.part), item);
+      parts.set(version, have);
+      if (have.size === Number(item.parts)) return assemble(joinParts(version, have), updates);
+    }
+    if (opts.maxItems !== undefined && seen >= opts.maxItems) return undefined;
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  return assemble(items);
+  return assemble(undefined, updates);
 }
 
-/**
- * The log items above `version`, ascending: what a writer that lost the race missed. Cheap: a few
- * small items, not the whole document.
- */
-export async function readUpdatesAfter(sessionId: string, version: number): Promise<LogUpdate[]> {
-  const out = await dynamo().send(
-    new QueryCommand({
-      TableName: table(),
-      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: {
-        ':pk': keys.sessionPk(sessionId),
-        ':lo': keys.docUpdate(sessionId, version + 1).SK,
-        ':hi': `${keys.docUpdatePrefix}\uffff`,
-      },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? [])
-    .filter((i) => isLive(i))
-    .map((i) => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) }));
+function joinParts(version: number, items: Map<number, Item>): StoredState {
+  const chunks = [...items.entries()].sort(([a], [b]) => a - b).map(([, i]) => asBytes(i.state) ?? new Uint8Array());
+  return { version, parts: items.size, bytes: Buffer.concat(chunks) };
 }
 
-/** Turns the items of the `DOC` range into a document; exported for the combined connections+doc read. */
-export function assembleDocument(items: Record<string, unknown>[]): StoredDocument {
-  const stateItem = items.find((i) => i.SK === 'DOC' && isLive(i));
-  const stateVersion = stateItem ? Number(stateItem.version) : 0;
-  const updates = items
-    .filter((i) => typeof i.SK === 'string' && i.SK.startsWith(keys.docUpdatePrefix) && isLive(i))
-    .map((i) => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) }))
-    .sort((a, b) => a.version - b.version);
+function assemble(state: StoredState | undefined, newestFirst: LogUpdate[]): StoredDocument {
+  const base = state?.version ?? 0;
+  const updates = newestFirst.filter((u) => u.version > base).sort((a, b) => a.version - b.version);
   const last = updates[updates.length - 1];
-  return {
-    state: asBytes(stateItem?.state),
-    stateVersion,
-    updates,
-    version: Math.max(stateVersion, last?.version ?? 0),
-    updatedAt: last?.at ?? String(stateItem?.at ?? new Date(0).toISOString()),
-    logBytes: updates.reduce((n, u) => n + u.update.length, 0),
-  };
+  return { state, updates, version: last?.version ?? base, updatedAt: last?.at ?? new Date(0).toISOString() };
 }
 
-/** `ok: false`: a condition failed: another writer took the version, or the session stopped being active. */
-export type AppendOutcome = { ok: true; version: number } | { ok: false };
+/** The log items above `version`, ascending: what a copy at `version` lacks. One small Query. */
+export async function readUpdatesAfter(sessionId: string, version: number): Promise<LogUpdate[]> {
+  const out: LogUpdate[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': keys.docVersion(version + 1), ':hi': `${keys.docPrefix}~` },
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) if (isUpdateItem(item) && isLive(item)) out.push(toLogUpdate(item));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return out;
+}
 
 export interface AppendInput {
   session: Pick<SessionItem, 'sessionId' | 'ttl'>;
-  /** The version the update was computed against; the append fails if the session moved on. */
+  /** The version this append must follow: it takes expectedVersion + 1 or fails. */
   expectedVersion: number;
   update: Uint8Array;
   userId: string;
+  /** Unique per logical write (newWriteId) and kept across its retries: recognises our own earlier success. */
+  writeId: string;
   /** Also switch the session language in the same transaction (snapshot restore). */
   language?: LanguageId;
   history?: { type: HistoryType; detail: Record<string, unknown> };
   nowMs?: number;
 }
 
+/** Why an append did not take its version: the session's item as the failed condition saw it. */
+export type AppendOutcome =
+  | { ok: true; version: number; at: string }
+  | { ok: false; reason: 'moved'; currentVersion: number }
+  | { ok: false; reason: 'inactive' | 'missing' }
+  /** Another transaction touched the session item at that instant; nothing was decided. */
+  | { ok: false; reason: 'conflict' };
+
 /**
- * Appends one update as version expectedVersion+1, atomically with the session's version counter.
- * The session must still be active. 'conflict' means another writer took the version first.
+ * Appends one update as version expectedVersion + 1 in one transaction with the session's counter.
+ * A failed condition returns the session item as it was (ReturnValuesOnConditionCheckFailure): the
+ * caller learns the current version without another read. The log item's own ALL_OLD tells a retry of
+ * a write whose response was lost that the write already happened (same writeId): it is reported as
+ * the success it was. ClientRequestToken makes the SDK's own retries idempotent for 10 minutes.
  */
 export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
   const nowMs = input.nowMs ?? Date.now();
@@ -144,6 +174,7 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
   try {
     await dynamo().send(
       new TransactWriteCommand({
+        ClientRequestToken: `${input.writeId}-${next}`, // ≤ 36 characters: a 16-character writeId
         TransactItems: [
           {
             Update: {
@@ -153,13 +184,15 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
               ConditionExpression: `version = :expected AND ${ACTIVE_CONDITION}`,
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           {
             Put: {
               TableName: table(),
-              Item: { ...keys.docUpdate(sessionId, next), version: next, update: input.update, at, userId: input.userId, ttl },
+              Item: { ...keys.docUpdate(sessionId, next), version: next, update: input.update, at, userId: input.userId, writeId: input.writeId, ttl },
               ConditionExpression: 'attribute_not_exists(SK)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           ...(input.history
@@ -168,81 +201,74 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
         ],
       }),
     );
-    return { ok: true, version: next };
+    return { ok: true, version: next, at };
   } catch (err) {
-    // ConditionalCheckFailed (lost the race / session inactive) or TransactionConflict (a concurrent
-    // transaction on the same items): either way the caller re-reads and decides.
-    if (isTransactionCanceled(err)) return { ok: false };
-    throw err;
+    if (!isTransactionCanceled(err)) throw err;
+    return failedAppend(err, input.writeId, next, nowMs);
   }
 }
 
-/**
- * Appends without a version race, for updates that commute (Yjs): reserve the next version with an
- * atomic increment of the session's counter (conditional on the session being active), then write the
- * log item. Two calls instead of one transaction, but no writer ever loses: used after a lost race, so
- * a busy session keeps merging every edit. Returns undefined when the session is no longer active.
- */
-export async function appendReserved(input: AppendInput): Promise<AppendOutcome | undefined> {
-  const nowMs = input.nowMs ?? Date.now();
-  const at = new Date(nowMs).toISOString();
-  const { sessionId, ttl } = input.session;
-  let version: number;
-  try {
-    const out = await dynamo().send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: keys.session(sessionId),
-        UpdateExpression: 'SET version = version + :one, lastActivity = :at',
-        ConditionExpression: ACTIVE_CONDITION,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':one': 1, ':at': at, ...activeValues(nowMs) },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    version = Number(out.Attributes!.version);
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
+function failedAppend(err: unknown, writeId: string, next: number, nowMs: number): AppendOutcome {
+  const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, never> }[] }).CancellationReasons ?? [];
+  const old = (i: number) => (reasons[i]?.Item ? unmarshall(reasons[i]!.Item!) : undefined);
+  const logItem = old(1);
+  if (logItem?.writeId === writeId) return { ok: true, version: next, at: String(logItem.at) };
+  const codes = cancellationCodes(err);
+  if (codes[0] !== 'ConditionalCheckFailed') {
+    // Nothing of ours failed its condition: a concurrent transaction on the same item (TransactionConflict).
+    return { ok: false, reason: 'conflict' };
   }
-  await dynamo().send(
-    new PutCommand({
-      TableName: table(),
-      Item: { ...keys.docUpdate(sessionId, version), version, update: input.update, at, userId: input.userId, ttl },
-      ConditionExpression: 'attribute_not_exists(SK)',
-    }),
+  const meta = old(0);
+  if (!meta || !isLive(meta, nowMs)) return { ok: false, reason: 'missing' };
+  if (meta.status !== 'active' || Number(meta.expiresAtEpoch) * 1000 <= nowMs) return { ok: false, reason: 'inactive' };
+  return { ok: false, reason: 'moved', currentVersion: Number(meta.version) };
+}
+
+/**
+ * Stores a compacted state holding exactly updates 1..version. Each part is written only if absent:
+ * two containers compacting the same version write the same content, and a repeat after a lost
+ * response is harmless. Parts are written before anything older is dropped, and readers ignore a state
+ * until all its parts are present.
+ */
+export async function writeState(session: Pick<SessionItem, 'sessionId' | 'ttl'>, version: number, state: Uint8Array): Promise<number> {
+  const parts = Math.max(1, Math.ceil(state.length / STATE_PART_BYTES));
+  const at = new Date().toISOString();
+  await Promise.all(
+    Array.from({ length: parts }, (_, part) =>
+      dynamo()
+        .send(
+          new PutCommand({
+            TableName: table(),
+            Item: {
+              ...keys.docState(session.sessionId, version, part),
+              version,
+              part,
+              parts,
+              state: state.subarray(part * STATE_PART_BYTES, (part + 1) * STATE_PART_BYTES),
+              at,
+              ttl: session.ttl,
+            },
+            ConditionExpression: 'attribute_not_exists(SK)',
+          }),
+        )
+        .catch((err: unknown) => {
+          if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+        }),
+    ),
   );
-  return { ok: true, version };
+  return parts;
 }
 
-/**
- * Stores `state` as the compacted state, then deletes exactly the log items folded into it. `state`
- * must have been built from the state at `baseStateVersion` plus those items: the write is conditional
- * on that state still being the current one, so a compaction built on a stale state (which could lack
- * what another compaction folded in) never replaces a newer one. Log items it did not read (a version
- * reserved but written late) stay in the log, so nothing is lost.
- */
-export async function compactDocument(
-  session: Pick<SessionItem, 'sessionId' | 'ttl'>,
-  state: Uint8Array,
-  throughVersion: number,
-  compactedVersions: number[],
-  baseStateVersion: number,
-): Promise<boolean> {
-  const { sessionId, ttl } = session;
-  try {
-    await dynamo().send(
-      new PutCommand({
-        TableName: table(),
-        Item: { ...keys.docState(sessionId), state, version: throughVersion, at: new Date().toISOString(), ttl },
-        ConditionExpression: 'version = :base',
-        ExpressionAttributeValues: { ':base': baseStateVersion },
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) return false; // someone compacted meanwhile: theirs stands
-    throw err;
-  }
-  await batchDelete(compactedVersions.map((v) => keys.docUpdate(sessionId, v)));
-  return true;
+/** Drops states a newer one replaced (readers stop at the newest complete state; the log stays). */
+export async function deleteStates(sessionId: string, states: { version: number; parts: number }[]): Promise<void> {
+  await batchDelete(states.flatMap((s) => Array.from({ length: s.parts }, (_, p) => keys.docState(sessionId, s.version, p))));
 }
+
+/** 16 random characters: with `-<version>` it fits DynamoDB's 36-character ClientRequestToken. */
+export const newWriteId = (): string => randomBytes(12).toString('base64url');
+
+export const isContentionError = (err: unknown): boolean => {
+  const name = (err as { name?: string })?.name ?? '';
+  return name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || name === 'RequestLimitExceeded'
+    || name === 'TransactionInProgressException' || (isTransactionCanceled(err) && cancellationCodes(err).includes('ThrottlingError'));
+};

@@ -41,15 +41,16 @@ export interface SessionItem {
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** Creates the session, its initial document state and its first history entry atomically. */
+/** Creates the session, its initial document update and its first history entry atomically. */
 export async function createSessionItems(
   session: SessionItem,
-  initialState: Uint8Array,
+  initialUpdate: Uint8Array,
 ): Promise<void> {
   const { sessionId, ttl } = session;
   const items: TransactItem[] = [
     { Put: { TableName: table(), Item: { ...keys.session(sessionId), ...session }, ConditionExpression: 'attribute_not_exists(PK)' } },
-    { Put: { TableName: table(), Item: { ...keys.docState(sessionId), state: initialState, version: session.version, at: session.createdAt, ttl } } },
+    // The starter text is the document's first update (version 1): the log alone rebuilds every version.
+    { Put: { TableName: table(), Item: { ...keys.docUpdate(sessionId, 1), version: 1, update: initialUpdate, at: session.createdAt, userId: 'system', writeId: 'create', ttl } } },
     { Put: { TableName: table(), Item: historyItem(sessionId, ttl, 'session-created', { language: session.language, title: session.title }) } },
   ];
   if (session.createdBy) items.push({ Put: { TableName: table(), Item: operatorIndexItem(session) } });

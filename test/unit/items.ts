@@ -80,9 +80,11 @@ export function textFrom(...updates: Uint8Array[]): string {
 
 export const stateItem = (state: Uint8Array, version: number, overrides: Item = {}): Item => ({
   PK: `S#${SESSION_ID}`,
-  SK: 'DOC',
+  SK: `DOC#${String(version).padStart(12, '0')}#S000`,
   state,
   version,
+  part: 0,
+  parts: 1,
   at: iso(nowSec() - 300),
   ttl: nowSec() + 30 * 24 * HOUR,
   ...overrides,
@@ -90,7 +92,7 @@ export const stateItem = (state: Uint8Array, version: number, overrides: Item = 
 
 export const logItem = (version: number, update: Uint8Array, overrides: Item = {}): Item => ({
   PK: `S#${SESSION_ID}`,
-  SK: `DOC#U#${String(version).padStart(12, '0')}`,
+  SK: `DOC#${String(version).padStart(12, '0')}#U`,
   version,
   update,
   at: iso(nowSec() - 100 + version),

@@ -17,7 +17,7 @@ import {
   sessionItem,
   SESSION_ID,
   textFrom,
-  transactionCanceled,
+  appendRefused,
   transactionConflict,
   transactItems,
   useMockedDynamo,
@@ -38,7 +38,7 @@ const LARGE = Array.from({ length: 400 }, (_, i) => `line_${i} = ${i} * 2  # som
 describe('GET /api/sessions/{sessionId}/code', () => {
   useMockedDynamo();
 
-  it('answers 200 {code, language, version, updatedAt} from the state plus the log, in 2 DynamoDB calls', async () => {
+  it('answers 200 {code, language, version, updatedAt} from the newest state plus the log after it, in 2 DynamoDB calls', async () => {
     givenSession(sessionItem({ language: 'go', version: 3 }));
     const doc = docWithLog(['a', 'ab', 'abc'], 1);
     givenDocument(doc.items);
@@ -46,7 +46,14 @@ describe('GET /api/sessions/{sessionId}/code', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ code: 'abc', language: 'go', version: 3, updatedAt: doc.items[0]!.at });
     expect(commandNames()).toEqual(['GetCommand', 'QueryCommand']);
-    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ ConsistentRead: true, ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':doc': 'DOC' } });
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+      ConsistentRead: true,
+      ScanIndexForward: false,
+      ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':lo': 'DOC#', ':hi': 'DOC#~' },
+    });
+    // A second read in the same container: the session item says its copy is current, no document read.
+    await getCode(CANDIDATE_TOKEN);
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'GetCommand']);
   });
 
   it('with ?format=yjs also answers the whole Yjs state, base64-encoded', async () => {
@@ -90,27 +97,34 @@ describe('GET /api/sessions/{sessionId}/code', () => {
 describe('PUT /api/sessions/{sessionId}/code', () => {
   useMockedDynamo();
 
-  it('appends the edit as version+1 in 3 DynamoDB calls, conditioned on the version it read', async () => {
+  it('appends the edit as version+1, conditioned on the version it read: 4 DynamoDB calls cold, 3 warm', async () => {
     givenSession(sessionItem({ version: 4 }));
     const doc = docWithLog(['x = 1\n', 'x = 2\n'], 3);
     givenDocument(doc.items);
     const res = await putCode({ code: 'x = 3\nprint(x)\n' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ version: 5 });
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']);
+    // Session item, connections, the document (this container had no copy), the append.
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'QueryCommand', 'TransactWriteCommand']);
 
     const [meta, log] = transactItems();
     expect(meta?.Update?.ConditionExpression).toMatch(/^version = :expected AND /);
     expect(meta?.Update?.ExpressionAttributeValues).toMatchObject({ ':expected': 4, ':next': 5 });
     expect(log?.Put).toMatchObject({
-      Item: { PK: `S#${SESSION_ID}`, SK: 'DOC#U#000000000005', version: 5, userId: 'candidate' },
+      Item: { PK: `S#${SESSION_ID}`, SK: 'DOC#000000000005#U', version: 5, userId: 'candidate' },
       ConditionExpression: 'attribute_not_exists(SK)',
     });
     const state = doc.items.at(-1)!.state as Uint8Array;
     expect(textFrom(state, ...doc.updates, log!.Put!.Item!.update as Uint8Array)).toBe('x = 3\nprint(x)\n');
+
+    // The next PUT in this container: its copy is at version 5, so no document read.
+    ddb.resetHistory();
+    givenSession(sessionItem({ version: 5 }));
+    expect((await putCode({ code: 'x = 4\n' })).body).toEqual({ version: 6 });
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']);
   });
 
-  it('pushes code-update to joined text clients and yjs-update to joined Yjs clients, still in 3 DynamoDB calls', async () => {
+  it('pushes code-update to joined text clients and yjs-update to joined Yjs clients, with no extra DynamoDB call', async () => {
     givenSession();
     givenDocument(docItems('a = 1\n'));
     givenConnections([
@@ -120,7 +134,7 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
     ]);
     const res = await putCode({ code: 'a = 2\n' });
     expect(res.body).toEqual({ version: 2 });
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']);
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'QueryCommand', 'TransactWriteCommand']);
     const byConnection = Object.fromEntries(pushed().map((p) => [p.connectionId, p.message]));
     expect(Object.keys(byConnection).sort()).toEqual(['text-1', 'yjs-1']);
     expect(byConnection['text-1']).toMatchObject({ type: 'code-update', code: 'a = 2\n', version: 2, userId: 'candidate' });
@@ -159,7 +173,7 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
     givenDocument(docItems('same', { version: 2 }));
     const res = await putCode({ code: 'same' });
     expect(res.body).toEqual({ version: 2 });
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand']);
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'QueryCommand']);
   });
 
   it('rejects a stale baseVersion with 409 VERSION_CONFLICT carrying {currentVersion, code}, writing nothing', async () => {
@@ -175,8 +189,8 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
     givenSession(sessionItem({ version: 2 }));
     // The same document before (state only) and after the winner's append (state + its log item).
     const after = docWithLog(['base', 'winner'], 2).items;
-    givenDocument(after.filter((i) => i.SK === 'DOC'), after);
-    ddb.on(TransactWriteCommand).rejects(transactionCanceled());
+    givenDocument(after.filter((i) => i.version === 2), after);
+    ddb.on(TransactWriteCommand).rejects(appendRefused(sessionItem({ version: 3 })));
     const res = await putCode({ code: 'loser', baseVersion: 2 });
     expect(res.status).toBe(409);
     expect(res.body.details).toEqual({ currentVersion: 3, code: 'winner' });
@@ -195,17 +209,28 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
   it('without baseVersion, re-reads and retries after losing the race, then succeeds on top of the winner', async () => {
     givenSession(sessionItem({ version: 2 }));
     const winner = docWithLog(['def f():\n    pass\n', '# winner\ndef f():\n    pass\n'], 2);
-    givenDocument(winner.items.filter((i) => i.SK === 'DOC'), winner.items);
-    ddb.on(TransactWriteCommand).rejectsOnce(transactionCanceled()).resolves({});
+    givenDocument(winner.items.filter((i) => i.version === 2), winner.items);
+    ddb.on(TransactWriteCommand).rejectsOnce(appendRefused(sessionItem({ version: 3 }))).resolves({});
     const res = await putCode({ code: 'def f():\n    return 1\n' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ version: 4 });
     // The retry reads only the log above its version (a Query), not the whole document again.
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand', 'QueryCommand', 'TransactWriteCommand']);
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'QueryCommand', 'TransactWriteCommand', 'QueryCommand', 'TransactWriteCommand']);
     const retry = transactItems(1);
     expect(retry[0]?.Update?.ExpressionAttributeValues).toMatchObject({ ':expected': 3, ':next': 4 });
     const state = winner.items.at(-1)!.state as Uint8Array;
     expect(textFrom(state, ...winner.updates, retry[1]!.Put!.Item!.update as Uint8Array)).toBe('def f():\n    return 1\n');
+  });
+
+  it('answers 503 BUSY with Retry-After when every try loses the race, and stores nothing of its own', async () => {
+    givenSession(sessionItem({ version: 2 }));
+    givenDocument(docItems('a', { version: 2 }));
+    ddb.on(TransactWriteCommand).rejects(appendRefused(sessionItem({ version: 9 })));
+    const res = await putCode({ code: 'b' });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toBe('BUSY');
+    expect(res.headers?.['retry-after']).toBe('1');
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(12);
   });
 
   it.each([
@@ -245,7 +270,7 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
   it('answers 410 when the session ends while the write is in flight (no retry loop)', async () => {
     ddb.on(GetCommand, { Key: { SK: 'META' } }).resolvesOnce({ Item: sessionItem() }).resolves({ Item: endedSession() });
     givenDocument(docItems('old'));
-    ddb.on(TransactWriteCommand).rejects(transactionCanceled());
+    ddb.on(TransactWriteCommand).rejects(appendRefused(endedSession()));
     const res = await putCode({ code: 'new' });
     expect(res.status).toBe(410);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);

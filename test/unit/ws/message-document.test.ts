@@ -15,10 +15,12 @@ import {
   sent,
   SESSION_ID,
   textFrom,
-  transactionCanceled,
+  appendRefused,
   transactItems,
   useMockedDynamo,
   yDoc,
+  logItem,
+  stateItem,
 } from '../fixtures.js';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -63,14 +65,15 @@ describe('code-change', () => {
     const doc = givenEditingRoom(me);
     await send(me, { action: 'code-change', code: 'a = 2\nprint(a)' });
 
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']);
+    // Sender lookup, connections, the document (a cold container), the append.
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'QueryCommand', 'TransactWriteCommand']);
     const [meta, log] = transactItems();
     expect(meta?.Update?.ExpressionAttributeValues).toMatchObject({ ':expected': 3, ':next': 4 });
-    expect(log?.Put?.Item).toMatchObject({ SK: 'DOC#U#000000000004', userId: 'carla' });
+    expect(log?.Put?.Item).toMatchObject({ SK: 'DOC#000000000004#U', userId: 'carla' });
     const stored = log!.Put!.Item!.update as Uint8Array;
     expect(textFrom(doc.items.at(-1)!.state as Uint8Array, ...doc.updates, stored)).toBe('a = 2\nprint(a)');
 
-    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 4 }]);
+    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 4, code: 'a = 2\nprint(a)' }]);
     expect(pushedTo('ann-1')).toEqual([{ type: 'code-update', code: 'a = 2\nprint(a)', version: 4, userId: 'carla', timestamp: expect.any(String) }]);
     expect(pushedTo('bob-1')).toEqual([{ type: 'yjs-update', update: b64(stored), version: 4, userId: 'carla' }]);
     expect(pushedTo('lurker-1')).toEqual([]);
@@ -81,20 +84,35 @@ describe('code-change', () => {
     givenEditingRoom(me);
     await send(me, { action: 'code-change', code: 'a = 2' });
     expect(sent(TransactWriteCommand)).toEqual([]);
-    expect(pushed()).toEqual([{ connectionId: me, message: { type: 'code-ack', version: 3 } }]);
+    expect(pushed()).toEqual([{ connectionId: me, message: { type: 'code-ack', version: 3, code: 'a = 2' } }]);
   });
 
   it('accepts a matching baseVersion', async () => {
     const me = newConnectionId('based');
     givenEditingRoom(me);
     await send(me, { action: 'code-change', code: 'a = 3', baseVersion: 3 });
-    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 4 }]);
+    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 4, code: 'a = 3' }]);
   });
 
-  it('rejects a stale baseVersion with VERSION_CONFLICT {currentVersion, code} and writes nothing', async () => {
+  it('merges an edit made on an older version with what others wrote since, and acks the merged text', async () => {
+    const me = newConnectionId('older');
+    givenSession();
+    givenSender(me);
+    givenConnections([connectionItem(me, { joined: true, userId: 'carla', format: 'text' })]);
+    // Version 2 is "def f():\n"; version 3 is someone else's edit: a comment line at the top.
+    const other = yDoc('def f():\n');
+    const state = Y.encodeStateAsUpdate(other);
+    const before = Y.encodeStateVector(other);
+    other.getText('code').insert(0, '# note\n');
+    givenDocument([logItem(3, Y.encodeStateAsUpdate(other, before)), stateItem(state, 2)]);
+    await send(me, { action: 'code-change', code: 'def f():\n    return 1\n', baseVersion: 2 });
+    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 4, code: '# note\ndef f():\n    return 1\n' }]);
+  });
+
+  it('answers VERSION_CONFLICT {currentVersion, code} for a version the server never held, and writes nothing', async () => {
     const me = newConnectionId('stale');
     givenEditingRoom(me);
-    await send(me, { action: 'code-change', code: 'mine', baseVersion: 2 });
+    await send(me, { action: 'code-change', code: 'mine', baseVersion: 9 });
     expect(pushed()).toEqual([
       {
         connectionId: me,
@@ -130,8 +148,7 @@ describe('code-change', () => {
   it('answers SESSION_EXPIRED when the append finds the session ended, telling nobody else', async () => {
     const me = newConnectionId('ended');
     givenEditingRoom(me);
-    ddb.on(TransactWriteCommand).rejects(transactionCanceled());
-    givenSession(endedSession()); // what the re-read after the failed condition finds
+    ddb.on(TransactWriteCommand).rejects(appendRefused(endedSession())); // what the failed condition saw
     await send(me, { action: 'code-change', code: 'too late' });
     expect(pushed()).toEqual([{ connectionId: me, message: expect.objectContaining({ type: 'error', code: 'SESSION_EXPIRED' }) }]);
     expect(sent(TransactWriteCommand)).toHaveLength(1);
@@ -147,7 +164,11 @@ describe('code-change', () => {
       for (let i = 1; i <= 51; i++) await send(me, { action: 'code-change', code: `a = ${i + 100}` });
 
       expect(sent(TransactWriteCommand)).toHaveLength(50);
-      expect(sent(QueryCommand)).toHaveLength(50);
+      // 50 connection reads, one read of the document (a cold container) and the compaction's catch-up
+      // read when version 34 made 32 versions since the stored state (version 2).
+      const reads = sent(QueryCommand).map((q) => q.ExpressionAttributeValues?.[':c'] ?? q.ExpressionAttributeValues?.[':lo']);
+      expect(reads.filter((r) => r === 'C#')).toHaveLength(50);
+      expect(reads.filter((r) => r !== 'C#')).toEqual(['DOC#', 'DOC#000000000035#']);
       const answers = pushedTo(me);
       expect(answers.slice(0, 50).every((m) => m.type === 'code-ack')).toBe(true);
       expect(answers[50]).toEqual({
@@ -163,7 +184,7 @@ describe('code-change', () => {
 
       vi.setSystemTime(Date.now() + 1000); // a second later the bucket is full again
       await send(me, { action: 'code-change', code: 'a = 0' });
-      expect(pushedTo(me).at(-1)).toEqual({ type: 'code-ack', version: 4 });
+      expect(pushedTo(me).at(-1)).toEqual({ type: 'code-ack', version: 54, code: 'a = 0' });
     });
   });
 });
@@ -174,26 +195,29 @@ describe('yjs-update', () => {
   it('costs 2 DynamoDB calls in steady state and one post per other joined client', async () => {
     const me = newConnectionId('yjs');
     const doc = givenEditingRoom(me, 'yjs');
-    await send(me, { action: 'yjs-update', update: b64(clientEdit(doc, '\n# first')) });
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']); // first frame: sender lookup
+    const first = clientEdit(doc, '\n# first');
+    await send(me, { action: 'yjs-update', update: b64(first) });
+    // First frame of a cold container: sender lookup, connections, the document, the append.
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'QueryCommand', 'TransactWriteCommand']);
 
     ddb.resetHistory();
     mgmt.resetHistory();
-    const update = clientEdit(doc, '\n# second');
+    const update = clientEdit({ ...doc, updates: [...doc.updates, first] }, '\n# second'); // the same client types on
     await send(me, { action: 'yjs-update', update: b64(update) });
 
     expect(commandNames()).toEqual(['QueryCommand', 'TransactWriteCommand']);
     expect(sent(QueryCommand)[0]).toMatchObject({
-      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':lo': 'C#', ':hi': 'DOC#U#\uffff' },
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
+      ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':c': 'C#' },
       ConsistentRead: true,
     });
     const stored = transactItems()[1]!.Put!.Item!.update as Uint8Array;
     expect(Buffer.from(stored).equals(Buffer.from(update))).toBe(true); // stored as sent
 
     expect(pushed().map((p) => p.connectionId).sort()).toEqual(['ann-1', 'bob-1']); // 2 posts, none to the author
-    expect(pushedTo('bob-1')).toEqual([{ type: 'yjs-update', update: b64(update), version: 4, userId: 'carla' }]);
-    expect(pushedTo('ann-1')).toEqual([expect.objectContaining({ type: 'code-update', code: 'a = 2\n# second', version: 4 })]);
+    // The container's copy took the first edit: the second is version 5, and text clients see both.
+    expect(pushedTo('bob-1')).toEqual([{ type: 'yjs-update', update: b64(update), version: 5, userId: 'carla' }]);
+    expect(pushedTo('ann-1')).toEqual([expect.objectContaining({ type: 'code-update', code: 'a = 2\n# first\n# second', version: 5 })]);
   });
 
   it('refuses an update that is not a Yjs update with INVALID_MESSAGE and stores nothing', async () => {

@@ -56,7 +56,7 @@ describe('pushing to sockets', () => {
       { PK: 'CONN#ann-1', SK: 'CONN' },
       { PK: `S#${SESSION_ID}`, SK: 'C#ann-1' },
     ]);
-    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2 }]);
+    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2, code: expect.any(String) }]);
     expect(pushedTo('bob-1')).toEqual([expect.objectContaining({ type: 'code-update', code: 'a = 2' })]);
     expect(postsTo('ann-1')).toBe(1); // gone is final: no retry
   });
@@ -74,7 +74,7 @@ describe('pushing to sockets', () => {
     expect(pushedTo('ann-1')).toHaveLength(3); // the same message each time
     expect(new Set(pushedTo('ann-1').map((m) => JSON.stringify(m))).size).toBe(1);
     expect(sent(DeleteCommand)).toEqual([]);
-    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2 }]);
+    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2, code: expect.any(String) }]);
   });
 
   it('gives up on a recipient after 5 throttled attempts, deleting nothing and still serving the others', async () => {
@@ -85,7 +85,7 @@ describe('pushing to sockets', () => {
     expect(postsTo('ann-1')).toBe(5);
     expect(sent(DeleteCommand)).toEqual([]);
     expect(pushedTo('bob-1')).toHaveLength(1);
-    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2 }]);
+    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2, code: expect.any(String) }]);
   });
 
   it('logs any other failure once and moves on: no retry, no delete, no error to the sender', async () => {
@@ -95,7 +95,7 @@ describe('pushing to sockets', () => {
     await send(me, { action: 'code-change', code: 'a = 5' });
     expect(postsTo('ann-1')).toBe(1);
     expect(sent(DeleteCommand)).toEqual([]);
-    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2 }]);
+    expect(pushedTo(me)).toEqual([{ type: 'code-ack', version: 2, code: expect.any(String) }]);
   });
 
   it('awaits the whole fan-out before returning, at most 16 posts in flight', async () => {
