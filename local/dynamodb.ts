@@ -122,7 +122,7 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
               { AttributeName: gsi.partitionKey.name, KeyType: 'HASH' as const },
               { AttributeName: gsi.sortKey.name, KeyType: 'RANGE' as const },
             ],
-            Projection: { ProjectionType: gsi.projection },
+            Projection: { ProjectionType: gsi.projection, NonKeyAttributes: [...gsi.nonKeyAttributes] },
           })),
         }),
       );

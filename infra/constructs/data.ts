@@ -8,7 +8,7 @@ import { TABLE_DEFINITION } from '../../shared/table.js';
 import type { StageSettings } from '../stage.js';
 
 const ATTRIBUTE_TYPES = { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY } as const;
-const PROJECTIONS = { ALL: ProjectionType.ALL, KEYS_ONLY: ProjectionType.KEYS_ONLY } as const;
+const PROJECTIONS = { ALL: ProjectionType.ALL, KEYS_ONLY: ProjectionType.KEYS_ONLY, INCLUDE: ProjectionType.INCLUDE } as const;
 const BILLING_MODES = { PAY_PER_REQUEST: BillingMode.PAY_PER_REQUEST, PROVISIONED: BillingMode.PROVISIONED } as const;
 
 export interface DataProps {
@@ -41,6 +41,7 @@ export class Data extends Construct {
         partitionKey: { name: index.partitionKey.name, type: ATTRIBUTE_TYPES[index.partitionKey.type] },
         sortKey: { name: index.sortKey.name, type: ATTRIBUTE_TYPES[index.sortKey.type] },
         projectionType: PROJECTIONS[index.projection],
+        nonKeyAttributes: [...index.nonKeyAttributes],
       });
     }
   }

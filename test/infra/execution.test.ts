@@ -81,7 +81,7 @@ describe('pipeline functions', () => {
     expect(rule?.State ?? 'ENABLED').toBe('ENABLED');
   });
 
-  it('builds the `watch` GSI from TABLE_DEFINITION and lets only the watchdog query it', () => {
+  it('builds the `watch` GSI from TABLE_DEFINITION (INCLUDE projection) and lets only the watchdog query it', () => {
     const table = r.resources[logicalId(built.stack.data.table)]!.Properties;
     const [index] = TABLE_DEFINITION.globalSecondaryIndexes;
     expect(table.GlobalSecondaryIndexes).toEqual([
@@ -91,7 +91,8 @@ describe('pipeline functions', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        // INCLUDE, not ALL: the index holds what the watchdog reads, not the executions' code and output.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['sessionId', 'executionId', 'status', 'language'] },
       },
     ]);
     const indexArn = { 'Fn::Join': ['', [arnOf(built.stack.data.table), `/index/${WATCH_INDEX}`]] };
@@ -185,7 +186,7 @@ describe('functions that queue runs', () => {
     }
   });
 
-  it('gives the launcher the RunTask configuration, its queue as event source, and no table or push access', () => {
+  it('gives the launcher the RunTask configuration, its queue as event source, and no push access (its table access: function-env.test.ts)', () => {
     const env = r.envOf(launcher());
     expect(env[ENV.ecsCluster]).toEqual(arnOf(execution().runners.cluster));
     const defs = JSON.stringify(env[ENV.ecsTaskDefinitions]);
@@ -196,13 +197,14 @@ describe('functions that queue runs', () => {
     expect(mapping?.EventSourceArn).toEqual(arnOf(execution().queues.launchQueue));
     expect(mapping?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     const actions = r.statementsOf(launcher()).flatMap(actionsOf);
-    expect(actions.some((a) => a.startsWith('dynamodb:') || a.startsWith('execute-api:') || a === 'sqs:SendMessage')).toBe(false);
+    expect(actions.some((a) => a.startsWith('execute-api:') || a === 'sqs:SendMessage')).toBe(false);
   });
 
   it('gives no other function SendMessage, RunTask, PassRole or the launch configuration', () => {
     const names = others().map(([n]) => n);
     expect(names).toEqual(expect.arrayContaining(['http-meta', 'http-activity', 'http-code', 'ws-connect', 'pipeline-watchdog']));
-    for (const [name, fn] of others().filter(([, f]) => f !== launcher())) {
+    // The watchdog asks for runners through the launch queue: function-env.test.ts checks exactly that grant.
+    for (const [name, fn] of others().filter(([, f]) => f !== launcher() && f !== execution().pipeline.functions.watchdog)) {
       const actions = r.statementsOf(fn).flatMap(actionsOf);
       for (const a of ['sqs:SendMessage', 'ecs:RunTask', 'iam:PassRole']) expect(actions, `${name} must not ${a}`).not.toContain(a);
       const env = r.envOf(fn);
