@@ -22,7 +22,14 @@ export const ENV = {
   ecsSubnets: 'RUNNER_SUBNETS',
   ecsSecurityGroups: 'RUNNER_SECURITY_GROUPS',
   maxRunners: 'MAX_RUNNERS_PER_LANGUAGE',
+  maxRunnersInFlight: 'MAX_RUNNERS_IN_FLIGHT',
 } as const;
+
+/**
+ * Runner tasks alive or booting across all languages (`-c maxRunnersInFlight`), enforced by the launcher
+ * function: 10 tasks of 1 vCPU fit a new account's default Fargate vCPU quota and serve 20 runs at once.
+ */
+export const DEFAULT_MAX_RUNNERS_IN_FLIGHT = 10;
 
 export interface Config {
   tableName: string;
@@ -47,6 +54,8 @@ export interface Config {
     subnets: string[];
     securityGroups: string[];
     maxPerLanguage: number;
+    /** Deployment-wide cap the launcher enforces (MAX_RUNNERS_IN_FLIGHT). */
+    maxInFlight: number;
   };
 }
 
@@ -110,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       subnets: list(env[ENV.ecsSubnets]),
       securityGroups: list(env[ENV.ecsSecurityGroups]),
       maxPerLanguage: integer(env, ENV.maxRunners, LIMITS.execution.maxRunnersPerLanguage),
+      maxInFlight: integer(env, ENV.maxRunnersInFlight, DEFAULT_MAX_RUNNERS_IN_FLIGHT),
     },
   };
   if (aws) {

@@ -4,7 +4,9 @@
  *    SYSTEM_ERROR, so nothing stays stuck even if a runner died and its message waits for redelivery.
  *    The update is conditional on the deadline seen, so a takeover wins the race;
  *  - a run QUEUED for longer than queuedNudgeMs makes sure a runner of its language is alive: the
- *    runner that would have served it may have died after the request found it warm.
+ *    runner that would have served it may have died after the request found it warm (or the launcher
+ *    found the deployment at its runner cap: this is how the run gets a runner once capacity frees).
+ *    A launch that fails fails the invocation (after the rest of the pass), so the Errors alarm fires.
  */
 import type { LanguageId } from '../../shared/languages.js';
 import { LIMITS } from '../../shared/limits.js';
@@ -29,6 +31,10 @@ export const handler = async (): Promise<{ ended: number; nudged: number }> => {
   // QUEUED runs carry deadline = createdAt + queuedTimeoutMs: those created over queuedNudgeMs ago.
   const waiting = await overdueExecutions(now + LIMITS.execution.queuedTimeoutMs - LIMITS.execution.queuedNudgeMs);
   const languages = new Set(waiting.filter((w) => w.status === 'QUEUED').map((w) => w.language as LanguageId));
-  for (const language of languages) await ensureRunners(language);
+  const failed: string[] = [];
+  for (const language of languages) if ((await ensureRunners(language)) === 'failed') failed.push(language);
+  // Every overdue run was handled above; failing the invocation now makes the function's Errors alarm
+  // fire, which a logged error alone would not (the schedule does not retry: the next tick does).
+  if (failed.length > 0) throw new Error(`could not ask for runners of ${failed.join(', ')}: queued runs may wait until their deadline`);
   return { ended, nudged: languages.size };
 };

@@ -10,8 +10,10 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_MAX_RUNNERS_IN_FLIGHT, ENV } from '../../shared/config.js';
 import { PIPELINE_FUNCTIONS } from '../../shared/routes.js';
 import { WATCH_INDEX } from '../../shared/table.js';
 import type { StageSettings } from '../stage.js';
@@ -63,6 +65,11 @@ export class PipelineFunctions extends Construct {
       timeout: Duration.seconds(15),
     });
     props.runners.grantRunTask(launcher);
+    // The deployment-wide cap (-c maxRunnersInFlight) is enforced here, against the runner registry:
+    // the launcher counts live and booting runners and records the tasks it starts (shared/runners/capacity.ts).
+    launcher.bindTable(table, 'readWrite');
+    launcher.fn.addEnvironment(ENV.maxRunnersInFlight, String(maxRunnersInFlight(this)));
+    launcher.fn.addEnvironment(ENV.maxRunners, String(props.runners.maxRunnersPerLanguage));
     // A failed RunTask is a batch item failure: SQS retries that request alone, then dead-letters it.
     launcher.fn.addEventSource(new SqsEventSource(props.launchQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
@@ -77,6 +84,11 @@ export class PipelineFunctions extends Construct {
     })
       .bindTable(table, 'readWrite', { indexes: [WATCH_INDEX] })
       .bindWebSocket(webSocket, ['POST']);
+    // A run still QUEUED makes the watchdog ask for a runner of its language (ensureRunners): it sends
+    // launch requests like any run-queuing function, so it needs the queue, its URL and the per-language cap.
+    watchdog.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.launchQueue.queueArn] }));
+    watchdog.fn.addEnvironment(ENV.launchQueueUrl, props.launchQueue.queueUrl);
+    watchdog.fn.addEnvironment(ENV.maxRunners, String(props.runners.maxRunnersPerLanguage));
     this.watchdogSchedule = new Rule(this, 'WatchdogSchedule', {
       description: `Runs the execution watchdog every ${everyMinutes} minute(s)`,
       schedule: Schedule.rate(Duration.minutes(everyMinutes)),
@@ -86,4 +98,16 @@ export class PipelineFunctions extends Construct {
 
     this.functions = { deadLetter, launcher, watchdog };
   }
+}
+
+/**
+ * `-c maxRunnersInFlight=N`: runner tasks alive or booting across all languages, enforced by the launcher.
+ * Read here rather than threaded through the stack props: only the launcher uses it.
+ */
+export function maxRunnersInFlight(scope: Construct): number {
+  const raw = scope.node.tryGetContext('maxRunnersInFlight') as string | number | undefined;
+  if (raw === undefined) return DEFAULT_MAX_RUNNERS_IN_FLIGHT;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`-c maxRunnersInFlight=${String(raw)}: expected a positive integer`);
+  return value;
 }

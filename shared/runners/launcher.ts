@@ -7,7 +7,7 @@
 import { config } from '../config.js';
 import type { LanguageId } from '../languages.js';
 import { logger } from '../log.js';
-import { liveRunners, takeLaunchLease } from './registry.js';
+import { liveRunners, releaseLaunchLease, takeLaunchLease } from './registry.js';
 
 export interface RunnerLauncher {
   /** Starts `count` runners for the language. */
@@ -33,22 +33,30 @@ export function setLauncher(impl: RunnerLauncher): void {
   launcher = impl;
 }
 
+export type EnsureOutcome = 'warm' | 'launched' | 'booting' | 'failed';
+
 /**
  * Makes sure at least `desired` runners of the language are alive or booting (capped by
- * maxRunnersPerLanguage). Never throws: a failed launch is logged, and the run's deadline and the
+ * maxRunnersPerLanguage). Never throws: a failed launch is logged and gives the launch lease back (so the
+ * next request or watchdog tick retries now, not after launchLeaseMs), and the run's deadline and the
  * watchdog turn a run nobody picks up into SYSTEM_ERROR instead of leaving it stuck.
  */
-export async function ensureRunners(language: LanguageId, desired = 1, nowMs: number = Date.now()): Promise<'warm' | 'launched' | 'booting' | 'failed'> {
+export async function ensureRunners(language: LanguageId, desired = 1, nowMs: number = Date.now()): Promise<EnsureOutcome> {
+  let leased = false;
   try {
     const want = Math.min(desired, config().runners.maxPerLanguage);
     const live = await liveRunners(language, nowMs);
     if (live.length >= want) return 'warm';
     if (!(await takeLaunchLease(language, nowMs))) return 'booting';
+    leased = true;
     await launcher.launch(language, want - live.length);
     logger.info('runners launched', { language, count: want - live.length });
     return 'launched';
   } catch (err) {
     logger.error('could not ensure runners', { language, error: err as Error });
+    if (leased) {
+      await releaseLaunchLease(language, nowMs).catch((e) => logger.error('could not release the launch lease', { language, error: e as Error }));
+    }
     return 'failed';
   }
 }

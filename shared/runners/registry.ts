@@ -30,7 +30,10 @@ export async function deregister(language: string, runnerId: string): Promise<vo
   await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.runner(language, runnerId) }));
 }
 
-/** Runners of a language whose heartbeat is recent. */
+/**
+ * Runners of a language whose heartbeat is recent. Consistent: the heartbeats were written by other
+ * processes, and an eventually consistent read may miss a runner that just registered (one launch too many).
+ */
 export async function liveRunners(language: string, nowMs: number = Date.now()): Promise<RunnerRecord[]> {
   const out = await dynamo().send(
     new QueryCommand({
@@ -38,6 +41,7 @@ export async function liveRunners(language: string, nowMs: number = Date.now()):
       KeyConditionExpression: 'PK = :pk',
       FilterExpression: 'heartbeatAt > :fresh',
       ExpressionAttributeValues: { ':pk': keys.runnersPk(language), ':fresh': nowMs - LIMITS.execution.runnerStaleMs },
+      ConsistentRead: true,
     }),
   );
   return (out.Items ?? []) as RunnerRecord[];
@@ -62,4 +66,29 @@ export async function takeLaunchLease(language: string, nowMs: number = Date.now
     if (isConditionFailure(err)) return false;
     throw err;
   }
+}
+
+/**
+ * Gives the lease back after a launch that failed (no launch request queued, RunTask refused, or the
+ * deployment-wide cap left no room), so the next request or watchdog tick tries again at once instead of
+ * being told "booting" for launchLeaseMs. Only the lease this caller took (same launchedAt) is removed.
+ */
+export async function releaseLaunchLease(language: string, launchedAt: number): Promise<void> {
+  try {
+    await dynamo().send(
+      new DeleteCommand({
+        TableName: table(),
+        Key: keys.lease(language),
+        ConditionExpression: 'launchedAt = :at',
+        ExpressionAttributeValues: { ':at': launchedAt },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+/** Drops the lease of a language whoever took it: the launcher found no room under the cap. */
+export async function clearLaunchLease(language: string): Promise<void> {
+  await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.lease(language) }));
 }

@@ -24,6 +24,7 @@ import {
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
+import { WS_URL } from '../env.js';
 import { LANGUAGES } from '../../../shared/languages.js';
 import { hashToken } from '../../../shared/tokens.js';
 
@@ -46,7 +47,7 @@ describe('POST /api/sessions', () => {
       expiresAt: expect.any(String),
       interviewerToken: expect.any(String),
       candidateToken: expect.any(String),
-      wsUrl: 'wss://ws.example.test/prod',
+      wsUrl: WS_URL, // the stack's WS_URL for this function (test/unit/function-env.json)
     });
     expect(Date.parse(res.body.createdAt)).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(res.body.expiresAt) - Date.parse(res.body.createdAt)).toBe(4 * 3600 * 1000);

@@ -25,8 +25,11 @@ import type { RunJob, RunResult } from '../../../shared/execution-types.js';
 import type { RunHooks } from '../../../runner/job.js';
 import { handleMessage, type JobEnv } from '../../../runner/execution-job.js';
 import type { Runner } from '../../../runner/runner.js';
+import { useFunctionEnv } from '../env.js';
 
-const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-python';
+// runner/ code runs in the python runner task: its container environment, as the stack sets it.
+useFunctionEnv('runner-python');
+const QUEUE = process.env.RUN_QUEUE_URL!;
 const KEY = { PK: `S#${SESSION_ID}`, SK: `X#${EXECUTION_ID}` };
 const message = (body = JSON.stringify({ sessionId: SESSION_ID, executionId: EXECUTION_ID })): Message => ({
   MessageId: 'm-1',

@@ -30,8 +30,11 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/executions.js';
+import { runQueueUrl, useFunctionEnv } from '../env.js';
 
-const PYTHON_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-python';
+// The handler under test is the executions route's function: its environment, as the stack sets it.
+useFunctionEnv('http-executions');
+const PYTHON_QUEUE = runQueueUrl('python');
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 const run = (body: unknown = {}, headers: Record<string, string> = {}, token = CANDIDATE_TOKEN) =>
@@ -79,7 +82,7 @@ describe('POST /api/sessions/{sessionId}/executions', () => {
     const res = await run({ language: 'go', code: 'package main\nfunc main() {}\n' }, {}, INTERVIEWER_TOKEN);
     expect(res.status).toBe(202);
     expect(transactItems()[0]?.Put?.Item).toMatchObject({ language: 'go', code: 'package main\nfunc main() {}\n', userId: 'interviewer' });
-    expect(queued()[0]?.QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/runs-go');
+    expect(queued()[0]?.QueueUrl).toBe(runQueueUrl('go'));
     expect(launchRequests()).toEqual([{ language: 'go', count: 1 }]);
   });
 

@@ -1,7 +1,7 @@
 import { LIMITS } from '../../../shared/limits.js';
-import { conditionFailed, ddb, givenRunners, LAUNCH_QUEUE, launchRequests, runnerItem, sent, sqsMock, useMockedDynamo } from '../fixtures.js';
+import { conditionFailed, ddb, givenRunners, LAUNCH_QUEUE, launchRequests, runnerItem, sent, sqsMock, TABLE, useMockedDynamo } from '../fixtures.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resetConfig } from '../../../shared/config.js';
 import { ensureRunners, queueLauncher, setLauncher } from '../../../shared/runners/launcher.js';
@@ -20,6 +20,8 @@ describe('ensureRunners(language)', () => {
         KeyConditionExpression: 'PK = :pk',
         FilterExpression: 'heartbeatAt > :fresh',
         ExpressionAttributeValues: { ':pk': 'RUNNERS#python', ':fresh': NOW - LIMITS.execution.runnerStaleMs },
+        // Heartbeats are written by other processes: an eventually consistent read may miss a new runner.
+        ConsistentRead: true,
       }),
     ]);
     expect(sent(PutCommand)).toEqual([]);
@@ -72,6 +74,31 @@ describe('ensureRunners(language)', () => {
     await expect(ensureRunners('python', 1, NOW)).resolves.toBe('failed');
   });
 
+  it('gives its launch lease back when the launch fails, so the next request is not told "booting" for 90 s', async () => {
+    sqsMock.on(SendMessageCommand).rejectsOnce(new Error('AccessDenied')).resolves({});
+    expect(await ensureRunners('python', 1, NOW)).toBe('failed');
+    // Only its own lease (same launchedAt): a newer one taken meanwhile by another request stays.
+    expect(sent(DeleteCommand)).toEqual([
+      { TableName: TABLE, Key: { PK: 'LEASE#python', SK: 'LEASE' }, ConditionExpression: 'launchedAt = :at', ExpressionAttributeValues: { ':at': NOW } },
+    ]);
+    // The lease is free again (DynamoDB would accept the conditional put): the retry launches.
+    expect(await ensureRunners('python', 1, NOW + 1_000)).toBe('launched');
+    expect(launchRequests()).toEqual([{ language: 'python', count: 1 }, { language: 'python', count: 1 }]); // refused, then sent
+  });
+
+  it('keeps the lease when the launch succeeded or another request holds it', async () => {
+    expect(await ensureRunners('python', 1, NOW)).toBe('launched');
+    ddb.on(PutCommand).rejects(conditionFailed());
+    expect(await ensureRunners('python', 1, NOW)).toBe('booting');
+    expect(sent(DeleteCommand)).toEqual([]);
+  });
+
+  it('still answers "failed" when giving the lease back fails too', async () => {
+    sqsMock.on(SendMessageCommand).rejects(new Error('AccessDenied'));
+    ddb.on(DeleteCommand).rejects(new Error('ProvisionedThroughputExceeded'));
+    await expect(ensureRunners('python', 1, NOW)).resolves.toBe('failed');
+  });
+
   it('is "failed" without sending anything when no launch queue is configured', async () => {
     const saved = process.env.LAUNCH_QUEUE_URL;
     delete process.env.LAUNCH_QUEUE_URL;
@@ -79,6 +106,7 @@ describe('ensureRunners(language)', () => {
     try {
       expect(await ensureRunners('go', 1, NOW)).toBe('failed');
       expect(sqsMock.commandCalls(SendMessageCommand)).toEqual([]);
+      expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([{ PK: 'LEASE#go', SK: 'LEASE' }]);
     } finally {
       process.env.LAUNCH_QUEUE_URL = saved;
       resetConfig();

@@ -11,9 +11,12 @@ import {
   SESSION_ID,
   useMockedDynamo,
 } from '../fixtures.js';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/pipeline/watchdog.js';
+import { currentFunction } from '../env.js';
+import { LAUNCH_QUEUE, launchRequests, sqsMock } from '../fixtures.js';
 
 const STUCK_QUEUED = '01JW0000000000000000000001';
 const STUCK_RUNNING = '01JW0000000000000000000002';
@@ -68,5 +71,33 @@ describe('watchdog (scheduled every minute)', () => {
       ['ann-1', 'execution-finished', STUCK_QUEUED],
       ['ann-1', 'execution-finished', STUCK_RUNNING],
     ]);
+  });
+
+  it('runs with exactly the environment the stack gives the watchdog', () => {
+    expect(currentFunction()).toBe('pipeline-watchdog');
+  });
+
+  it('asks the launch queue for a runner of a language whose runs wait, with the configuration the stack gives it', async () => {
+    const now = Date.now();
+    // Created 30 s ago: past queuedNudgeMs, not yet at its deadline (the second look finds it).
+    givenOverdue([overdue(STUCK_QUEUED, 'QUEUED', now + LIMITS.execution.queuedTimeoutMs - 30_000)]);
+    givenUpdateOutcome(STUCK_QUEUED, false);
+    expect(await handler()).toEqual({ ended: 0, nudged: 1 });
+    expect(sent(PutCommand).map((p) => p.Item?.PK)).toEqual(['LEASE#python']);
+    expect(sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([LAUNCH_QUEUE]);
+    expect(launchRequests()).toEqual([{ language: 'python', count: 1 }]);
+  });
+
+  it('fails the invocation (so its Errors alarm fires) after the whole pass when it cannot ask for a runner, and frees the lease', async () => {
+    const now = Date.now();
+    givenOverdue([overdue(STUCK_QUEUED, 'QUEUED', now - 1_000), overdue(STUCK_RUNNING, 'RUNNING', now - 2_000)]);
+    givenUpdateOutcome(STUCK_QUEUED, true);
+    givenUpdateOutcome(STUCK_RUNNING, true);
+    givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' })]);
+    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('not authorized to perform: sqs:SendMessage'), { name: 'AccessDenied' }));
+    await expect(handler()).rejects.toThrow(/could not ask for runners of python/);
+    // Everything overdue was still ended and told before the failure.
+    expect(pushed().map((p) => p.message.executionId)).toEqual([STUCK_QUEUED, STUCK_RUNNING]);
+    expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([{ PK: 'LEASE#python', SK: 'LEASE' }]);
   });
 });

@@ -24,6 +24,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { newConnectionId, send } from './events.js';
+import { runQueueUrl } from '../env.js';
 
 function givenRoom(me: string, joined = true): void {
   givenSession();
@@ -50,7 +51,7 @@ describe('run-code', () => {
     const item = transactItems()[0]!.Put!.Item!;
     expect(item).toMatchObject({ status: 'QUEUED', language: 'python', code: 'print(input()[::-1])\n', stdin: 'abc\n', userId: 'carla' });
     expect(queued()).toEqual([
-      { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/runs-python', MessageBody: JSON.stringify({ sessionId: SESSION_ID, executionId: item.executionId }) },
+      { QueueUrl: runQueueUrl('python'), MessageBody: JSON.stringify({ sessionId: SESSION_ID, executionId: item.executionId }) },
     ]);
     const message = { type: 'execution-queued', executionId: item.executionId, language: 'python', userId: 'carla' };
     expect(pushed()).toEqual([
@@ -73,7 +74,7 @@ describe('run-code', () => {
     const me = newConnectionId('go');
     givenRoom(me);
     await send(me, { action: 'run-code', language: 'go' });
-    expect(queued()[0]?.QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/runs-go');
+    expect(queued()[0]?.QueueUrl).toBe(runQueueUrl('go'));
   });
 
   it.each([
