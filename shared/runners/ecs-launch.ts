@@ -15,7 +15,19 @@ function ecs(): ECSClient {
   return client;
 }
 
-export async function runTasks(language: LanguageId, count: number): Promise<void> {
+/** RunTask refused some or all tasks; `started` of them did start (they count against the cap). */
+export class RunTaskError extends Error {
+  constructor(
+    message: string,
+    readonly started: number,
+  ) {
+    super(message);
+    this.name = 'RunTaskError';
+  }
+}
+
+/** Starts `count` runner tasks; resolves with the number started, or throws RunTaskError if any was refused. */
+export async function runTasks(language: LanguageId, count: number): Promise<number> {
   const c = config().runners;
   const taskDefinition = c.taskDefinitions[language];
   if (!c.clusterArn || !taskDefinition) throw new Error(`no runner task definition configured for ${language}`);
@@ -32,5 +44,7 @@ export async function runTasks(language: LanguageId, count: number): Promise<voi
       },
     }),
   );
-  if (out.failures?.length) throw new Error(`RunTask failed: ${out.failures.map((f) => f.reason).join(', ')}`);
+  const started = out.tasks?.length ?? 0;
+  if (out.failures?.length) throw new RunTaskError(`RunTask failed: ${out.failures.map((f) => f.reason).join(', ')}`, started);
+  return started;
 }

@@ -1,16 +1,38 @@
 /** runner/output-pusher.ts: live `execution-output` pushes, batched, numbered with `seq`, in order. */
 import { connectionItem, mgmt, pushed, pushedTo, useMockedDynamo } from '../fixtures.js';
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OutputPusher } from '../../../runner/output-pusher.js';
+import { LIMITS } from '../../../shared/limits.js';
 import type { ConnectionItem } from '../../../shared/store/connections.js';
+import { useFunctionEnv } from '../env.js';
+
+// runner/ code runs in the runner task: its container environment, as the stack sets it.
+useFunctionEnv('runner-python');
 
 const EXEC = '01JP0000000000000000000001';
 const viewers = (...ids: string[]) => ids.map((id) => connectionItem(id, { joined: true, userId: id }) as unknown as ConnectionItem);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Resolves once the mocked Management API has received `n` posts: tests wait for what happened, never for
+ * a guessed number of milliseconds (a busy machine may take longer). `fail(k)` makes the k-th post fail.
+ */
+function countPosts(fail: (k: number) => boolean = () => false) {
+  let count = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
+  mgmt.on(PostToConnectionCommand).callsFake(async () => {
+    count++;
+    for (const w of waiters.filter((w) => count >= w.n)) w.resolve();
+    if (fail(count)) throw Object.assign(new Error('boom'), { name: 'InternalServerErrorException' });
+    return {};
+  });
+  return { seen: (n: number) => new Promise<void>((resolve) => (count >= n ? resolve() : waiters.push({ n, resolve }))) };
+}
+
 describe('OutputPusher', () => {
   useMockedDynamo();
+  afterEach(() => void vi.useRealTimers());
 
   it('merges consecutive chunks of one stream and numbers the batches from 0, per stream change', async () => {
     const pusher = new OutputPusher(EXEC, () => viewers('ann-1', 'bob-1'));
@@ -29,20 +51,28 @@ describe('OutputPusher', () => {
   });
 
   it('flushes on its own after outputFlushMs, without waiting for drain', async () => {
+    vi.useFakeTimers();
+    const posts = countPosts();
     const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
     pusher.push('stdout', 'tick\n');
+    await vi.advanceTimersByTimeAsync(LIMITS.execution.outputFlushMs - 1);
     expect(pushed()).toEqual([]);
-    await sleep(120);
+    expect(vi.getTimerCount()).toBe(1); // the flush timer, not fired yet
+    await vi.advanceTimersByTimeAsync(1);
+    expect(vi.getTimerCount()).toBe(0);
+    await posts.seen(1);
     expect(pushedTo('ann-1').map((m) => m.data)).toEqual(['tick\n']);
     await pusher.drain();
     expect(pushed()).toHaveLength(1); // nothing sent twice
   });
 
   it('flushes at once when outputFlushBytes (4 KiB) are pending', async () => {
+    vi.useFakeTimers();
+    const posts = countPosts();
     const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
     pusher.push('stdout', 'x'.repeat(4 * 1024));
-    await sleep(0);
-    await sleep(0);
+    expect(vi.getTimerCount()).toBe(0); // no waiting for outputFlushMs: the clock never moves in this test
+    await posts.seen(1);
     expect(pushedTo('ann-1').map((m) => m.data.length)).toEqual([4096]);
     await pusher.drain();
   });
@@ -69,11 +99,11 @@ describe('OutputPusher', () => {
 
   it('sends to whoever is connected when the batch goes out, and goes on after a failed post', async () => {
     let connections = viewers('ann-1');
-    mgmt.on(PostToConnectionCommand, { ConnectionId: 'ann-1' }).rejectsOnce(Object.assign(new Error('boom'), { name: 'InternalServerErrorException' })).resolves({});
+    const posts = countPosts((k) => k === 1);
     const pusher = new OutputPusher(EXEC, () => connections);
     pusher.push('stdout', '1');
     pusher.flush();
-    await sleep(5); // batch 0 has gone out
+    await posts.seen(1); // batch 0 has gone out (and failed)
     connections = viewers('ann-1', 'late-1');
     pusher.push('stdout', '2');
     await pusher.drain();
