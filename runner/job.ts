@@ -7,9 +7,9 @@ import { LIMITS } from '../shared/limits.js';
 import { LANGUAGES, type Language, type StepLimits as LanguageStepLimits } from '../shared/languages.js';
 import type { OutputStream, RunJob, RunResult } from '../shared/execution-types.js';
 import { compileVerdict, runVerdict, type LimitsForMessages } from './status.js';
-import { runStep, type StepLimits, type StepReport } from './sandbox/step.js';
+import { runStep, type StepLimits } from './sandbox/step.js';
 import { resolveLanguage } from './sandbox/toolchain.js';
-import { createWorkDir, removeWorkDir } from './sandbox/workdir.js';
+import { createWorkDir, removeEmptyDir } from './sandbox/workdir.js';
 
 const MIB = 1024 * 1024;
 
@@ -17,10 +17,20 @@ export interface JobContext {
   helper: string;
   workRoot: string;
   toolDirs: readonly string[];
-  /** World-writable dirs whose files of the run uid are removed after each step (root only). */
-  tempDirs: readonly string[];
-  /** Called when a step reports that processes or files of the uid survived its cleanup. */
-  onLeftovers: (uid: number, report: StepReport) => Promise<void>;
+  /** The sandbox group (root only): the shared temp dirs are closed to it. */
+  group?: number;
+  /** Lets the runner signal a running helper (task memory); returns the unregister function. */
+  register: (signal: (sig: NodeJS.Signals) => void) => () => void;
+  /** Kills everything of the uid, proves none is left and deletes `dirs` as the uid; true when clean. */
+  sweep: (uid: number | undefined, dirs: readonly string[]) => Promise<boolean>;
+}
+
+export interface JobOutcome {
+  result: RunResult;
+  /** The uid is proven free of processes and files: it may run another job. */
+  clean: boolean;
+  /** An unexpected failure of the runner itself, for the log (the result is SYSTEM_ERROR). */
+  cause?: unknown;
 }
 
 export interface RunHooks {
@@ -81,7 +91,7 @@ export function sandboxEnv(lang: Language, workDir: string, toolDirs: readonly s
 
 const fill = (argv: string[], workDir: string) => argv.map((a) => a.replaceAll('{dir}', workDir));
 
-function systemError(message: string, durationMs = 0): RunResult {
+export function systemError(message: string, durationMs = 0): RunResult {
   return {
     status: 'SYSTEM_ERROR',
     stdout: '',
@@ -94,31 +104,60 @@ function systemError(message: string, durationMs = 0): RunResult {
   };
 }
 
-export async function executeJob(ctx: JobContext, uid: number | undefined, job: RunJob, hooks: RunHooks = {}): Promise<RunResult> {
+/**
+ * The last step of a job (the run, or a failed compile) deletes the work dir's contents itself, as the
+ * uid, after proving no process of it is left. Anything else (the runner's guard fired, the helper died
+ * or gave no report, leftovers) is abnormal: a separate sweep must prove the uid clean before the work
+ * dir is touched and the slot released; if it cannot, the uid is retired and the dir kept.
+ */
+export async function executeJob(ctx: JobContext, uid: number | undefined, job: RunJob, hooks: RunHooks = {}): Promise<JobOutcome> {
   const lang = LANGUAGES[job.language];
   const resolved = resolveLanguage(lang, ctx.toolDirs, uid !== undefined);
-  if (!resolved.ok) return systemError(resolved.reason);
+  if (!resolved.ok) return { result: systemError(resolved.reason), clean: true };
   hooks.onStarted?.();
   const workDir = await createWorkDir(ctx.workRoot, uid, lang.fileName, job.code);
   const base = {
     helper: ctx.helper,
     ...(uid !== undefined ? { uid } : {}),
+    ...(ctx.group !== undefined ? { group: ctx.group } : {}),
     workDir,
     env: sandboxEnv(lang, workDir, ctx.toolDirs),
     scanDirs: [workDir],
-    // Without our own uid, "files of the uid" in /tmp would be the developer's: never clean those.
-    cleanDirs: uid !== undefined ? [...ctx.tempDirs] : [],
+    register: ctx.register,
   };
   const output = { maxBytes: LIMITS.outputMaxBytesPerStream, floodBytes: LIMITS.outputMaxBytesPerStream * FLOOD_FACTOR };
+  let emptied = false;
+  let abnormal = false;
   const step = async (spec: Parameters<typeof runStep>[0]) => {
     const report = await runStep(spec);
-    if (uid !== undefined && (report.leftProcesses > 0 || report.leftFiles > 0)) await ctx.onLeftovers(uid, report);
+    if (report.error || report.leftProcesses > 0 || report.leftFiles > 0) abnormal = true;
+    else if (spec.removeDirs?.length) emptied = true;
     return report;
   };
+  let result: RunResult;
+  let cause: unknown;
   try {
+    result = await steps();
+  } catch (err) {
+    cause = err;
+    result = systemError((err as Error).message);
+  }
+  // After a failure too: the uid is never handed back without proof.
+  const clean = await cleanUp().catch(() => false);
+  return { result, clean, ...(cause !== undefined ? { cause } : {}) };
+
+  async function cleanUp(): Promise<boolean> {
+    if (!emptied || abnormal) {
+      if (!(await ctx.sweep(uid, [workDir]))) return false; // the work dir stays for inspection
+    }
+    await removeEmptyDir(workDir);
+    return true;
+  }
+
+  async function steps(): Promise<RunResult> {
     let compileOutput = '';
     const cLimits = compileLimits(lang);
-    if (resolved.argv.compile && cLimits) {
+    if (resolved.ok && resolved.argv.compile && cLimits) {
       const report = await step({
         ...base,
         argv: fill(resolved.argv.compile, workDir),
@@ -142,15 +181,17 @@ export async function executeJob(ctx: JobContext, uid: number | undefined, job: 
         };
       }
     }
+    if (!resolved.ok) return systemError(resolved.reason);
     const onText = hooks.onOutput;
     const report = await step({
       ...base,
       argv: fill(resolved.argv.run, workDir),
       limits: RUN_LIMITS,
       stdin: job.stdin,
+      removeDirs: [workDir],
       output: { ...output, ...(onText ? { onText } : {}) },
     });
-    const verdict = runVerdict(report, messageLimits(RUN_LIMITS));
+    const verdict = runVerdict(report, messageLimits(RUN_LIMITS), job.language);
     if (verdict.status === 'SYSTEM_ERROR') return { ...systemError(verdict.note ?? 'run step failed', report.wallMs), compileOutput };
     return {
       status: verdict.status,
@@ -164,7 +205,5 @@ export async function executeJob(ctx: JobContext, uid: number | undefined, job: 
       ...(report.peakRssKb > 0 ? { memoryKb: report.peakRssKb } : {}),
       truncated: { stdout: report.stdout.truncated, stderr: report.stderr.truncated },
     };
-  } finally {
-    await removeWorkDir(workDir);
   }
 }

@@ -1,22 +1,24 @@
 /**
- * The sandbox runner: runs jobs concurrently in a fixed number of slots, each slot with its own uid.
- * A later issue wraps it in the SQS worker (runner/worker.ts); the local stack can use it directly.
+ * The sandbox runner: runs jobs concurrently in a fixed number of slots, each job as a uid of its own.
+ * runner/worker.ts wraps it in the SQS worker; the CLI (runner/cli.ts) uses it directly.
  *
  *   const runner = new Runner({ slots: 2 });
  *   const result = await runner.run(job, { onOutput: (stream, chunk) => push(stream, chunk) });
  *   await runner.close();
  */
 import { existsSync, statSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { LANGUAGES, type LanguageId } from '../shared/languages.js';
 import type { RunJob, RunResult } from '../shared/execution-types.js';
-import { executeJob, type JobContext, type RunHooks } from './job.js';
+import { executeJob, systemError, type JobContext, type RunHooks } from './job.js';
 import { ensureHelper } from './sandbox/helper-binary.js';
 import { detectProtections, warnIfReduced, type Protections } from './sandbox/privileges.js';
-import type { StepReport } from './sandbox/step.js';
-import { sweepUid } from './sandbox/sweep.js';
+import { lockTempDirs, sweepUid } from './sandbox/sweep.js';
+import { detectTaskMemory, type TaskMemory } from './sandbox/task-memory.js';
 import { defaultToolDirs, resolveLanguage } from './sandbox/toolchain.js';
-import { DEFAULT_UID_BASE, leaseUids, releaseUids } from './sandbox/uid-lease.js';
-import { defaultWorkRoot, prepareWorkRoot } from './sandbox/workdir.js';
+import { DEFAULT_UID_BASE } from './sandbox/uid-lease.js';
+import { UidPool } from './sandbox/uid-pool.js';
+import { configuredWorkRoot, prepareWorkRoot } from './sandbox/workdir.js';
 
 export type { RunHooks } from './job.js';
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
@@ -24,25 +26,28 @@ export type Log = (message: string, fields?: Record<string, unknown>) => void;
 export interface RunnerOptions {
   /** Concurrent jobs (default RUNNER_SLOTS or 2). */
   slots?: number;
-  /** Where work dirs go (default RUNNER_WORK_ROOT or $TMPDIR/sandbox-work): the writable scratch volume. */
+  /** Work root (default RUNNER_WORK_ROOT, else a private mkdtemp directory under the temp dir). */
   workRoot?: string;
-  /** First uid of the range slots lease their uids from (default RUNNER_UID_BASE or 200000). */
+  /** First uid of the range jobs lease their uids from (default RUNNER_UID_BASE or 200000); the
+   *  sandbox group is base - 1. */
   uidBase?: number;
+  /** uids leased per slot: jobs rotate through them, so consecutive jobs never share one (default 3). */
+  uidsPerSlot?: number;
+  /** Where uid leases live (default: see uid-lease.ts). */
+  leaseDir?: string;
   /** Directories searched for compilers and interpreters (default RUNNER_TOOL_PATH or system dirs). */
   toolDirs?: string[];
-  /** World-writable dirs cleaned of a run's files after each step (default /tmp, /var/tmp, /dev/shm, /run/lock). */
+  /** World-writable dirs closed to the sandbox group (default /tmp, /var/tmp, /dev/shm, /run/lock). */
   tempDirs?: string[];
   /** Path of the helper binary (default SANDBOX_HELPER or the on-demand build). */
   helperPath?: string;
+  /** The task's memory and the budget past which running programs are stopped (default: its cgroup). */
+  taskMemory?: TaskMemory | false;
   log?: Log;
 }
 
-interface Slot {
-  index: number;
-  uid?: number;
-}
-
 const DEFAULT_TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock'];
+const TASK_MEMORY_POLL_MS = 250;
 
 function worldWritableDirs(dirs: readonly string[]): string[] {
   return dirs.filter((d) => existsSync(d) && statSync(d).isDirectory() && (statSync(d).mode & 0o002) !== 0);
@@ -52,32 +57,52 @@ const jsonLog: Log = (message, fields) => console.warn(JSON.stringify({ level: '
 
 export class Runner {
   readonly slots: number;
-  readonly workRoot: string;
   readonly protections: Protections;
+  private workRootPath?: string;
+  private privateRoot = false;
+  private readonly configuredRoot: string | undefined;
   private readonly toolDirs: string[];
   private readonly tempDirs: string[];
   private readonly uidBase: number;
+  private readonly pool: UidPool;
+  private readonly uidsPerSlot: number;
   private readonly log: Log;
   private readonly helperPath: string | undefined;
+  private readonly taskMemory: TaskMemory | undefined;
   private initialised?: Promise<JobContext>;
-  private readonly free: Slot[] = [];
-  private readonly waiting: ((slot: Slot) => void)[] = [];
-  private leased: number[] = [];
+  private freeSlots: number;
+  private readonly waiting: (() => void)[] = [];
   private readonly active = new Set<Promise<unknown>>();
+  private readonly helpers = new Set<(sig: NodeJS.Signals) => void>();
+  private memoryTimer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(options: RunnerOptions = {}) {
     this.slots = options.slots ?? (Number(process.env.RUNNER_SLOTS) || 2);
-    this.workRoot = options.workRoot ?? defaultWorkRoot();
+    this.freeSlots = this.slots;
+    this.configuredRoot = options.workRoot ?? configuredWorkRoot();
     this.uidBase = options.uidBase ?? (Number(process.env.RUNNER_UID_BASE) || DEFAULT_UID_BASE);
+    this.uidsPerSlot = options.uidsPerSlot ?? 3;
+    this.pool = new UidPool(this.uidBase, options.leaseDir);
     this.toolDirs = options.toolDirs ?? defaultToolDirs();
     this.tempDirs = worldWritableDirs(options.tempDirs ?? DEFAULT_TEMP_DIRS);
     this.helperPath = options.helperPath;
     this.log = options.log ?? jsonLog;
     this.protections = detectProtections();
+    this.taskMemory = options.taskMemory === false ? undefined : (options.taskMemory ?? detectTaskMemory());
   }
 
-  /** Builds the helper if needed, leases the slots' uids and sweeps what a predecessor left. */
+  /** The supplementary group every sandboxed process carries: the shared temp dirs are closed to it. */
+  get sandboxGroup(): number {
+    return this.uidBase - 1;
+  }
+
+  /** Where this runner's work dirs are (known after ready()). */
+  get workRoot(): string | undefined {
+    return this.workRootPath;
+  }
+
+  /** Builds the helper if needed, prepares the work root, closes the temp dirs and leases clean uids. */
   ready(): Promise<JobContext> {
     this.initialised ??= this.init();
     return this.initialised;
@@ -86,34 +111,56 @@ export class Runner {
   private async init(): Promise<JobContext> {
     warnIfReduced(this.protections, this.log);
     const helper = await ensureHelper(this.helperPath);
-    await prepareWorkRoot(this.workRoot);
-    const uids = this.protections.separateUid ? await leaseUids(this.slots, this.uidBase) : [];
-    this.leased = uids;
-    for (let index = 0; index < this.slots; index++) {
-      const uid = uids[index];
-      if (uid !== undefined) await this.sweep(helper, uid);
-      this.free.push(uid !== undefined ? { index, uid } : { index });
+    const { root, private: isPrivate } = await prepareWorkRoot(this.configuredRoot, this.protections.separateUid);
+    this.workRootPath = root;
+    this.privateRoot = isPrivate;
+    const separate = this.protections.separateUid;
+    if (separate) {
+      const failures = await lockTempDirs(helper, this.sandboxGroup, this.tempDirs);
+      if (failures.length) this.log('could not close some temp dirs to the sandbox group: runs can write there', { failures });
+      await this.pool.fill(this.slots * this.uidsPerSlot, (uid) => this.sweep(helper, uid, []));
+    }
+    if (this.taskMemory) {
+      this.memoryTimer = setInterval(() => this.checkTaskMemory(), TASK_MEMORY_POLL_MS);
+      this.memoryTimer.unref();
     }
     return {
       helper,
-      workRoot: this.workRoot,
+      workRoot: root,
       toolDirs: this.toolDirs,
-      tempDirs: this.tempDirs,
-      onLeftovers: async (uid: number, report: StepReport) => {
-        this.log('sandbox cleanup left processes or files behind; sweeping again', { uid, leftProcesses: report.leftProcesses, leftFiles: report.leftFiles });
-        await this.sweep(helper, uid);
+      ...(separate ? { group: this.sandboxGroup } : {}),
+      register: (signal) => {
+        this.helpers.add(signal);
+        return () => this.helpers.delete(signal);
       },
+      sweep: (uid, dirs) => this.sweep(helper, uid, dirs),
     };
   }
 
-  private async sweep(helper: string, uid: number): Promise<void> {
-    const r = await sweepUid(helper, uid, this.tempDirs);
-    if (r.error || r.leftProcesses || r.leftFiles) this.log('sweeping a sandbox uid was incomplete', { uid, ...r });
+  /** Kills everything of the uid and deletes `dirs` as it; true when /proc and the dirs are proven clean. */
+  private async sweep(helper: string, uid: number | undefined, dirs: readonly string[]): Promise<boolean> {
+    const r = await sweepUid(helper, uid, dirs);
+    const clean = !r.error && r.leftProcesses === 0 && r.leftFiles === 0;
+    if (!clean) this.log('sweeping a sandbox uid failed', { uid, ...r });
+    return clean;
   }
 
-  /** The uids the slots run programs as (empty without root, or before ready()). */
+  private checkTaskMemory(): void {
+    if (!this.taskMemory || this.helpers.size === 0) return;
+    const used = this.taskMemory.usage();
+    if (used <= this.taskMemory.budgetBytes) return;
+    this.log('task memory past its budget: stopping the running programs', { used, budget: this.taskMemory.budgetBytes, source: this.taskMemory.source });
+    for (const signal of this.helpers) signal('SIGUSR2');
+  }
+
+  /** uids leased by this runner (root only, after ready()); retired ones included. */
   get slotUids(): readonly number[] {
-    return this.leased;
+    return this.pool.all;
+  }
+
+  /** uids whose sweep failed: never used again by this runner. */
+  get retiredUids(): readonly number[] {
+    return [...this.pool.retired];
   }
 
   /** Whether this machine can run `language` in the sandbox, and if not, why. */
@@ -132,47 +179,53 @@ export class Runner {
 
   private async runInSlot(job: RunJob, hooks: RunHooks): Promise<RunResult> {
     const started = Date.now();
-    let slot: Slot | undefined;
+    let slot = false;
     try {
       if (this.closed) throw new Error('runner is closed');
       const ctx = await this.ready();
-      slot = await this.acquire();
-      return await executeJob(ctx, slot.uid, job, hooks);
+      await this.acquireSlot();
+      slot = true;
+      const uid = this.protections.separateUid ? await this.pool.take() : undefined;
+      const { result, clean, cause } = await executeJob(ctx, uid, job, hooks);
+      if (cause !== undefined) this.log('job failed in the runner', { executionId: job.executionId, error: (cause as Error).stack ?? String(cause) });
+      if (uid !== undefined) {
+        if (clean) this.pool.give(uid);
+        else {
+          this.log('retiring a sandbox uid: its sweep did not prove it clean', { uid, executionId: job.executionId });
+          await this.pool.retire(uid, (u) => this.sweep(ctx.helper, u, []));
+        }
+      }
+      return result;
     } catch (err) {
       // The boundary the worker relies on: every job reaches a final status, with the cause logged.
       this.log('job failed in the runner', { executionId: job.executionId, error: (err as Error).stack ?? String(err) });
-      return {
-        status: 'SYSTEM_ERROR',
-        stdout: '',
-        stderr: `[sandbox] ${(err as Error).message}\n`,
-        compileOutput: '',
-        exitCode: null,
-        signal: null,
-        durationMs: Date.now() - started,
-        truncated: { stdout: false, stderr: false },
-      };
+      return systemError((err as Error).message, Date.now() - started);
     } finally {
-      if (slot) this.release(slot);
+      if (slot) this.releaseSlot();
     }
   }
 
-  private acquire(): Promise<Slot> {
-    const slot = this.free.shift();
-    if (slot) return Promise.resolve(slot);
+  private acquireSlot(): Promise<void> {
+    if (this.freeSlots > 0) {
+      this.freeSlots--;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  private release(slot: Slot): void {
+  private releaseSlot(): void {
     const next = this.waiting.shift();
-    if (next) next(slot);
-    else this.free.push(slot);
+    if (next) next();
+    else this.freeSlots++;
   }
 
   /** Waits for running jobs, then gives the uids back. Jobs submitted afterwards end as SYSTEM_ERROR. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.active]);
-    if (this.leased.length) await releaseUids(this.leased);
-    this.leased = [];
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    await this.pool.release();
+    // The private root is empty unless a retired uid's work dir was kept for inspection.
+    if (this.privateRoot && this.workRootPath) await rmdir(this.workRootPath).catch(() => {});
   }
 }

@@ -6,6 +6,7 @@
  * sentence saying which limit: the program never ran, so TIMEOUT or MEMORY_LIMIT would mislead.
  */
 import type { FinalStatus } from '../shared/execution-types.js';
+import type { LanguageId } from '../shared/languages.js';
 import type { StepReport } from './sandbox/step.js';
 
 export interface StepVerdict {
@@ -26,7 +27,29 @@ export interface LimitsForMessages {
   diskBytes: number;
 }
 
-export function runVerdict(r: StepReport, l: LimitsForMessages): StepVerdict {
+/**
+ * What each runtime prints when its own memory cap stops the program (SPEC §6: MEMORY_LIMIT, as if the
+ * sandbox had killed it). Matched only in the last few KiB of stderr and only for a failed run, so a
+ * program printing the words and exiting 0 stays COMPLETED. A program can fake the message to relabel
+ * its own failure; that changes nothing but its own status.
+ */
+const RUNTIME_MEMORY_FAILURES: Partial<Record<LanguageId, RegExp>> = {
+  java: /java\.lang\.OutOfMemoryError/,
+  python: /^MemoryError\b/m,
+  go: /^fatal error: runtime: (out of memory|cannot allocate memory)/m,
+  rust: /^memory allocation of \d+ bytes failed/m,
+  cpp: /std::bad_alloc/,
+  javascript: /JavaScript heap out of memory|Reached heap limit/,
+  typescript: /JavaScript heap out of memory|Reached heap limit/,
+};
+
+export function runtimeMemoryFailure(language: LanguageId | undefined, r: Pick<StepReport, 'exitCode' | 'stderr'>): boolean {
+  const pattern = language && RUNTIME_MEMORY_FAILURES[language];
+  // The head too: Go prints the reason first and then a stack trace longer than the tail.
+  return !!pattern && r.exitCode !== 0 && (pattern.test(r.stderr.tail()) || pattern.test(r.stderr.text()));
+}
+
+export function runVerdict(r: StepReport, l: LimitsForMessages, language?: LanguageId): StepVerdict {
   if (r.error) return { status: 'SYSTEM_ERROR', note: `sandbox error: ${r.error}` };
   if (r.flooded) return { status: 'OUTPUT_LIMIT', note: 'stopped: the program kept writing output' };
   switch (r.reason) {
@@ -38,6 +61,8 @@ export function runVerdict(r: StepReport, l: LimitsForMessages): StepVerdict {
       return { status: 'TIMEOUT', note: `stopped: CPU time limit of ${fmtS(l.cpuMs)} exceeded` };
     case 'disk':
       return { status: 'OUTPUT_LIMIT', note: `stopped: more than ${fmtMiB(l.diskBytes)} written to files` };
+    case 'task-memory':
+      return { status: 'MEMORY_LIMIT', note: "stopped: the runner's memory ran short (memory no process shows, e.g. kernel buffers)" };
     case 'killed':
       return { status: 'SYSTEM_ERROR', note: 'stopped by the runner' };
     case 'exit':
@@ -49,6 +74,7 @@ export function runVerdict(r: StepReport, l: LimitsForMessages): StepVerdict {
   if (r.signal === 'SIGXFSZ' || r.maxFileBytes >= l.fileSizeBytes) {
     return { status: 'OUTPUT_LIMIT', note: `stopped: a file reached the size limit of ${fmtMiB(l.fileSizeBytes)}` };
   }
+  if (runtimeMemoryFailure(language, r)) return { status: 'MEMORY_LIMIT', note: `stopped: the runtime ran out of memory (limit ${fmtMiB(l.memoryBytes)})` };
   return { status: r.exitCode === 0 ? 'COMPLETED' : 'FAILED' };
 }
 

@@ -6,12 +6,16 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 
+const TAIL_BYTES = 4096;
+
 export class CappedOutput {
   private readonly kept: Buffer[] = [];
   private keptBytes = 0;
   private readonly decoder = new StringDecoder('utf8');
   /** Every byte the program wrote to this stream, kept or not. */
   totalBytes = 0;
+  /** The last bytes written, kept or not: where a runtime prints why it died (status.ts). */
+  private last = Buffer.alloc(0);
 
   constructor(
     private readonly maxBytes: number,
@@ -23,6 +27,8 @@ export class CappedOutput {
   /** Takes a chunk; returns false once the stream has reached the flood threshold. */
   push(chunk: Buffer): boolean {
     this.totalBytes += chunk.length;
+    const joined = this.last.length ? Buffer.concat([this.last, chunk]) : chunk;
+    this.last = Buffer.from(joined.subarray(Math.max(0, joined.length - TAIL_BYTES)));
     const room = this.maxBytes - this.keptBytes;
     if (room > 0) {
       const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
@@ -36,6 +42,11 @@ export class CappedOutput {
 
   get truncated(): boolean {
     return this.totalBytes > this.maxBytes;
+  }
+
+  /** The last few KiB the program wrote, kept or not. */
+  tail(): string {
+    return this.last.toString('utf8');
   }
 
   /** The kept text. A character cut by the cap becomes U+FFFD. */

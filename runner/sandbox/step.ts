@@ -3,8 +3,8 @@
  * caps the output, and parses the helper's report. The helper does the enforcing; this side only
  * watches the output, because that is where the bytes arrive.
  */
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { startHelper } from './helper-process.js';
 import { CappedOutput } from './output.js';
 
 export interface StepLimits {
@@ -33,8 +33,12 @@ export interface StepSpec {
   limits: StepLimits;
   /** Directories whose bytes count towards diskBytes but are kept (the work dir). */
   scanDirs: string[];
-  /** Directories whose bytes count and whose files of the uid are deleted after the step. */
-  cleanDirs: string[];
+  /** Directories whose contents the helper deletes as the uid once it proved no process is left. */
+  removeDirs?: string[];
+  /** Supplementary group of the program: the one the shared temp dirs are closed to (lockdown.ts). */
+  group?: number;
+  /** Lets the runner signal the helper (SIGUSR2: the task is short of memory); returns an unregister. */
+  register?: (signal: (sig: NodeJS.Signals) => void) => () => void;
   stdin: string;
   output: {
     maxBytes: number;
@@ -45,7 +49,7 @@ export interface StepSpec {
   };
 }
 
-export type StopReason = 'exit' | 'wall' | 'cpu' | 'memory' | 'disk' | 'killed';
+export type StopReason = 'exit' | 'wall' | 'cpu' | 'memory' | 'disk' | 'killed' | 'task-memory';
 
 export interface StepReport {
   /** The sandbox itself failed (setuid, exec of a missing tool...): not the program's fault. */
@@ -67,19 +71,21 @@ export interface StepReport {
 }
 
 /** Grace on top of the step's wall limit before the runner stops waiting for the helper itself. */
-const HELPER_GRACE_MS = 5_000;
+const HELPER_GRACE_MS = 3_000;
 const signalNames = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
+/** The helper's options for one step, as the tokens helper-process.ts sends down the config pipe. */
 export function helperArgs(spec: StepSpec): string[] {
   const l = spec.limits;
   const args = ['run'];
   if (spec.uid !== undefined) args.push('--uid', String(spec.uid), '--gid', String(spec.uid));
+  if (spec.group !== undefined) args.push('--group', String(spec.group));
   args.push('--dir', spec.workDir, '--wall-ms', String(l.wallMs), '--cpu-ms', String(l.cpuMs));
   args.push('--mem-bytes', String(l.memoryBytes), '--data-bytes', String(l.dataBytes));
   args.push('--nproc', String(l.processes), '--fsize', String(l.fileSizeBytes), '--disk-bytes', String(l.diskBytes));
   args.push('--nofile', String(l.openFiles), '--stack-bytes', String(l.stackBytes), '--nice', '10');
   for (const dir of spec.scanDirs) args.push('--scan', dir);
-  for (const dir of spec.cleanDirs) args.push('--clean', dir);
+  for (const dir of spec.removeDirs ?? []) args.push('--remove', dir);
   for (const [key, value] of Object.entries(spec.env)) args.push('--env', `${key}=${value}`);
   args.push('--', ...spec.argv);
   return args;
@@ -111,11 +117,10 @@ export function runStep(spec: StepSpec): Promise<StepReport> {
   const { maxBytes, floodBytes, merge, onText } = spec.output;
   const stdout = new CappedOutput(maxBytes, floodBytes, onText && ((t) => onText('stdout', t)));
   const stderr = merge ? stdout : new CappedOutput(maxBytes, floodBytes, onText && ((t) => onText('stderr', t)));
-  // The helper runs with an empty environment of its own: nothing of the runner's reaches the program.
-  const child = spawn(spec.helper, helperArgs(spec), { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: {} });
+  const { child, done } = startHelper(spec.helper, helperArgs(spec), ['pipe', 'pipe', 'pipe']);
   let flooded = false;
-  let report = '';
   const stop = () => child.kill('SIGTERM'); // the helper kills the whole run and still reports
+  const unregister = spec.register?.((signal) => child.kill(signal));
 
   const watch = (stream: NodeJS.ReadableStream | null, out: CappedOutput) =>
     new Promise<void>((resolve) => {
@@ -130,24 +135,25 @@ export function runStep(spec: StepSpec): Promise<StepReport> {
       stream.on('error', resolve);
     });
   const outputs = Promise.all([watch(child.stdout, stdout), watch(child.stderr, stderr)]);
-  const reportPipe = child.stdio[3] as NodeJS.ReadableStream;
-  reportPipe.on('data', (chunk: Buffer) => (report += chunk.toString('utf8')));
   // A program that exits without reading its stdin closes the pipe under us (EPIPE): that is its right.
-  child.stdin.on('error', () => {});
-  child.stdin.end(spec.stdin);
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(spec.stdin);
 
-  const guard = setTimeout(() => child.kill('SIGKILL'), spec.limits.wallMs + HELPER_GRACE_MS);
-  return new Promise<StepReport>((resolve) => {
-    let spawnError: string | undefined;
-    child.on('error', (err) => (spawnError = `cannot start the sandbox helper: ${err.message}`));
-    child.on('close', (code, signal) => {
-      clearTimeout(guard);
-      void outputs.then(() => {
-        let parsed = parseReport(report);
-        if (spawnError) parsed = { ...parsed, error: spawnError };
-        else if (!report && (code !== 0 || signal)) parsed = { ...parsed, error: `sandbox helper died (${signal ?? code})` };
-        resolve({ ...parsed, stdout, stderr, flooded });
-      });
-    });
+  // The helper enforces the wall limit itself; these only fire if it is stuck. SIGTERM first (it still
+  // kills the run and reports), SIGKILL later; either way the step is abnormal and the caller sweeps.
+  const term = setTimeout(stop, spec.limits.wallMs + HELPER_GRACE_MS);
+  const kill = setTimeout(() => child.kill('SIGKILL'), spec.limits.wallMs + 3 * HELPER_GRACE_MS);
+  return done.then(async ({ report, code, signal, spawnError }) => {
+    clearTimeout(term);
+    clearTimeout(kill);
+    unregister?.();
+    // Normally every process of the run is dead and the pipes close at once. After an abnormal end a
+    // survivor may still hold them: take what arrived and let the caller's sweep end it.
+    const drained = await Promise.race([outputs.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), report ? 5_000 : 500))]);
+    if (!drained) for (const s of [child.stdout, child.stderr]) s?.destroy();
+    let parsed = parseReport(report);
+    if (spawnError) parsed = { ...parsed, error: spawnError };
+    else if (!report && (code !== 0 || signal)) parsed = { ...parsed, error: `sandbox helper died (${signal ?? code})` };
+    return { ...parsed, stdout, stderr, flooded };
   });
 }

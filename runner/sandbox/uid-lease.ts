@@ -4,6 +4,7 @@
  * test files). So each runner leases its uids through lock files: an exclusive create, holding the
  * runner's pid; a lease whose pid is dead is taken over.
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { lstat, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +12,23 @@ import { join } from 'node:path';
 export const DEFAULT_UID_BASE = 200_000;
 const SPAN = 1_000;
 
-export function defaultLeaseDir(): string {
-  return join(tmpdir(), 'sandbox-runner-uids');
+/**
+ * Leases only matter to root (only root runs programs as other uids). /run is root's own and not
+ * world-writable, so nobody can plant the directory there; a read-only /run (the image's read-only
+ * root file system) falls back to a per-user name under the temp dir, which is checked to be ours.
+ * RUNNER_LEASE_DIR overrides both.
+ */
+export function defaultLeaseDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RUNNER_LEASE_DIR) return env.RUNNER_LEASE_DIR;
+  try {
+    if (statSync('/run').isDirectory()) {
+      accessSync('/run', constants.W_OK);
+      return '/run/sandbox-runner-uids';
+    }
+  } catch {
+    // not writable: the temp dir below
+  }
+  return join(tmpdir(), `sandbox-runner-uids-${process.getuid?.() ?? 'u'}`);
 }
 
 function alive(pid: number): boolean {

@@ -1,35 +1,52 @@
 /**
- * Work directories: `${workRoot}/<uid>-<random>`, one per job, owned by the run uid with mode 0700
- * inside a root-owned 0711 work root, so a run can reach its own directory but not list or enter
- * anyone else's. The work root is configurable (RUNNER_WORK_ROOT) because the image has a read-only
- * root file system and one writable scratch volume.
+ * Work directories: `${workRoot}/<random>`, one per job, owned by the run uid with mode 0700 inside a
+ * runner-owned work root (0711 as root: a run can reach its own directory but not list anyone else's).
+ *
+ * The work root is private to this runner process: created atomically with mkdtemp under the temp dir
+ * (a fixed shared path such as /tmp/sandbox-work can be planted by another user, or left root-owned by
+ * a CI run, and then no runner starts). RUNNER_WORK_ROOT names it explicitly instead: the image's
+ * scratch volume, which nobody else can write to.
+ *
+ * Deleting a work dir's contents is the helper's job, as the run's uid through directory fds
+ * (sandbox/src/files.c); the runner only removes the then-empty directory, never a tree as root.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-export function defaultWorkRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.RUNNER_WORK_ROOT || join(tmpdir(), 'sandbox-work');
+export function configuredWorkRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.RUNNER_WORK_ROOT || undefined;
 }
 
-export async function prepareWorkRoot(root: string): Promise<void> {
-  await mkdir(root, { recursive: true, mode: 0o711 });
+/**
+ * Creates (or checks) the work root and returns it. `shared`: other uids must traverse it (0711),
+ * otherwise 0700.
+ */
+export async function prepareWorkRoot(root: string | undefined, shared: boolean): Promise<{ root: string; private: boolean }> {
+  const mode = shared ? 0o711 : 0o700;
+  if (!root) {
+    const made = await mkdtemp(join(tmpdir(), `sandbox-work-${process.getuid?.() ?? 'u'}-`));
+    await chmod(made, mode);
+    return { root: made, private: true };
+  }
+  await mkdir(root, { recursive: true, mode });
   const st = await lstat(root);
-  // Under a world-writable /tmp someone could have planted the path first: insist on our own dir.
-  if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new Error(`work root ${root} is not a directory owned by the runner`);
-  await chmod(root, 0o711);
+  // A configured root must be ours: a directory planted by someone else would let them into every run.
+  if (!st.isDirectory() || st.uid !== process.getuid?.()) {
+    throw new Error(`work root ${root} (RUNNER_WORK_ROOT) is not a directory owned by the runner's user (uid ${process.getuid?.()})`);
+  }
+  await chmod(root, mode);
+  return { root, private: false };
 }
 
 /** Creates the job's directory with its source file and tmp/, owned by `uid` (undefined: the runner's). */
 export async function createWorkDir(root: string, uid: number | undefined, fileName: string, code: string): Promise<string> {
-  const dir = join(root, `${uid ?? 'self'}-${randomBytes(6).toString('hex')}`);
+  const dir = join(root, randomBytes(8).toString('hex'));
   await mkdir(dir, { mode: 0o700 });
   const file = join(dir, fileName);
   await writeFile(file, code, { flag: 'wx', mode: 0o600 });
-  // TMPDIR of the run (job.ts): temp files stay inside the directory that is counted and removed.
+  // TMPDIR of the run (job.ts): the shared temp dirs are closed to it, temp files go here.
   await mkdir(join(dir, 'tmp'), { mode: 0o700 });
   if (uid !== undefined) {
     await chown(file, uid, uid);
@@ -39,17 +56,7 @@ export async function createWorkDir(root: string, uid: number | undefined, fileN
   return dir;
 }
 
-/**
- * Safe as root only because every process of the run uid is dead by now (the helper confirmed it) and
- * no other uid can write into a 0700 directory: nothing can swap a symlink in during the walk.
- */
-export async function removeWorkDir(dir: string): Promise<void> {
-  try {
-    await rm(dir, { recursive: true, force: true, maxRetries: 2 });
-  } catch (err) {
-    // Without root, a directory the program made unreadable (chmod 000) stops rm: give it back first.
-    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
-    await promisify(execFile)('chmod', ['-R', 'u+rwX', dir]);
-    await rm(dir, { recursive: true, force: true });
-  }
+/** Removes a work dir the helper has emptied. Fails (ENOTEMPTY) if anything is left in it. */
+export async function removeEmptyDir(dir: string): Promise<void> {
+  await rmdir(dir);
 }

@@ -39,7 +39,8 @@ describe('Runner', () => {
       expect(runner().slotUids).toContain(Number(uid));
     }
     expect(gidA).toBe(uidA);
-    expect(groupsA).toBe('[]');
+    // One supplementary group, the sandbox's: the shared temp dirs are closed to it.
+    expect(groupsA).toBe(`[${runner().sandboxGroup}]`);
   });
 
   it('never shares a uid with a second runner on the same host', async (ctx) => {
@@ -48,7 +49,7 @@ describe('Runner', () => {
     const second = new Runner({ slots: 2, log: () => {} });
     try {
       await second.ready();
-      expect(second.slotUids).toHaveLength(2);
+      expect(second.slotUids).toHaveLength(2 * 3); // three uids per slot: consecutive jobs never share one
       for (const uid of second.slotUids) expect(runner().slotUids).not.toContain(uid);
     } finally {
       await second.close();

@@ -3,7 +3,7 @@
  * reasons a test must skip (a missing toolchain, no root), and /proc probes that see the sandbox
  * from the outside.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import type { LanguageId } from '../../shared/languages.js';
 import type { RunJob } from '../../shared/execution-types.js';
@@ -39,18 +39,43 @@ export function missingToolchain(runner: Runner, language: LanguageId): string |
   return a.ok ? undefined : `toolchain missing: ${a.reason}`;
 }
 
-/** Live (non-zombie) pids whose effective uid is one of `uids`. */
-export function processesOf(uids: readonly number[]): number[] {
-  const pids: number[] = [];
+/** Live (non-zombie) processes whose effective uid is one of `uids`, as "pid uid command". */
+export function processesOf(uids: readonly number[]): string[] {
+  const found: string[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (uids.includes(statSync(`/proc/${name}`).uid)) pids.push(Number(name));
+      const uid = statSync(`/proc/${name}`).uid;
+      if (!uids.includes(uid)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue;
+      found.push(`${name} ${uid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
     } catch {
       // the process ended while we looked
     }
   }
-  return pids;
+  return found;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the sandbox helper directly with `tokens` (its config-pipe options); resolves with its report. */
+export async function runHelper(tokens: string[], stdin = ''): Promise<{ report: string; stdout: string }> {
+  const { ensureHelper } = await import('../../runner/sandbox/helper-binary.js');
+  const { startHelper } = await import('../../runner/sandbox/helper-process.js');
+  const { child, done } = startHelper(await ensureHelper(), tokens, ['pipe', 'pipe', 'pipe']);
+  let stdout = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stdin?.end(stdin);
+  const { report } = await done;
+  return { report, stdout };
+}
+
+/** Whether pid is a live (non-zombie) process. */
+export function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

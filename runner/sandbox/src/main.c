@@ -2,20 +2,21 @@
  * sandbox-helper: runs one step (compile or run) of a job inside the Fargate-compatible sandbox.
  *
  * Fargate gives no namespaces, cgroups or privileged mode (NOTES.md), so isolation is built from what
- * an ordinary root process can do: a per-slot uid, rlimits, a self-installed seccomp filter, and a
- * monitor that measures the run through /proc and cleans up after it. The helper is that monitor:
+ * an ordinary root process can do: a uid per job, rlimits, a self-installed seccomp filter, an ACL that
+ * closes the shared temp dirs, and a monitor that measures the run through /proc and cleans up after
+ * it. The helper is that monitor. Its options come on fd 4 (config.c), its report goes to fd 3:
  *
- *   sandbox-helper run [options] -- /abs/program args...
- *     forks the program (new session, rlimits, setgroups/setgid/setuid, no_new_privs, seccomp,
- *     chdir, exec with exactly the --env given), polls its processes' memory/CPU and the bytes they
- *     wrote, enforces wall/CPU/memory/disk limits, then kills every process of the run, deletes its
- *     files in the --clean directories and writes one report line to --report-fd.
- *   sandbox-helper clean --uid N [--clean DIR]...
- *     kills every process of uid N and deletes its files (used when a slot is leased).
+ *   run       forks the program (rlimits, oom_score_adj 1000, groups/gid/uid, no_new_privs, seccomp,
+ *             chdir, exec with exactly the --env given), polls its processes' memory/CPU and the bytes
+ *             they wrote, enforces wall/CPU/memory/disk limits, then kills every process of the uid,
+ *             proves none is left, and only then deletes the --remove dirs' contents as the uid.
+ *   clean     the same end without a program: the sweep after an abnormal step end and before reuse.
+ *   lockdown  closes the given world-writable dirs to --group (lockdown.c).
  *
  * Report: "exit=E signal=S reason=R cpu_ms= peak_rss_kb= wall_ms= disk_bytes= max_file= left_procs=
  * left_files=" or "error=<message>" when the sandbox itself could not be set up. R is one of exit,
- * wall, cpu, memory, disk, killed (SIGTERM from the runner, e.g. for flooding output).
+ * wall, cpu, memory, disk, killed (SIGTERM from the runner, e.g. for flooding output), task-memory
+ * (SIGUSR2: the runner's task is short of memory).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,25 +36,16 @@
 
 #include "helper.h"
 
-#define MAX_LIST 64
 #define POLL_MS 20
 #define DISK_EVERY 5 /* disk walks are dearer than /proc reads: every 5th poll (100 ms) */
-
-struct opts {
-  uid_t uid;
-  gid_t gid;
-  const char *dir;
-  uint64_t wall_ms, cpu_ms, mem_bytes, data_bytes, nproc, fsize, nofile, stack_bytes, disk_bytes;
-  int nice, report_fd;
-  const char *scan[MAX_LIST], *clean[MAX_LIST], *env[MAX_LIST + 1];
-  int nscan, nclean, nenv;
-  char **argv;
-};
+#define WALK_BUDGET_MS 2000
+#define REMOVE_BUDGET_MS 20000
+#define CLEANER_TIMEOUT_MS (REMOVE_BUDGET_MS + 2000)
+#define CONFIG_FD 4
 
 static int report_fd = 3;
 
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void report(const char *fmt, ...) {
+void report(const char *fmt, ...) {
   char buf[1024];
   va_list ap;
   va_start(ap, fmt);
@@ -67,41 +59,24 @@ static void fail(const char *what) {
   exit(125);
 }
 
-static int parse(int argc, char **argv, struct opts *o) {
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--")) {
-      o->argv = &argv[i + 1];
-      return 0;
-    }
-    if (i + 1 >= argc) return -1;
-    const char *v = argv[++i];
-    uint64_t n = strtoull(v, NULL, 10);
-    if (!strcmp(a, "--uid")) o->uid = (uid_t)n;
-    else if (!strcmp(a, "--gid")) o->gid = (gid_t)n;
-    else if (!strcmp(a, "--dir")) o->dir = v;
-    else if (!strcmp(a, "--wall-ms")) o->wall_ms = n;
-    else if (!strcmp(a, "--cpu-ms")) o->cpu_ms = n;
-    else if (!strcmp(a, "--mem-bytes")) o->mem_bytes = n;
-    else if (!strcmp(a, "--data-bytes")) o->data_bytes = n;
-    else if (!strcmp(a, "--nproc")) o->nproc = n;
-    else if (!strcmp(a, "--fsize")) o->fsize = n;
-    else if (!strcmp(a, "--nofile")) o->nofile = n;
-    else if (!strcmp(a, "--stack-bytes")) o->stack_bytes = n;
-    else if (!strcmp(a, "--disk-bytes")) o->disk_bytes = n;
-    else if (!strcmp(a, "--nice")) o->nice = (int)n;
-    else if (!strcmp(a, "--report-fd")) o->report_fd = (int)n;
-    else if (!strcmp(a, "--scan") && o->nscan < MAX_LIST) o->scan[o->nscan++] = v;
-    else if (!strcmp(a, "--clean") && o->nclean < MAX_LIST) o->clean[o->nclean++] = v;
-    else if (!strcmp(a, "--env") && o->nenv < MAX_LIST) o->env[o->nenv++] = v;
-    else return -1;
-  }
-  return o->argv ? 0 : -1;
-}
-
 static void limit(int resource, uint64_t soft, uint64_t hard) {
   struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
   if (setrlimit(resource, &rl) != 0) fail("setrlimit");
+}
+
+static void write_proc_self(const char *file, const char *value) {
+  int fd = open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return; /* autogroup is optional in the kernel */
+  if (write(fd, value, strlen(value)) < 0) {
+  }
+  close(fd);
+}
+
+static int drop_to(const struct opts *o) {
+  gid_t groups[1] = { o->group };
+  if (setgroups(o->group ? 1 : 0, groups) != 0) return -1;
+  if (setresgid(o->gid, o->gid, o->gid) != 0) return -1;
+  return setresuid(o->uid, o->uid, o->uid);
 }
 
 /* In the forked child: become the sandboxed program. Never returns. */
@@ -110,6 +85,11 @@ static void child(const struct opts *o, int errfd, const sigset_t *oldmask) {
   sigprocmask(SIG_SETMASK, oldmask, NULL);
   report_fd = errfd;
   if (setsid() < 0) fail("setsid");
+  /* This session is the run's one scheduler autogroup (setsid is denied to the program, so it cannot
+   * make more): the run weighs as much as the runner's group, however many processes it starts.
+   * Lowering the group's own nice would starve runs whenever anything else runs on the machine. */
+  /* First to go when the task runs out of memory, never the runner; the program cannot lower it. */
+  write_proc_self("/proc/self/oom_score_adj", "1000");
   if (o->cpu_ms) limit(RLIMIT_CPU, (o->cpu_ms + 999) / 1000, (o->cpu_ms + 999) / 1000 + 1);
   if (o->data_bytes) limit(RLIMIT_DATA, o->data_bytes, o->data_bytes);
   if (o->fsize) limit(RLIMIT_FSIZE, o->fsize, o->fsize);
@@ -122,9 +102,7 @@ static void child(const struct opts *o, int errfd, const sigset_t *oldmask) {
   /* Below the runner and the monitor in the scheduler, so they stay responsive under a fork bomb. */
   if (o->nice) setpriority(PRIO_PROCESS, 0, o->nice);
   if (o->uid) {
-    if (setgroups(0, NULL) != 0) fail("setgroups");
-    if (setresgid(o->gid, o->gid, o->gid) != 0) fail("setgid");
-    if (setresuid(o->uid, o->uid, o->uid) != 0) fail("setuid");
+    if (drop_to(o) != 0) fail("setuid");
     if (setuid(0) == 0) {
       errno = EPERM;
       fail("privileges still present after setuid");
@@ -134,9 +112,8 @@ static void child(const struct opts *o, int errfd, const sigset_t *oldmask) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() == 1) fail("monitor gone");
   if (chdir(o->dir) != 0) fail("chdir");
-  umask(077); /* concurrent runs must not read each other's files in the shared /tmp */
+  umask(077);
   if (install_seccomp() != 0) fail("seccomp");
-  syscall(SYS_close_range, 3, ~0U, 0); /* best effort; errfd is close-on-exec anyway */
   for (int fd = 3; fd < 1024; fd++)
     if (fd != errfd) close(fd);
   execve(o->argv[0], o->argv, (char **)o->env);
@@ -148,25 +125,39 @@ static void child(const struct opts *o, int errfd, const sigset_t *oldmask) {
   fail("exec");
 }
 
-static void measure(const struct opts *o, struct disk *d) {
+/* Bytes in the scan dirs; WALK_CAP / WALK_TIME when a bound of the walk was reached. */
+static int measure(const struct opts *o, struct disk *d, uint64_t deadline) {
   memset(d, 0, sizeof *d);
-  for (int i = 0; i < o->nscan; i++) measure_dir(o->scan[i], o->uid, d);
-  for (int i = 0; i < o->nclean; i++) measure_dir(o->clean[i], o->uid, d);
+  int status = WALK_OK;
+  for (int i = 0; i < o->nscan && status == WALK_OK; i++) status = measure_tree(o->scan[i], d, deadline);
+  return status;
 }
 
-/* Deletes the run's files in the --clean dirs with the run's own credentials; returns what is left. */
-static uint64_t clean(const struct opts *o) {
-  if (!o->uid || !o->nclean) return 0;
+/*
+ * Ends the run: kills every process of the uid until /proc shows none, and only then deletes the
+ * --remove dirs' contents, in a fork that has the run's uid (so it can delete nothing the run could
+ * not). Returns the processes-left flag; *left_files gets what is left in the --remove dirs.
+ */
+static int finish(const struct opts *o, uint64_t *left_files) {
+  *left_files = 0;
+  int procs_left = kill_all(o->uid) < 0;
+  if (!o->nremove) return procs_left;
+  if (procs_left) {
+    *left_files = 1; /* never delete under a live process of the uid: it could race the walk */
+    return procs_left;
+  }
   pid_t p = fork();
   if (p == 0) {
-    if (setgroups(0, NULL) != 0 || setresgid(o->gid, o->gid, o->gid) != 0 || setresuid(o->uid, o->uid, o->uid) != 0) _exit(1);
-    for (int i = 0; i < o->nclean; i++) remove_owned(o->clean[i], o->uid);
-    _exit(0);
+    become_isolated_fork();
+    if (o->uid && drop_to(o) != 0) _exit(1);
+    int bad = 0;
+    uint64_t deadline = now_ms() + REMOVE_BUDGET_MS;
+    for (int i = 0; i < o->nremove; i++) bad |= remove_contents(o->remove[i], deadline) != 0;
+    _exit(bad);
   }
-  if (p > 0) waitpid(p, NULL, 0);
-  struct disk left = { 0, 0, 0 };
-  for (int i = 0; i < o->nclean; i++) measure_dir(o->clean[i], o->uid, &left);
-  return left.entries;
+  int st = p > 0 ? wait_bounded(p, CLEANER_TIMEOUT_MS) : -1;
+  if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) *left_files = 1;
+  return procs_left;
 }
 
 static int run(struct opts *o) {
@@ -184,14 +175,19 @@ static int run(struct opts *o) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   sigset_t set, old;
   sigemptyset(&set);
-  int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+  int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&set, sigs[i]);
   sigprocmask(SIG_BLOCK, &set, &old);
   signal(SIGPIPE, SIG_IGN);
   fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+  /* A uid is handed out only when a sweep proved it empty; check again, it costs one /proc scan. */
+  if (o->uid && run_has_processes(o->uid) && kill_all(o->uid) < 0) {
+    errno = EBUSY;
+    fail("the run uid still has processes");
+  }
 
   struct disk base;
-  measure(o, &base);
+  measure(o, &base, now_ms() + WALK_BUDGET_MS);
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) fail("pipe");
   pid_t pid = fork();
@@ -206,11 +202,12 @@ static int run(struct opts *o) {
   close(errpipe[0]);
   if (n > 0) { /* setup or exec failed: the child already wrote its report line there */
     err[n] = 0;
-    kill_all(o->uid);
+    uint64_t left_files;
+    finish(o, &left_files);
     report("%s", err);
     return 0;
   }
-  uint64_t start = now_ms(), next_poll = start, polls = 0, peak_rss = 0;
+  uint64_t start = now_ms(), next_poll = start, polls = 0, peak_rss = 0, socket_bytes = 0;
   int status = 0, done = 0;
   const char *reason = "exit";
   while (!done) {
@@ -219,25 +216,37 @@ static int run(struct opts *o) {
     if (now >= next_poll) {
       struct usage u;
       struct rusage ru;
-      sample_processes(o->uid, &u);
+      int disk_poll = o->disk_bytes && ++polls % DISK_EVERY == 0;
+      if (!o->disk_bytes) ++polls;
+      sample_processes(o->uid, &u, disk_poll);
       getrusage(RUSAGE_CHILDREN, &ru);
       uint64_t cpu = u.cpu_ms + (uint64_t)ru.ru_utime.tv_sec * 1000 + (uint64_t)ru.ru_stime.tv_sec * 1000 +
                      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-      if (u.rss_bytes > peak_rss) peak_rss = u.rss_bytes;
-      if (o->mem_bytes && u.rss_bytes > o->mem_bytes) { reason = "memory"; break; }
+      /* Socket buffers: a netlink dump of every Unix socket, dearer than /proc, so on the disk cadence. */
+      if (polls % DISK_EVERY == 0) socket_bytes = unix_socket_bytes(o->uid);
+      uint64_t memory = u.rss_bytes + socket_bytes;
+      if (memory > peak_rss) peak_rss = memory;
+      if (o->mem_bytes && memory > o->mem_bytes) { reason = "memory"; break; }
       if (o->cpu_ms && cpu > o->cpu_ms) { reason = "cpu"; break; }
-      if (o->disk_bytes && ++polls % DISK_EVERY == 0) {
+      if (disk_poll) {
         struct disk d;
-        measure(o, &d);
-        if (d.bytes > base.bytes + o->disk_bytes) { reason = "disk"; break; }
+        uint64_t walk_deadline = now + WALK_BUDGET_MS;
+        if (o->wall_ms && start + o->wall_ms < walk_deadline) walk_deadline = start + o->wall_ms;
+        int walk = measure(o, &d, walk_deadline);
+        /* A bound of the walk reached is a violation, except when it was the step's own deadline. */
+        if (walk == WALK_TIME && walk_deadline == start + o->wall_ms) { reason = "wall"; break; }
+        if (walk != WALK_OK) { reason = "disk"; break; }
+        if (d.bytes + u.unlinked_bytes > base.bytes + o->disk_bytes) { reason = "disk"; break; }
       }
-      next_poll = now + POLL_MS;
+      next_poll = now_ms() + POLL_MS;
     }
+    now = now_ms();
     uint64_t wait = next_poll > now ? next_poll - now : 0;
-    if (o->wall_ms && start + o->wall_ms - now < wait) wait = start + o->wall_ms - now;
+    if (o->wall_ms && start + o->wall_ms > now && start + o->wall_ms - now < wait) wait = start + o->wall_ms - now;
     struct timespec ts = { .tv_sec = (time_t)(wait / 1000), .tv_nsec = (long)(wait % 1000) * 1000000 };
     int sig = sigtimedwait(&set, NULL, &ts);
     if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGUSR1) { reason = "killed"; break; }
+    if (sig == SIGUSR2) { reason = "task-memory"; break; }
     int st;
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0)
@@ -245,10 +254,11 @@ static int run(struct opts *o) {
   }
   uint64_t wall = now_ms() - start;
   /* The run ends with its main process: daemons and background children go with it. */
-  int rounds = kill_all(o->uid);
+  int procs_left = kill_all(o->uid);
+  procs_left = procs_left < 0;
   int st;
   pid_t w;
-  while ((w = waitpid(-1, &st, 0)) > 0)
+  while ((w = waitpid(-1, &st, WNOHANG)) > 0)
     if (w == pid && !done) status = st, done = 1;
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
@@ -256,35 +266,50 @@ static int run(struct opts *o) {
                  (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
   uint64_t rss_kb = peak_rss / 1024 > (uint64_t)ru.ru_maxrss ? peak_rss / 1024 : (uint64_t)ru.ru_maxrss;
   struct disk d;
-  measure(o, &d);
-  uint64_t left_files = clean(o);
+  measure(o, &d, now_ms() + WALK_BUDGET_MS);
+  uint64_t left_files = 0;
+  if (!procs_left) procs_left = finish(o, &left_files);
+  else if (o->nremove) left_files = 1;
   int exit_code = done && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   /* Not done: we killed it, and kill_all reaped it before we could read its status. */
   int signo = !done ? SIGKILL : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   report("exit=%d signal=%d reason=%s cpu_ms=%llu peak_rss_kb=%llu wall_ms=%llu disk_bytes=%llu max_file=%llu left_procs=%d left_files=%llu\n",
          exit_code, signo, reason, (unsigned long long)cpu, (unsigned long long)rss_kb, (unsigned long long)wall,
          (unsigned long long)(d.bytes > base.bytes ? d.bytes - base.bytes : 0), (unsigned long long)d.max_file,
-         rounds < 0 ? 1 : 0, (unsigned long long)left_files);
+         procs_left, (unsigned long long)left_files);
   return 0;
 }
 
 int main(int argc, char **argv) {
   struct opts o;
   memset(&o, 0, sizeof o);
-  o.report_fd = 3;
-  int ok = argc >= 2 && parse(argc, argv, &o) == 0;
-  report_fd = o.report_fd;
-  if (ok && !strcmp(argv[1], "run") && o.argv[0]) return run(&o);
-  if (ok && !strcmp(argv[1], "clean") && o.uid) {
-    if (getuid() != 0) {
+  (void)argc;
+  (void)argv;
+  if (read_config(CONFIG_FD, &o) != 0) {
+    fprintf(stderr, "sandbox-helper: expects its options as NUL-separated tokens on fd %d:\n"
+                    "  run [--uid N --gid N --group G --dir D limits... --scan D --remove D --env K=V...] -- /abs/program args...\n"
+                    "  clean --uid N [--remove DIR]... --\n"
+                    "  lockdown --group G [--scan DIR]... --\n",
+            CONFIG_FD);
+    return 2;
+  }
+  if (!strcmp(o.command, "run") && o.argv[0]) return run(&o);
+  if (!strcmp(o.command, "clean")) {
+    if (o.uid && getuid() != 0) {
       errno = EPERM;
-      fail("clean needs root");
+      fail("clean --uid needs root");
     }
-    int rounds = kill_all(o.uid);
-    report("left_procs=%d left_files=%llu\n", rounds < 0 ? 1 : 0, (unsigned long long)clean(&o));
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    uint64_t left_files;
+    int procs_left = finish(&o, &left_files);
+    report("left_procs=%d left_files=%llu\n", procs_left, (unsigned long long)left_files);
     return 0;
   }
-  fprintf(stderr, "usage: sandbox-helper run [--uid N --gid N --dir D limits... --env K=V...] -- /abs/program args...\n"
-                  "       sandbox-helper clean --uid N [--clean DIR]... --\n");
+  if (!strcmp(o.command, "lockdown") && o.group) {
+    int failed = lockdown(o.group, o.scan, o.nscan);
+    report("locked=%d failed=%d\n", o.nscan - failed, failed);
+    return 0;
+  }
+  report("error=unknown command %s\n", o.command);
   return 2;
 }

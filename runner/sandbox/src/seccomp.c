@@ -1,10 +1,16 @@
 /*
  * The seccomp filter installed right before exec. Fargate offers no network namespace, so this filter
- * is what keeps user code off the network: only AF_UNIX sockets may be created (compilers and the JVM
- * use them locally), so 127.0.0.1, the VPC and the task-credential endpoint 169.254.170.2 are
- * unreachable. io_uring is denied because its socket operations bypass the socket() check
- * (NOTES.md); ptrace-like and kernel-configuration calls are denied to keep the kernel surface small;
- * SysV IPC objects are denied because they would outlive the run without being files we can clean.
+ * is what keeps user code off the network: no socket() of any family, so 127.0.0.1, the VPC, the
+ * task-credential endpoint 169.254.170.2, host Unix sockets and the abstract Unix namespace (shared by
+ * every process of the task: two concurrent runs could talk through it) are unreachable. socketpair()
+ * of AF_UNIX stays: the JVM's NIO and libuv's child stdio need it, and a connected pair reaches nobody
+ * else; the memory its buffers hold is counted as the run's (sockmem.c). io_uring is denied because its socket operations bypass the socket() check (NOTES.md).
+ *
+ * Memory no RSS poll sees is denied at the source: memfd_create (anonymous files), SysV shared memory,
+ * user namespaces (clone/unshare flags) in which a run would be root and could mount a tmpfs (the
+ * fsopen family and mount). setsid is denied: every new session gets its own scheduler autogroup at
+ * nice 0, which would let 30 spinners outweigh the runner. ptrace-like and kernel-configuration calls
+ * are denied to keep the kernel surface small.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -18,6 +24,38 @@
 
 #include "helper.h"
 
+/* Namespace flags of clone(): CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET. */
+#define CLONE_NAMESPACES 0x7E020000u
+
+/* The new mount API and memfd_secret: same numbers on x86_64 and aarch64 (the unified table, >= 424). */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_fspick
+#define SYS_fspick 433
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_memfd_secret
+#define SYS_memfd_secret 447
+#endif
+
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -26,7 +64,7 @@
 #error "the sandbox helper supports x86_64 and aarch64 only"
 #endif
 
-#define MAX_INSNS 160
+#define MAX_INSNS 256
 #define DATA(field) offsetof(struct seccomp_data, field)
 #define RET_ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 
@@ -44,7 +82,7 @@ static void deny(int nr, int err) {
   emit((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_ERRNO(err)));
 }
 
-/* if (nr == syscall) return args[0] == value ? errno : allow;  (for socket() and prctl()) */
+/* if (nr == syscall) return args[0] == value ? errno : allow;  (socketpair(), prctl()) */
 static void deny_arg0(int nr, unsigned value, int when_equal, int err) {
   emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 4));
   /* Low 32 bits of the first argument: both supported architectures are little-endian. */
@@ -53,6 +91,15 @@ static void deny_arg0(int nr, unsigned value, int when_equal, int err) {
     emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 1));
   else
     emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 1, 0));
+  emit((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_ERRNO(err)));
+  emit((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+/* if (nr == syscall) return (args[0] & mask) ? errno : allow;  (clone's namespace flags) */
+static void deny_arg0_bits(int nr, unsigned mask, int err) {
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 4));
+  emit((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, DATA(args[0])));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1));
   emit((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_ERRNO(err)));
   emit((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 }
@@ -70,7 +117,11 @@ int install_seccomp(void) {
   emit((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_ERRNO(ENOSYS)));
 #endif
 
-  deny_arg0(SYS_socket, AF_UNIX, 0, EACCES);
+  deny(SYS_socket, EACCES);
+  deny_arg0(SYS_socketpair, AF_UNIX, 0, EACCES);
+  deny_arg0_bits(SYS_clone, CLONE_NAMESPACES, EPERM);
+  /* clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to clone. */
+  deny(SYS_clone3, ENOSYS);
   /* Non-dumpable processes get root-owned /proc entries and would hide from the memory poller. */
   deny_arg0(SYS_prctl, PR_SET_DUMPABLE, 1, EPERM);
 
@@ -85,7 +136,9 @@ int install_seccomp(void) {
     SYS_mount, SYS_umount2, SYS_pivot_root, SYS_swapon, SYS_swapoff, SYS_reboot,
     SYS_kexec_load, SYS_init_module, SYS_finit_module, SYS_delete_module, SYS_acct,
     SYS_shmget, SYS_msgget, SYS_semget, SYS_name_to_handle_at, SYS_open_by_handle_at,
-    SYS_fanotify_init, SYS_quotactl,
+    SYS_fanotify_init, SYS_quotactl, SYS_memfd_create, SYS_memfd_secret, SYS_setsid,
+    SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_mount_setattr,
+    SYS_process_madvise, SYS_pidfd_getfd,
 #ifdef SYS_kexec_file_load
     SYS_kexec_file_load,
 #endif
