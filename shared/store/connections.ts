@@ -82,8 +82,13 @@ export async function putConnection(conn: ConnectionItem, sessionTtl: number): P
   );
 }
 
+/**
+ * Consistent: the lookup is written by `$connect` in another invocation an instant before the first
+ * message (or `$disconnect`) reads it; an eventually consistent read may not find it yet, and then
+ * join-session gets no answer at all and `$disconnect` leaves a ghost participant for up to 2 h.
+ */
 export async function getConnectionLookup(connectionId: string): Promise<ConnectionLookup | undefined> {
-  const out = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.connectionLookup(connectionId) }));
+  const out = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.connectionLookup(connectionId), ConsistentRead: true }));
   return isLive(out.Item) ? (out.Item as ConnectionLookup) : undefined;
 }
 

@@ -122,6 +122,8 @@ export async function listExecutions(sessionId: string, limit: number = LIMITS.e
       ExpressionAttributeNames: Object.fromEntries([...VIEW_FIELDS, 'ttl'].map((f) => [`#${f}`, f])),
       ScanIndexForward: false,
       Limit: limit,
+      // A client lists right after POST /executions (another invocation) wrote the run and runners update it.
+      ConsistentRead: true,
     }),
   );
   return (out.Items ?? []).filter((i) => isLive(i)).map(executionView);
@@ -241,7 +243,11 @@ export async function failExecution(
   }
 }
 
-/** Non-final executions whose deadline is before `nowMs` (the sparse `watch` index). */
+/**
+ * Non-final executions whose deadline is before `nowMs` (the sparse `watch` index). A GSI cannot be read
+ * consistently: an item may show up late or stale, which is safe because failExecution is conditional on
+ * the deadline seen, and the next tick reads again.
+ */
 export async function overdueExecutions(
   nowMs: number = Date.now(),
   limit = 100,

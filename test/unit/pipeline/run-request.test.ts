@@ -201,6 +201,7 @@ describe('GET /api/sessions/{sessionId}/executions[/{executionId}]', () => {
     expect(res.status).toBe(200);
     expect(res.body.executions.map((e: { executionId: string }) => e.executionId)).toEqual(['01JB0000000000000000000002', '01JB0000000000000000000001']);
     expect(res.body.executions[0]).not.toHaveProperty('code');
-    expect(sent(QueryCommand)[0]).toMatchObject({ ScanIndexForward: false });
+    // Consistent: the run was written by POST /executions (another invocation) a moment before.
+    expect(sent(QueryCommand)[0]).toMatchObject({ ScanIndexForward: false, ConsistentRead: true });
   });
 });

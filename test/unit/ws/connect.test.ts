@@ -12,13 +12,15 @@ import {
   sent,
   sessionItem,
   SESSION_ID,
+  TABLE,
   transactItems,
   useMockedDynamo,
   writes,
 } from '../fixtures.js';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { connect, newConnectionId } from './events.js';
+import { useFunctionEnv } from '../env.js';
+import { connect, newConnectionId, send } from './events.js';
 
 const TWO_HOURS = 2 * 3600;
 
@@ -58,6 +60,25 @@ describe('$connect ?sessionId=&token=', () => {
     expect(ttl).toBeLessThanOrEqual(nowSec() + TWO_HOURS + 60);
     expect(ttl).toBeLessThanOrEqual(session.expiresAtEpoch);
     expect(pushed()).toEqual([]); // the connection does not exist for postToConnection until $connect returns
+  });
+
+  it('writes the lookup that the first message reads back with a strongly consistent read', async () => {
+    givenSession();
+    const id = newConnectionId('first');
+    await connect(id, { sessionId: SESSION_ID, token: CANDIDATE_TOKEN });
+    const lookup = transactItems()[1]!.Put!.Item!;
+    // The first message arrives in another invocation (the message function, with its own environment).
+    useFunctionEnv('ws-message');
+    try {
+      ddb.on(GetCommand, { Key: { PK: `CONN#${id}`, SK: 'CONN' } }).resolves({ Item: lookup });
+      await send(id, { action: 'ping' });
+      expect(sent(GetCommand).filter((g) => g.Key?.PK === `CONN#${id}`)).toEqual([
+        { TableName: TABLE, Key: { PK: `CONN#${id}`, SK: 'CONN' }, ConsistentRead: true },
+      ]);
+      expect(pushed().map((p) => [p.connectionId, p.message.type])).toEqual([[id, 'pong']]);
+    } finally {
+      useFunctionEnv('ws-connect');
+    }
   });
 
   it('gives the interviewer token the interviewer role', async () => {

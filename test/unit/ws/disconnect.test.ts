@@ -9,6 +9,7 @@ import {
   pushed,
   sent,
   SESSION_ID,
+  TABLE,
   useMockedDynamo,
   writes,
   type Item,
@@ -78,6 +79,14 @@ describe('$disconnect', () => {
     expect(commandNames()).toEqual(['GetCommand']);
     expect(writes()).toEqual([]);
     expect(pushed()).toEqual([]);
+  });
+
+  it('reads the lookup $connect wrote with a strongly consistent read (an eventual one may miss it: a ghost for 2 h)', async () => {
+    const me = newConnectionId('fresh');
+    givenSender(me);
+    givenStoredConnection(me, { joined: true, userId: 'cand' });
+    await disconnect(me);
+    expect(sent(GetCommand)).toEqual([{ TableName: TABLE, Key: { PK: `CONN#${me}`, SK: 'CONN' }, ConsistentRead: true }]);
   });
 
   it('treats a lookup past its ttl as already removed', async () => {
