@@ -19,8 +19,9 @@ import {
   writes,
 } from '../fixtures.js';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
+import { logger } from '../../../shared/log.js';
 import { hashToken } from '../../../shared/tokens.js';
 
 const OTHER_KEY = 'ik_QW5vdGhlciBvcGVyYXRvciBrZXkgZm9yIHRoZSB0ZXN0cyE';
@@ -131,6 +132,40 @@ describe('JWT operators (API Gateway JWT authorizer)', () => {
     expect(res.status).toBe(200);
     const [query] = ddb.calls().map((c) => c.args[0].input as { ExpressionAttributeValues?: Record<string, unknown> });
     expect(query?.ExpressionAttributeValues?.[':pk']).toBe('OP#jwt:acme-hiring');
+  });
+});
+
+describe('request logs', () => {
+  useMockedDynamo();
+  afterEach(() => {
+    logger.setLogLevel('SILENT');
+    vi.restoreAllMocks();
+  });
+
+  /** The `request` line of each call, as Powertools writes it to stdout. */
+  async function requestLines(...calls: (() => Promise<unknown>)[]): Promise<Record<string, unknown>[]> {
+    logger.setLogLevel('INFO');
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    for (const c of calls) await c();
+    return written.flatMap((w) => w.split('\n')).filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.message === 'request');
+  }
+
+  it("carry each request's operator identity, and only that request's", async () => {
+    const lines = await requestLines(
+      () => post({ token: OPERATOR_KEY }),
+      () => list({ jwtClaims: { sub: 'auth0|77' } }),
+      () => post(),
+    );
+    expect(lines.map((l) => [l.statusCode, l.operator, l.apiKeyId])).toEqual([
+      [201, OPERATOR_ID, '01JKEYKEYKEYKEYKEYKEYKEYKE'],
+      [200, 'jwt:auth0|77', undefined],
+      [401, undefined, undefined],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(OPERATOR_KEY);
   });
 });
 
