@@ -18,6 +18,7 @@ import {
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import type { WsQuotas } from '../../local/ws-front.js';
 import { recorded } from '../../local/fixtures/ws-echo.js';
+import { operatorHeaders } from './http.js';
 
 const KIB = 1024;
 
@@ -98,10 +99,9 @@ describe('local stack with the real handlers (global setup)', () => {
   describe('on a connection accepted by the real $connect handler', () => {
     let url: string;
     beforeAll(async () => {
-      // One session only: session creation is rate limited per IP (SPEC §4).
       const res = await fetch(`${httpUrl}/api/sessions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...operatorHeaders() },
         body: JSON.stringify({ title: 'local-stack front test' }),
       });
       expect(res.status).toBe(201);
