@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import type { ServerMessage } from './messages.js';
-import { post } from './push.js';
+import { post, REPLY } from './push.js';
 import { getConnectionLookup, type ConnectionItem, type ConnectionLookup } from '../store/connections.js';
 
 export interface WsContext {
@@ -37,6 +37,9 @@ export function requireJoined(connections: ConnectionItem[], connectionId: strin
   return me;
 }
 
-/** Sends a message to the sender of the current message. */
+/**
+ * Sends a message to the sender of the current message, retried like every post and, since the client
+ * waits for this answer, on 5xx and network failures too (push.ts REPLY).
+ */
 export const reply = (ctx: WsContext, message: ServerMessage | string) =>
-  post({ connectionId: ctx.connectionId, sessionId: ctx.conn.sessionId }, message);
+  post({ connectionId: ctx.connectionId, sessionId: ctx.conn.sessionId }, message, REPLY);

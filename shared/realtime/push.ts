@@ -4,7 +4,8 @@
  *  - bounded concurrency, and every post awaited before the handler returns;
  *  - GoneException (410) means *that* recipient is dead: delete that connection, not the sender's;
  *  - throttling shares the account's 10,000 req/s: back off and retry;
- *  - a failure for one recipient never fails the sender's request.
+ *  - a failure for one recipient never fails the sender's request;
+ *  - a reply to the sender itself (policy REPLY) also retries 5xx and network failures, and a lost one is an ERROR.
  */
 import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { management } from '../clients.js';
@@ -21,14 +22,43 @@ export interface Recipient {
 export type PostOutcome = 'sent' | 'gone' | 'failed';
 
 const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException']);
-const MAX_ATTEMPTS = 5;
+/** Failures of the request itself, not of the recipient: the same post may well succeed a moment later. */
+const TRANSIENT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+/** How hard a post tries before it gives up on a recipient. */
+export interface PostPolicy {
+  attempts: number;
+  /** Also retry 5xx and network failures, not only throttling. */
+  retryTransient: boolean;
+  /** How a post that never got through is logged. */
+  lostLevel: 'warn' | 'error';
+}
+
+/** Fan-out to other recipients: a broken recipient must not hold up the sender's request for long. */
+export const FAN_OUT: PostPolicy = { attempts: 5, retryTransient: false, lostLevel: 'warn' };
+
+/**
+ * A reply to the sender of the current message (`code-ack`, `pong`, `error`, `session-joined`): the client
+ * waits for it, and its socket was alive a moment ago, so any failure but 410 is worth retrying; one that
+ * is lost anyway is logged as an ERROR (alarmed), not dropped with a warning.
+ */
+export const REPLY: PostPolicy = { attempts: 6, retryTransient: true, lostLevel: 'error' };
+
+function retryable(err: unknown, policy: PostPolicy): boolean {
+  const name = (err as { name?: string }).name ?? '';
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (THROTTLED.has(name) || status === 429) return true;
+  if (!policy.retryTransient) return false;
+  const code = (err as { code?: string }).code ?? '';
+  return (status !== undefined && status >= 500) || TRANSIENT.has(name) || TRANSIENT.has(code);
+}
 
 export const encodeMessage = (message: ServerMessage): string => JSON.stringify(message);
 
 /** True when a message fits API Gateway's 128 KiB limit. */
 export const fitsInMessage = (data: string): boolean => Buffer.byteLength(data, 'utf8') <= LIMITS.websocket.messageMaxBytes;
 
-export async function post(recipient: Recipient, message: ServerMessage | string): Promise<PostOutcome> {
+export async function post(recipient: Recipient, message: ServerMessage | string, policy: PostPolicy = FAN_OUT): Promise<PostOutcome> {
   const data = typeof message === 'string' ? message : encodeMessage(message);
   if (!fitsInMessage(data)) {
     // Callers shrink large payloads before sending (see messages.ts); this is the last line of defence.
@@ -48,11 +78,15 @@ export async function post(recipient: Recipient, message: ServerMessage | string
         );
         return 'gone';
       }
-      if ((THROTTLED.has(name) || status === 429) && attempt < MAX_ATTEMPTS) {
+      if (retryable(err, policy) && attempt < policy.attempts) {
         await sleep(Math.random() * 50 * 2 ** attempt);
         continue;
       }
-      logger.warn('push failed', { connectionId: recipient.connectionId, error: name || String(err) });
+      logger[policy.lostLevel](policy === REPLY ? 'reply to the sender lost' : 'push failed', {
+        connectionId: recipient.connectionId,
+        attempts: attempt,
+        error: name || String(err),
+      });
       return 'failed';
     }
   }

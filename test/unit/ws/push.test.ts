@@ -25,7 +25,13 @@ import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
+import { logger } from '../../../shared/log.js';
+import { REPLY } from '../../../shared/realtime/push.js';
+import { useFunctionEnv } from '../env.js';
 import { newConnectionId, send } from './events.js';
+
+// Every post here is made by the message function: its environment, as the stack sets it.
+useFunctionEnv('ws-message');
 
 const postsTo = (connectionId: string) =>
   mgmt.commandCalls(PostToConnectionCommand).filter((c) => c.args[0].input.ConnectionId === connectionId).length;
@@ -152,5 +158,56 @@ describe('error replies that carry the document', () => {
     await send(me, { action: 'code-change', code: 'mine', baseVersion: 7 });
     expect(pushedTo(me)).toEqual([expect.objectContaining({ type: 'error', code: 'VERSION_CONFLICT', details: expect.objectContaining({ currentVersion: 8 }) })]);
     expect(Math.max(...pushedSizes())).toBeLessThanOrEqual(128 * 1024);
+  });
+});
+
+describe('replies to the sender (code-ack, error): the client waits for them', () => {
+  useMockedDynamo();
+  beforeEach(() => void vi.spyOn(Math, 'random').mockReturnValue(0));
+  afterEach(() => vi.restoreAllMocks());
+
+  const serverError = () => Object.assign(new Error('Internal server error'), { name: 'InternalServerErrorException', $metadata: { httpStatusCode: 500 } });
+  const networkError = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+  it('retries a throttled code-ack until it is delivered', async () => {
+    const me = newConnectionId('acked');
+    givenRoom(me, [ann]);
+    mgmt.on(PostToConnectionCommand, { ConnectionId: me }).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
+    await send(me, { action: 'code-change', code: 'a = 7' });
+    expect(postsTo(me)).toBe(3);
+    expect(new Set(pushedTo(me).map((m) => JSON.stringify(m))).size).toBe(1); // the same reply each time
+    expect(pushedTo(me)[0]).toMatchObject({ type: 'code-ack', version: 2 });
+    expect(pushedTo('ann-1')).toHaveLength(1);
+  });
+
+  it('retries an error reply after a 500 and a dropped connection to the Management API', async () => {
+    const me = newConnectionId('refused');
+    givenRoom(me, []);
+    mgmt.on(PostToConnectionCommand, { ConnectionId: me }).rejectsOnce(serverError()).rejectsOnce(networkError()).resolves({});
+    await send(me, { action: 'no-such-action' });
+    expect(postsTo(me)).toBe(3);
+    expect(pushedTo(me).at(-1)).toMatchObject({ type: 'error', code: 'INVALID_MESSAGE' });
+  });
+
+  it(`logs a reply lost after ${REPLY.attempts} attempts as an ERROR (alarmed), and still answers API Gateway 200`, async () => {
+    const error = vi.spyOn(logger, 'error');
+    const me = newConnectionId('lost');
+    givenRoom(me, [ann]);
+    mgmt.on(PostToConnectionCommand, { ConnectionId: me }).rejects(throttled());
+    expect(await send(me, { action: 'code-change', code: 'a = 8' })).toEqual({ statusCode: 200 });
+    expect(postsTo(me)).toBe(REPLY.attempts);
+    expect(error).toHaveBeenCalledWith('reply to the sender lost', expect.objectContaining({ connectionId: me, attempts: REPLY.attempts }));
+  });
+
+  it('does not retry a reply to a sender that is gone (410): it deletes that connection', async () => {
+    const me = newConnectionId('left');
+    givenRoom(me, []);
+    mgmt.on(PostToConnectionCommand, { ConnectionId: me }).rejects(goneException());
+    await send(me, { action: 'ping' });
+    expect(postsTo(me)).toBe(1);
+    expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([
+      { PK: `CONN#${me}`, SK: 'CONN' },
+      { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
+    ]);
   });
 });
