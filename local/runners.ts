@@ -13,6 +13,9 @@ import type { RunnerLauncher } from '../shared/runners/launcher.js';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsxCli = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
 
+/** runner/main.ts exits with this when the sandbox cannot be set up (after failing the queued runs). */
+const RUNNER_CANNOT_START = 3;
+
 export interface LocalRunnerOptions {
   /** Queue URL per language. */
   queueUrls: Record<string, string>;
@@ -51,6 +54,14 @@ export class LocalRunners implements RunnerLauncher {
     this.opts.log(`runner ${id} started (pid ${child.pid})`);
     child.once('exit', (code, signal) => {
       this.children.delete(child);
+      if (code === RUNNER_CANNOT_START) {
+        // The runner printed its reason just above; say what it means for the user's runs.
+        this.opts.log(
+          `runner ${id} could not start its sandbox (reason above): queued ${language} runs were ended as SYSTEM_ERROR, ` +
+            `and new ones will be too until that is fixed`,
+        );
+        return;
+      }
       this.opts.log(`runner ${id} exited (${signal ?? code})`);
     });
   }

@@ -16,7 +16,8 @@ import { OutputPusher } from './output-pusher.js';
 import type { Runner } from './runner.js';
 
 export interface JobEnv {
-  runner: Runner;
+  /** Only run() is needed: a runner that cannot start hands in one that fails every job at once. */
+  runner: Pick<Runner, 'run'>;
   language: LanguageId;
   queueUrl: string;
   workerId: string;

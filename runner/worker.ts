@@ -17,7 +17,14 @@ import { logger } from '../shared/log.js';
 import { ensureRunners } from '../shared/runners/launcher.js';
 import { deregister, heartbeat, liveRunners } from '../shared/runners/registry.js';
 import { handleMessage } from './execution-job.js';
+import { systemError } from './job.js';
 import { Runner } from './runner.js';
+
+/** The sandbox could not be set up (no gcc for the helper, an unusable work root...): see main(). */
+export class RunnerStartError extends Error {}
+
+/** How long a runner that cannot start keeps draining its queue before it exits. */
+const DRAIN_MS = 20_000;
 
 export interface WorkerOptions {
   language: LanguageId;
@@ -46,7 +53,12 @@ export class Worker {
 
   /** Runs until idle for idleMs or stop() is called. */
   async run(): Promise<void> {
-    await this.runner.ready();
+    try {
+      await this.runner.ready();
+    } catch (err) {
+      await this.failQueuedRuns((err as Error).message);
+      throw new RunnerStartError((err as Error).message);
+    }
     await this.beat();
     const beat = setInterval(() => void this.beat(), LIMITS.execution.runnerHeartbeatMs);
     logger.info('runner worker started', { workerId: this.workerId, language: this.opts.language, slots: this.runner.slots });
@@ -71,6 +83,23 @@ export class Worker {
       clearInterval(beat);
       await deregister(this.opts.language, this.workerId).catch(() => undefined);
       await this.runner.close();
+    }
+  }
+
+  /**
+   * The sandbox cannot start: every run waiting in the queue ends as SYSTEM_ERROR now, with the reason,
+   * rather than staying QUEUED until the watchdog's deadline. Stops when the queue is empty.
+   */
+  private async failQueuedRuns(reason: string): Promise<void> {
+    logger.error('runner cannot start: failing the queued runs', { language: this.opts.language, reason });
+    const failing = { run: async () => systemError(`the ${this.opts.language} runner cannot start: ${reason}`) };
+    const env = { runner: failing, language: this.opts.language, queueUrl: this.opts.queueUrl, workerId: this.workerId };
+    const until = Date.now() + DRAIN_MS;
+    while (!this.stopping && Date.now() < until) {
+      this.lastWorkAt = Date.now() - this.idleMs + 1_000; // short polls: an empty queue ends the drain
+      const messages = await this.receive(10);
+      if (messages.length === 0) break;
+      await Promise.allSettled(messages.map((m) => handleMessage(env, m)));
     }
   }
 

@@ -30,8 +30,11 @@ export async function prepareWorkRoot(root: string | undefined, shared: boolean)
     await chmod(made, mode);
     return { root: made, private: true };
   }
-  await mkdir(root, { recursive: true, mode });
-  const st = await lstat(root);
+  const st = await mkdir(root, { recursive: true, mode })
+    .then(() => lstat(root))
+    .catch((err: Error) => {
+      throw new Error(`work root ${root} (RUNNER_WORK_ROOT) cannot be created: ${err.message}`);
+    });
   // A configured root must be ours: a directory planted by someone else would let them into every run.
   if (!st.isDirectory() || st.uid !== process.getuid?.()) {
     throw new Error(`work root ${root} (RUNNER_WORK_ROOT) is not a directory owned by the runner's user (uid ${process.getuid?.()})`);

@@ -67,11 +67,16 @@ describe.each(LANGUAGE_IDS)('%s', (language) => {
       ctx.skip(!!missingToolchain(runner(), language), missingToolchain(runner(), language));
       const r = await runner().run(job(language, p.spin));
       expect(r.status).toBe('TIMEOUT');
-      // Whichever limit came first: on a busy machine the loop gets under 5 s of CPU in 10 s of wall.
-      const hitCpu = r.cpuTimeMs! >= LIMITS.run.cpuMs * 0.9;
+      // Whichever limit came first. On a busy 2-core machine the loop may get far less than 5 s of CPU
+      // in 10 s of wall (the wall limit), or die of RLIMIT_CPU's SIGXCPU (the kernel's own count of
+      // the CPU limit) before the monitor's next poll sees 90 % of it.
+      const hitCpu = r.cpuTimeMs! >= LIMITS.run.cpuMs * 0.9 || r.signal === 'SIGXCPU';
       const hitWall = r.durationMs >= LIMITS.run.wallMs;
-      expect(hitCpu || hitWall).toBe(true);
-      expect(r.durationMs).toBeLessThan(LIMITS.run.wallMs + 1_000);
+      expect({ hitCpu, hitWall, cpuTimeMs: r.cpuTimeMs, durationMs: r.durationMs, signal: r.signal }).toEqual(
+        expect.objectContaining(hitCpu ? { hitCpu: true } : { hitWall: true }),
+      );
+      // The monitor's clock stops it: a starved monitor may wake up late, but not by seconds.
+      expect(r.durationMs).toBeLessThan(LIMITS.run.wallMs + 2_000);
     });
   });
 });

@@ -56,6 +56,24 @@ describe('Runner', () => {
     }
   });
 
+  it('works in a private work root of its own, not a fixed shared path another user could hold', async () => {
+    const { Runner } = await import('../../runner/runner.js');
+    const [a, b] = [new Runner({ slots: 1, log: () => {} }), new Runner({ slots: 1, log: () => {} })];
+    try {
+      await Promise.all([a.ready(), b.ready()]);
+      expect(a.workRoot).not.toBe(b.workRoot);
+      for (const root of [a.workRoot!, b.workRoot!]) {
+        const st = await stat(root);
+        expect(st.uid).toBe(process.getuid!());
+        expect(st.mode & 0o777).toBe(isRoot ? 0o711 : 0o700);
+      }
+      expect((await a.run(job('python', "print('ok')\n"))).stdout).toBe('ok\n');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    await expect(stat(a.workRoot!)).rejects.toThrow(/ENOENT/);
+  });
+
   it('streams output while the program runs', async () => {
     const chunks: { stream: string; text: string; at: number }[] = [];
     const t0 = Date.now();
