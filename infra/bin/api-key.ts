@@ -67,7 +67,9 @@ async function main(argv: string[]): Promise<void> {
     const keys = await describeApiKeys();
     if (values.json) return print(keys);
     if (keys.length === 0) return console.log(`No API keys in table ${target}.`);
-    console.table(keys.map((k) => ({ id: k.keyId, name: k.name, created: k.createdAt, revoked: k.revokedAt ?? '', starts: k.hint })));
+    const rows = [['id', 'name', 'created', 'revoked', 'starts with'], ...keys.map((k) => [k.keyId, k.name, k.createdAt, k.revokedAt ?? '-', k.hint])];
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
     return;
   }
   if (command === 'revoke' && rest.length === 1) {
