@@ -84,8 +84,9 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
   return 'ran';
 }
 
+/** A compile may first wait for the other slot's (one compile at a time, runner.ts): twice its wall. */
 function runBudgetMs(language: LanguageId): number {
-  return (LANGUAGES[language].compile?.limits.wallMs ?? 0) + LIMITS.run.wallMs;
+  return 2 * (LANGUAGES[language].compile?.limits.wallMs ?? 0) + LIMITS.run.wallMs;
 }
 
 async function deleteMessage(env: JobEnv, receipt: string): Promise<void> {

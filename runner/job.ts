@@ -23,6 +23,8 @@ export interface JobContext {
   register: (signal: (sig: NodeJS.Signals) => void) => () => void;
   /** Kills everything of the uid, proves none is left and deletes `dirs` as the uid; true when clean. */
   sweep: (uid: number | undefined, dirs: readonly string[]) => Promise<boolean>;
+  /** Runs a compile step when the task has room for one more (compilers may use 1 GiB each). */
+  compileGate: <T>(compile: () => Promise<T>) => Promise<T>;
 }
 
 export interface JobOutcome {
@@ -158,13 +160,16 @@ export async function executeJob(ctx: JobContext, uid: number | undefined, job: 
     let compileOutput = '';
     const cLimits = compileLimits(lang);
     if (resolved.ok && resolved.argv.compile && cLimits) {
-      const report = await step({
-        ...base,
-        argv: fill(resolved.argv.compile, workDir),
-        limits: cLimits,
-        stdin: '',
-        output: { ...output, merge: true },
-      });
+      const compileArgv = resolved.argv.compile;
+      const report = await ctx.compileGate(() =>
+        step({
+          ...base,
+          argv: fill(compileArgv, workDir),
+          limits: cLimits,
+          stdin: '',
+          output: { ...output, merge: true },
+        }),
+      );
       compileOutput = report.stdout.text();
       const verdict = compileVerdict(report, messageLimits(cLimits));
       if (verdict?.status === 'SYSTEM_ERROR') return systemError(verdict.note ?? 'compile step failed', report.wallMs);

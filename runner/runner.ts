@@ -41,6 +41,9 @@ export interface RunnerOptions {
   tempDirs?: string[];
   /** Path of the helper binary (default SANDBOX_HELPER or the on-demand build). */
   helperPath?: string;
+  /** Compile steps at once (default RUNNER_COMPILE_SLOTS or 1): two C++ template bombs peak at ~2 GiB,
+   *  the whole of a 2 GiB task; the run steps (256 MiB each) still go in parallel. */
+  compileSlots?: number;
   /** The task's memory and the budget past which running programs are stopped (default: its cgroup). */
   taskMemory?: TaskMemory | false;
   log?: Log;
@@ -75,11 +78,14 @@ export class Runner {
   private readonly active = new Set<Promise<unknown>>();
   private readonly helpers = new Set<(sig: NodeJS.Signals) => void>();
   private memoryTimer?: NodeJS.Timeout;
+  private freeCompiles: number;
+  private readonly compileQueue: (() => void)[] = [];
   private closed = false;
 
   constructor(options: RunnerOptions = {}) {
     this.slots = options.slots ?? (Number(process.env.RUNNER_SLOTS) || 2);
     this.freeSlots = this.slots;
+    this.freeCompiles = options.compileSlots ?? (Number(process.env.RUNNER_COMPILE_SLOTS) || 1);
     this.configuredRoot = options.workRoot ?? configuredWorkRoot();
     this.uidBase = options.uidBase ?? (Number(process.env.RUNNER_UID_BASE) || DEFAULT_UID_BASE);
     this.uidsPerSlot = options.uidsPerSlot ?? 3;
@@ -134,6 +140,7 @@ export class Runner {
         return () => this.helpers.delete(signal);
       },
       sweep: (uid, dirs) => this.sweep(helper, uid, dirs),
+      compileGate: (compile) => this.gateCompile(compile),
     };
   }
 
@@ -202,6 +209,18 @@ export class Runner {
       return systemError((err as Error).message, Date.now() - started);
     } finally {
       if (slot) this.releaseSlot();
+    }
+  }
+
+  private async gateCompile<T>(compile: () => Promise<T>): Promise<T> {
+    if (this.freeCompiles > 0) this.freeCompiles--;
+    else await new Promise<void>((resolve) => this.compileQueue.push(resolve));
+    try {
+      return await compile();
+    } finally {
+      const next = this.compileQueue.shift();
+      if (next) next();
+      else this.freeCompiles++;
     }
   }
 

@@ -6,7 +6,7 @@
  * only and no NAT gateway; the runners' security group admits nothing and lets out HTTPS only
  * (docs/execution.md explains the trade-off and the stricter alternative).
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -184,6 +184,13 @@ export class RunnerCluster extends Construct {
         resources: languages.map((l) => this.taskDefinitions[l].taskDefinitionArn),
         conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
       }),
+      // RunTask with propagateTags tags the task it creates, which IAM authorizes as ecs:TagResource on
+      // the new task: only tasks of this cluster, and only as part of RunTask.
+      new iam.PolicyStatement({
+        actions: ['ecs:TagResource'],
+        resources: [Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` })],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+      }),
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
         resources: languages.flatMap((l) => [this.taskRoles[l].roleArn, this.executionRoles[l].roleArn]),
@@ -191,6 +198,12 @@ export class RunnerCluster extends Construct {
       }),
     ];
     for (const statement of statements) fn.role.addToPrincipalPolicy(statement);
+    const clusterId = Stack.of(this).getLogicalId(this.cluster.node.defaultChild as CfnElement);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${clusterId}>/*]`,
+      reason:
+        'Task ids exist only once RunTask creates them; ecs:TagResource is limited to tasks of the runner cluster and to ecs:CreateAction = RunTask (propagateTags copies the stack tags for cost allocation).',
+    });
   }
 
   /** MAX_RUNNERS_PER_LANGUAGE: the cap `ensureRunners` applies before asking the launcher. */
@@ -258,7 +271,7 @@ export class RunnerCluster extends Construct {
     });
     container.addMountPoints(
       { sourceVolume: 'scratch', containerPath: SCRATCH_PATH, readOnly: false },
-      // The entrypoint makes it 1777 (runner/images/entrypoint.sh): compilers and programs expect /tmp.
+      // The entrypoint makes it 0711 (runner/images/entrypoint.sh): programs get a private TMPDIR instead.
       { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
     );
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureHelper } from '../../runner/sandbox/helper-binary.js';
-import { NEEDS_ROOT, isRoot, job, useRunner } from './support.js';
+import { NEEDS_ROOT, isRoot, job, processesOf, useRunner } from './support.js';
 
 const runner = useRunner();
 
@@ -72,6 +72,24 @@ describe('Runner', () => {
       await Promise.all([a.close(), b.close()]);
     }
     await expect(stat(a.workRoot!)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('compiles one program at a time (two compilers could use the whole task), running the rest in parallel', async (ctx) => {
+    ctx.skip(!isRoot, `${NEEDS_ROOT}: compilers are found by the slot uids`);
+    const code = '#include <stdio.h>\n#include <math.h>\nint main(void) { printf("%.0f\\n", sqrt(16.0)); return 0; }\n';
+    let most = 0;
+    let done = false;
+    const sampler = (async () => {
+      while (!done) {
+        most = Math.max(most, processesOf(runner().slotUids).filter((p) => p.endsWith(' cc1')).length);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const results = await Promise.all([runner().run(job('c', code)), runner().run(job('c', code))]);
+    done = true;
+    await sampler;
+    expect(results.map((r) => r.stdout)).toEqual(['4\n', '4\n']);
+    expect(most).toBe(1);
   });
 
   it('streams output while the program runs', async () => {
