@@ -30,6 +30,8 @@ describe('operator credentials', () => {
   });
 
   it('accepts the local stack key (INTERVIEW_API_KEY, default local-dev-key) as operator key:local', async () => {
+    // The key helpers send is the one the global setup's stack took from the environment.
+    expect(OPERATOR_KEY).toBe(inject('operatorKey'));
     const res = await call('POST', '/api/sessions', { body: { title: 'with the local key' }, headers: operatorHeaders(), from: freshIp() });
     expect(res.status).toBe(201);
     const listed = await listAs(OPERATOR_KEY, '?limit=100');
