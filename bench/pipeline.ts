@@ -5,7 +5,7 @@
  *  (b) throughput of a burst of python runs, with 1 and then 2 local runners (2 slots each);
  *  (c) AWS calls per run: measured in the handlers (they run in this process: observeCommands), and the
  *      runner's calls counted from runner/execution-job.ts (runners are separate processes);
- *  (d) a modeled AWS timeline and the cost of one interview-hour, assumptions printed with the figures.
+ *  (d) a modeled AWS timeline, and the cost of one interview-hour from THE cost model (bench/cost.ts).
  * Budget: under ~3 minutes.
  */
 import './quiet.js';
@@ -13,6 +13,8 @@ import { observeCommands } from '../shared/clients.js';
 import { liveRunners } from '../shared/runners/registry.js';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { api, createSession, TextClient, type CreatedSession } from '../test/integration/clients.js';
+import { DEFAULT_CPU, DEFAULT_MEMORY_MIB } from '../infra/constructs/runners.js';
+import { formatUsd, INTERVIEW, interviewHourModel, NO_STACK_FACTS, PRICES, summarize, type TemplateFacts } from './cost.js';
 import { percentile, round, table } from './stats.js';
 
 const LATENCY_RUNS = Number(process.env.BENCH_RUNS ?? 40);
@@ -121,52 +123,23 @@ const RUNNER_CALLS = [
   { call: 'dynamodb:PutItem (heartbeat)', perRun: '0', note: '1 per 15 s per runner' },
 ];
 
+/**
+ * (d) the interview-hour and warm-mode figures of THE cost model (bench/cost.ts, docs/cost.md), for the
+ * default stack; `npx tsx bench/cost.ts` derives the same from the synthesized template.
+ */
 function costModel(): void {
-  // Prices (us-east-1, ARM): given in the brief; sources are the AWS price pages.
-  const fargateHour = 0.03238 + 0.00356 * 2; // 1 vCPU + 2 GB
-  const lambdaGbS = 0.0000133334;
-  const lambdaReq = 0.2 / 1e6;
-  const wsMsg = 1 / 1e6;
-  const wsConnMin = 0.25 / 1e6;
-  const httpReq = 1 / 1e6;
-  const wru = 0.625 / 1e6;
-  const rru = 0.125 / 1e6;
-  const sqsReq = 0.4 / 1e6;
-
-  // One interview: 2 participants, 60 min, 3,000 edits, 30 runs, 1 ping/min per client.
-  const participants = 2, minutes = 60, edits = 3000, runs = 30, pings = participants * minutes;
-  const outputBatches = 2;
-  const wsMessages = edits * 3 /* in + relay + ack */ + pings * 2 + runs * (1 + participants * (3 + outputBatches));
-  const lambdaInvocations = edits + pings + runs + participants * 2 /* connect, disconnect */ + 20 /* HTTP calls */ + 60 /* watchdog */;
-  const lambdaGbSeconds = lambdaInvocations * 0.05 * 1; // 50 ms average at 1 GB
-  const writes = edits * 2 + runs * (4 /* put tx: execution + history (+key) */ + 1 /* rate */ + 4 /* finish tx */ + 1 /* claim */) + minutes * 3 /* heartbeats */;
-  const reads = edits * 3 + runs * (4 /* handler */ + 3 /* runner */) + pings;
-  const sqsRequests = runs * 3 /* send, receive, delete */ + 70 * 3 /* idle long polls for 70 min */ + 2 /* launch request */;
-  const httpRequests = 20;
-  const runnerMinutes = minutes + 10;
-
-  const rows = [
-    { item: 'Fargate runner (cold mode: 60 min + 10 min idle tail)', quantity: `${runnerMinutes} min`, usd: (runnerMinutes / 60) * fargateHour },
-    { item: 'API Gateway WebSocket messages', quantity: wsMessages, usd: wsMessages * wsMsg },
-    { item: 'API Gateway WebSocket connection-minutes', quantity: participants * minutes, usd: participants * minutes * wsConnMin },
-    { item: 'Lambda requests', quantity: lambdaInvocations, usd: lambdaInvocations * lambdaReq },
-    { item: 'Lambda compute (50 ms avg at 1 GB)', quantity: `${round(lambdaGbSeconds)} GB-s`, usd: lambdaGbSeconds * lambdaGbS },
-    { item: 'DynamoDB writes (WRU)', quantity: writes, usd: writes * wru },
-    { item: 'DynamoDB reads (RRU)', quantity: reads, usd: reads * rru },
-    { item: 'SQS requests', quantity: sqsRequests, usd: sqsRequests * sqsReq },
-    { item: 'HTTP API requests', quantity: httpRequests, usd: httpRequests * httpReq },
-  ];
-  const total = rows.reduce((sum, r) => sum + r.usd, 0);
-  console.log('\n(d) Modeled cost of one interview-hour (2 participants, 60 min, 3,000 edits, 30 runs, 1 language)');
-  console.log(table([...rows, { item: 'TOTAL per interview-hour', quantity: '', usd: total }].map((r) => ({ ...r, usd: `$${r.usd.toFixed(5)}` }))));
-  const warmMonth = 8 * fargateHour * 24 * 30;
+  const facts: TemplateFacts = {
+    ...NO_STACK_FACTS,
+    task: { vcpu: DEFAULT_CPU / 1024, memoryGB: DEFAULT_MEMORY_MIB / 1024 },
+  };
+  const lines = interviewHourModel(facts);
+  const s = summarize(facts);
+  console.log(`\n(d) Modeled cost of one interview-hour (${INTERVIEW.participants} participants, ${INTERVIEW.minutes} min, ${INTERVIEW.edits} edits, ${INTERVIEW.cursorUpdates} cursor updates, ${INTERVIEW.runs} runs, 1 language)`);
+  console.log(table([...lines, { item: 'TOTAL per interview-hour', quantity: '', usd: s.interviewHour, basis: '' }].map((l) => ({ item: l.item, quantity: l.quantity, usd: `$${l.usd.toFixed(5)}` }))));
   console.log(
     [
-      `Assumptions: ARM Fargate 1 vCPU/2 GB = $${fargateHour.toFixed(4)}/h; Lambda ARM $0.0000133334/GB-s + $0.20/M; WS $1/M messages + $0.25/M connection-min;`,
-      '  HTTP API $1/M; DynamoDB on-demand $0.625/M WRU, $0.125/M RRU (items < 1 KB, 1 unit per item, transactions 2); SQS $0.40/M;',
-      '  each edit = 1 message in + 1 relay + 1 ack, ~2 WRU and ~3 RRU; 1 ping/min per client; Lambda 50 ms avg; free tiers ignored.',
-      `Cold mode: ~$${((runnerMinutes / 60) * fargateHour).toFixed(4)} of Fargate per interview; always-warm (1 runner per language, 24/7) =`,
-      `  8 × $${fargateHour.toFixed(4)} × 24 × 30 = $${warmMonth.toFixed(2)}/month, i.e. cold mode is cheaper below ~${Math.round(warmMonth / ((runnerMinutes / 60) * fargateHour))} interview-hours/month`,
+      `Prices and assumptions: docs/cost.md (bench/cost.ts, bench/cost-prices.ts). Fargate ARM ${facts.task.vcpu} vCPU/${facts.task.memoryGB} GB = $${(facts.task.vcpu * PRICES.fargateVcpuHour.usd + facts.task.memoryGB * PRICES.fargateGbHour.usd + PRICES.publicIpv4Hour.usd).toFixed(4)}/h with its public IPv4.`,
+      `Warm mode (-c warmRunners=1, 8 languages): ${formatUsd.warm(s.warmMonthly)} more per month; cold mode is cheaper below ~${Math.round(s.warmMonthly / s.interviewHour)} interview-hours/month`,
       '  (and concurrent interviews of one language share a runner: 2 slots, up to 4 runners per language).',
     ].join('\n'),
   );

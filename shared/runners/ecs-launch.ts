@@ -38,6 +38,9 @@ export async function runTasks(language: LanguageId, count: number): Promise<num
       launchType: 'FARGATE',
       count,
       startedBy: `launcher-${language}`.slice(0, 36),
+      // The task definition carries the stack's tags (project, stage): copied to the task, Cost Explorer
+      // can attribute the runners' Fargate hours to their stage (docs/cost.md).
+      propagateTags: 'TASK_DEFINITION',
       networkConfiguration: {
         // Public subnets, no NAT gateway: the task needs egress to AWS APIs only (see docs/execution.md).
         awsvpcConfiguration: { subnets: c.subnets, securityGroups: c.securityGroups, assignPublicIp: 'ENABLED' },

@@ -200,6 +200,19 @@ describe('functions that queue runs', () => {
     expect(actions.some((a) => a.startsWith('execute-api:') || a === 'sqs:SendMessage')).toBe(false);
   });
 
+  it('lets the launcher tag the tasks it runs (propagateTags) and nothing else: tasks of the cluster, during RunTask', () => {
+    const tag = r.statementsOf(launcher()).filter((s) => actionsOf(s).includes('ecs:TagResource'));
+    expect(tag).toHaveLength(1);
+    expect(actionsOf(tag[0]!)).toEqual(['ecs:TagResource']);
+    expect(tag[0]!.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+    expect(JSON.stringify(resourcesOf(tag[0]!))).toContain(`:task/`);
+    expect(JSON.stringify(resourcesOf(tag[0]!))).toContain(logicalId(execution().runners.cluster));
+    for (const [id, policy] of r.ofType('AWS::IAM::Policy')) {
+      if ((policy.Properties.Roles as Json[]).some((role) => role.Ref === logicalId(launcher().role))) continue;
+      expect(JSON.stringify(policy.Properties.PolicyDocument), id).not.toContain('ecs:TagResource');
+    }
+  });
+
   it('gives no other function SendMessage, RunTask, PassRole or the launch configuration', () => {
     const names = others().map(([n]) => n);
     expect(names).toEqual(expect.arrayContaining(['http-meta', 'http-activity', 'http-code', 'ws-connect', 'pipeline-watchdog']));

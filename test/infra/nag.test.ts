@@ -87,6 +87,7 @@ describe('cdk-nag AwsSolutions on the real app', () => {
       /AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AmazonAPIGatewayPushToCloudWatchLogs\]$/,
       /AwsSolutions-ECS2$/, // non-secret configuration in runner task definitions
       /AwsSolutions-IAM5\[Resource::\*\]$/, // ecr:GetAuthorizationToken (runner execution roles only, below)
+      /AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task\/<ExecutionRunnersCluster[0-9A-F]+>\/\*\]$/, // launcher: tag the tasks it runs
       /AwsSolutions-SNS2$/, // alarm topic: CloudWatch cannot use the AWS managed key (below)
       /AwsSolutions-ECS4$/, // Container Insights off by default, a cost decision (below)
     ];

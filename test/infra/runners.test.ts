@@ -58,6 +58,11 @@ describe('runner network and cluster', () => {
     r.template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'disabled' }] });
   });
 
+  it('tags the cluster with the project and the stage (npm run destroy finds it by them)', () => {
+    const tags = r.resources[logicalId(execution().runners.cluster)]!.Properties.Tags as Json[];
+    expect(tags).toEqual(expect.arrayContaining([{ Key: 'project', Value: 'interview-backend' }, { Key: 'stage', Value: 'dev' }]));
+  });
+
   it('starts no always-on runner by default (no ECS service)', () => {
     r.template.resourceCountIs('AWS::ECS::Service', 0);
   });

@@ -63,6 +63,7 @@ describe('launcher function (launch queue → RunTask)', () => {
         launchType: 'FARGATE',
         count: 2,
         startedBy: 'launcher-go',
+        propagateTags: 'TASK_DEFINITION', // cost allocation by the stack's project/stage tags
         networkConfiguration: {
           awsvpcConfiguration: { subnets: env.RUNNER_SUBNETS!.split(','), securityGroups: [env.RUNNER_SECURITY_GROUPS], assignPublicIp: 'ENABLED' },
         },
