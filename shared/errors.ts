@@ -42,7 +42,7 @@ export const errors = {
   invalidSession: () => new AppError('INVALID_SESSION', 'Session id is malformed'),
   unsupportedLanguage: (language: unknown) =>
     new AppError('UNSUPPORTED_LANGUAGE', `Language ${JSON.stringify(language)} is not supported`),
-  unauthorized: () => new AppError('UNAUTHORIZED', 'Missing or invalid token'),
+  unauthorized: (message = 'Missing or invalid token') => new AppError('UNAUTHORIZED', message),
   forbidden: (what: string) => new AppError('FORBIDDEN', `Your role may not ${what}`),
   sessionNotFound: () => new AppError('SESSION_NOT_FOUND', 'Session not found'),
   notFound: (what: string) => new AppError('NOT_FOUND', `${what} not found`),

@@ -30,6 +30,10 @@ const MAX_KEY_LENGTH = 256;
 /** A JWT `sub` longer than this is not an identity we key partitions by. */
 const MAX_SUB_LENGTH = 256;
 
+/** Says which credential is wanted: a session token would be the wrong one here. */
+const unauthorized = () =>
+  errors.unauthorized('Missing or invalid operator credential: send Authorization: Bearer <API key> (or a JWT where configured)');
+
 export type JwtClaims = Record<string, unknown>;
 
 /**
@@ -46,16 +50,16 @@ export async function authenticateOperator(bearer: string | undefined, jwtClaims
 
 function fromClaims(claims: JwtClaims): Operator {
   const sub = claims.sub;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH) throw errors.unauthorized();
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH) throw unauthorized();
   return { id: `jwt:${sub}`, via: 'jwt' };
 }
 
 async function fromApiKey(bearer: string | undefined): Promise<Operator> {
-  if (!bearer || bearer.length > MAX_KEY_LENGTH) throw errors.unauthorized();
+  if (!bearer || bearer.length > MAX_KEY_LENGTH) throw unauthorized();
   // Looked up by hash: the stored value reveals nothing, and a lookup by a hash leaks no timing about
   // how much of a guess matched.
   const item = await getApiKey(hashToken(bearer));
-  if (!item || item.revokedAt) throw errors.unauthorized();
+  if (!item || item.revokedAt) throw unauthorized();
   return { id: `key:${item.name}`, via: 'api-key', keyId: item.keyId };
 }
 

@@ -41,6 +41,8 @@ describe.each([
     const res = await send();
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('UNAUTHORIZED');
+    // Says which credential is missing: not a session token.
+    expect(res.body.message).toMatch(/operator/i);
     expect(commandNames()).toEqual([]);
   });
 
