@@ -10,7 +10,7 @@
  * Target (one of):
  *   --stage STAGE        the table of stack Interview-STAGE, found with dynamodb:ListTables
  *   --table NAME         that table (see README: `aws cloudformation describe-stack-resources`)
- *   --local              DynamoDB Local of `npm start` (http://localhost:8000, table interview-local);
+ *   --local              DynamoDB Local of `npm start` (http://127.0.0.1:8000, table interview-local);
  *                        --endpoint URL / --table NAME for another one
  * Options: --region R (default AWS_REGION / AWS_DEFAULT_REGION), --json (machine-readable output).
  */
@@ -27,7 +27,7 @@ const USAGE = `usage: npm run api-key -- create --name NAME | list | revoke ID
        and one of: --stage STAGE | --table NAME | --local [--endpoint URL]
        options: --region REGION, --json`;
 
-const LOCAL_ENDPOINT = 'http://localhost:8000';
+const LOCAL_ENDPOINT = 'http://127.0.0.1:8000'; // where npm start's DynamoDB Local listens (IPv4 loopback)
 
 class UsageError extends Error {}
 
