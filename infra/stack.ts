@@ -8,6 +8,7 @@ import { Data } from './constructs/data.js';
 import { Execution } from './constructs/execution.js';
 import { HttpApiConstruct } from './constructs/http-api.js';
 import { Observability } from './constructs/observability.js';
+import { WebApp } from './constructs/web-app.js';
 import { WebSocketApiConstruct } from './constructs/websocket-api.js';
 import type { StageSettings } from './stage.js';
 
@@ -34,6 +35,7 @@ export class InterviewStack extends Stack {
   readonly execution: Execution;
   readonly http: HttpApiConstruct;
   readonly observability: Observability;
+  readonly webApp: WebApp;
 
   constructor(scope: Construct, id: string, props: InterviewStackProps) {
     super(scope, id, props);
@@ -62,6 +64,7 @@ export class InterviewStack extends Stack {
       execution: this.execution,
       allowOrigins: props.allowOrigins,
     });
+    this.webApp = new WebApp(this, 'WebApp', { stage, httpUrl: this.http.url, wsUrl: this.webSocket.stage.url });
     this.observability = new Observability(this, 'Observability', {
       functions: {
         ...prefixed('http', this.http.functions),

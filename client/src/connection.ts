@@ -47,6 +47,8 @@ export interface Timing {
   pongTimeoutMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** A sync this long after the last change seen (local or remote). */
+  settleMs: number;
   /** Delay of the re-sync after an error answering an update (unless the error says how long to wait). */
   resyncDelayMs: number;
 }
@@ -62,6 +64,7 @@ const DEFAULT_TIMING: Timing = {
   backoffBaseMs: 500,
   backoffMaxMs: 10_000,
   resyncDelayMs: 500,
+  settleMs: 3_000,
 };
 
 /** A client frame may not exceed 32 KiB: base64 grows 4/3 and the JSON envelope needs a little room. */
@@ -112,6 +115,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.pacer = new Pacer(this.timing.editsPerSecond, (data) => this.send(data));
 
     const onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
+      this.settleLater();
       if (origin === this) return;
       this.pending.push(update);
       this.editedSinceSync = true;
@@ -221,10 +225,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   private lost(): void {
     const old = this.socket;
     this.socket = undefined;
-    if (old) {
-      old.onopen = old.onmessage = old.onclose = old.onerror = null;
-      if (old.readyState <= OPEN) old.close();
-    }
+    if (old) forget(old);
     this.joined = false;
     this.pacer.clear();
     this.clear('pong');
@@ -362,6 +363,19 @@ export class Connection extends Emitter<ConnectionEvents> {
     }
   }
 
+  /**
+   * One sync once a burst of activity (ours or others') has been quiet for a moment: a relay the server
+   * could not deliver to us, or an update of ours it refused silently, is caught up within seconds
+   * instead of at the next 30-second sync.
+   */
+  private settleLater(): void {
+    this.editedSinceSync = true;
+    this.clear('settle');
+    this.schedule('settle', this.timing.settleMs, () => {
+      if (this.editedSinceSync) this.requestSync();
+    });
+  }
+
   private requestSync(): void {
     if (!this.joined) return;
     this.sendJson({ action: 'sync', stateVector: toBase64(Y.encodeStateVector(this.doc)) });
@@ -457,10 +471,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.awareness.destroy();
     const socket = this.socket;
     this.socket = undefined;
-    if (socket) {
-      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-      if (socket.readyState <= OPEN) socket.close(1000, 'left');
-    }
+    if (socket) forget(socket, 1000, 'left');
   }
 
   /** Browsers say when the network goes away: do not wait for a dead socket to time out. */
@@ -501,4 +512,11 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (timer) clearTimeout(timer);
     this.timers.delete(name);
   }
+}
+
+/** Stops listening to a socket and closes it. `ws` reports closing a socket mid-handshake as an error event: keep a listener. */
+function forget(socket: SocketLike, code?: number, reason?: string): void {
+  socket.onopen = socket.onmessage = socket.onclose = null;
+  socket.onerror = () => undefined;
+  if (socket.readyState <= OPEN) socket.close(code, reason);
 }

@@ -90,6 +90,9 @@ describe('cdk-nag AwsSolutions on the real app', () => {
       /AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task\/<ExecutionRunnersCluster[0-9A-F]+>\/\*\]$/, // launcher: tag the tasks it runs
       /AwsSolutions-SNS2$/, // alarm topic: CloudWatch cannot use the AWS managed key (below)
       /AwsSolutions-ECS4$/, // Container Insights off by default, a cost decision (below)
+      /AwsSolutions-S1$/, /AwsSolutions-CFR[1-4]$/, // web app: static files only (infra/constructs/web-app.ts)
+      /AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole\]$/, // CDK's BucketDeployment handler
+      /AwsSolutions-IAM5\[(Action::s3:(GetBucket|GetObject|List|Abort|DeleteObject)\*|Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>\/\*|Resource::<WebAppBucket[0-9A-F]+\.Arn>\/\*)\]$/,
     ];
     for (const ack of acknowledgements(built)) {
       expect(allowed.some((re) => re.test(ack.id)), `unexpected acknowledgement ${ack.id} at ${ack.path}`).toBe(true);
