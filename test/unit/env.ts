@@ -35,8 +35,18 @@ const HARNESS: Environment = {
 };
 const NOT_APPLIED = new Set(['NODE_OPTIONS']);
 
+/**
+ * What the platform adds to a function's or task's environment, by which config() knows it runs in AWS
+ * and refuses local fallbacks: a variable the stack forgot fails here as it would in AWS.
+ */
+const PLATFORM = {
+  lambda: (name: string): Environment => ({ AWS_LAMBDA_FUNCTION_NAME: `Interview-dev-${name}` }),
+  ecs: (): Environment => ({ ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/unit-test' }),
+};
+const PLATFORM_KEYS = ['AWS_LAMBDA_FUNCTION_NAME', 'ECS_CONTAINER_METADATA_URI_V4', 'ECS_CONTAINER_METADATA_URI'];
+
 /** Every variable some function or the local stack may read: cleared before a function's own are set. */
-const PRODUCT_KEYS = new Set([...Object.values(ENV), ...Object.values(ENVIRONMENTS).flatMap((e) => Object.keys(e))]);
+const PRODUCT_KEYS = new Set([...Object.values(ENV), ...PLATFORM_KEYS, ...Object.values(ENVIRONMENTS).flatMap((e) => Object.keys(e))]);
 
 const union = (): Environment => Object.assign({}, ...Object.values(ENVIRONMENTS)) as Environment;
 
@@ -69,11 +79,16 @@ let current: FunctionName | undefined;
 /** The function whose environment is in effect (undefined: the union, for shared modules). */
 export const currentFunction = (): FunctionName | undefined => current;
 
-/** Replaces the process environment with exactly this function's (plus HARNESS). */
+/**
+ * Replaces the process environment with exactly this function's, plus what its platform (Lambda or ECS)
+ * sets and HARNESS. Without a name: the union of every function's variables, without platform markers
+ * (modules shared by several functions, tested on their own).
+ */
 export function useFunctionEnv(name: FunctionName | undefined): void {
   const env = name === undefined ? union() : functionEnv(name);
   for (const key of PRODUCT_KEYS) delete process.env[key];
   for (const [key, value] of Object.entries(env)) if (!NOT_APPLIED.has(key)) process.env[key] = value;
+  if (name !== undefined) Object.assign(process.env, name.startsWith('runner-') ? PLATFORM.ecs() : PLATFORM.lambda(name));
   Object.assign(process.env, HARNESS);
   current = name;
   resetConfig();
