@@ -51,7 +51,9 @@ ${markdownTable(idleModel(facts), '$/month')}
 
 Not billed while idle: queues without messages, the SNS alarm topic, metric filters and the metric they
 publish (billed only for hours with data), API Gateway, the VPC (no NAT gateway, no public IP without a
-task), flow logs without traffic, the ECS cluster${facts.containerInsights ? '' : ' (Container Insights off)'}, EventBridge scheduled rules. No dashboard.
+task), flow logs without traffic, the ECS cluster${facts.containerInsights ? '' : ' (Container Insights off)'}, EventBridge scheduled rules, the web
+app's CloudFront distribution and function (billed per request) and its S3 bucket (a few MB, under
+$0.001). No dashboard.
 
 ## One interview-hour
 

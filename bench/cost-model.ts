@@ -49,7 +49,8 @@ export function templateFacts(template: Json): TemplateFacts {
   const tasks = ofType('AWS::ECS::TaskDefinition');
   const onDemand = tasks.find(([, p]) => !String(JSON.stringify(p.Family)).includes('-warm')) ?? tasks[0];
   const clusters = ofType('AWS::ECS::Cluster');
-  const memories = [...functions.values()].map((f) => Number(f.MemorySize ?? 128));
+  // The project's functions (ProjectFunction sets POWERTOOLS_SERVICE_NAME), not CDK's deployment helpers.
+  const memories = [...functions.values()].filter((f) => f.Environment?.Variables?.POWERTOOLS_SERVICE_NAME).map((f) => Number(f.MemorySize ?? 128));
   return {
     alarmMetrics: ofType('AWS::CloudWatch::Alarm').map(([, p]) => (p.MetricName ? 1 : (p.Metrics as Json[]).filter((m) => m.MetricStat).length)),
     compositeAlarms: ofType('AWS::CloudWatch::CompositeAlarm').length,
