@@ -2,6 +2,7 @@
  * The execution pipeline around the runners: run queues and DLQs, the dead-letter and watchdog
  * functions, the grants of the functions that queue runs, and the pipeline's alarms.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectFunction } from '../../infra/constructs/project-function.js';
 import { ENV } from '../../shared/config.js';
@@ -106,6 +107,17 @@ describe('pipeline functions', () => {
       const text = JSON.stringify(policy.Properties.PolicyDocument);
       if (text.includes('/index/')) expect(policy.Properties.Roles, id).toEqual([ref(execution().pipeline.functions.watchdog.role)]);
     }
+  });
+
+  it('projects every attribute the watchdog reads from the index (overdueExecutions in shared/store/executions.ts)', () => {
+    const source = readFileSync(new URL('../../shared/store/executions.ts', import.meta.url), 'utf8');
+    const start = source.indexOf('export async function overdueExecutions');
+    const body = source.slice(start, source.indexOf('\nexport ', start + 1));
+    const read = new Set([...body.matchAll(/\bi\.(\w+)/g)].map((m) => m[1]!));
+    expect(read.size).toBeGreaterThan(0);
+    const [index] = TABLE_DEFINITION.globalSecondaryIndexes;
+    const projected = new Set<string>([index.partitionKey.name, index.sortKey.name, TABLE_DEFINITION.partitionKey.name, TABLE_DEFINITION.sortKey.name, ...index.nonKeyAttributes]);
+    for (const attribute of read) expect(projected.has(attribute), `the watch index lacks ${attribute}`).toBe(true);
   });
 
   it('lets the dead-letter function and the watchdog read/write the table and push (POST) to the WebSocket stage', () => {
