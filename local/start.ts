@@ -2,6 +2,9 @@
  * `npm start`: the whole product on one machine. Options:
  *   --port N      HTTP + WebSocket port (default 3001)
  *   --ddb-port N  DynamoDB Local port (default 8000)
+ *   --ddb-endpoint URL  use this DynamoDB instead of starting DynamoDB Local (another DynamoDB Local, a
+ *                 real table for debugging, or a fault-injecting proxy); the table is created if absent
+ *   --table NAME  table name (default interview-local)
  *   --data DIR    keep DynamoDB data in DIR across restarts (default: in memory), e.g. --data .data
  *   --host H      interface to listen on (default 127.0.0.1)
  * The operator key (POST/GET /api/sessions) is INTERVIEW_API_KEY, or `local-dev-key` on loopback only.
@@ -15,6 +18,8 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '3001' },
     'ddb-port': { type: 'string', default: '8000' },
+    'ddb-endpoint': { type: 'string' },
+    table: { type: 'string' },
     data: { type: 'string' },
     host: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -22,7 +27,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npm start -- [--port 3001] [--ddb-port 8000] [--data DIR] [--host 127.0.0.1]');
+  console.log('usage: npm start -- [--port 3001] [--ddb-port 8000 | --ddb-endpoint URL] [--table NAME] [--data DIR] [--host 127.0.0.1]');
   process.exit(0);
 }
 
@@ -33,7 +38,12 @@ if (!Number.isInteger(port) || !Number.isInteger(ddbPort)) {
   process.exit(2);
 }
 
-const stack = await startLocalStack({ port, ddbPort, dataDir: values.data, host: values.host }).catch((err: unknown) => {
+const ddbEndpoint = values['ddb-endpoint'];
+if (ddbEndpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(ddbEndpoint)) {
+  console.error('--ddb-endpoint takes a URL such as http://127.0.0.1:8000');
+  process.exit(2);
+}
+const stack = await startLocalStack({ port, ddbPort, ddbEndpoint, tableName: values.table, dataDir: values.data, host: values.host }).catch((err: unknown) => {
   console.error(`Could not start the local stack: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

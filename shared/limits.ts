@@ -87,8 +87,13 @@ export const LIMITS = {
     compactAfterUpdates: 32,
     /** ...or this many bytes of updates. */
     compactAfterBytes: 128 * KIB,
-    /** Tries of one write against the version race before the client is told BUSY (nothing changed). */
-    writeAttempts: 12,
+    /**
+     * One write's budget against the version race (and DynamoDB's TransactionConflict when transactions
+     * meet on the session item): this many tries or this long, whichever ends first; then the client is
+     * told BUSY and nothing changed. Well under API Gateway's 29 s integration timeout.
+     */
+    writeAttempts: 40,
+    writeBudgetMs: 8_000,
     /** Cap of the backoff between two tries (jittered, doubling from 4 ms). */
     writeBackoffMaxMs: 150,
     /** Retry-After of a BUSY answer. */

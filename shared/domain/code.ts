@@ -30,7 +30,7 @@ import {
 } from '../store/documents.js';
 import type { HistoryType } from '../store/history.js';
 import type { SessionItem } from '../store/sessions.js';
-import { applyStored, cachedDocument, cacheStored, textBytesOf, type CachedDocument } from './document-cache.js';
+import { applyStored, cachedDocument, cacheStored, serialised, textBytesOf, type CachedDocument } from './document-cache.js';
 import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
 /** What a document write needs to know about its session. */
@@ -151,12 +151,72 @@ async function documentAt(sessionId: string, version: number): Promise<Y.Doc> {
   return loadDoc(stored.state?.bytes, stored.updates.map((u) => u.update));
 }
 
-/** Appends an update that commutes: after a lost race it only needs the version the race left. */
-async function appendCommuting(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<number> {
+/**
+ * Appends an update that commutes. Updates waiting in this container for the same session go out
+ * together (group commit): one author's pending updates are merged (`Y.mergeUpdates`) into one log item
+ * and one transaction, so a busy session costs a transaction per round trip, not per keystroke. Every
+ * waiting writer learns the version that holds its update.
+ */
+function appendCommuting(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let queue = pendingAppends.get(session.sessionId);
+    if (!queue) {
+      queue = [];
+      pendingAppends.set(session.sessionId, queue);
+      queue.push({ update, userId, guess, resolve, reject });
+      void drain(session, queue);
+    } else queue.push({ update, userId, guess, resolve, reject });
+  });
+}
+
+interface PendingAppend {
+  update: Uint8Array;
+  userId: string;
+  guess: number;
+  resolve: (version: number) => void;
+  reject: (err: unknown) => void;
+}
+
+const pendingAppends = new Map<string, PendingAppend[]>();
+/** A merged log item stays well below DynamoDB's 400 KB item limit. */
+const BATCH_MAX_BYTES = 192 * 1024;
+
+/** The one drainer of a session's queue in this container; the queue leaves the map when it is empty. */
+async function drain(session: SessionRef, queue: PendingAppend[]): Promise<void> {
+  while (queue.length > 0) {
+    const author = queue[0]!.userId;
+    const batch: PendingAppend[] = [];
+    let bytes = 0;
+    for (let i = 0; i < queue.length; ) {
+      const p = queue[i]!;
+      if (p.userId === author && (batch.length === 0 || bytes + p.update.length <= BATCH_MAX_BYTES)) {
+        batch.push(p);
+        bytes += p.update.length;
+        queue.splice(i, 1);
+      } else i++;
+    }
+    try {
+      const update = batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((p) => p.update));
+      const version = await appendWithRetries(session, update, author, Math.max(...batch.map((p) => p.guess)));
+      batch.forEach((p) => p.resolve(version));
+    } catch (err) {
+      batch.forEach((p) => p.reject(err));
+    }
+  }
+  pendingAppends.delete(session.sessionId);
+}
+
+/** One commuting append: after a lost race it only needs the version the race left. */
+async function appendWithRetries(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<number> {
   let expected = guess;
   const writeId = newWriteId();
-  for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
-    const outcome = await appendOnce({ session, expectedVersion: expected, update, userId, writeId });
+  const budget = writeBudget();
+  for (let attempt = 0; budget.left(attempt); attempt++) {
+    const outcome = await serialised(session.sessionId, () => {
+      // The container's copy is current for what this container wrote: start from it.
+      expected = Math.max(expected, cachedDocument(session.sessionId)?.version ?? 0);
+      return appendAndAdvance({ session, expectedVersion: expected, update, userId, writeId });
+    });
     if (outcome.ok) return outcome.version;
     if (outcome.reason === 'moved') {
       // The first miss is usually a stale copy, not contention: try the returned version at once.
@@ -192,31 +252,37 @@ export async function replaceCode(session: SessionRef, next: string, opts: Repla
   assertCodeSize(next);
   const writeId = newWriteId();
   let knownVersion = opts.knownVersion;
-  for (let attempt = 0; attempt < LIMITS.document.writeAttempts; attempt++) {
+  const budget = writeBudget();
+  for (let attempt = 0; budget.left(attempt); attempt++) {
     if (attempt > 0) await backoff(attempt);
-    // First try on the container's copy as it is, when nothing says it is stale: the append's condition
-    // checks it, and a lost race returns the version to catch up to.
-    const cached = attempt === 0 && knownVersion === undefined ? cachedDocument(session.sessionId) : undefined;
-    const optimistic = cached && (opts.baseVersion === undefined || opts.baseVersion === cached.version) ? cached : undefined;
-    const entry = optimistic ?? (await currentDocument(session.sessionId, knownVersion));
-    if (opts.baseVersion !== undefined && opts.baseVersion !== entry.version) {
-      throw errors.versionConflict(entry.version, textOf(entry.doc));
-    }
-    const work = loadDoc(encodeState(entry.doc), []);
-    const computed = replaceText(work, next);
-    work.destroy();
-    if (!computed && !opts.language && !opts.history) return { version: entry.version, changed: false };
-    // An empty Yjs update still takes its version: the language switch and history entry need one.
-    const update = computed ?? new Uint8Array([0, 0]);
-    const outcome = await appendOnce({
-      session,
-      expectedVersion: entry.version,
-      update,
-      userId: opts.userId,
-      writeId,
-      language: opts.language,
-      history: opts.history,
+    const tried = await serialised(session.sessionId, async () => {
+      // First try on the container's copy as it is, when nothing says it is stale: the append's
+      // condition checks it, and a lost race returns the version to catch up to.
+      const cached = attempt === 0 && knownVersion === undefined ? cachedDocument(session.sessionId) : undefined;
+      const optimistic = cached && (opts.baseVersion === undefined || opts.baseVersion === cached.version) ? cached : undefined;
+      const entry = optimistic ?? (await currentDocument(session.sessionId, knownVersion));
+      if (opts.baseVersion !== undefined && opts.baseVersion !== entry.version) {
+        throw errors.versionConflict(entry.version, textOf(entry.doc));
+      }
+      const work = loadDoc(encodeState(entry.doc), []);
+      const computed = replaceText(work, next);
+      work.destroy();
+      if (!computed && !opts.language && !opts.history) return { unchanged: true as const, version: entry.version };
+      // An empty Yjs update still takes its version: the language switch and history entry need one.
+      const update = computed ?? new Uint8Array([0, 0]);
+      const outcome = await appendAndAdvance({
+        session,
+        expectedVersion: entry.version,
+        update,
+        userId: opts.userId,
+        writeId,
+        language: opts.language,
+        history: opts.history,
+      });
+      return { outcome, update, computed };
     });
+    if ('unchanged' in tried) return { version: tried.version, changed: false };
+    const { outcome, update, computed } = tried;
     if (outcome.ok) {
       await afterWrite(session, outcome.version, update);
       return { version: outcome.version, update: computed, changed: computed !== undefined };
@@ -254,9 +320,24 @@ async function appendOnce(input: AppendInput): Promise<AppendOutcome> {
   }
 }
 
+/** Appends, and advances the container's copy when it was exactly one version behind (no read). */
+async function appendAndAdvance(input: AppendInput): Promise<AppendOutcome> {
+  const outcome = await appendOnce(input);
+  const entry = cachedDocument(input.session.sessionId);
+  if (outcome.ok && entry?.version === outcome.version - 1) {
+    applyStored(entry, [{ version: outcome.version, update: input.update, at: outcome.at }]);
+  }
+  return outcome;
+}
+
 function refuseInactive(outcome: Exclude<AppendOutcome, { ok: true }>): void {
   if (outcome.reason === 'missing') throw errors.sessionNotFound();
   if (outcome.reason === 'inactive') throw errors.sessionExpired();
+}
+
+function writeBudget(): { left(attempt: number): boolean } {
+  const deadline = Date.now() + LIMITS.document.writeBudgetMs;
+  return { left: (attempt) => attempt < LIMITS.document.writeAttempts && (attempt === 0 || Date.now() < deadline) };
 }
 
 const backoff = (attempt: number) =>

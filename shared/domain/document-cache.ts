@@ -90,3 +90,20 @@ export function forget(sessionId: string): void {
 export function resetDocumentCache(): void {
   for (const id of [...cache.keys()]) forget(id);
 }
+
+const writing = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `write` after every earlier write of this container to the same session has finished. Requests
+ * of one warm container then never race each other for a version (the local stack runs every handler in
+ * one process; a Lambda container runs one invocation at a time, where this costs nothing). Writers in
+ * other containers still race, and the conditional append settles that.
+ */
+export function serialised<T>(sessionId: string, write: () => Promise<T>): Promise<T> {
+  const previous = writing.get(sessionId) ?? Promise.resolve();
+  const run = previous.then(write, write);
+  const tail = run.catch(() => undefined);
+  writing.set(sessionId, tail);
+  void tail.then(() => writing.get(sessionId) === tail && writing.delete(sessionId));
+  return run;
+}

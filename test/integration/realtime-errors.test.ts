@@ -94,10 +94,10 @@ describe('malformed messages', () => {
     expect(await storedState()).toEqual(before);
   });
 
-  it('a stale baseVersion gets VERSION_CONFLICT with the current version and code', async () => {
+  it('a baseVersion the server never held gets VERSION_CONFLICT with the current version and code', async () => {
     await client.change(`${client.text}// one more version\n`);
     const before = await storedState();
-    const error = await errorFor(client.ws, codeChange({ code: 'overwrite', baseVersion: before.version - 1 }));
+    const error = await errorFor(client.ws, codeChange({ code: 'overwrite', baseVersion: before.version + 5 }));
     expect(error).toMatchObject({ code: 'VERSION_CONFLICT', action: 'code-change', details: { currentVersion: before.version, code: before.code } });
     expect(await storedState()).toEqual(before);
   });

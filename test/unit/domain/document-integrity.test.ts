@@ -4,7 +4,7 @@
  * leave a version unusable. Each interleaving runs the real store and domain code against a model of
  * DynamoDB's conditional writes (table-model.ts), with requests held, failed or lost at exact points.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { currentDocument, getCode, mergeTextEdit, mergeUpdate, replaceCode } from '../../../shared/domain/code.js';
 import { forget } from '../../../shared/domain/document-cache.js';
@@ -42,6 +42,15 @@ const rejection = async (p: Promise<unknown>): Promise<AppError> => {
   return err as AppError;
 };
 
+/**
+ * The domain module as another Lambda container has it: its own copy of the document and its own
+ * queue of writes, the same (mocked) DynamoDB. Two containers' writers really race.
+ */
+async function otherContainer(): Promise<typeof import('../../../shared/domain/code.js')> {
+  vi.resetModules();
+  return import('../../../shared/domain/code.js');
+}
+
 /** Reads the document as a cold container would (no cached copy). */
 async function coldRead() {
   forget(SESSION_ID);
@@ -72,7 +81,7 @@ describe('one append path: a version names one text', () => {
     const other = yDoc('');
     Y.applyUpdate(other, Y.encodeStateAsUpdate(client));
     const slow = mergeUpdate(session, append('[A]'), 'a'); // held before its transaction
-    const fast = await mergeUpdate(session, append('[C]', other), 'c');
+    const fast = await (await otherContainer()).mergeUpdate(session, append('[C]', other), 'c');
     expect(fast.version).toBe(2);
     const seen = await coldRead();
     expect(seen).toMatchObject({ version: 2, code: 'start\n[C]' });
@@ -98,7 +107,7 @@ describe('one append path: a version names one text', () => {
       }
     };
     const late = mergeUpdate(session, append('[late]'), 'a');
-    const read = await coldRead(); // version 1
+    const read = await (await otherContainer()).getCode(SESSION_ID); // version 1, read elsewhere
     hold.open();
     await late; // acknowledged: version 2
     const err = await rejection(replaceCode(session, 'overwrite', { baseVersion: read.version, userId: 'http' }));
@@ -110,8 +119,9 @@ describe('one append path: a version names one text', () => {
   });
 
   it('of 20 PUTs racing with one base, exactly one wins and the others change nothing', async () => {
+    const containers = [{ replaceCode }, await otherContainer(), await otherContainer(), await otherContainer()];
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => replaceCode(session, `writer ${i}\n`, { baseVersion: 1, userId: `w${i}` })),
+      Array.from({ length: 20 }, (_, i) => containers[i % 4]!.replaceCode(session, `writer ${i}\n`, { baseVersion: 1, userId: `w${i}` })),
     );
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
@@ -296,7 +306,7 @@ describe('bounded state', () => {
     };
     const compactingWrite = mergeUpdate(session, append('[c]'), 'u1');
     await new Promise((r) => setTimeout(r, 10));
-    const late = await mergeUpdate(session, append('[late]', other), 'u2');
+    const late = await (await otherContainer()).mergeUpdate(session, append('[late]', other), 'u2');
     hold.open();
     await compactingWrite;
     const read = await coldRead();

@@ -26,6 +26,7 @@ import {
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/code.js';
+import { LIMITS } from '../../../shared/limits.js';
 
 /** `token: null` sends no Authorization header. */
 const getCode = (token: string | null = INTERVIEWER_TOKEN, sessionId = SESSION_ID) =>
@@ -230,7 +231,9 @@ describe('PUT /api/sessions/{sessionId}/code', () => {
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('BUSY');
     expect(res.headers?.['retry-after']).toBe('1');
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(12);
+    const tries = ddb.commandCalls(TransactWriteCommand).length;
+    expect(tries).toBeGreaterThan(1);
+    expect(tries).toBeLessThanOrEqual(LIMITS.document.writeAttempts);
   });
 
   it.each([

@@ -1,0 +1,75 @@
+/**
+ * A TCP proxy for fault injection in front of DynamoDB Local: it delays some requests on their way in
+ * (order within a connection kept) and drops some responses — the request reached the table and was
+ * applied, but the client never hears back and its connection is reset. That is what a lost response
+ * looks like to the SDK, which then retries: the product must recognise its own earlier success.
+ * Bounded: it only ever connects to the upstream it was given on this machine.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export interface FaultyProxyOptions {
+  /** host:port of the real service (loopback). */
+  upstream: { host: string; port: number };
+  /** Share of client→upstream chunks delayed, and the delay range in ms. */
+  delayShare: number;
+  delayMs: [number, number];
+  /** Share of upstream→client chunks (responses) dropped together with the connection. */
+  dropShare: number;
+  random?: () => number;
+}
+
+export interface FaultyProxy {
+  endpoint: string;
+  stats: { delayed: number; dropped: number; connections: number };
+  close(): Promise<void>;
+}
+
+export async function startFaultyProxy(opts: FaultyProxyOptions): Promise<FaultyProxy> {
+  const random = opts.random ?? Math.random;
+  const stats = { delayed: 0, dropped: 0, connections: 0 };
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    stats.connections++;
+    const upstream = connect(opts.upstream.port, opts.upstream.host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined); // a reset is part of the test; both sides get destroyed
+    }
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', kill);
+    upstream.on('close', kill);
+    // Client → upstream: some chunks wait, later chunks of the connection wait behind them.
+    let chain = Promise.resolve();
+    client.on('data', (chunk) => {
+      const wait = random() < opts.delayShare ? opts.delayMs[0] + random() * (opts.delayMs[1] - opts.delayMs[0]) : 0;
+      if (wait > 0) stats.delayed++;
+      chain = chain.then(() => (wait > 0 ? new Promise((r) => setTimeout(r, wait)) : undefined)).then(() => {
+        if (!upstream.destroyed) upstream.write(chunk);
+      });
+    });
+    // Upstream → client: a dropped response resets the connection instead of arriving.
+    upstream.on('data', (chunk) => {
+      if (random() < opts.dropShare) {
+        stats.dropped++;
+        kill();
+        return;
+      }
+      if (!client.destroyed) client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
