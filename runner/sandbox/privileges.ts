@@ -19,7 +19,8 @@ export function detectProtections(): Protections {
       'programs run as the runner user (no setuid without root): they can read its files and /proc/<pid>/environ',
       'no per-slot RLIMIT_NPROC (it would count all processes of the runner user): fork bombs are bounded by the wall/CPU limits only',
       'processes are found through the process tree, not by uid: a process re-parented outside the run may survive',
-      'files written outside the work directory (/tmp, /var/tmp, /dev/shm) are neither counted nor removed',
+      'the shared temp dirs (/tmp, /var/tmp, /dev/shm) stay writable to programs, and what they write there is neither counted nor removed',
+      'socket buffers cannot be told apart from the developer\'s own: only RSS counts as the run\'s memory',
     ],
   };
 }
