@@ -7,6 +7,8 @@
  * Requests are not authenticated (AWS checks SigV4 + execute-api:ManageConnections; IAM is infra's job).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recordCall } from '../shared/clients.js';
+import type { PushTransport } from '../shared/realtime/push.js';
 import { sendJson } from './http-front.js';
 import type { WsFront } from './ws-front.js';
 
@@ -74,4 +76,26 @@ function gone(res: ServerResponse, connectionId: string) {
 
 function sendError(res: ServerResponse, status: number, type: string, message: string) {
   sendJson(res, status, { message }, { 'x-amzn-errortype': type });
+}
+
+/**
+ * The same operations for handlers running in this process (shared/realtime/push.ts PushTransport):
+ * what the HTTP endpoint above does, without the HTTP request. Calls are still counted as Management API
+ * calls for the benches.
+ */
+export function directPushTransport(front: WsFront, messageMaxBytes: number): PushTransport {
+  const fail = (name: string, message: string, status: number) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+  return {
+    post: async (connectionId, data) => {
+      recordCall('apigatewaymanagementapi', 'PostToConnectionCommand');
+      if (data.byteLength > messageMaxBytes) throw fail('PayloadTooLargeException', `Message of ${data.byteLength} bytes exceeds the ${messageMaxBytes} byte limit`, 413);
+      const conn = front.connections.get(connectionId);
+      if (!conn || conn.socket.readyState !== conn.socket.OPEN) throw fail('GoneException', `Connection ${connectionId} is gone`, 410);
+      conn.socket.send(data, { binary: false });
+    },
+    close: async (connectionId) => {
+      recordCall('apigatewaymanagementapi', 'DeleteConnectionCommand');
+      if (!front.disconnect(connectionId)) throw fail('GoneException', `Connection ${connectionId} is gone`, 410);
+    },
+  };
 }

@@ -13,7 +13,8 @@ import { LOCAL_TABLE_NAME } from '../shared/table.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { createHttpFront, defaultHttpEntries, sendJson, type HttpEntries } from './http-front.js';
 import { WsFront, defaultWsEntries, type WsEntries, type WsQuotas } from './ws-front.js';
-import { MANAGEMENT_BASE_PATH, handleManagementRequest } from './management-api.js';
+import { MANAGEMENT_BASE_PATH, directPushTransport, handleManagementRequest } from './management-api.js';
+import { usePushTransport } from '../shared/realtime/push.js';
 import { createLogger, type Logger } from './log.js';
 import { startPipeline, type LocalPipeline, type PipelineOptions } from './pipeline.js';
 import { installLocalKey } from '../shared/domain/operators.js';
@@ -39,6 +40,11 @@ export interface LocalStackOptions {
   ddbEndpoint?: string;
   /** The execution pipeline (local SQS, runner processes, dead-letter poller, watchdog); false: off. */
   pipeline?: PipelineOptions | false;
+  /**
+   * How this process's handlers push to sockets: `direct` (default) through the front, or
+   * `management-api`: the real SDK client over HTTP to the local Management API, as runner workers do.
+   */
+  pushVia?: 'direct' | 'management-api';
   /** Substitute handler modules (repository-relative), for tests of the front itself. */
   handlerEntries?: { http?: Partial<HttpEntries>; ws?: Partial<WsEntries> };
   /** The operator API key (default: INTERVIEW_API_KEY, else `local-dev-key` on loopback only). */
@@ -143,6 +149,9 @@ async function startFront(log: Logger, options: LocalStackOptions): Promise<{ po
   const ws = new WsFront(log, 'local', options.wsQuotas, { ...defaultWsEntries(), ...overrides.ws });
   const messageMaxBytes = options.wsQuotas?.messageMaxBytes ?? LIMITS.websocket.messageMaxBytes;
   const http = createHttpFront(log, { ...defaultHttpEntries(), ...overrides.http });
+  // This process's handlers push through the front directly; separate processes (runner workers) and
+  // `pushVia: 'management-api'` use the Management API endpoint below with the real SDK client.
+  if (options.pushVia !== 'management-api') usePushTransport(directPushTransport(ws, messageMaxBytes));
   const server: Server = createServer((req, res) => {
     if (handleManagementRequest(ws, messageMaxBytes, req, res)) return;
     if (serveWebApp(req, res)) return; // the web app (local/web-app.ts); /api and the rest go on
@@ -180,6 +189,7 @@ async function startFront(log: Logger, options: LocalStackOptions): Promise<{ po
     stop: async () => {
       // WebSockets first, while the server still serves the management API their $disconnect may call.
       await ws.close();
+      usePushTransport();
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 2_000);

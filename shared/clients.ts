@@ -27,6 +27,11 @@ export function observeCommands(fn: CommandObserver): () => void {
   return () => observers.splice(observers.indexOf(fn), 1);
 }
 
+/** Counts a call made without an SDK client (the local stack's direct push transport). */
+export function recordCall(service: string, command: string): void {
+  for (const o of observers) o(service, command);
+}
+
 export function countingMiddleware(service: string) {
   return (next: any, context: any) => async (args: any) => {
     for (const o of observers) o(service, context.commandName ?? 'unknown');

@@ -21,6 +21,35 @@ export interface Recipient {
 
 export type PostOutcome = 'sent' | 'gone' | 'failed';
 
+/**
+ * Where pushes go (STYLE: a port at the edge). In AWS and for separate processes (runner workers): API
+ * Gateway's Management API through the SDK client. The local stack's own handlers, which run inside the
+ * process that holds the sockets, push through the front directly (local/management-api.ts) with the
+ * same semantics — 410 GoneException for a closed connection, 413 over 128 KiB — instead of paying an
+ * HTTP round trip and a SigV4 signature per post.
+ */
+export interface PushTransport {
+  /** Throws an error named GoneException when the connection is gone. */
+  post(connectionId: string, data: Uint8Array): Promise<void>;
+  close(connectionId: string): Promise<void>;
+}
+
+const managementApi: PushTransport = {
+  post: async (connectionId, data) => {
+    await management().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+  },
+  close: async (connectionId) => {
+    await transport.close(connectionId);
+  },
+};
+
+let transport: PushTransport = managementApi;
+
+/** The local stack installs its front here; without an argument, back to the Management API. */
+export function usePushTransport(next?: PushTransport): void {
+  transport = next ?? managementApi;
+}
+
 const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException']);
 /** Failures of the request itself, not of the recipient: the same post may well succeed a moment later. */
 const TRANSIENT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
@@ -67,7 +96,7 @@ export async function post(recipient: Recipient, message: ServerMessage | string
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      await management().send(new PostToConnectionCommand({ ConnectionId: recipient.connectionId, Data: Buffer.from(data) }));
+      await transport.post(recipient.connectionId, Buffer.from(data));
       return 'sent';
     } catch (err) {
       const name = (err as { name?: string }).name ?? '';
@@ -113,7 +142,7 @@ export async function fanOut(recipients: Recipient[], message: ServerMessage | s
 /** Closes a connection (leave-session, session ended). Gone already is fine. */
 export async function closeConnection(connectionId: string): Promise<void> {
   try {
-    await management().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    await transport.close(connectionId);
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name !== 'GoneException') logger.warn('could not close connection', { connectionId, error: name ?? String(err) });
