@@ -135,7 +135,7 @@ export function idleModel(facts: TemplateFacts): Line[] {
     cost('DynamoDB storage', IDLE.tableGB, 'GB-month', PRICES.dynamoStorage, 'assumed table size; the 25 GB free tier not counted'),
     ...(facts.pitr ? [cost('DynamoDB point-in-time recovery', IDLE.tableGB, 'GB-month', PRICES.dynamoPitr, 'same size (template: PITR on)')] : []),
     cost('CloudWatch Logs storage', IDLE.logStorageGB, 'GB-month', PRICES.logStorage, 'assumed retained volume'),
-    ...(facts.warmTasks ? warmLines(facts, facts.warmTasks) : []),
+    ...(facts.warmTasks ? warmLines(facts, facts.warmTasks, 'always-on task(s) in the template') : []),
   ];
 }
 
@@ -200,18 +200,18 @@ export function interviewHourModel(facts: TemplateFacts): Line[] {
     cost('DynamoDB writes', wru, 'WRU', PRICES.dynamoWrite, `edit ${i.editWru}, run ${i.runWru}, runner heartbeat every 15 s`),
     cost('DynamoDB reads', rru, 'RRU', PRICES.dynamoRead, `edit ${i.editRru}, cursor ${i.cursorRru}, run ${i.runRru}`),
     cost('SQS requests', i.runs * 3 + (i.minutes + i.tailMinutes) * i.runnerPollsPerMinute + 2, 'requests', PRICES.sqsRequest, 'send/receive/delete per run, the runner\'s long polls, the launch request'),
-    cost('CloudWatch Logs ingestion', logGB, 'GB', PRICES.logIngestion, `${i.lambdaLogKB} KB per invocation, ${i.wsAccessLogKB} KB WebSocket access log per message in, runner and flow logs`),
+    cost('CloudWatch Logs ingestion', logGB, 'GB', PRICES.logIngestion, `${i.lambdaLogKB} KB per invocation at INFO (prod; dev logs DEBUG, more), ${i.wsAccessLogKB} KB WebSocket access log per message in, runner and flow logs`),
     ...(facts.containerInsights
       ? [cost('Container Insights metrics', (i.insightsMetrics * runnerHours) / HOURS_PER_MONTH, 'metric-months', PRICES.customMetric, `${i.insightsMetrics} metrics while the runner lives (pro-rated hourly)`)]
       : []),
   ];
 }
 
-function warmLines(facts: TemplateFacts, tasks: number): Line[] {
+function warmLines(facts: TemplateFacts, tasks: number, source: string): Line[] {
   const { vcpu, memoryGB } = facts.task;
   const i = INTERVIEW;
   return [
-    cost('Warm runners: vCPU', tasks * vcpu * HOURS_PER_MONTH, 'vCPU-h', PRICES.fargateVcpuHour, `${tasks} always-on task(s) (template)`),
+    cost('Warm runners: vCPU', tasks * vcpu * HOURS_PER_MONTH, 'vCPU-h', PRICES.fargateVcpuHour, `${tasks} ${source}`),
     cost('Warm runners: memory', tasks * memoryGB * HOURS_PER_MONTH, 'GB-h', PRICES.fargateGbHour, `${memoryGB} GB each`),
     cost('Warm runners: public IPv4', tasks * HOURS_PER_MONTH, 'h', PRICES.publicIpv4Hour, 'one per task'),
     cost('Warm runners: heartbeats', tasks * MINUTES_PER_MONTH * i.heartbeatsPerMinute, 'WRU', PRICES.dynamoWrite, 'every 15 s'),
@@ -221,7 +221,7 @@ function warmLines(facts: TemplateFacts, tasks: number): Line[] {
 
 /** What `-c warmRunners=1` adds per month (8 languages × 1 task), from the template's task size. */
 export function warmModel(facts: TemplateFacts, languages = 8): Line[] {
-  return warmLines(facts, languages);
+  return warmLines(facts, languages, `always-on tasks: 1 per language × ${languages} languages`);
 }
 
 export const total = (lines: Line[]) => lines.reduce((sum, l) => sum + l.usd, 0);
