@@ -54,7 +54,7 @@ describe('an interview in the browser', () => {
     await interviewer.keyboard.press('Delete');
     await interviewer.keyboard.type('// top\n\n// bottom\n');
     await until(async () => (await sharedText(candidate)).includes('// bottom'), 'the cleared document reaches the candidate');
-    const mine = 'i'.repeat(0) + Array.from({ length: 20 }, (_, n) => `iv${String(n).padStart(2, '0')}_abcd `).join('');
+    const mine = Array.from({ length: 20 }, (_, n) => `iv${String(n).padStart(2, '0')}_abcd `).join('');
     const theirs = Array.from({ length: 20 }, (_, n) => `cd${String(n).padStart(2, '0')}_wxyz `).join('');
     expect([mine.length, theirs.length]).toEqual([200, 200]);
     await interviewer.keyboard.press('Control+Home');
@@ -65,10 +65,7 @@ describe('an interview in the browser', () => {
     await until(async () => {
       const [a, b] = await Promise.all([editorText(interviewer), editorText(candidate)]);
       return a === b && a.includes(mine) && a.includes(theirs);
-    }, 'both editors identical with both texts', 60_000).catch(async (e) => {
-      console.log('DEBUG', JSON.stringify(await editorText(interviewer)), JSON.stringify(await editorText(candidate)), JSON.stringify(await sharedText(interviewer)));
-      throw e;
-    });
+    }, 'both editors identical with both texts', 60_000);
     await until(async () => (await codeOf(sessionId, candidateToken)) === (await editorText(interviewer)), 'GET /code equals the editors', 60_000);
     // Each sees the other's cursor with its name.
     await interviewer.locator('.cm-ySelectionInfo', { hasText: 'Candidate' }).waitFor({ timeout: 30_000 });
@@ -106,6 +103,20 @@ describe('an interview in the browser', () => {
     expect(await editorText(candidate)).toBe(await editorText(interviewer));
   });
 
+  it('works on a 390-px-wide phone and by keyboard: nothing overflows, every control is labelled', async () => {
+    await candidate.setViewportSize({ width: 390, height: 844 });
+    expect(await candidate.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    const unlabelled = await candidate.evaluate(`[...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
+      .map((el) => el.outerHTML)`);
+    expect(unlabelled).toEqual([]);
+    expect(await candidate.getAttribute('[data-testid=editor] .cm-content', 'aria-label')).toBe('Shared code editor');
+    await candidate.getByTestId('stdin').focus();
+    await candidate.keyboard.press('Tab');
+    expect(await candidate.evaluate('document.activeElement.dataset.testid')).toBe('run');
+    await candidate.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('the interviewer ends the session: both pages say so', async () => {
     interviewer.once('dialog', (dialog) => void dialog.accept());
     await interviewer.getByTestId('end-session').click();
@@ -120,10 +131,8 @@ describe('an interview in the browser', () => {
 async function screenshots(): Promise<void> {
   mkdirSync('docs/images', { recursive: true });
   await interviewer.screenshot({ path: 'docs/images/room-desktop.png' });
-  const phone = await candidateContext.newPage();
-  await phone.setViewportSize({ width: 390, height: 844 });
-  await phone.goto(candidate.url());
-  await connected(phone);
-  await phone.screenshot({ path: 'docs/images/room-phone.png', fullPage: true });
-  await phone.close();
+  await candidate.setViewportSize({ width: 390, height: 844 });
+  await expect.poll(() => candidate.locator('h1.title').innerText()).toBe('Pairing with Ada');
+  await candidate.screenshot({ path: 'docs/images/room-phone.png', fullPage: true });
+  await candidate.setViewportSize({ width: 1280, height: 800 });
 }

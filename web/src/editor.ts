@@ -25,6 +25,8 @@ const MODES: Record<string, () => Promise<Extension>> = {
 /** Remote cursors always show their owner's name (y-codemirror.next shows it on hover only). */
 const namedCursors = EditorView.theme({
   '.cm-ySelectionInfo': { opacity: '1', fontFamily: 'system-ui, sans-serif', top: '-1.25em' },
+  // Room above the first line for a name label.
+  '.cm-content': { paddingTop: '14px' },
 });
 
 export interface SharedEditor {

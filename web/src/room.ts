@@ -66,6 +66,11 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
     h('main', { class: 'room' }, h('section', { class: 'editor-wrap', 'aria-label': 'Code' }, editorHost), h('aside', { class: 'side' }, run.element, interviewer, snapshots.element)),
   );
 
+  void api<{ title: string }>(config, 'GET', `/api/sessions/${encodeURIComponent(sessionId)}`, token).then(
+    (s) => (title.textContent = s.title),
+    () => undefined, // the connection reports what is wrong with the link
+  );
+
   const showStatus = (s: Status) => {
     status.textContent = STATUS_TEXT[s];
     status.className = `connection ${s}`;
@@ -110,7 +115,6 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
     setUp = true;
     if (connection.userId) sessionStorage.setItem(userKey, connection.userId);
     void snapshots.refresh();
-    void api<{ title: string }>(config, 'GET', `/api/sessions/${encodeURIComponent(sessionId)}`, token).then((s) => (title.textContent = s.title), () => undefined);
     if (connection.role === 'interviewer') buildInterviewerControls(interviewer, connection, config, sessionId, token, kept?.candidateToken);
   });
   showStatus(connection.status);
