@@ -134,13 +134,13 @@ static int measure(const struct opts *o, struct disk *d, uint64_t deadline) {
 }
 
 /*
- * Ends the run: kills every process of the uid until /proc shows none, and only then deletes the
- * --remove dirs' contents, in a fork that has the run's uid (so it can delete nothing the run could
- * not). Returns the processes-left flag; *left_files gets what is left in the --remove dirs.
+ * Ends the run: kills every process of the uid until /proc shows none (unless the caller just did),
+ * and only then deletes the --remove dirs' contents, in a fork that has the run's uid (so it can
+ * delete nothing the run could not). Returns the processes-left flag; *left_files gets what is left.
  */
-static int finish(const struct opts *o, uint64_t *left_files) {
+static int finish(const struct opts *o, uint64_t *left_files, int already_killed) {
   *left_files = 0;
-  int procs_left = kill_all(o->uid) < 0;
+  int procs_left = already_killed ? 0 : kill_all(o->uid) < 0;
   if (!o->nremove) return procs_left;
   if (procs_left) {
     *left_files = 1; /* never delete under a live process of the uid: it could race the walk */
@@ -203,7 +203,7 @@ static int run(struct opts *o) {
   if (n > 0) { /* setup or exec failed: the child already wrote its report line there */
     err[n] = 0;
     uint64_t left_files;
-    finish(o, &left_files);
+    finish(o, &left_files, 0);
     report("%s", err);
     return 0;
   }
@@ -268,7 +268,7 @@ static int run(struct opts *o) {
   struct disk d;
   measure(o, &d, now_ms() + WALK_BUDGET_MS);
   uint64_t left_files = 0;
-  if (!procs_left) procs_left = finish(o, &left_files);
+  if (!procs_left) procs_left = finish(o, &left_files, 1);
   else if (o->nremove) left_files = 1;
   int exit_code = done && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   /* Not done: we killed it, and kill_all reaped it before we could read its status. */
@@ -301,7 +301,7 @@ int main(int argc, char **argv) {
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     uint64_t left_files;
-    int procs_left = finish(&o, &left_files);
+    int procs_left = finish(&o, &left_files, 0);
     report("left_procs=%d left_files=%llu\n", procs_left, (unsigned long long)left_files);
     return 0;
   }
