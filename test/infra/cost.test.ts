@@ -22,7 +22,9 @@ describe('idle cost of a stage', () => {
   it('stays at or under $3/month', () => {
     const { idleMonthly } = summarize(facts);
     expect(idleMonthly).toBeGreaterThan(1); // alarms and pollers are not free: the model counts them
-    expect(idleMonthly).toBeLessThanOrEqual(3);
+    const lines = idleModel(facts).map((l) => `${l.item}: $${l.usd.toFixed(3)}`).join(', ');
+    // Over budget? The lines say what: e.g. a CloudWatch dashboard is $3/month alone (make it opt-in).
+    expect(idleMonthly, lines).toBeLessThanOrEqual(3);
   });
 
   it('reads what drives it from the template: alarm metrics, event-source pollers, the watchdog schedule', () => {
