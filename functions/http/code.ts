@@ -4,6 +4,7 @@ import { currentDocument, replaceCode } from '../../shared/domain/code.js';
 import { encodeState, textOf } from '../../shared/domain/yjs-document.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from '../../shared/http/handler.js';
 import { json } from '../../shared/http/response.js';
+import { emit } from '../../shared/metrics.js';
 import { relay } from '../../shared/realtime/document-actions.js';
 import { getCodeQuery, putCodeBody } from '../../shared/schemas.js';
 import { listConnections } from '../../shared/store/connections.js';
@@ -31,6 +32,7 @@ export const handler = httpHandler({
       listConnections(session.sessionId),
       replaceCode(session, body.code, { baseVersion: body.baseVersion, userId: role, knownVersion: session.version }),
     ]);
+    emit('EditsMerged', 1, { Action: req.routeKey });
     await relay(undefined, connections, result, role, session.sessionId);
     return json(200, { version: result.version });
   },

@@ -1,9 +1,10 @@
 /** `POST|GET /api/sessions` (operators), `GET|PATCH|DELETE /api/sessions/{sessionId}` (session tokens). */
-import { authorize } from '../../shared/domain/access.js';
+import { authorize, isActive } from '../../shared/domain/access.js';
 import { authenticateOperator } from '../../shared/domain/operators.js';
 import { createSession, endSession, listSessions, patchSession, purgeSession, viewSession } from '../../shared/domain/sessions.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from '../../shared/http/handler.js';
 import { json } from '../../shared/http/response.js';
+import { emit } from '../../shared/metrics.js';
 import { broadcast, endSessionSockets } from '../../shared/realtime/notify.js';
 import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } from '../../shared/schemas.js';
 import { listConnections } from '../../shared/store/connections.js';
@@ -13,7 +14,9 @@ export const handler = httpHandler({
   'POST /api/sessions': async (req) => {
     const operator = await authenticateOperator(bearerToken(req), req.jwtClaims);
     const body = parseBody(req, createSessionBody);
-    return json(201, await createSession(body, operator));
+    const created = await createSession(body, operator);
+    emit('SessionsCreated', 1, {});
+    return json(201, created);
   },
 
   'GET /api/sessions': async (req) => {
@@ -44,7 +47,8 @@ export const handler = httpHandler({
       mutates: false,
       action: 'end the session',
     });
-    await endSession(session, role);
+    // Counted once, by the call that ended it (endSession names an ended-late session `expired` too).
+    if (await endSession(session, role)) emit('SessionsEnded', 1, { Reason: isActive(session) ? 'ended-by-interviewer' : 'expired' });
     // Ended already or not, nobody stays connected to an ended session.
     await endSessionSockets(await listConnections(session.sessionId), 'ended-by-interviewer');
     if (purge === 'true') await purgeSession(session.sessionId);

@@ -11,6 +11,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/log.js';
+import { emit } from '../../shared/metrics.js';
 import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
 import { launchRequestSchema } from '../../shared/runners/launch-queue.js';
 import { parseRunMessage } from '../../shared/runners/run-queue.js';
@@ -33,12 +34,15 @@ async function record(r: SQSRecord): Promise<void> {
   if (!msg) {
     const launch = parseLaunchRequest(r.body);
     if (launch) {
+      emit('DeadLettered', 1, { Kind: 'launch' });
       logger.error('runner launch dead-lettered: RunTask failed on every delivery', { ...launch, messageId: r.messageId });
       return;
     }
+    emit('DeadLettered', 1, { Kind: 'unreadable' });
     logger.warn('dropping an unreadable dead letter', { messageId: r.messageId });
     return; // nothing to mark; retrying would not make it readable
   }
+  emit('DeadLettered', 1, { Kind: 'run' });
   const failed = await failExecution(msg.sessionId, msg.executionId, 'the run was dead-lettered after repeated failed deliveries');
   if (failed) {
     logger.warn('execution dead-lettered', { sessionId: msg.sessionId, executionId: msg.executionId });

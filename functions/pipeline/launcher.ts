@@ -10,6 +10,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/log.js';
+import { emit } from '../../shared/metrics.js';
 import { reserveRunners, shrinkReservation } from '../../shared/runners/capacity.js';
 import { RunTaskError, runTasks } from '../../shared/runners/ecs-launch.js';
 import { launchRequestSchema } from '../../shared/runners/launch-queue.js';
@@ -42,11 +43,13 @@ async function record(r: SQSRecord): Promise<void> {
     started = await runTasks(language, grant.granted);
   } catch (err) {
     // Tasks that did not start must not hold places under the cap while SQS retries the request.
+    if (err instanceof RunTaskError && err.started > 0) emit('RunnerLaunches', err.started, { Language: language });
     await shrinkReservation(grant.bootId!, err instanceof RunTaskError ? err.started : 0).catch((e) =>
       logger.error('could not give back the places of tasks that did not start', { language, error: e as Error }),
     );
     throw err;
   }
+  emit('RunnerLaunches', started, { Language: language });
   logger.info('runners started', { language, requested: count, started, inFlight: grant.inFlight + started });
 }
 

@@ -13,7 +13,8 @@ import { LIMITS } from '../../shared/limits.js';
 import { logger } from '../../shared/log.js';
 import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
 import { ensureRunners } from '../../shared/runners/launcher.js';
-import { listConnections } from '../../shared/store/connections.js';
+import { emit } from '../../shared/metrics.js';
+import { listConnections, liveConnectionCounts } from '../../shared/store/connections.js';
 import { failExecution, overdueExecutions } from '../../shared/store/executions.js';
 
 export const handler = async (): Promise<{ ended: number; nudged: number }> => {
@@ -35,6 +36,22 @@ export const handler = async (): Promise<{ ended: number; nudged: number }> => {
   for (const language of languages) if ((await ensureRunners(language)) === 'failed') failed.push(language);
   // Every overdue run was handled above; failing the invocation now makes the function's Errors alarm
   // fire, which a logged error alone would not (the schedule does not retry: the next tick does).
+  await emitGauges(now);
   if (failed.length > 0) throw new Error(`could not ask for runners of ${failed.join(', ')}: queued runs may wait until their deadline`);
   return { ended, nudged: languages.size };
 };
+
+/**
+ * The minute's gauges, from one Query of the LIVE partition (shared/store/connections.ts). Emitted only
+ * when above zero: an idle stage publishes no metric at all (the dashboard fills gaps with 0), so the
+ * gauges cost nothing while idle. A failed read is logged and skipped: it must not stop the tick's work.
+ */
+async function emitGauges(nowMs: number): Promise<void> {
+  try {
+    const { connections, sessions } = await liveConnectionCounts(nowMs);
+    if (sessions > 0) emit('ActiveSessions', sessions, {});
+    if (connections > 0) emit('ConnectedUsers', connections, {});
+  } catch (err) {
+    logger.error('could not read the live connections for the gauges', { error: err as Error });
+  }
+}

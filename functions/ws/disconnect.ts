@@ -4,14 +4,16 @@ import { forgetSender } from '../../shared/realtime/context.js';
 import { departed } from '../../shared/realtime/presence-actions.js';
 import { forgetConnection } from '../../shared/realtime/rate.js';
 import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
-import { getConnectionLookup } from '../../shared/store/connections.js';
+import { forgetLiveConnection, getConnectionLookup } from '../../shared/store/connections.js';
 
 export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {
     const { connectionId } = event.requestContext;
     forgetSender(connectionId);
     forgetConnection(connectionId);
-    const lookup = await getConnectionLookup(connectionId);
+    // The gauges' item goes whatever the lookup says: leave-session and a push to a gone socket removed
+    // the presence, not the open socket this $disconnect reports.
+    const [lookup] = await Promise.all([getConnectionLookup(connectionId), forgetLiveConnection(connectionId)]);
     if (!lookup) return { result: { statusCode: 200 } }; // already removed (leave-session, gone on push)
     await departed(lookup.sessionId, lookup.sessionTtl, connectionId);
     return { result: { statusCode: 200 }, sessionId: lookup.sessionId };

@@ -75,7 +75,7 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
       );
       action = parsed.action;
       await ACTIONS[parsed.action](ctx, parsed.msg);
-      return { result: { statusCode: 200 }, sessionId: conn.sessionId };
+      return { result: { statusCode: 200 }, sessionId: conn.sessionId, action };
     } catch (caught) {
       // A bug or an outage: logged with its stack; the sender still gets an answer, never the details.
       if (!(caught instanceof AppError)) logger.error('unhandled error', caught as Error);
@@ -86,6 +86,6 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
         { ...base, ...(err.details !== undefined ? { details: err.details } : {}) },
         { ...base, details: { ...(err.details as object), code: undefined, documentUrl: documentUrl(conn.sessionId, 'text') } },
       ));
-      return { result: { statusCode: 200 }, errorCode: err.code, sessionId: conn.sessionId };
+      return { result: { statusCode: 200 }, errorCode: err.code, sessionId: conn.sessionId, action };
     }
   });

@@ -8,6 +8,7 @@ import { newId } from '../ids.js';
 import type { LanguageId } from '../languages.js';
 import { LIMITS } from '../limits.js';
 import { logger } from '../log.js';
+import { emit } from '../metrics.js';
 import { broadcast, finishedMessage } from '../realtime/notify.js';
 import { ensureRunners } from '../runners/launcher.js';
 import { listConnections, type ConnectionItem } from '../store/connections.js';
@@ -96,7 +97,8 @@ export async function requestRun(
     if (failed) await broadcast(connections, finishedMessage(failed));
     throw new AppError('INTERNAL_ERROR', 'The run could not be queued; it ended as SYSTEM_ERROR', { executionId: item.executionId, status: 'SYSTEM_ERROR' });
   }
-  await ensureRunners(language);
+  const runner = await ensureRunners(language);
+  emit('RunsQueued', 1, { Language: language, Runner: runner === 'warm' ? 'warm' : 'cold' });
   return { execution: executionView(item), replay: false };
 }
 

@@ -8,6 +8,7 @@ import type * as z from 'zod/mini';
 import { AppError, errors } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { logger } from '../log.js';
+import { emit } from '../metrics.js';
 import { fieldProblems } from '../schemas.js';
 import { errorResult, internalError, type HttpResult } from './response.js';
 
@@ -48,6 +49,10 @@ export function httpHandler(routes: Record<string, RouteHandler>) {
         logger.error('unhandled error', err as Error);
         result = internalError();
       }
+    }
+    if (errorCode) {
+      emit('Errors', 1, { Api: 'http', Code: errorCode });
+      if (errorCode === 'BUSY') emit('BusyAnswers', 1, { Action: event.routeKey });
     }
     logger.info('request', {
       routeKey: event.routeKey,

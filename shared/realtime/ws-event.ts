@@ -1,6 +1,7 @@
 /** The parts of API Gateway WebSocket events the handlers read, and the one-line-per-message log. */
 import type { Context } from 'aws-lambda';
 import { logger } from '../log.js';
+import { emit } from '../metrics.js';
 
 export interface WsEvent {
   requestContext: {
@@ -25,7 +26,7 @@ export interface WsResult {
 export async function withWsLogging(
   event: WsEvent,
   context: Context | undefined,
-  fn: () => Promise<{ result: WsResult; errorCode?: string; sessionId?: string }>,
+  fn: () => Promise<{ result: WsResult; errorCode?: string; sessionId?: string; action?: string }>,
 ): Promise<WsResult> {
   const started = performance.now();
   const { connectionId, routeKey, requestId } = event.requestContext;
@@ -38,6 +39,7 @@ export async function withWsLogging(
     logger.error('unhandled error', err as Error);
     outcome = { result: { statusCode: 500 }, errorCode: 'INTERNAL_ERROR' };
   }
+  countEvent(routeKey, outcome);
   logger.info('message', {
     routeKey,
     ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
@@ -47,4 +49,26 @@ export async function withWsLogging(
   });
   logger.removeKeys(['requestId', 'connectionId']);
   return outcome.result;
+}
+
+/** Messages that change a document when they succeed (shared/realtime/document-actions.ts). */
+const EDIT_ACTIONS = new Set(['yjs-update', 'code-change']);
+
+/**
+ * The metrics of one WebSocket event, by route and outcome: connections opened/closed, messages by
+ * action (`invalid` when none could be read), edits merged, BUSY answers and errors by code.
+ */
+function countEvent(routeKey: string, outcome: { result: WsResult; errorCode?: string; action?: string }): void {
+  const { errorCode } = outcome;
+  if (routeKey === '$connect') {
+    if (outcome.result.statusCode === 200) emit('ConnectionsOpened', 1, {});
+  } else if (routeKey === '$disconnect') {
+    emit('ConnectionsClosed', 1, {});
+  } else {
+    const action = outcome.action ?? 'invalid';
+    emit('Messages', 1, { Action: action });
+    if (!errorCode && EDIT_ACTIONS.has(action)) emit('EditsMerged', 1, { Action: action });
+    if (errorCode === 'BUSY') emit('BusyAnswers', 1, { Action: action });
+  }
+  if (errorCode) emit('Errors', 1, { Api: 'websocket', Code: errorCode });
 }

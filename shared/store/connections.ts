@@ -77,6 +77,8 @@ export async function putConnection(conn: ConnectionItem, sessionTtl: number): P
       TransactItems: [
         { Put: { TableName: table(), Item: { ...keys.connection(conn.sessionId, conn.connectionId), ...conn } } },
         { Put: { TableName: table(), Item: { ...keys.connectionLookup(conn.connectionId), ...lookup } } },
+        // Same call, one more item: what the watchdog's gauges count (liveConnectionCounts).
+        { Put: { TableName: table(), Item: { ...liveKey(conn.connectionId), sessionId: conn.sessionId, ttl: conn.ttl } } },
       ],
     }),
   );
@@ -127,4 +129,30 @@ export async function deleteConnection(sessionId: string, connectionId: string):
     new DeleteCommand({ TableName: table(), Key: keys.connection(sessionId, connectionId), ReturnValues: 'ALL_OLD' }),
   );
   return out.Attributes as ConnectionItem | undefined;
+}
+
+// ---- the gauges' partition ----------------------------------------------------------------------------
+
+/**
+ * `LIVE` / `C#<connectionId>`: one small item (session id + TTL) per open WebSocket, written by $connect
+ * in its existing transaction and deleted by $disconnect (every closed socket gets one, including those
+ * that left or were gone on push). The watchdog reads the whole partition with one Query a minute for the
+ * ConnectedUsers and ActiveSessions gauges (shared/metrics.ts): no Scan, no index, no counter to drift.
+ * A socket whose $disconnect never ran stops counting at its TTL (at most API Gateway's 2 h lifetime).
+ * One partition takes 1,000 writes/s: far above any rate of connects this product sees.
+ */
+const LIVE_PK = 'LIVE';
+const liveKey = (connectionId: string) => ({ PK: LIVE_PK, SK: `C#${connectionId}` });
+
+export async function forgetLiveConnection(connectionId: string): Promise<void> {
+  await dynamo().send(new DeleteCommand({ TableName: table(), Key: liveKey(connectionId) }));
+}
+
+/** Open connections and the sessions they belong to (ids are counted here, never emitted). */
+export async function liveConnectionCounts(nowMs: number = Date.now()): Promise<{ connections: number; sessions: number }> {
+  const items = await queryAll<{ sessionId: string; ttl: number }>(
+    { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': LIVE_PK }, ProjectionExpression: 'sessionId, #ttl', ExpressionAttributeNames: { '#ttl': 'ttl' } },
+    nowMs,
+  );
+  return { connections: items.length, sessions: new Set(items.map((i) => i.sessionId)).size };
 }

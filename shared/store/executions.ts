@@ -9,6 +9,7 @@ import type { Execution, FinalStatus, RunResult } from '../execution-types.js';
 import type { LanguageId } from '../languages.js';
 import { LIMITS } from '../limits.js';
 import { isLive, keys, WATCH_INDEX, WATCH_PK } from '../table.js';
+import { emit } from '../metrics.js';
 import { historyItem } from './history.js';
 import { isConditionFailure, isTransactionCanceled, table } from './items.js';
 
@@ -159,7 +160,10 @@ export async function claimExecution(sessionId: string, executionId: string, wor
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return { kind: 'claimed', item: out.Attributes as ExecutionItem };
+    const claimed = out.Attributes as ExecutionItem;
+    // The first claim only: a takeover's wait is the dead runner's, not the queue's.
+    if (claimed.attempts === 1) emit('RunQueueToStart', Math.max(0, nowMs - Date.parse(claimed.createdAt)), { Language: claimed.language });
+    return { kind: 'claimed', item: claimed };
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
   }
@@ -205,6 +209,8 @@ export async function finishExecution(item: ExecutionItem, workerId: string, res
     if (isTransactionCanceled(err)) return undefined;
     throw err;
   }
+  emit('RunsFinished', 1, { Status: result.status, Language: item.language });
+  emit('RunDuration', result.durationMs, { Language: item.language });
   return executionView({ ...item, ...result, status: result.status, finishedAt });
 }
 
@@ -236,7 +242,9 @@ export async function failExecution(
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return executionView(out.Attributes!);
+    const failed = executionView(out.Attributes!);
+    emit('RunsFinished', 1, { Status: status, Language: failed.language });
+    return failed;
   } catch (err) {
     if (isConditionFailure(err)) return undefined;
     throw err;

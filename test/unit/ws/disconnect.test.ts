@@ -38,6 +38,7 @@ describe('$disconnect', () => {
     expect(await disconnect(me)).toEqual({ statusCode: 200 });
 
     expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([
+      { PK: 'LIVE', SK: `C#${me}` }, // the gauges' item (shared/metrics.ts)
       { PK: `CONN#${me}`, SK: 'CONN' },
       { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
     ]);
@@ -57,7 +58,7 @@ describe('$disconnect', () => {
     givenStoredConnection(me, { joined: true, userId: 'cand' });
     givenConnections([connectionItem('other-tab', { joined: true, userId: 'cand' }), connectionItem('ann-1', { joined: true, userId: 'ann' })]);
     await disconnect(me);
-    expect(sent(DeleteCommand)).toHaveLength(2);
+    expect(sent(DeleteCommand)).toHaveLength(3); // the gauges' item, the lookup, the connection
     expect(pushed()).toEqual([]);
     expect(sent(PutCommand)).toEqual([]);
   });
@@ -68,16 +69,16 @@ describe('$disconnect', () => {
     givenStoredConnection(me, {});
     givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' })]);
     await disconnect(me);
-    expect(commandNames()).toEqual(['GetCommand', 'DeleteCommand', 'DeleteCommand']);
+    expect(commandNames()).toEqual(['GetCommand', 'DeleteCommand', 'DeleteCommand', 'DeleteCommand']);
     expect(pushed()).toEqual([]);
   });
 
-  it('does nothing for a connection already removed (after leave-session, or deleted on a 410)', async () => {
+  it('only forgets the open socket for a connection already removed (after leave-session, or deleted on a 410)', async () => {
     const me = newConnectionId('gone');
     givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' })]);
     expect(await disconnect(me)).toEqual({ statusCode: 200 });
-    expect(commandNames()).toEqual(['GetCommand']);
-    expect(writes()).toEqual([]);
+    expect(commandNames()).toEqual(['GetCommand', 'DeleteCommand']);
+    expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([{ PK: 'LIVE', SK: `C#${me}` }]);
     expect(pushed()).toEqual([]);
   });
 
@@ -93,7 +94,7 @@ describe('$disconnect', () => {
     const me = newConnectionId('stale');
     givenSender(me, { ttl: Math.floor(Date.now() / 1000) - 1 });
     await disconnect(me);
-    expect(writes()).toEqual([]);
+    expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([{ PK: 'LIVE', SK: `C#${me}` }]);
   });
 
   it('forgets the cached sender: a late frame of the closed connection reads the lookup again and is dropped', async () => {
