@@ -96,6 +96,11 @@ export const LIMITS = {
     writeBudgetMs: 8_000,
     /** Cap of the backoff between two tries (jittered, doubling from 4 ms). */
     writeBackoffMaxMs: 150,
+    /**
+     * The whole encoded Yjs state, not only the text: deleted text keeps its items' structure, so
+     * typing and deleting could grow a session's state (and every reader's work) without bound.
+     */
+    maxStateBytes: 4 * MIB,
     /** Retry-After of a BUSY answer. */
     busyRetryAfterSeconds: 1,
     /**

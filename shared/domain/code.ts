@@ -30,7 +30,7 @@ import {
 } from '../store/documents.js';
 import type { HistoryType } from '../store/history.js';
 import type { SessionItem } from '../store/sessions.js';
-import { applyStored, cachedDocument, cacheStored, serialised, textBytesOf, type CachedDocument } from './document-cache.js';
+import { applyStored, cachedDocument, cacheStored, serialised, stateBytesBound, textBytesOf, type CachedDocument } from './document-cache.js';
 import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
 /** What a document write needs to know about its session. */
@@ -74,6 +74,15 @@ export function assertCodeSize(code: string): void {
   if (utf8Bytes(code) > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
 }
 
+/** Refuses a write that would take the whole encoded state past its bound (the text limit alone does not). */
+function assertStateRoom(entry: CachedDocument, update: Uint8Array): void {
+  if (stateBytesBound(entry) + update.length > LIMITS.document.maxStateBytes) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `The document's history exceeds ${LIMITS.document.maxStateBytes} bytes; no further edits are accepted`, {
+      limit: LIMITS.document.maxStateBytes,
+    });
+  }
+}
+
 /** The text at the newest version the container knows after this write (what text clients are sent). */
 export async function textAfter(sessionId: string, version: number): Promise<CodeView> {
   return getCode(sessionId, version);
@@ -89,6 +98,7 @@ export async function textAfter(sessionId: string, version: number): Promise<Cod
 export async function mergeUpdate(session: SessionRef, update: Uint8Array, userId: string): Promise<WriteResult> {
   const { insertedBytes } = checked(update);
   const entry = cachedDocument(session.sessionId) ?? (await currentDocument(session.sessionId));
+  assertStateRoom(entry, update);
   if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > LIMITS.codeMaxBytes) await assertFits(session.sessionId, update);
   const version = await appendCommuting(session, update, userId, entry.version);
   await afterWrite(session, version, update);
@@ -129,6 +139,7 @@ export async function mergeTextEdit(session: SessionRef, code: string, baseVersi
     }
     const entry = cachedDocument(session.sessionId) ?? (await currentDocument(session.sessionId));
     const { insertedBytes } = checked(update);
+    assertStateRoom(entry, update);
     if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > LIMITS.codeMaxBytes) await assertFits(session.sessionId, update);
     const version = await appendCommuting(session, update, userId, Math.max(entry.version, baseVersion));
     await afterWrite(session, version, update);
@@ -267,9 +278,10 @@ export async function replaceCode(session: SessionRef, next: string, opts: Repla
       const work = loadDoc(encodeState(entry.doc), []);
       const computed = replaceText(work, next);
       work.destroy();
-      if (!computed && !opts.language && !opts.history) return { unchanged: true as const, version: entry.version };
+      if (!computed && !opts.language && !opts.history) return { kind: 'unchanged' as const, version: entry.version };
       // An empty Yjs update still takes its version: the language switch and history entry need one.
       const update = computed ?? new Uint8Array([0, 0]);
+      assertStateRoom(entry, update);
       const outcome = await appendAndAdvance({
         session,
         expectedVersion: entry.version,
@@ -279,9 +291,9 @@ export async function replaceCode(session: SessionRef, next: string, opts: Repla
         language: opts.language,
         history: opts.history,
       });
-      return { outcome, update, computed };
+      return { kind: 'tried' as const, outcome, update, computed };
     });
-    if ('unchanged' in tried) return { version: tried.version, changed: false };
+    if (tried.kind === 'unchanged') return { version: tried.version, changed: false };
     const { outcome, update, computed } = tried;
     if (outcome.ok) {
       await afterWrite(session, outcome.version, update);
@@ -373,8 +385,10 @@ async function afterWrite(session: SessionRef, version: number, update: Uint8Arr
 async function compact(session: SessionRef, entry: CachedDocument): Promise<void> {
   if (!applyStored(entry, await readUpdatesAfter(session.sessionId, entry.version))) return;
   const version = entry.version;
-  const parts = await writeState(session, version, encodeState(entry.doc));
+  const state = encodeState(entry.doc);
+  const parts = await writeState(session, version, state);
   entry.states.push({ version, parts });
+  entry.stateBytes = state.length;
   entry.bytesSinceState = 0;
   const stale = entry.states.splice(0, Math.max(0, entry.states.length - 2));
   if (stale.length > 0) await deleteStates(session.sessionId, stale);

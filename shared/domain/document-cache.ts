@@ -20,6 +20,8 @@ export interface CachedDocument {
   states: { version: number; parts: number }[];
   /** Bytes of updates applied since the newest known state. */
   bytesSinceState: number;
+  /** Size of the newest known state: with bytesSinceState, a bound on the whole encoded state. */
+  stateBytes: number;
   /** UTF-8 size of the text at `version`, computed when first asked. */
   textBytes?: number;
   /** A compaction of this document is under way in this container. */
@@ -49,6 +51,7 @@ export function cacheStored(sessionId: string, stored: StoredDocument): CachedDo
     updatedAt: stored.updatedAt,
     states: stored.state ? [{ version: stored.state.version, parts: stored.state.parts }] : [],
     bytesSinceState: stored.updates.reduce((n, u) => n + u.update.length, 0),
+    stateBytes: stored.state?.bytes.length ?? 0,
   };
   forget(sessionId);
   cache.set(sessionId, entry);
@@ -75,6 +78,9 @@ export function applyStored(entry: CachedDocument, updates: readonly LogUpdate[]
   entry.textBytes = undefined;
   return true;
 }
+
+/** An upper bound on the encoded state (Yjs keeps deleted items' structure): what the state limit checks. */
+export const stateBytesBound = (entry: CachedDocument): number => entry.stateBytes + entry.bytesSinceState;
 
 export function textBytesOf(entry: CachedDocument): number {
   entry.textBytes ??= utf8Bytes(textOf(entry.doc));

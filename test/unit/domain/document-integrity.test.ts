@@ -290,6 +290,29 @@ describe('bounded state', () => {
     expect(itemsRead).toBeLessThanOrEqual(64);
   });
 
+  it('alternating 100 KiB replacements keep a cold read at the newest state plus a short tail', async () => {
+    const big = (c: string) => `${c.repeat(100)}\n`.repeat(1000).slice(0, LIMITS.codeMaxBytes);
+    for (let i = 0; i < 40; i++) await replaceCode(session, big(i % 2 ? 'a' : 'b'), { userId: 'http' });
+    const { log, states } = table.versions();
+    expect(log).toHaveLength(41);
+    expect(states.length).toBeGreaterThan(0);
+    let itemsRead = 0;
+    table.gate = (phase, command, input) => {
+      if (phase === 'before' && command === 'Query') itemsRead += input.Limit ?? 0;
+    };
+    expect((await coldRead()).code).toBe(big('a'));
+    expect(itemsRead).toBeLessThanOrEqual(64); // one page: the tail since the state, and the state's parts
+  });
+
+  it('bounds the whole encoded state, not only the text: typing and deleting cannot grow it forever', async () => {
+    const entry = await currentDocument(SESSION_ID);
+    entry.bytesSinceState = LIMITS.document.maxStateBytes; // as if a long history of typed-and-deleted text
+    const err = await rejection(mergeUpdate(session, append('x'), 'u1'));
+    expect(err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { limit: LIMITS.document.maxStateBytes } });
+    expect((await rejection(replaceCode(session, 'y', { userId: 'http' }))).code).toBe('PAYLOAD_TOO_LARGE');
+    expect(table.calls).not.toContain('TransactWriteItems');
+  });
+
   it('a compaction racing a late write never hides it', async () => {
     await currentDocument(SESSION_ID);
     for (let i = 2; i < LIMITS.document.compactAfterUpdates; i++) await mergeUpdate(session, append('.'), 'u1');
