@@ -10,6 +10,8 @@ import { ENV, resetConfig } from '../shared/config.js';
 import { resetClients } from '../shared/clients.js';
 import { LIMITS } from '../shared/limits.js';
 import { LOCAL_TABLE_NAME } from '../shared/table.js';
+import { METRICS_FILE_ENV } from '../shared/metrics.js';
+import { defaultMetricsFile } from './metrics.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { createHttpFront, defaultHttpEntries, sendJson, type HttpEntries } from './http-front.js';
 import { WsFront, defaultWsEntries, type WsEntries, type WsQuotas } from './ws-front.js';
@@ -49,6 +51,8 @@ export interface LocalStackOptions {
   handlerEntries?: { http?: Partial<HttpEntries>; ws?: Partial<WsEntries> };
   /** The operator API key (default: INTERVIEW_API_KEY, else `local-dev-key` on loopback only). */
   operatorKey?: string;
+  /** Where the handlers' and runners' metric lines go (default: local/metrics.ts defaultMetricsFile). */
+  metricsFile?: string;
 }
 
 export interface LocalStack {
@@ -61,6 +65,8 @@ export interface LocalStack {
   operatorKey: OperatorKey;
   /** Present when the pipeline runs. */
   pipeline?: LocalPipeline;
+  /** The metric lines (EMF) of this stack's handlers and runners: `npm run metrics` reads it. */
+  metricsFile: string;
   stop(): Promise<void>;
 }
 
@@ -106,6 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ddbEndpoint,
       tableName,
       operatorKey,
+      metricsFile: options.metricsFile ?? defaultMetricsFile(options.dataDir),
       stop: stopAll,
     };
     configureHandlers(stack);
@@ -133,6 +140,8 @@ function configureHandlers(stack: LocalStack): void {
   process.env[ENV.wsUrl] = stack.wsUrl;
   process.env[ENV.wsManagementEndpoint] = stack.managementUrl;
   process.env[ENV.stage] = 'local';
+  // The local "CloudWatch Logs" of the metric lines; runner processes inherit it (local/runners.ts).
+  process.env[METRICS_FILE_ENV] = stack.metricsFile;
   process.env[ENV.region] ??= 'us-east-1';
   // The SDK signs every request; DynamoDB Local and our management API accept any credentials.
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
