@@ -34,6 +34,29 @@ describe('runVerdict', () => {
   });
 });
 
+describe('runtime memory failures (SPEC §6)', () => {
+  const failedWith = (text: string, exitCode: number | null = 1) => {
+    const stderr = new CappedOutput(32 * 1024, 1 << 20);
+    stderr.push(Buffer.from(text));
+    return report({ exitCode, signal: exitCode === null ? 'SIGABRT' : null, stderr });
+  };
+  it.each([
+    ['java', 'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n'],
+    ['python', 'Traceback (most recent call last):\n  File "main.py", line 1\nMemoryError\n'],
+    ['go', 'fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\n' + 'frame\n'.repeat(2000)],
+    ['rust', 'memory allocation of 3221225472 bytes failed\n'],
+    ['cpp', "terminate called after throwing an instance of 'std::bad_alloc'\n"],
+  ] as const)('%s: its out-of-memory failure is MEMORY_LIMIT', (language, text) => {
+    const exit = language === 'rust' || language === 'cpp' ? null : language === 'go' ? 2 : 1;
+    expect(runVerdict(failedWith(text, exit), limits, language).status).toBe('MEMORY_LIMIT');
+  });
+  it('keeps a program that merely prints the words, or exits 0, as it was', () => {
+    expect(runVerdict(failedWith('MemoryError\n', 0), limits, 'python').status).toBe('COMPLETED');
+    expect(runVerdict(failedWith('some other error\n'), limits, 'python').status).toBe('FAILED');
+    expect(runVerdict(failedWith('MemoryError\n'), limits, 'javascript').status).toBe('FAILED');
+  });
+});
+
 describe('compileVerdict', () => {
   it('passes a successful compile and turns failures and limits into COMPILE_ERROR with a reason', () => {
     expect(compileVerdict(report({}), limits)).toBeUndefined();
