@@ -8,6 +8,7 @@ import { Data } from './constructs/data.js';
 import { Execution } from './constructs/execution.js';
 import { HttpApiConstruct } from './constructs/http-api.js';
 import { Observability } from './constructs/observability.js';
+import { OperatorDashboard } from './constructs/dashboard.js';
 import { WebApp } from './constructs/web-app.js';
 import { WebSocketApiConstruct } from './constructs/websocket-api.js';
 import type { StageSettings } from './stage.js';
@@ -35,6 +36,7 @@ export class InterviewStack extends Stack {
   readonly execution: Execution;
   readonly http: HttpApiConstruct;
   readonly observability: Observability;
+  readonly dashboard: OperatorDashboard;
   readonly webApp: WebApp;
 
   constructor(scope: Construct, id: string, props: InterviewStackProps) {
@@ -76,6 +78,13 @@ export class InterviewStack extends Stack {
       extraLogGroups: prefixed('runner', this.execution.runners.logGroups),
       metricNamespace: `InterviewBackend/${stage.name}`,
       alarmEmail: props.alarmEmail,
+    });
+    // The product's own metrics (shared/metrics.ts): the operator's dashboard and the alarms on them.
+    this.dashboard = new OperatorDashboard(this, 'Dashboard', {
+      stageName: stage.name,
+      functions: this.observability.functions,
+      deadLetterFunction: this.execution.pipeline.functions.deadLetter,
+      alarmTopic: this.observability.topic,
     });
   }
 }

@@ -80,11 +80,11 @@ export const METRICS = {
   BusyAnswers: count('Writes refused with BUSY (the document is contended)', [], ['Action']),
   Errors: count('Answers with an error code, by API and code', ['Api', 'Code']),
   RunsQueued: count('Runs stored QUEUED and sent to their queue', [], ['Language', 'Runner']),
-  RunsFinished: count('Runs that reached a final status', ['Status'], ['Status', 'Language']),
+  RunsFinished: count('Runs that reached a final status', [], ['Status'], ['Status', 'Language']),
   RunQueueToStart: ms('From QUEUED to a runner starting it', [], ['Language']),
   RunDuration: ms('Wall time of the program (compile excluded)', [], ['Language']),
   RunnerLaunches: count('Runner tasks started by the launcher', [], ['Language']),
-  DeadLettered: count('Dead letters received, by kind', ['Kind']),
+  DeadLettered: count('Dead letters received, total and by kind', [], ['Kind']),
   ActiveSessions: count('Gauge (watchdog, every minute, only when > 0): sessions with a connected user', []),
   ConnectedUsers: count('Gauge (watchdog, every minute, only when > 0): open WebSocket connections', []),
 } as const satisfies Record<string, MetricDef>;

@@ -41,9 +41,12 @@ export const LOGGED_ERRORS_METRIC = 'LoggedErrors';
 export class Observability extends Construct {
   readonly alarms: Alarm[] = [];
   readonly topic: Topic;
+  /** The functions watched, by name (the dashboard graphs the same set). */
+  readonly functions: Readonly<Record<string, ProjectFunction>>;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
+    this.functions = props.functions;
 
     this.topic = new Topic(this, 'AlarmTopic', { displayName: 'Interview backend alarms', enforceSSL: true });
     // CloudWatch publishes alarm state changes as its service principal; only this account's alarms may.

@@ -72,7 +72,7 @@ describe('npm run metrics after a short interview', () => {
     expect(summary.BusyAnswers).toBeUndefined();
 
     const text = formatSummary(summary, 15, stack.metricsFile);
-    expect(text).toContain('execution success rate 50 %');
+    expect(text).toContain('execution success rate 100 % (not SYSTEM_ERROR); COMPLETED 50 %');
     // Every line in the file is a metric of the one list (nothing else is written there).
     const names = new Set(readMetricPoints(stack.metricsFile, 0).map((p) => p.name));
     for (const name of names) expect(METRIC_NAMES).toContain(name);
