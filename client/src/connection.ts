@@ -8,67 +8,15 @@
 import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import { fromBase64, toBase64 } from 'lib0/buffer';
+import { DocSync } from './doc-sync.js';
 import { Emitter } from './events.js';
-import { splitUpdate } from './chunks.js';
-import { OPEN, Pacer, socketConstructor, type SocketConstructor, type SocketLike } from './socket.js';
+import { DEFAULT_TIMING, type ConnectOptions, type Timing } from './options.js';
+import { OPEN, Pacer, socketConstructor, type SocketLike } from './socket.js';
+import { Timers } from './timers.js';
 import { colorFor, fetchParticipants, fetchYjsState, httpUrlFor, readSessionProblem } from './http.js';
 import type { ConnectionEvents, ExecutionResult, ServerError, ServerMessage, Status, User } from './types.js';
 
-export interface ConnectOptions {
-  /** WebSocket base URL (`wsUrl` of `POST /api/sessions`, e.g. `ws://localhost:3001/ws`). */
-  wsUrl: string;
-  sessionId: string;
-  token: string;
-  username?: string;
-  /** Keep the same identity across page loads (the server assigns one on the first join otherwise). */
-  userId?: string;
-  /** HTTP API base URL, for documents too large for a message. Default: the origin of `wsUrl`. */
-  httpUrl?: string;
-  /** Bring your own document (it must hold only the text `code`). */
-  doc?: Y.Doc;
-  /** A WebSocket implementation (default: the global one, else the `ws` package). */
-  WebSocket?: SocketConstructor;
-  timing?: Partial<Timing>;
-}
-
-export interface Timing {
-  /** Local updates are merged and sent at most this often (25 messages/s, under the 50/s limit). */
-  flushMs: number;
-  /** Edit messages per second at most, big documents' pieces included. */
-  editsPerSecond: number;
-  /** Own awareness (cursor) at most this often: the server allows 10 cursor messages/s. */
-  awarenessMs: number;
-  /** While editing, a `sync` this often catches anything lost on the way (SPEC §5: every 30 s). */
-  syncEveryMs: number;
-  /** A `ping` after this long without sending anything: API Gateway closes idle sockets after 10 min. */
-  keepaliveMs: number;
-  /** While sending edits, a `ping` at most this often; no message back within pongTimeoutMs = dead socket. */
-  livenessEveryMs: number;
-  pongTimeoutMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  /** A sync this long after the last change seen (local or remote). */
-  settleMs: number;
-  /** Delay of the re-sync after an error answering an update (unless the error says how long to wait). */
-  resyncDelayMs: number;
-}
-
-const DEFAULT_TIMING: Timing = {
-  flushMs: 40,
-  editsPerSecond: 40,
-  awarenessMs: 150,
-  syncEveryMs: 30_000,
-  keepaliveMs: 4 * 60_000,
-  livenessEveryMs: 5_000,
-  pongTimeoutMs: 10_000,
-  backoffBaseMs: 500,
-  backoffMaxMs: 10_000,
-  resyncDelayMs: 500,
-  settleMs: 3_000,
-};
-
-/** A client frame may not exceed 32 KiB: base64 grows 4/3 and the JSON envelope needs a little room. */
-const MAX_UPDATE_BYTES = 22 * 1024;
+export type { ConnectOptions, Timing } from './options.js';
 
 export function connect(options: ConnectOptions): Connection {
   return new Connection(options);
@@ -93,14 +41,11 @@ export class Connection extends Emitter<ConnectionEvents> {
   private joined = false;
   private attempts = 0;
   private failedHandshakes = 0;
-  private pending: Uint8Array[] = [];
   private readonly pacer: Pacer;
-  private deletesSinceSync = false;
-  private editedSinceSync = false;
+  private readonly sync: DocSync;
   private lastSentAt = 0;
   private lastPingAt = 0;
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly intervals: ReturnType<typeof setInterval>[] = [];
+  private readonly timers = new Timers();
   private readonly detach: (() => void)[] = [];
 
   constructor(options: ConnectOptions) {
@@ -114,34 +59,31 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.awareness = new Awareness(this.doc);
     this.pacer = new Pacer(this.timing.editsPerSecond, (data) => this.send(data));
 
-    const onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
-      this.settleLater();
-      if (origin === this) return;
-      this.pending.push(update);
-      this.editedSinceSync = true;
-      if (tr.deleteSet.clients.size > 0) this.deletesSinceSync = true;
-      this.schedule('flush', this.timing.flushMs, () => this.flush());
-    };
-    this.doc.on('update', onUpdate);
-    this.detach.push(() => this.doc.off('update', onUpdate));
+    this.sync = new DocSync(this.doc, {
+      isJoined: () => this.joined,
+      sendJson: (message) => this.sendJson(message),
+      sendEdit: (data) => {
+        this.pacer.push(data);
+        // An edit proves nothing about the socket: a ping's answer does (a silently dead TCP connection).
+        if (Date.now() - this.lastPingAt >= this.timing.livenessEveryMs) this.ping();
+      },
+      fetchState: (url) => fetchYjsState(this.httpUrl, url, this.opts.token),
+      onVersion: (version) => this.setVersion(version),
+    }, this.timers, this.timing);
+    this.detach.push(() => this.sync.destroy());
 
     const onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       if (origin === this) return;
       if (![...added, ...updated, ...removed].includes(this.doc.clientID)) return;
-      this.schedule('awareness', this.timing.awarenessMs, () => this.sendAwareness());
+      this.timers.schedule('awareness', this.timing.awarenessMs, () => this.sendAwareness());
     };
     this.awareness.on('update', onAwareness);
     this.detach.push(() => this.awareness.off('update', onAwareness));
     this.awareness.setLocalStateField('user', { name: options.username ?? 'guest', ...colorFor(options.userId ?? String(this.doc.clientID)) });
 
-    this.intervals.push(
-      setInterval(() => {
-        if (this.joined && this.editedSinceSync) this.requestSync();
-      }, this.timing.syncEveryMs),
-      setInterval(() => {
-        if (this.joined && Date.now() - this.lastSentAt >= this.timing.keepaliveMs) this.ping();
-      }, Math.min(this.timing.keepaliveMs, 60_000)),
-    );
+    this.timers.every(Math.min(this.timing.keepaliveMs, 60_000), () => {
+      if (this.joined && Date.now() - this.lastSentAt >= this.timing.keepaliveMs) this.ping();
+    });
     this.watchNetwork();
     void this.open();
   }
@@ -179,7 +121,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   leave(): void {
     if (this.status === 'closed' || this.status === 'ended') return;
     if (this.joined) {
-      this.flush();
+      this.sync.flush();
       removeAwarenessStates(this.awareness, [this.doc.clientID], 'leave');
       this.sendJson({ action: 'awareness-update', update: toBase64(encodeAwarenessUpdate(this.awareness, [this.doc.clientID])) });
       this.sendJson({ action: 'leave-session' });
@@ -208,7 +150,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
-      this.clear('pong');
+      this.timers.clear('pong');
       void this.receive(String(event.data)).catch((err: unknown) => this.emit('error', { code: 'CLIENT_ERROR', message: (err as Error).message }));
     };
     socket.onerror = () => {
@@ -228,14 +170,14 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (old) forget(old);
     this.joined = false;
     this.pacer.clear();
-    this.clear('pong');
+    this.timers.clear('pong');
     if (this.status === 'closed' || this.status === 'ended') return;
     this.setStatus('offline');
     const exp = Math.min(this.timing.backoffMaxMs, this.timing.backoffBaseMs * 2 ** this.attempts);
     this.attempts += 1;
     // Full jitter in the upper half: spread reconnects of a whole session after a server-side close.
     const delay = exp / 2 + Math.random() * (exp / 2);
-    this.schedule('reconnect', delay, () => void this.reconnect());
+    this.timers.schedule('reconnect', delay, () => void this.reconnect());
   }
 
   private async reconnect(): Promise<void> {
@@ -256,24 +198,23 @@ export class Connection extends Emitter<ConnectionEvents> {
     const msg = JSON.parse(raw) as ServerMessage;
     if ((msg.type === 'awareness-update' || msg.type === 'yjs-update') && this.joined && !this.users.some((u) => u.id === msg.userId)) {
       // Two joins at the same moment can miss each other's user-joined: ask who is here.
-      this.schedule('presence', 200, () => void this.refreshPresence());
+      this.timers.schedule('presence', 200, () => void this.refreshPresence());
     }
     switch (msg.type) {
       case 'session-joined':
         return this.joinedSession(msg);
       case 'yjs-update':
-        if (msg.update) Y.applyUpdate(this.doc, fromBase64(msg.update), this);
-        else if (msg.documentUrl) Y.applyUpdate(this.doc, await fetchYjsState(this.httpUrl, msg.documentUrl, this.opts.token), this);
+        await this.sync.receive(msg);
         return this.setVersion(msg.version);
       case 'sync-reply':
-        return this.synced(msg);
+        return this.sync.synced(msg);
       case 'awareness-update':
         return applyAwarenessUpdate(this.awareness, fromBase64(msg.update), this);
       case 'user-joined':
         this.users = [...this.users.filter((u) => u.id !== msg.userId), { id: msg.userId, username: msg.username, role: msg.role }];
         this.emit('presence', this.users);
         // The newcomer has no awareness of us yet.
-        return this.schedule('awareness', this.timing.awarenessMs, () => this.sendAwareness());
+        return this.timers.schedule('awareness', this.timing.awarenessMs, () => this.sendAwareness());
       case 'user-left':
         this.users = this.users.filter((u) => u.id !== msg.userId);
         this.forgetAwarenessOf(msg.userId);
@@ -303,7 +244,9 @@ export class Connection extends Emitter<ConnectionEvents> {
         return this.emit('execution', { type: 'finished', execution: execution as ExecutionResult });
       }
       case 'error':
-        return this.serverError(msg as unknown as ServerError);
+        this.emit('error', msg as unknown as ServerError);
+        if (msg.action === 'yjs-update' || msg.action === 'sync') this.sync.refused(msg as unknown as ServerError);
+        return;
       default:
         // pong, code-update/code-ack (text clients' messages) and future types: nothing to do.
         return;
@@ -315,8 +258,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.role = msg.role;
     this.language = msg.language;
     this.users = msg.users ?? [];
-    if (msg.yjsState) Y.applyUpdate(this.doc, fromBase64(msg.yjsState), this);
-    else if (msg.documentUrl) Y.applyUpdate(this.doc, await fetchYjsState(this.httpUrl, msg.documentUrl, this.opts.token), this);
+    await this.sync.receive({ update: msg.yjsState, documentUrl: msg.documentUrl });
     this.joined = true;
     this.attempts = 0;
     this.setVersion(msg.version);
@@ -326,74 +268,8 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.emit('language', { language: msg.language });
     this.emit('presence', this.users);
     // Whatever we wrote while away (or lost on a dead socket) goes out after the server tells us its state.
-    this.pending = [];
-    this.requestSync();
+    this.sync.joined();
     this.sendAwareness();
-  }
-
-  private synced(msg: ServerMessage): void {
-    if (msg.update) Y.applyUpdate(this.doc, fromBase64(msg.update), this);
-    else if (msg.documentUrl) {
-      void fetchYjsState(this.httpUrl, msg.documentUrl, this.opts.token)
-        .then((state) => Y.applyUpdate(this.doc, state, this))
-        .catch((err: unknown) => this.emit('error', { code: 'CLIENT_ERROR', message: `fetching the document: ${(err as Error).message}` }));
-    }
-    this.setVersion(msg.version);
-    const serverVector = Y.decodeStateVector(fromBase64(msg.stateVector));
-    const ours = Y.decodeStateVector(Y.encodeStateVector(this.doc));
-    const serverLacks = [...ours].some(([client, clock]) => (serverVector.get(client) ?? 0) < clock);
-    // Deletions do not show in a state vector: send the delete set too after any local deletion.
-    if (serverLacks || this.deletesSinceSync) this.sendUpdate(Y.encodeStateAsUpdate(this.doc, fromBase64(msg.stateVector)));
-    this.deletesSinceSync = false;
-    this.editedSinceSync = false;
-  }
-
-  private serverError(error: ServerError): void {
-    this.emit('error', error);
-    if (error.action === 'yjs-update' || error.action === 'sync') {
-      if (error.action === 'yjs-update') this.deletesSinceSync = true; // what was refused may hold deletions
-      const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-      const delay = retryAfter ? retryAfter * 1000 + 100 : this.timing.resyncDelayMs;
-      if (error.action === 'sync' && error.code === 'INVALID_MESSAGE') {
-        // A server without `sync`: send the whole document (idempotent), so nothing written here is lost.
-        this.schedule('resync', delay, () => this.sendUpdate(Y.encodeStateAsUpdate(this.doc)));
-      } else {
-        this.schedule('resync', delay, () => this.requestSync());
-      }
-    }
-  }
-
-  /**
-   * One sync once a burst of activity (ours or others') has been quiet for a moment: a relay the server
-   * could not deliver to us, or an update of ours it refused silently, is caught up within seconds
-   * instead of at the next 30-second sync.
-   */
-  private settleLater(): void {
-    this.editedSinceSync = true;
-    this.clear('settle');
-    this.schedule('settle', this.timing.settleMs, () => {
-      if (this.editedSinceSync) this.requestSync();
-    });
-  }
-
-  private requestSync(): void {
-    if (!this.joined) return;
-    this.sendJson({ action: 'sync', stateVector: toBase64(Y.encodeStateVector(this.doc)) });
-  }
-
-  private flush(): void {
-    this.clear('flush');
-    if (!this.joined || this.pending.length === 0) return;
-    const merged = this.pending.length === 1 ? this.pending[0]! : Y.mergeUpdates(this.pending);
-    this.pending = [];
-    this.sendUpdate(merged);
-  }
-
-  private sendUpdate(update: Uint8Array): void {
-    for (const piece of splitUpdate(update, MAX_UPDATE_BYTES)) {
-      this.pacer.push(JSON.stringify({ action: 'yjs-update', update: toBase64(piece) }));
-    }
-    if (Date.now() - this.lastPingAt >= this.timing.livenessEveryMs) this.ping();
   }
 
   private sendAwareness(): void {
@@ -405,7 +281,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   private ping(): void {
     if (!this.sendJson({ action: 'ping' })) return;
     this.lastPingAt = Date.now();
-    if (!this.timers.has('pong')) this.schedule('pong', this.timing.pongTimeoutMs, () => this.lost());
+    if (!this.timers.has('pong')) this.timers.schedule('pong', this.timing.pongTimeoutMs, () => this.lost());
   }
 
   private async refreshPresence(): Promise<void> {
@@ -464,9 +340,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.setStatus(status);
     this.joined = false;
     this.pacer.clear();
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    this.intervals.forEach(clearInterval);
+    this.timers.clearAll();
     this.detach.splice(0).forEach((off) => off());
     this.awareness.destroy();
     const socket = this.socket;
@@ -484,7 +358,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     const online = () => {
       if (this.status !== 'offline' || this.socket) return;
       this.attempts = 0;
-      this.clear('reconnect');
+      this.timers.clear('reconnect');
       this.setStatus('connecting');
       void this.open();
     };
@@ -496,22 +370,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     });
   }
 
-  private schedule(name: string, ms: number, fn: () => void): void {
-    if (this.timers.has(name)) return;
-    this.timers.set(
-      name,
-      setTimeout(() => {
-        this.timers.delete(name);
-        fn();
-      }, ms),
-    );
-  }
 
-  private clear(name: string): void {
-    const timer = this.timers.get(name);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(name);
-  }
 }
 
 /** Stops listening to a socket and closes it. `ws` reports closing a socket mid-handshake as an error event: keep a listener. */
