@@ -3,6 +3,7 @@
  * runner-owned work root (0711 as root: a run can reach its own directory but not list anyone else's).
  *
  * The work root is private to this runner process: created atomically with mkdtemp under the temp dir
+ * (`sandbox-work-<uid>-<pid>-XXXXXX`)
  * (a fixed shared path such as /tmp/sandbox-work can be planted by another user, or left root-owned by
  * a CI run, and then no runner starts). RUNNER_WORK_ROOT names it explicitly instead: the image's
  * scratch volume, which nobody else can write to.
@@ -11,9 +12,38 @@
  * (sandbox/src/files.c); the runner only removes the then-empty directory, never a tree as root.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, mkdtemp, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const ROOT_PREFIX = `sandbox-work-${process.getuid?.() ?? 'u'}-`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Private roots of runners of this user that died without close() (SIGKILL, a crash): removed when
+ * they hold nothing but empty work dirs. Only rmdir, never a recursive delete as the runner: a work dir
+ * with files in it was left by an abnormal end and stays for inspection (docs/runner.md).
+ */
+async function removeStaleRoots(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(/^(\d+)-[A-Za-z0-9]{6}$/.exec(name.startsWith(ROOT_PREFIX) ? name.slice(ROOT_PREFIX.length) : '')?.[1]);
+    if (!pid || alive(pid)) continue;
+    const root = join(tmpdir(), name);
+    const st = await lstat(root).catch(() => undefined);
+    if (!st?.isDirectory() || st.uid !== process.getuid?.()) continue;
+    for (const dir of await readdir(root).catch(() => [] as string[])) await rmdir(join(root, dir)).catch(() => {});
+    await rmdir(root).catch(() => {});
+  }
+}
 
 export function configuredWorkRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env.RUNNER_WORK_ROOT || undefined;
@@ -26,7 +56,8 @@ export function configuredWorkRoot(env: NodeJS.ProcessEnv = process.env): string
 export async function prepareWorkRoot(root: string | undefined, shared: boolean): Promise<{ root: string; private: boolean }> {
   const mode = shared ? 0o711 : 0o700;
   if (!root) {
-    const made = await mkdtemp(join(tmpdir(), `sandbox-work-${process.getuid?.() ?? 'u'}-`));
+    await removeStaleRoots();
+    const made = await mkdtemp(join(tmpdir(), `${ROOT_PREFIX}${process.pid}-`));
     await chmod(made, mode);
     return { root: made, private: true };
   }

@@ -74,6 +74,25 @@ describe('Runner', () => {
     await expect(stat(a.workRoot!)).rejects.toThrow(/ENOENT/);
   });
 
+  it("removes the empty private roots of runners that died without closing, and nothing that holds files", async () => {
+    const { Runner } = await import('../../runner/runner.js');
+    const { mkdirSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
+    const dead = join(tmpdir(), `sandbox-work-${process.getuid!()}-999999-AbCdEf`);
+    const kept = join(tmpdir(), `sandbox-work-${process.getuid!()}-999998-AbCdEf`);
+    mkdirSync(join(dead, 'job'), { recursive: true });
+    mkdirSync(join(kept, 'job'), { recursive: true });
+    writeFileSync(join(kept, 'job', 'left'), 'left by an abnormal end');
+    const r = new Runner({ slots: 1, log: () => {} });
+    try {
+      await r.ready();
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(join(kept, 'job', 'left'))).toBe(true);
+    } finally {
+      await r.close();
+      rmSync(kept, { recursive: true, force: true });
+    }
+  });
+
   it('compiles one program at a time (two compilers could use the whole task), running the rest in parallel', async (ctx) => {
     ctx.skip(!isRoot, `${NEEDS_ROOT}: compilers are found by the slot uids`);
     const code = '#include <stdio.h>\n#include <math.h>\nint main(void) { printf("%.0f\\n", sqrt(16.0)); return 0; }\n';
