@@ -7,8 +7,10 @@
  *
  *   PK               SK                        item
  *   S#<sessionId>    META                      session: title, language, status, expiresAt, token hashes, version
- *   S#<sessionId>    DOC                       compacted Yjs state + the version it includes
- *   S#<sessionId>    DOC#U#<version:12>        one Yjs update of the append-only log
+ *   S#<sessionId>    DOC#<version:12>#U        the Yjs update that made `version` (the document's log: kept
+ *                                              for the session's retention; playback reads it)
+ *   S#<sessionId>    DOC#<version:12>#S<n:3>   part n of a compacted state holding versions 1..version
+ *                                              (a state over one item's 400 KB is split across parts)
  *   S#<sessionId>    H#<ulid>                  history entry
  *   S#<sessionId>    P#<ulid>                  snapshot (with its code)
  *   S#<sessionId>    C#<connectionId>          live WebSocket connection (presence)
@@ -61,11 +63,18 @@ const pad = (n: number) => n.toString().padStart(12, '0');
 export const keys = {
   session: (sessionId: string) => ({ PK: `S#${sessionId}`, SK: 'META' }),
   sessionPk: (sessionId: string) => `S#${sessionId}`,
-  docState: (sessionId: string) => ({ PK: `S#${sessionId}`, SK: 'DOC' }),
-  docUpdate: (sessionId: string, version: number) => ({ PK: `S#${sessionId}`, SK: `DOC#U#${pad(version)}` }),
-  docUpdatePrefix: 'DOC#U#',
-  /** SK prefix shared by the state and the log: one Query reads both. */
-  docPrefix: 'DOC',
+  /**
+   * The document's items sort by version, and within a version the log item (`U`) after the state parts
+   * (`S…`): a newest-first Query meets the log tail, then the newest state, and can stop there.
+   */
+  docUpdate: (sessionId: string, version: number) => ({ PK: `S#${sessionId}`, SK: `DOC#${pad(version)}#U` }),
+  docState: (sessionId: string, version: number, part: number) => ({
+    PK: `S#${sessionId}`,
+    SK: `DOC#${pad(version)}#S${String(part).padStart(3, '0')}`,
+  }),
+  /** Lowest SK of a version's items (its first state part); `${docVersion(v)}~` is above all of them. */
+  docVersion: (version: number) => `DOC#${pad(version)}#`,
+  docPrefix: 'DOC#',
   history: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `H#${id}` }),
   historyPrefix: 'H#',
   snapshot: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `P#${id}` }),
@@ -80,7 +89,6 @@ export const keys = {
   lease: (name: string) => ({ PK: `LEASE#${name}`, SK: 'LEASE' }),
   runnersPk: (language: string) => `RUNNERS#${language}`,
   runner: (language: string, runnerId: string) => ({ PK: `RUNNERS#${language}`, SK: runnerId }),
-  versionFromUpdateSk: (sk: string) => Number(sk.slice('DOC#U#'.length)),
   /** All API keys share one partition: lookup by hash is a GetItem, listing is one Query (no Scan). */
   apiKeysPk: 'APIKEYS',
   apiKey: (keyHash: string) => ({ PK: 'APIKEYS', SK: `K#${keyHash}` }),

@@ -159,7 +159,7 @@ export class WsClient {
   }
 
   /** Consumes the first queued (or next arriving) message of `type` that matches. */
-  take(type: string | string[], match: Match = () => true, timeoutMs = 5_000): Promise<ServerMessage> {
+  take(type: string | string[], match: Match = () => true, timeoutMs = 30_000): Promise<ServerMessage> {
     const types = Array.isArray(type) ? type : [type];
     const full: Match = (m) => types.includes(m.type) && match(m);
     const index = this.inbox.findIndex(full);
@@ -223,6 +223,20 @@ export class YjsClient {
     return this.doc.getText(TEXT);
   }
 
+  /**
+   * Yjs sync steps 1 and 2 over JSON (SPEC §5 `sync`): take what the server has, then send what it
+   * lacks (an update a BUSY refused, or a relay that never arrived) as one yjs-update.
+   */
+  async sync(): Promise<ServerMessage> {
+    this.ws.send({ action: 'sync', stateVector: b64(Y.encodeStateVector(this.doc)) });
+    const reply = await this.ws.take('sync-reply', () => true, 45_000);
+    if (reply.update) Y.applyUpdate(this.doc, unb64(reply.update), REMOTE);
+    else if (reply.documentUrl) await this.fetchDocument(reply.documentUrl);
+    const missing = Y.encodeStateAsUpdate(this.doc, unb64(reply.stateVector));
+    if (Y.decodeUpdate(missing).structs.length > 0) this.ws.send({ action: 'yjs-update', update: b64(missing) });
+    return reply;
+  }
+
   text(): string {
     return this.ytext.toString();
   }
@@ -236,8 +250,9 @@ export class YjsClient {
 
 /**
  * A plain-text editor. It keeps the text at the highest version it knows: a `code-update` replaces the
- * text only if its version is higher (pushes may arrive out of order); its own change, once acknowledged
- * at version v, is the document at v. One change in flight at a time (acks carry no request id).
+ * text only if its version is higher (pushes may arrive out of order). It sends each change with the
+ * version it was made on, so the server merges it with what others wrote since; the ack carries the
+ * merged text at its version. One change in flight at a time (acks carry no request id).
  */
 export class TextClient {
   text = '';
@@ -264,15 +279,20 @@ export class TextClient {
     return client;
   }
 
-  /** Sends the whole new text and waits for its code-ack. */
-  async change(next: string): Promise<number> {
+  /**
+   * Sends the whole new text (made on the text at `this.version`) and waits for its code-ack.
+   * `versioned: false` sends no baseVersion: the server replaces the whole text (last writer wins).
+   */
+  async change(next: string, { versioned = true }: { versioned?: boolean } = {}): Promise<number> {
+    const base = this.version;
     this.text = next;
-    this.ws.send({ action: 'code-change', code: next });
-    const ack = await this.ws.take(['code-ack', 'error'], (m) => m.type === 'code-ack' || m.action === 'code-change', 10_000);
+    this.ws.send({ action: 'code-change', code: next, ...(versioned ? { baseVersion: base } : {}) });
+    // A generous bound: on a loaded 2-core machine a write queued behind others' can take seconds.
+    const ack = await this.ws.take(['code-ack', 'error'], (m) => m.type === 'code-ack' || m.action === 'code-change', 45_000);
     if (ack.type === 'error') throw new Error(`code-change refused: ${ack.code} ${ack.message}`);
-    if (ack.version > this.version) {
+    if (ack.version >= this.version) {
       this.version = ack.version;
-      this.text = next;
+      this.text = typeof ack.code === 'string' ? ack.code : next;
     }
     return ack.version;
   }

@@ -20,9 +20,11 @@ import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand }
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import { resetConfig } from '../../shared/config.js';
+import { resetDocumentCache } from '../../shared/domain/document-cache.js';
 
 export { LAUNCH_QUEUE, TABLE };
 export * from './items.js';
@@ -155,18 +157,19 @@ const stored = { docPages: [] as Item[][], connections: [] as Item[], runners: [
 const nextDocPage = (): Item[] => (stored.docPages.length > 1 ? stored.docPages.shift()! : (stored.docPages[0] ?? []));
 
 /**
- * Answers the Queries of the store by their key condition: the `DOC` range (state + log), the `C#`
- * range (connections), the combined `C#`..`DOC#U#~` range and the log above a version. Successive document reads take
- * successive pages from `givenDocument`. Anything else finds nothing (tests register specific answers).
+ * Answers the Queries of the store by their key condition: a range of the document's items (`DOC#…`,
+ * in the order asked for), the `C#` range (connections), runners and the watchdog index. Successive
+ * document reads see successive pages of `givenDocument` (the document's items as they were at that
+ * read). Anything else finds nothing (tests register specific answers).
  */
-function answerQuery(input: { ExpressionAttributeValues?: Record<string, unknown> }) {
+function answerQuery(input: { ExpressionAttributeValues?: Record<string, unknown>; ScanIndexForward?: boolean }) {
   const v = input.ExpressionAttributeValues ?? {};
-  if (v[':doc'] === 'DOC') return { Items: nextDocPage() };
-  if (v[':lo'] === 'C#') return { Items: [...nextDocPage(), ...stored.connections] };
-  // A writer that lost a race catches up: the log items above its version, from the next document page.
-  if (typeof v[':lo'] === 'string' && v[':lo'].startsWith('DOC#U#')) {
-    const lo = v[':lo'];
-    return { Items: nextDocPage().filter((i) => typeof i.SK === 'string' && i.SK >= lo && i.SK.startsWith('DOC#U#')) };
+  if (typeof v[':lo'] === 'string' && v[':lo'].startsWith('DOC#')) {
+    const [lo, hi] = [v[':lo'], String(v[':hi'])];
+    const items = nextDocPage()
+      .filter((i) => typeof i.SK === 'string' && i.SK >= lo && i.SK <= hi)
+      .sort((a, b) => String(a.SK).localeCompare(String(b.SK)));
+    return { Items: input.ScanIndexForward === false ? items.reverse() : items };
   }
   if (v[':c'] === 'C#') return { Items: stored.connections };
   if (typeof v[':pk'] === 'string' && v[':pk'].startsWith('RUNNERS#')) return { Items: stored.runners };
@@ -179,6 +182,7 @@ export function useMockedDynamo(): void {
   beforeEach(() => {
     resetConfig();
     stored.docPages = [];
+    resetDocumentCache();
     stored.connections = [];
     stored.runners = [];
     stored.overdue = [];
@@ -270,6 +274,17 @@ export const transactionCanceledWith = (...codes: string[]) =>
     message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
     $metadata: {},
     CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+
+/**
+ * A document append that lost: its condition on the session item failed, and DynamoDB returned the
+ * item as it was (ReturnValuesOnConditionCheckFailure ALL_OLD) — a newer version, or an ended session.
+ */
+export const appendRefused = (meta: Item) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
+    $metadata: {},
+    CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: marshall(meta, { removeUndefinedValues: true }) as never }, { Code: 'None' }],
   });
 
 /** A recipient whose socket is closed (HTTP 410 from postToConnection). */

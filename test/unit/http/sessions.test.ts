@@ -76,8 +76,9 @@ describe('POST /api/sessions', () => {
     const everything = JSON.stringify(transactItems());
     expect(everything).not.toContain(res.body.interviewerToken);
     expect(everything).not.toContain(res.body.candidateToken);
-    expect(doc?.Put?.Item).toMatchObject({ SK: 'DOC', version: 1 });
-    expect(textFrom(doc!.Put!.Item!.state as Uint8Array)).toBe(LANGUAGES.go.template);
+    // The starter text is the document's first logged update: version 1.
+    expect(doc?.Put?.Item).toMatchObject({ SK: 'DOC#000000000001#U', version: 1 });
+    expect(textFrom(doc!.Put!.Item!.update as Uint8Array)).toBe(LANGUAGES.go.template);
     expect(history?.Put?.Item).toMatchObject({ type: 'session-created', SK: expect.stringMatching(/^H#/) });
     expect(meta?.Put?.Item?.ttl).toBeGreaterThan(meta?.Put?.Item?.expiresAtEpoch as number);
   });
