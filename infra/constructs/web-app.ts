@@ -15,7 +15,6 @@ import {
   HttpVersion,
   PriceClass,
   ResponseHeadersPolicy,
-  SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -80,7 +79,6 @@ export class WebApp extends Construct {
         functionAssociations: [{ function: rewrite, eventType: FunctionEventType.VIEWER_REQUEST }],
       },
       httpVersion: HttpVersion.HTTP2_AND_3,
-      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
       priceClass: PriceClass.PRICE_CLASS_100,
     });
     this.url = `https://${this.distribution.distributionDomainName}`;
@@ -134,7 +132,7 @@ export class WebApp extends Construct {
       },
       {
         id: 'AwsSolutions-CFR4',
-        reason: 'The default *.cloudfront.net certificate is used (no custom domain), for which CloudFront fixes the minimum protocol at TLSv1; TLS_V1_2_2021 is already requested and applies as soon as a custom domain with an ACM certificate is configured.',
+        reason: 'The default *.cloudfront.net certificate is used (no custom domain), for which CloudFront fixes the security policy at TLSv1 (CDK ignores a minimum protocol without a certificate); browsers negotiate TLS 1.2/1.3 anyway. A custom domain with an ACM certificate would allow TLSv1.2_2021.',
       },
     );
     // BucketDeployment's handler is one singleton Lambda per stack, created by CDK outside this construct.
