@@ -13,7 +13,7 @@
  *    working). Two metrics (total and SYSTEM_ERROR) = $0.20/month;
  *  - a SYSTEM_ERROR burst: 3 or more in 5 minutes ($0.10/month).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -99,6 +99,10 @@ export class OperatorDashboard extends Construct {
         ],
       ],
     });
+
+    // CloudFormation's AWS::CloudWatch::Dashboard takes no Tags (cfn-lint E3002; the deploy would fail):
+    // the app-wide project/stage tags (infra/app.ts) skip it.
+    for (const key of ['project', 'stage']) Tags.of(this.dashboard).remove(key, { priority: 300 });
 
     const total15 = this.metric('RunsFinished', {}, 'Sum', Duration.minutes(15));
     const sys15 = this.metric('RunsFinished', { Status: 'SYSTEM_ERROR' }, 'Sum', Duration.minutes(15));
