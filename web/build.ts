@@ -5,7 +5,7 @@
  * bench/web.ts. Takes about a second.
  */
 import { build, buildSync, type BuildOptions } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,19 +42,47 @@ function finish(outdir: string): void {
   writeFileSync(join(outdir, STAMP), new Date().toISOString());
 }
 
-export async function buildWebApp(outdir: string = WEB_DIST): Promise<void> {
+/**
+ * Builds into a private directory and swaps it in: two stacks starting at once (the integration and web
+ * test projects, `npm start` next to a bench) never serve or upload a half-written bundle.
+ */
+function staging(outdir: string): string {
+  const dir = `${outdir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function swapIn(dir: string, outdir: string): void {
+  finish(dir);
   rmSync(outdir, { recursive: true, force: true });
-  mkdirSync(outdir, { recursive: true });
-  await build(options(outdir));
-  finish(outdir);
+  renameSync(dir, outdir);
+}
+
+const inFlight = new Map<string, Promise<void>>();
+
+export function buildWebApp(outdir: string = WEB_DIST): Promise<void> {
+  const running = inFlight.get(outdir);
+  if (running) return running;
+  const dir = staging(outdir);
+  const done = build(options(dir))
+    .then(() => swapIn(dir, outdir))
+    .finally(() => {
+      inFlight.delete(outdir);
+      rmSync(dir, { recursive: true, force: true });
+    });
+  inFlight.set(outdir, done);
+  return done;
 }
 
 /** The same build, synchronously: CDK constructs are built synchronously at synth. */
 export function buildWebAppSync(outdir: string = WEB_DIST): void {
-  rmSync(outdir, { recursive: true, force: true });
-  mkdirSync(outdir, { recursive: true });
-  buildSync(options(outdir));
-  finish(outdir);
+  const dir = staging(outdir);
+  try {
+    buildSync(options(dir));
+    swapIn(dir, outdir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const newest = (path: string): number => {
