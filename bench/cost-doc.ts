@@ -13,7 +13,7 @@ export function consoleReport(facts: TemplateFacts): string {
   const print = (lines: Line[]) => table([...lines, { item: 'TOTAL', quantity: '', usd: total(lines), basis: '' }].map((l) => ({ item: l.item, quantity: l.quantity, usd: usd(l.usd) })));
   const s = summarize(facts);
   return [
-    `Idle, per stage and month: ${formatUsd.idle(s.idleMonthly)}`,
+    `Idle, per stage and month: ${formatUsd.idle(s.idleMonthly - s.dashboardsMonthly)} + dashboards ${formatUsd.idle(s.dashboardsMonthly)} = ${formatUsd.idle(s.idleMonthly)}`,
     print(idleModel(facts)),
     `\nOne interview-hour (cold runners): ${formatUsd.hour(s.interviewHour)}`,
     print(interviewHourModel(facts)),
@@ -42,12 +42,16 @@ subtracted (they are per account and shared with everything else in it).
 
 | figure | value |
 |---|---|
-| idle, per stage | **${formatUsd.idle(s.idleMonthly)}** (target ≤ $3) |
+| idle, per stage | **${formatUsd.idle(s.idleMonthly - s.dashboardsMonthly)}** (target ≤ $3)${s.dashboardsMonthly ? ` + **${formatUsd.idle(s.dashboardsMonthly)}** for the operator dashboard unless it is one of the account's 3 free dashboards: **${formatUsd.idle(s.idleMonthly)}** at list price` : ''} |
 | one interview-hour (2 people, 1 language, cold runner) | **${formatUsd.hour(s.interviewHour)}** |
 | warm mode, \`-c warmRunners=1\` (1 runner × 8 languages, always on) | **+${formatUsd.warm(s.warmMonthly)}** |
 
 ## Idle, per stage and month
 
+${s.dashboardsMonthly ? `The operator dashboard (infra/constructs/dashboard.ts) is the largest single line at list price: CloudWatch
+gives every account 3 dashboards (up to 50 metrics each) free, so it costs nothing in an account with at
+most 3 dashboards, and $3/month otherwise. Without it the stage idles for ${formatUsd.idle(s.idleMonthly - s.dashboardsMonthly)}.
+` : ''}
 No interview running: what the stage costs by existing. ${facts.alarmMetrics.length} alarms evaluate ${metrics} metrics;
 ${facts.sqsEventSources} SQS event-source mappings keep Lambda's pollers long-polling; the watchdog runs on its schedule.
 

@@ -102,8 +102,8 @@ export const IDLE = {
   /** Lambda keeps ~5 pollers on a standard queue while it is empty, each long-polling 20 s. */
   pollersPerEventSource: 5,
   receivesPerPollerPerMinute: 3,
-  /** Watchdog tick with nothing overdue: 2 index Queries, ~150 ms billed, ~0.5 KB of platform log lines. */
-  watchdogQueries: 2,
+  /** Watchdog tick with nothing overdue: 2 index Queries + 1 of the live-connection gauges, ~150 ms billed, ~0.5 KB of platform log lines. */
+  watchdogQueries: 3,
   watchdogBilledSeconds: 0.15,
   watchdogLogKB: 0.5,
   /** DynamoDB asks KMS for the AWS managed key about every 5 min per caller while called (watchdog). */
@@ -124,7 +124,7 @@ export function idleModel(facts: TemplateFacts): Line[] {
   return [
     cost('CloudWatch alarms', metrics, 'alarm metrics', PRICES.alarmMetric, `${facts.alarmMetrics.length} standard-resolution alarms (template)`),
     ...(facts.compositeAlarms ? [cost('CloudWatch composite alarms', facts.compositeAlarms, 'alarms', PRICES.compositeAlarm, 'template')] : []),
-    ...(facts.dashboards ? [cost('CloudWatch dashboards', facts.dashboards, 'dashboards', PRICES.dashboard, 'template (the 3 free per account ignored)')] : []),
+    ...(facts.dashboards ? [cost(DASHBOARDS_ITEM, facts.dashboards, 'dashboards', PRICES.dashboard, 'template; free when the account has at most 3 dashboards (not subtracted)')] : []),
     cost('SQS polls of the Lambda event sources', polls, 'requests', PRICES.sqsRequest, `${facts.sqsEventSources} mappings × ${IDLE.pollersPerEventSource} pollers × ${IDLE.receivesPerPollerPerMinute}/min (20 s long polls); the 1M free requests/account not counted`),
     cost('Watchdog invocations', ticks, 'requests', PRICES.lambdaRequest, `EventBridge schedule (template; scheduled rules are free)`),
     cost('Watchdog compute', gbSeconds, 'GB-s', PRICES.lambdaGbSecond, `${IDLE.watchdogBilledSeconds * 1000} ms billed per tick at the function's memory; free tier not counted`),
@@ -226,15 +226,25 @@ export function warmModel(facts: TemplateFacts, languages = 8): Line[] {
 
 export const total = (lines: Line[]) => lines.reduce((sum, l) => sum + l.usd, 0);
 
+const DASHBOARDS_ITEM = 'CloudWatch dashboards';
+
 /** The figures every document quotes. */
 export interface CostSummary {
+  /** Everything a stage costs by existing, at list price. */
   idleMonthly: number;
+  /** The part of it that is the CloudWatch dashboard(s): $0 for an account's first 3. */
+  dashboardsMonthly: number;
   interviewHour: number;
   warmMonthly: number;
 }
 
 export function summarize(facts: TemplateFacts): CostSummary {
-  return { idleMonthly: total(idleModel(facts)), interviewHour: total(interviewHourModel(facts)), warmMonthly: total(warmModel(facts)) };
+  const idle = idleModel(facts);
+  return {
+    idleMonthly: total(idle),
+    dashboardsMonthly: total(idle.filter((l) => l.item === DASHBOARDS_ITEM)),
+    interviewHour: total(interviewHourModel(facts)), warmMonthly: total(warmModel(facts)),
+  };
 }
 
 /** How documents write the figures (a test checks that they do). */
