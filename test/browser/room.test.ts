@@ -70,6 +70,14 @@ describe('an interview in the browser', () => {
     // Each sees the other's cursor with its name.
     await interviewer.locator('.cm-ySelectionInfo', { hasText: 'Candidate' }).waitFor({ timeout: 30_000 });
     await candidate.locator('.cm-ySelectionInfo', { hasText: 'Interviewer' }).waitFor({ timeout: 30_000 });
+
+    // The home page keeps the operator key and lists the operator's sessions, linking back to the room.
+    const home = await interviewerContext.newPage();
+    await home.goto(`${httpUrl()}/`);
+    expect(await home.getByTestId('operator-key').inputValue()).toBe(operatorKey());
+    await expect.poll(() => home.getByTestId('sessions').innerText(), { timeout: 30_000 }).toContain('Pairing with Ada');
+    expect(await home.getByTestId('sessions').locator('a', { hasText: 'Pairing with Ada' }).getAttribute('href')).toContain(`/s/${sessionId}#token=`);
+    await home.close();
   });
 
   it('the candidate picks Python and runs a program reading stdin: both pages stream the output and COMPLETED', async () => {
