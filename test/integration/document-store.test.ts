@@ -38,7 +38,7 @@ describe('document store under concurrency', () => {
 
     // Four "containers" (module instances: each its own document copy and write queue), two writers
     // each: writers in one container take turns, writers in different ones race in DynamoDB.
-    const containers = [];
+    const containers: (typeof import('../../shared/domain/code.js'))[] = [];
     for (let c = 0; c < 4; c++) {
       vi.resetModules();
       containers.push(await import('../../shared/domain/code.js'));

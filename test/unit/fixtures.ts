@@ -280,7 +280,7 @@ export const transactionCanceledWith = (...codes: string[]) =>
  * A document append that lost: its condition on the session item failed, and DynamoDB returned the
  * item as it was (ReturnValuesOnConditionCheckFailure ALL_OLD) — a newer version, or an ended session.
  */
-export const appendRefused = (meta: Item) =>
+export const appendRefused = (meta: object) =>
   new TransactionCanceledException({
     message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
     $metadata: {},

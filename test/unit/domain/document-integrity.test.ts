@@ -10,7 +10,7 @@ import { currentDocument, getCode, mergeTextEdit, mergeUpdate, replaceCode } fro
 import { forget } from '../../../shared/domain/document-cache.js';
 import { AppError } from '../../../shared/errors.js';
 import { LIMITS } from '../../../shared/limits.js';
-import { logItem, sessionItem, SESSION_ID, useMockedDynamo, yDoc } from '../fixtures.js';
+import { logItem, sessionItem, SESSION_ID, useMockedDynamo, yDoc, type Item } from '../fixtures.js';
 import { latch, lostResponse, TableModel } from './table-model.js';
 
 useMockedDynamo();
@@ -23,7 +23,7 @@ let client: Y.Doc;
 
 beforeEach(() => {
   table = new TableModel(`S#${SESSION_ID}`);
-  table.items.set('META', structuredClone(meta));
+  table.items.set('META', { ...meta });
   client = yDoc('start\n');
   table.items.set(`DOC#${'1'.padStart(12, '0')}#U`, logItem(1, Y.encodeStateAsUpdate(client)));
 });
