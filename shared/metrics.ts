@@ -2,9 +2,12 @@
  * The numbers an operator watches (issue 11): ONE list of metric names, units and dimension sets, read
  * by the code that emits them (`emit`) and by the CDK dashboard and alarms (infra/constructs/dashboard.ts).
  *
- * Emitted with Powertools Metrics in CloudWatch embedded metric format: one JSON log line per event on
- * stdout, which CloudWatch Logs turns into metrics (Lambda, and the runners' awslogs driver, which sends
- * with PutLogEvents). No API call, nothing while idle. Namespace `InterviewBackend/<stage>`.
+ * Emitted in CloudWatch embedded metric format (EMF): one JSON log line per event on stdout, which
+ * CloudWatch Logs turns into metrics (Lambda, and the runners' awslogs driver, which sends with
+ * PutLogEvents). No API call, nothing while idle. Namespace `InterviewBackend/<stage>`.
+ * Written here rather than with Powertools Metrics: the format is one object (below), and Powertools
+ * Metrics (with its own copy of Powertools commons) added 16 KB to every bundle, which put ws-message
+ * over its 500 KB budget (bench/bundles.ts; docs/metrics.md has the figures).
  *
  * Dimensions are low-cardinality by construction: every dimension value must be one of a closed list
  * below (anything else is recorded as `other`), so a session id, connection id or token can never become
@@ -15,12 +18,11 @@
  * (local/metrics.ts) summarises them.
  */
 import { appendFileSync } from 'node:fs';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ERROR_STATUS } from './errors.js';
 import { FINAL_STATUSES } from './execution-types.js';
 import { LANGUAGE_IDS } from './languages.js';
 
-/** The one service dimension every metric carries (Powertools adds it): the dashboard queries it. */
+/** The one service dimension every metric carries (as Powertools would add it): the dashboard queries it. */
 export const METRICS_SERVICE = 'interview-backend';
 /** Local stacks point this at a file: metric lines go there instead of stdout. */
 export const METRICS_FILE_ENV = 'INTERVIEW_METRICS_FILE';
@@ -53,17 +55,17 @@ export const DIMENSION_VALUES = {
 export type DimensionName = keyof typeof DIMENSION_VALUES;
 
 interface MetricDef {
-  readonly unit: (typeof MetricUnit)[keyof typeof MetricUnit];
+  readonly unit: 'Count' | 'Milliseconds';
   /** Each inner list is one dimension set the metric is published under (besides `service`). */
   readonly dimensionSets: readonly (readonly DimensionName[])[];
   readonly description: string;
 }
 
 function count<const S extends readonly (readonly DimensionName[])[]>(description: string, ...dimensionSets: S) {
-  return { unit: MetricUnit.Count, dimensionSets, description };
+  return { unit: 'Count' as const, dimensionSets, description };
 }
 function ms<const S extends readonly (readonly DimensionName[])[]>(description: string, ...dimensionSets: S) {
-  return { unit: MetricUnit.Milliseconds, dimensionSets, description };
+  return { unit: 'Milliseconds' as const, dimensionSets, description };
 }
 
 /**
@@ -98,37 +100,27 @@ export function dimensionValue(name: DimensionName, value: string): string {
   return (DIMENSION_VALUES[name] as readonly string[]).includes(value) ? value : 'other';
 }
 
-const QUIET = { debug: () => {}, info: () => {}, warn: () => {}, error: (...a: unknown[]) => process.stderr.write(`${a.join(' ')}\n`) };
-let metrics: Metrics | undefined;
-let namespaceFor: string | undefined;
-
-function instance(): Metrics {
-  const namespace = metricsNamespace(process.env.STAGE || 'local');
-  if (!metrics || namespaceFor !== namespace) {
-    // Its warnings are about a value shared by two dimension sets of one metric (RunsFinished's Status),
-    // which is what we mean: not worth a log line per event.
-    metrics = new Metrics({ namespace, serviceName: METRICS_SERVICE, logger: QUIET });
-    namespaceFor = namespace;
-  }
-  return metrics;
-}
-
 /**
  * Emits one EMF line for one event: `emit('RunsFinished', 1, { Status: 'COMPLETED', Language: 'python' })`.
+ * One line carries every dimension set of the metric (CloudWatch extracts one metric per set).
  * Never throws: a metric must not fail the request it describes.
  */
 export function emit<N extends MetricName>(name: N, value: number, dims: DimsOf<N>): void {
   try {
     const def: MetricDef = METRICS[name];
-    const m = instance();
-    const values = dims as Record<string, string>;
-    for (const set of def.dimensionSets) {
-      m.addDimensions(Object.fromEntries(set.map((d) => [d, dimensionValue(d, String(values[d]))])));
-    }
-    m.addMetric(name, def.unit, value);
-    const line = JSON.stringify(m.serializeMetrics());
-    m.clearMetrics();
-    m.clearDimensions();
+    const values: Record<string, string> = {};
+    for (const set of def.dimensionSets) for (const d of set) values[d] = dimensionValue(d, String((dims as Record<string, string>)[d]));
+    const line = JSON.stringify({
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          { Namespace: metricsNamespace(process.env.STAGE || 'local'), Dimensions: def.dimensionSets.map((set) => ['service', ...set]), Metrics: [{ Name: name, Unit: def.unit }] },
+        ],
+      },
+      service: METRICS_SERVICE,
+      ...values,
+      [name]: value,
+    });
     write(line);
   } catch (err) {
     process.stderr.write(`metric ${name} not emitted: ${(err as Error).message}\n`);

@@ -31,7 +31,7 @@ const { handler } = await import('../../../functions/http/executions.js');
 
 const EXEC = '01JA0000000000000000000009';
 const result = (status: RunResult['status'], durationMs: number): RunResult =>
-  ({ status, stdout: '', stderr: '', compileOutput: '', exitCode: status === 'COMPLETED' ? 0 : 3, signal: null, durationMs, truncated: false }) as RunResult;
+  ({ status, stdout: '', stderr: '', compileOutput: '', exitCode: status === 'COMPLETED' ? 0 : 3, signal: null, durationMs, truncated: false }) as unknown as RunResult;
 
 describe('run metrics', () => {
   useMockedDynamo();
