@@ -9,7 +9,7 @@ import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cd
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -87,6 +87,9 @@ export class ProjectFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup: this.logGroup,
+      // `-c tracing=true`: X-Ray active tracing (one trace per invocation, billed per trace: docs/cost.md);
+      // off by default, and then absent from the template.
+      ...(tracingEnabled(this) ? { tracing: Tracing.ACTIVE } : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       environment: {
@@ -213,4 +216,10 @@ export function connectionsArn(stage: WebSocketStage, method: ConnectionMethod):
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     resourceName: `${stage.stageName}/${method}/@connections/*`,
   });
+}
+
+/** `-c tracing=true` (or the boolean in cdk.json): X-Ray active tracing on every project function. */
+export function tracingEnabled(scope: Construct): boolean {
+  const raw = scope.node.tryGetContext('tracing') as string | boolean | undefined;
+  return raw === true || raw === 'true';
 }
