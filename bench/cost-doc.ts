@@ -63,6 +63,10 @@ task), flow logs without traffic, the ECS cluster${facts.containerInsights ? '' 
 app's CloudFront distribution and function (billed per request) and its S3 bucket (a few MB, under
 $0.001). No dashboard.
 
+Traces are off (\`-c tracing=true\` turns on X-Ray active tracing, docs/metrics.md): X-Ray bills $5.00 per
+million traces recorded, after 100,000 free a month per account; the watchdog alone would record 43,200 a
+month ($0.22 at list price), and an interview-hour a few thousand (under $0.02).
+
 ## One interview-hour
 
 Two participants, 60 minutes, one language, the default runner size, cold mode (the runner starts on
