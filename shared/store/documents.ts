@@ -55,45 +55,52 @@ const isStateItem = (i: Item) => typeof i.SK === 'string' && /#S\d{3}$/.test(i.S
 const toLogUpdate = (i: Item): LogUpdate => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) });
 
 /**
- * The document at its newest version, or at `atVersion` (the newest version ≤ it), in one strongly
- * consistent Query read newest first. Stops at the first complete state; `maxItems` bounds how far back
- * it will go (undefined: to version 1). Returns undefined when the bound was hit first.
+ * The document items of a session between two SKs, page by page (strongly consistent: a reader must
+ * see the append another invocation just made). The caller stops iterating when it has what it needs.
  */
-export async function readDocument(sessionId: string, opts: { atVersion?: number; maxItems?: number } = {}): Promise<StoredDocument | undefined> {
-  const hi = opts.atVersion === undefined ? `${keys.docPrefix}~` : `${keys.docVersion(opts.atVersion)}~`;
-  const updates: LogUpdate[] = [];
-  const parts = new Map<number, Map<number, Item>>();
-  let seen = 0;
+async function* documentItems(sessionId: string, lo: string, hi: string, newestFirst: boolean): AsyncGenerator<Item> {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await dynamo().send(
       new QueryCommand({
         TableName: table(),
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': keys.docPrefix, ':hi': hi },
+        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': lo, ':hi': hi },
         ConsistentRead: true,
-        ScanIndexForward: false,
+        ScanIndexForward: !newestFirst,
         Limit: PAGE_ITEMS,
         ExclusiveStartKey,
       }),
     );
-    for (const item of page.Items ?? []) {
-      seen++;
-      if (!isLive(item)) continue;
-      if (isUpdateItem(item)) {
-        updates.push(toLogUpdate(item));
-        continue;
-      }
-      if (!isStateItem(item)) continue;
-      const version = Number(item.version);
-      const have = parts.get(version) ?? new Map<number, Item>();
-      have.set(Number(item.part), item);
-      parts.set(version, have);
-      if (have.size === Number(item.parts)) return assemble(joinParts(version, have), updates);
-    }
-    if (opts.maxItems !== undefined && seen >= opts.maxItems) return undefined;
+    yield* (page.Items ?? []) as Item[];
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
+}
+
+/**
+ * The document at its newest version, or at `atVersion` (the newest version ≤ it), read newest first.
+ * Stops at the first complete state; `maxItems` bounds how far back it will go (undefined: to version
+ * 1). Returns undefined when the bound was hit first.
+ */
+export async function readDocument(sessionId: string, opts: { atVersion?: number; maxItems?: number } = {}): Promise<StoredDocument | undefined> {
+  const hi = opts.atVersion === undefined ? `${keys.docPrefix}~` : `${keys.docVersion(opts.atVersion)}~`;
+  const updates: LogUpdate[] = [];
+  const parts = new Map<number, Map<number, Item>>();
+  let seen = 0;
+  for await (const item of documentItems(sessionId, keys.docPrefix, hi, true)) {
+    if (opts.maxItems !== undefined && ++seen > opts.maxItems) return undefined;
+    if (!isLive(item)) continue;
+    if (isUpdateItem(item)) {
+      updates.push(toLogUpdate(item));
+      continue;
+    }
+    if (!isStateItem(item)) continue;
+    const version = Number(item.version);
+    const have = parts.get(version) ?? new Map<number, Item>();
+    have.set(Number(item.part), item);
+    parts.set(version, have);
+    if (have.size === Number(item.parts)) return assemble(joinParts(version, have), updates);
+  }
   return assemble(undefined, updates);
 }
 
@@ -112,20 +119,9 @@ function assemble(state: StoredState | undefined, newestFirst: LogUpdate[]): Sto
 /** The log items above `version`, ascending: what a copy at `version` lacks. One small Query. */
 export async function readUpdatesAfter(sessionId: string, version: number): Promise<LogUpdate[]> {
   const out: LogUpdate[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': keys.docVersion(version + 1), ':hi': `${keys.docPrefix}~` },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) if (isUpdateItem(item) && isLive(item)) out.push(toLogUpdate(item));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  for await (const item of documentItems(sessionId, keys.docVersion(version + 1), `${keys.docPrefix}~`, false)) {
+    if (isUpdateItem(item) && isLive(item)) out.push(toLogUpdate(item));
+  }
   return out;
 }
 
