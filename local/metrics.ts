@@ -80,7 +80,8 @@ export function formatSummary(summary: Partial<Record<MetricName, MetricSummary>
   if (Object.keys(summary).length === 0) lines.push('  nothing recorded: start the stack (npm start) and use it');
   for (const [name, s] of Object.entries(summary) as [MetricName, MetricSummary][]) {
     const stats = s.p50 !== undefined ? `  p50 ${s.p50} ms  p99 ${s.p99} ms  max ${s.max} ms` : '';
-    lines.push(`  ${name.padEnd(18)} ${String(s.total).padStart(6)}${GAUGES.has(name) ? ' (latest)' : ''}${stats}`);
+    const note = GAUGES.has(name) ? ' (latest)' : s.p50 !== undefined ? ' samples' : '';
+    lines.push(`  ${name.padEnd(18)} ${String(s.total).padStart(6)}${note}${stats}`);
     for (const [key, value] of Object.entries(s.by).sort()) lines.push(`      ${key.padEnd(40)} ${String(value).padStart(6)}`);
   }
   const runs = summary.RunsFinished;
