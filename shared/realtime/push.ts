@@ -39,7 +39,7 @@ const managementApi: PushTransport = {
     await management().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
   },
   close: async (connectionId) => {
-    await transport.close(connectionId);
+    await management().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
   },
 };
 
