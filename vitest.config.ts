@@ -14,6 +14,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  */
 export default defineConfig({
   test: {
+    // One test file at a time across all projects: the runner project's hostile programs (CPU, memory,
+    // /tmp lockdown) and the integration and browser projects' local stacks share this 2-core machine,
+    // and a run of `npm test` must not be its own noisy neighbour.
+    maxWorkers: 1,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 240_000, hookTimeout: 240_000 } },
