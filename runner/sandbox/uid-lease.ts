@@ -31,7 +31,8 @@ export function defaultLeaseDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(tmpdir(), `sandbox-runner-uids-${process.getuid?.() ?? 'u'}`);
 }
 
-function alive(pid: number): boolean {
+/** A process with this pid exists (EPERM: it does, as another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

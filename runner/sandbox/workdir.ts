@@ -15,17 +15,10 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alive } from './uid-lease.js';
 
 const ROOT_PREFIX = `sandbox-work-${process.getuid?.() ?? 'u'}-`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Private roots of runners of this user that died without close() (SIGKILL, a crash): removed when

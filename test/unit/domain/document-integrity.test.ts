@@ -51,6 +51,19 @@ async function otherContainer(): Promise<typeof import('../../../shared/domain/c
   return import('../../../shared/domain/code.js');
 }
 
+/** Holds the next append before it reaches the table, until `open()`: a slow writer. */
+function holdFirstAppend(): { open: () => void } {
+  const hold = latch();
+  let held = false;
+  table.gate = (phase, command) => {
+    if (phase === 'before' && command === 'TransactWriteItems' && !held) {
+      held = true;
+      return hold.promise;
+    }
+  };
+  return hold;
+}
+
 /** Reads the document as a cold container would (no cached copy). */
 async function coldRead() {
   forget(SESSION_ID);
@@ -70,14 +83,7 @@ describe('one append path: a version names one text', () => {
 
   it('a slow writer that loses the race retries on the next version: both edits stay, every version keeps its text', async () => {
     await currentDocument(SESSION_ID); // warm
-    const hold = latch();
-    let held = false;
-    table.gate = (phase, command) => {
-      if (phase === 'before' && command === 'TransactWriteItems' && !held) {
-        held = true;
-        return hold.promise;
-      }
-    };
+    const hold = holdFirstAppend();
     const other = yDoc('');
     Y.applyUpdate(other, Y.encodeStateAsUpdate(client));
     const slow = mergeUpdate(session, append('[A]'), 'a'); // held before its transaction
@@ -98,14 +104,7 @@ describe('one append path: a version names one text', () => {
 
   it('a PUT with a stale base after a late write is 409 and the late edit survives', async () => {
     await currentDocument(SESSION_ID);
-    const hold = latch();
-    let held = false;
-    table.gate = (phase, command) => {
-      if (phase === 'before' && command === 'TransactWriteItems' && !held) {
-        held = true;
-        return hold.promise;
-      }
-    };
+    const hold = holdFirstAppend();
     const late = mergeUpdate(session, append('[late]'), 'a');
     const read = await (await otherContainer()).getCode(SESSION_ID); // version 1, read elsewhere
     hold.open();
