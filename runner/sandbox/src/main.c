@@ -42,6 +42,7 @@
 #define REMOVE_BUDGET_MS 20000
 #define CLEANER_TIMEOUT_MS (REMOVE_BUDGET_MS + 2000)
 #define CONFIG_FD 4
+#define REAP_TIMEOUT_MS 2000 /* a SIGKILLed main process whose threads are still exiting */
 
 static int report_fd = 3;
 
@@ -207,7 +208,7 @@ static int run(struct opts *o) {
     report("%s", err);
     return 0;
   }
-  uint64_t start = now_ms(), next_poll = start, polls = 0, peak_rss = 0, socket_bytes = 0;
+  uint64_t start = now_ms(), next_poll = start, polls = 0, peak_rss = 0, socket_bytes = 0, sampled_cpu = 0;
   int status = 0, done = 0;
   const char *reason = "exit";
   while (!done) {
@@ -222,6 +223,7 @@ static int run(struct opts *o) {
       getrusage(RUSAGE_CHILDREN, &ru);
       uint64_t cpu = u.cpu_ms + (uint64_t)ru.ru_utime.tv_sec * 1000 + (uint64_t)ru.ru_stime.tv_sec * 1000 +
                      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+      if (cpu > sampled_cpu) sampled_cpu = cpu;
       /* Socket buffers: a netlink dump of every Unix socket, dearer than /proc, so on the disk cadence. */
       if (polls % DISK_EVERY == 0) socket_bytes = unix_socket_bytes(o->uid);
       uint64_t memory = u.rss_bytes + socket_bytes;
@@ -260,10 +262,19 @@ static int run(struct opts *o) {
   pid_t w;
   while ((w = waitpid(-1, &st, WNOHANG)) > 0)
     if (w == pid && !done) status = st, done = 1;
+  /* A multithreaded main process (Go, Java) shows as a zombie while its other threads are still dying,
+   * so /proc can say "all gone" before it is waitable: wait for it (it has SIGKILL already), or its CPU
+   * time never reaches RUSAGE_CHILDREN. */
+  if (!done) {
+    int reaped = wait_bounded(pid, REAP_TIMEOUT_MS);
+    if (reaped != -1) status = reaped, done = 1;
+  }
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   uint64_t cpu = (uint64_t)ru.ru_utime.tv_sec * 1000 + (uint64_t)ru.ru_stime.tv_sec * 1000 +
                  (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+  /* The last poll's count is what a limit was judged on: never report less than it. */
+  if (sampled_cpu > cpu) cpu = sampled_cpu;
   uint64_t rss_kb = peak_rss / 1024 > (uint64_t)ru.ru_maxrss ? peak_rss / 1024 : (uint64_t)ru.ru_maxrss;
   struct disk d;
   measure(o, &d, now_ms() + WALK_BUDGET_MS);
