@@ -1,6 +1,6 @@
 /**
- * One participant's connection to a session (SPEC §5, §9): joins with `format:"yjs"`, keeps `doc`
- * (text `code`) and `awareness` in sync in both directions, and survives everything a WebSocket
+ * One participant's connection to a session (SPEC §5, §9, §10): joins with `format:"yjs"`, keeps `doc`
+ * (text `code`), for interviewers `notesDoc` (text `notes`), and `awareness` in sync in both directions, and survives everything a WebSocket
  * through API Gateway goes through: idle and lifetime closes, dropped TCP connections, refused
  * updates, throttling and being offline for a while. Local edits are never lost: they live in `doc`,
  * and every (re)join ends with a `sync` that sends the server exactly what it lacks.
@@ -14,7 +14,13 @@ import { DEFAULT_TIMING, type ConnectOptions, type Timing } from './options.js';
 import { OPEN, Pacer, socketConstructor, type SocketLike } from './socket.js';
 import { Timers } from './timers.js';
 import { colorFor, fetchParticipants, fetchYjsState, httpUrlFor, readSessionProblem } from './http.js';
-import type { ConnectionEvents, ExecutionResult, ServerError, ServerMessage, Status, User } from './types.js';
+import { activityEvent, executionEvent, watchNetwork } from './messages.js';
+import type { ActivityKind, ConnectionEvents, DocName, ServerError, ServerMessage, Status, User } from './types.js';
+
+/** The shared type of the notes document (SPEC §10): like `code` in the code document, its only one. */
+export const NOTES_TEXT = 'notes';
+/** Activity reports per second: the server allows 5 per connection (SPEC §10); stay below it. */
+const ACTIVITY_PER_SECOND = 4;
 
 export type { ConnectOptions, Timing } from './options.js';
 
@@ -26,6 +32,9 @@ export class Connection extends Emitter<ConnectionEvents> {
   readonly doc: Y.Doc;
   readonly text: Y.Text;
   readonly awareness: Awareness;
+  /** The interviewers' private notes: synced only when this connection's role is `interviewer`. */
+  readonly notesDoc: Y.Doc;
+  readonly notes: Y.Text;
   readonly sessionId: string;
   status: Status = 'connecting';
   userId: string | undefined;
@@ -43,6 +52,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private failedHandshakes = 0;
   private readonly pacer: Pacer;
   private readonly sync: DocSync;
+  private readonly notesSync: DocSync;
+  private readonly activityPacer: Pacer;
   private lastSentAt = 0;
   private lastPingAt = 0;
   private readonly timers = new Timers();
@@ -57,20 +68,27 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.doc = options.doc ?? new Y.Doc();
     this.text = this.doc.getText('code');
     this.awareness = new Awareness(this.doc);
+    this.notesDoc = new Y.Doc();
+    this.notes = this.notesDoc.getText(NOTES_TEXT);
     this.pacer = new Pacer(this.timing.editsPerSecond, (data) => this.send(data));
+    // A report that waits behind a burst loses its worth: a few may queue, the rest are dropped.
+    this.activityPacer = new Pacer(ACTIVITY_PER_SECOND, (data) => this.send(data), 20);
 
-    this.sync = new DocSync(this.doc, {
-      isJoined: () => this.joined,
-      sendJson: (message) => this.sendJson(message),
-      sendEdit: (data) => {
+    const link = (isJoined: () => boolean, onVersion: (version: unknown) => void) => ({
+      isJoined,
+      sendJson: (message: Record<string, unknown>) => this.sendJson(message),
+      sendEdit: (data: string) => {
         this.pacer.push(data);
         // An edit proves nothing about the socket: a ping's answer does (a silently dead TCP connection).
         if (Date.now() - this.lastPingAt >= this.timing.livenessEveryMs) this.ping();
       },
-      fetchState: (url) => fetchYjsState(this.httpUrl, url, this.opts.token),
-      onVersion: (version) => this.setVersion(version),
-    }, this.timers, this.timing);
-    this.detach.push(() => this.sync.destroy());
+      fetchState: (url: string) => fetchYjsState(this.httpUrl, url, this.opts.token),
+      onVersion,
+    });
+    this.sync = new DocSync(this.doc, link(() => this.joined, (version) => this.setVersion(version)), this.timers, this.timing);
+    // Notes travel only to and from interviewer connections (others would get FORBIDDEN).
+    this.notesSync = new DocSync(this.notesDoc, link(() => this.joined && this.role === 'interviewer', () => undefined), this.timers, this.timing, 'notes');
+    this.detach.push(() => this.sync.destroy(), () => this.notesSync.destroy());
 
     const onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       if (origin === this) return;
@@ -112,6 +130,15 @@ export class Connection extends Emitter<ConnectionEvents> {
     });
   }
 
+  /**
+   * Reports what this participant's browser saw (SPEC §10: paste with its size, focus lost or gained);
+   * interviewers get it as `activity` events. Dropped while not joined: a report is not an edit to keep.
+   */
+  reportActivity(kind: ActivityKind, chars?: number): void {
+    if (!this.joined) return;
+    this.activityPacer.push(JSON.stringify({ action: 'activity', kind, ...(chars !== undefined ? { chars } : {}) }));
+  }
+
   setLanguage(language: string): void {
     this.requireConnected('change the language');
     this.sendJson({ action: 'language-change', language });
@@ -122,6 +149,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (this.status === 'closed' || this.status === 'ended') return;
     if (this.joined) {
       this.sync.flush();
+      this.notesSync.flush();
       removeAwarenessStates(this.awareness, [this.doc.clientID], 'leave');
       this.sendJson({ action: 'awareness-update', update: toBase64(encodeAwarenessUpdate(this.awareness, [this.doc.clientID])) });
       this.sendJson({ action: 'leave-session' });
@@ -170,6 +198,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (old) forget(old);
     this.joined = false;
     this.pacer.clear();
+    this.activityPacer.clear();
     this.timers.clear('pong');
     if (this.status === 'closed' || this.status === 'ended') return;
     this.setStatus('offline');
@@ -204,10 +233,11 @@ export class Connection extends Emitter<ConnectionEvents> {
       case 'session-joined':
         return this.joinedSession(msg);
       case 'yjs-update':
+        if (msg.doc === 'notes') return this.notesSync.receive(msg);
         await this.sync.receive(msg);
         return this.setVersion(msg.version);
       case 'sync-reply':
-        return this.sync.synced(msg);
+        return (msg.doc === 'notes' ? this.notesSync : this.sync).synced(msg);
       case 'awareness-update':
         return applyAwarenessUpdate(this.awareness, fromBase64(msg.update), this);
       case 'user-joined':
@@ -230,22 +260,24 @@ export class Connection extends Emitter<ConnectionEvents> {
         return this.emit('session', { title: msg.title, language: msg.language, runsDisabled: msg.runsDisabled, editingLocked: msg.editingLocked, userId: msg.userId });
       case 'session-ended':
         return this.end(msg.reason ?? 'ended');
+      case 'question-updated':
+        return this.emit('question', msg.question);
+      case 'activity':
+        return this.emit('activity', activityEvent(msg));
       case 'execution-queued':
       case 'execution-started':
-        return this.emit('execution', { type: msg.type === 'execution-queued' ? 'queued' : 'started', executionId: msg.executionId, language: msg.language, userId: msg.userId });
       case 'execution-output':
-        return this.emit('execution', { type: 'output', executionId: msg.executionId, stream: msg.stream, data: msg.data, seq: msg.seq });
-      case 'execution-test-result': {
-        const { type: _type, ...rest } = msg;
-        return this.emit('execution', { type: 'test-result', ...(rest as Omit<Extract<ConnectionEvents['execution'], { type: 'test-result' }>, 'type'>) });
-      }
-      case 'execution-finished': {
-        const { type: _type, ...execution } = msg;
-        return this.emit('execution', { type: 'finished', execution: execution as ExecutionResult });
-      }
+      case 'execution-test-result':
+      case 'execution-finished':
+        return this.emit('execution', executionEvent(msg)!);
       case 'error':
         this.emit('error', msg as unknown as ServerError);
-        if (msg.action === 'yjs-update' || msg.action === 'sync') this.sync.refused(msg as unknown as ServerError);
+        if (msg.action === 'yjs-update' || msg.action === 'sync') {
+          // An error may not say which document it answers: then both sync again (a sync is harmless).
+          const doc = (msg.doc ?? msg.details?.doc) as DocName | undefined;
+          if (doc !== 'notes') this.sync.refused(msg as unknown as ServerError);
+          if (doc !== 'code' && this.role === 'interviewer') this.notesSync.refused(msg as unknown as ServerError);
+        }
         return;
       default:
         // pong, code-update/code-ack (text clients' messages) and future types: nothing to do.
@@ -259,6 +291,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.language = msg.language;
     this.users = msg.users ?? [];
     await this.sync.receive({ update: msg.yjsState, documentUrl: msg.documentUrl });
+    if (msg.role === 'interviewer') await this.notesSync.receive({ update: msg.notesYjsState });
     this.joined = true;
     this.attempts = 0;
     this.setVersion(msg.version);
@@ -269,6 +302,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.emit('presence', this.users);
     // Whatever we wrote while away (or lost on a dead socket) goes out after the server tells us its state.
     this.sync.joined();
+    this.notesSync.joined();
     this.sendAwareness();
   }
 
@@ -340,6 +374,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.setStatus(status);
     this.joined = false;
     this.pacer.clear();
+    this.activityPacer.clear();
     this.timers.clearAll();
     this.detach.splice(0).forEach((off) => off());
     this.awareness.destroy();
@@ -348,10 +383,8 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (socket) forget(socket, 1000, 'left');
   }
 
-  /** Browsers say when the network goes away: do not wait for a dead socket to time out. */
+  /** Offline: drop the socket at once; online: reconnect at once. */
   private watchNetwork(): void {
-    const target = globalThis as { addEventListener?: (e: string, f: () => void) => void; removeEventListener?: (e: string, f: () => void) => void };
-    if (typeof target.addEventListener !== 'function') return;
     const offline = () => {
       if (this.socket) this.lost();
     };
@@ -362,15 +395,8 @@ export class Connection extends Emitter<ConnectionEvents> {
       this.setStatus('connecting');
       void this.open();
     };
-    target.addEventListener('offline', offline);
-    target.addEventListener('online', online);
-    this.detach.push(() => {
-      target.removeEventListener?.('offline', offline);
-      target.removeEventListener?.('online', online);
-    });
+    this.detach.push(watchNetwork(offline, online));
   }
-
-
 }
 
 /** Stops listening to a socket and closes it. `ws` reports closing a socket mid-handshake as an error event: keep a listener. */

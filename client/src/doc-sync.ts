@@ -10,7 +10,7 @@ import { fromBase64, toBase64 } from 'lib0/buffer';
 import { splitUpdate } from './chunks.js';
 import { MAX_UPDATE_BYTES, type Timing } from './options.js';
 import type { Timers } from './timers.js';
-import type { ServerError, ServerMessage } from './types.js';
+import type { DocName, ServerError, ServerMessage } from './types.js';
 
 /** What the sync needs from the connection around it. */
 export interface SyncLink {
@@ -24,24 +24,34 @@ export interface SyncLink {
   onVersion(version: unknown): void;
 }
 
+/**
+ * One per document of the session: `code`, and for interviewers `notes` (SPEC §10), whose messages carry
+ * `doc:"notes"`. Both share the connection's timers (their names are prefixed) and its edit pacer.
+ */
 export class DocSync {
   private pending: Uint8Array[] = [];
   private deletesSinceSync = false;
   private editedSinceSync = false;
   private readonly off: () => void;
+  /** Added to every message: nothing for `code` (the protocol's default, understood by older servers). */
+  private readonly docField: Record<string, string>;
+  private readonly timer: (name: string) => string;
 
   constructor(
     private readonly doc: Y.Doc,
     private readonly link: SyncLink,
     private readonly timers: Timers,
     private readonly timing: Timing,
+    readonly name: DocName = 'code',
   ) {
+    this.docField = name === 'code' ? {} : { doc: name };
+    this.timer = (timerName) => (name === 'code' ? timerName : `${name}:${timerName}`);
     const onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
       this.settleLater();
       if (origin === this) return;
       this.pending.push(update);
       if (tr.deleteSet.clients.size > 0) this.deletesSinceSync = true;
-      this.timers.schedule('flush', this.timing.flushMs, () => this.flush());
+      this.timers.schedule(this.timer('flush'), this.timing.flushMs, () => this.flush());
     };
     doc.on('update', onUpdate);
     this.off = () => doc.off('update', onUpdate);
@@ -64,7 +74,7 @@ export class DocSync {
 
   requestSync(): void {
     if (!this.link.isJoined()) return;
-    this.link.sendJson({ action: 'sync', stateVector: toBase64(Y.encodeStateVector(this.doc)) });
+    this.link.sendJson({ action: 'sync', ...this.docField, stateVector: toBase64(Y.encodeStateVector(this.doc)) });
   }
 
   /** `sync-reply`: take what we lack, send what the server lacks. */
@@ -88,15 +98,15 @@ export class DocSync {
     const delay = retryAfter ? retryAfter * 1000 + 100 : this.timing.resyncDelayMs;
     if (error.action === 'sync' && error.code === 'INVALID_MESSAGE') {
       // A server without `sync`: send the whole document (idempotent), so nothing written here is lost.
-      this.timers.schedule('resync', delay, () => this.sendUpdate(Y.encodeStateAsUpdate(this.doc)));
+      this.timers.schedule(this.timer('resync'), delay, () => this.sendUpdate(Y.encodeStateAsUpdate(this.doc)));
     } else {
-      this.timers.schedule('resync', delay, () => this.requestSync());
+      this.timers.schedule(this.timer('resync'), delay, () => this.requestSync());
     }
   }
 
   /** Sends what is queued now (before leaving, for instance). */
   flush(): void {
-    this.timers.clear('flush');
+    this.timers.clear(this.timer('flush'));
     if (!this.link.isJoined() || this.pending.length === 0) return;
     const merged = this.pending.length === 1 ? this.pending[0]! : Y.mergeUpdates(this.pending);
     this.pending = [];
@@ -109,7 +119,7 @@ export class DocSync {
 
   private sendUpdate(update: Uint8Array): void {
     for (const piece of splitUpdate(update, MAX_UPDATE_BYTES)) {
-      this.link.sendEdit(JSON.stringify({ action: 'yjs-update', update: toBase64(piece) }));
+      this.link.sendEdit(JSON.stringify({ action: 'yjs-update', ...this.docField, update: toBase64(piece) }));
     }
   }
 
@@ -119,7 +129,7 @@ export class DocSync {
    */
   private settleLater(): void {
     this.editedSinceSync = true;
-    this.timers.reschedule('settle', this.timing.settleMs, () => {
+    this.timers.reschedule(this.timer('settle'), this.timing.settleMs, () => {
       if (this.editedSinceSync) this.requestSync();
     });
   }

@@ -41,11 +41,14 @@ export class Pacer {
   constructor(
     private readonly perSecond: number,
     private readonly send: (data: string) => boolean,
+    /** Messages beyond this many waiting are dropped (for reports that lose their worth when late). */
+    private readonly maxQueue = Infinity,
   ) {
     this.tokens = perSecond;
   }
 
   push(data: string): void {
+    if (this.queue.length >= this.maxQueue) return;
     this.queue.push(data);
     this.drain();
   }

@@ -1,5 +1,8 @@
-/** The server messages of SPEC §5 the client reads, and the events it emits. */
-export type Role = 'interviewer' | 'candidate' | 'observer' | string;
+/** The server messages of SPEC §5, §8 and §10 the client reads, the events it emits, and the HTTP shapes. */
+export type Role = 'interviewer' | 'candidate' | 'observer' | 'reviewer' | string;
+
+/** The session's documents (SPEC §10): the shared code, and the interviewers' private notes. */
+export type DocName = 'code' | 'notes';
 
 export interface User {
   id: string;
@@ -36,7 +39,8 @@ export interface ExecutionResult {
   signal?: string | null;
   durationMs?: number;
   truncated?: { stdout: boolean; stderr: boolean };
-  tests?: unknown[];
+  /** `mode:"tests"` (SPEC §8): one verdict per test; a candidate's hidden tests carry no data. */
+  tests?: TestResult[];
   summary?: { passed: number; total: number };
   /** Set when the outputs did not fit in a message: read them here (HTTP, with the token). */
   resultUrl?: string;
@@ -49,12 +53,65 @@ export type ExecutionEvent =
   | { type: 'test-result'; executionId: string; index: number; name: string; hidden: boolean; status: string; durationMs: number }
   | { type: 'finished'; execution: ExecutionResult };
 
+export type TestStatus = 'PASSED' | 'FAILED' | 'TIMEOUT' | 'MEMORY_LIMIT' | 'OUTPUT_LIMIT' | 'RUNTIME_ERROR' | 'COMPILE_ERROR';
+
+export interface TestResult {
+  name: string;
+  hidden: boolean;
+  status: TestStatus | string;
+  durationMs: number;
+  stdout?: string;
+  stderr?: string;
+  expectedStdout?: string;
+}
+
+/** A test of a question; a candidate gets hidden ones as `{name, hidden:true}` only. */
+export interface TestCase {
+  name: string;
+  hidden: boolean;
+  stdin?: string;
+  expectedStdout?: string;
+}
+
+export interface Question {
+  questionId?: string;
+  title: string;
+  /** Markdown. */
+  prompt: string;
+  starterCode: Record<string, string>;
+  tests: TestCase[];
+  updatedAt?: string;
+}
+
+/** What the question form sends (POST/PUT /api/questions, or inline on PUT /sessions/{id}/question). */
+export interface QuestionInput {
+  title: string;
+  prompt: string;
+  starterCode?: Record<string, string>;
+  tests?: { name: string; stdin: string; expectedStdout: string; hidden?: boolean }[];
+}
+
+export type ActivityKind = 'paste' | 'focus-lost' | 'focus-gained';
+
+/** Client-reported activity (SPEC §10), relayed to interviewers: what a browser said, not a proof. */
+export interface ActivityEvent {
+  userId: string;
+  username?: string;
+  kind: ActivityKind | string;
+  chars?: number;
+  at: string;
+}
+
 export interface ConnectionEvents extends Record<string, unknown> {
   status: Status;
   /** Everyone joined, after each change (the client's own user included). */
   presence: User[];
   language: { language: string; userId?: string };
   session: SessionInfo;
+  /** `question-updated`: the session's question as this role sees it. */
+  question: Question;
+  /** Interviewers only. */
+  activity: ActivityEvent;
   execution: ExecutionEvent;
   error: ServerError;
   ended: { reason: string };
