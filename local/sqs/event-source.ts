@@ -7,15 +7,9 @@
  *
  * Batches are handled one at a time per poller; start more pollers for more concurrency.
  */
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message,
-  type MessageAttributeValue,
-} from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
-import { REGION } from './queue.js';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { REGION } from './queues.js';
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void> | SQSBatchResponse | void;
 
@@ -65,7 +59,6 @@ export function pollToHandler(options: PollerOptions): Poller {
             MaxNumberOfMessages: options.batchSize ?? 10,
             WaitTimeSeconds: options.waitTimeSeconds ?? 20,
             MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
           }),
           { abortSignal: stopping.signal },
         );
@@ -126,30 +119,13 @@ function toRecord(message: Message, queueArn: string): SQSRecord {
     receiptHandle: message.ReceiptHandle!,
     body: message.Body ?? '',
     attributes: (message.Attributes ?? {}) as unknown as SQSRecordAttributes,
-    messageAttributes: toRecordAttributes(message.MessageAttributes ?? {}),
+    // The product sends no message attributes; Lambda's record always has the field.
+    messageAttributes: {},
     md5OfBody: message.MD5OfBody!,
-    ...(message.MD5OfMessageAttributes && { md5OfMessageAttributes: message.MD5OfMessageAttributes }),
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
     awsRegion: REGION,
   };
-}
-
-/** Lambda's record shape: camelCase, binary values base64, list fields always present. */
-function toRecordAttributes(attributes: Record<string, MessageAttributeValue>): SQSMessageAttributes {
-  const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-  return Object.fromEntries(
-    Object.entries(attributes).map(([name, value]) => [
-      name,
-      {
-        dataType: value.DataType ?? 'String',
-        ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
-        ...(value.BinaryValue !== undefined && { binaryValue: base64(value.BinaryValue) }),
-        stringListValues: value.StringListValues ?? [],
-        binaryListValues: (value.BinaryListValues ?? []).map(base64),
-      },
-    ]),
-  ) as SQSMessageAttributes;
 }
 
 /** http://host/000000000000/name -> arn:aws:sqs:us-east-1:000000000000:name */

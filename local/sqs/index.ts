@@ -1,8 +1,7 @@
 /**
- * The local stack's SQS: an SQS-compatible server for the real SDK client, and a Lambda-like event source
- * poller. See server.ts for the wire protocol and queue.ts for the delivery semantics.
+ * The local stack's SQS: an SQS-compatible server for the real SDK client (server.ts: the wire protocol;
+ * queues.ts: the delivery semantics), and a Lambda-like event source poller (event-source.ts).
  */
-export { startLocalSqs, type LocalSqs, type LocalSqsOptions, type LocalQueueDefinition } from './server.js';
+export { startLocalSqs, type LocalSqs, type LocalSqsOptions } from './server.js';
 export { pollToHandler, type Poller, type PollerOptions, type SqsHandler } from './event-source.js';
-export { QueueEngine, ACCOUNT_ID, REGION, queueArn, type QueueConfig, type QueueStats } from './queue.js';
-export { SqsError, type SqsErrorCode } from './errors.js';
+export { ACCOUNT_ID, REGION, queueArn, type LocalQueueDefinition } from './queues.js';

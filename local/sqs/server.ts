@@ -3,30 +3,24 @@
  * (POST / with `x-amz-target: AmazonSQS.<Operation>`), so the unchanged @aws-sdk/client-sqs SQSClient works
  * against it with only `endpoint` configured. Requests are not authenticated: SigV4 headers are ignored.
  *
+ * It answers the six operations the product sends, no more (any other is UnknownOperationException, so
+ * code that starts relying on another one fails locally first): SendMessage (API, watchdog), ReceiveMessage,
+ * DeleteMessage, ChangeMessageVisibility and GetQueueAttributes (runner/worker.ts, runner/execution-job.ts),
+ * DeleteMessageBatch (the event-source poller of the dead-letter Lambda).
+ *
  *   const sqs = await startLocalSqs({ port: 0, queues: [{ name: 'runs-dlq' }, { name: 'runs',
  *     deadLetter: { targetName: 'runs-dlq', maxReceiveCount: 3 } }] });
  *   new SQSClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials }) ... sqs.queueUrl('runs')
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { SqsError, wireError } from './errors.js';
-import { OPERATIONS } from './operations.js';
-import { ACCOUNT_ID, QueueEngine, queueArn } from './queue.js';
-
-export interface LocalQueueDefinition {
-  name: string;
-  /** Default visibility timeout of a receive (AWS default 30). */
-  visibilityTimeoutSeconds?: number;
-  /** Redrive: after maxReceiveCount receives, the next receive moves the message to targetName instead. */
-  deadLetter?: { targetName: string; maxReceiveCount: number };
-}
+import { ACCOUNT_ID, LocalQueues, SqsError, queueArn, type LocalQueueDefinition, type SqsErrorCode } from './queues.js';
 
 export interface LocalSqsOptions {
   /** 0 = any free port; default 9324 (the port ElasticMQ made conventional for a local SQS). */
   port?: number;
   /** Default 127.0.0.1: queue contents are run requests, keep them off the network. */
   host?: string;
-  /** Created at start, dead-letter targets first whatever the order given. */
   queues?: LocalQueueDefinition[];
 }
 
@@ -35,26 +29,92 @@ export interface LocalSqs {
   endpoint: string;
   queueUrl(name: string): string;
   queueArn(name: string): string;
-  /** The in-process engine, for inspection (describe) without going through HTTP. */
-  engine: QueueEngine;
   /** Ends pending long polls (empty responses), closes connections and the port. */
   stop(): Promise<void>;
 }
 
-const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
-const TARGET_PREFIX = 'AmazonSQS.';
-/** Largest request accepted: a batch of ten 256 KiB messages as JSON with escaping headroom. */
-const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+type Input = Record<string, unknown>;
+
+/**
+ * SQS speaks AWS JSON 1.0 in "awsQueryCompatible" mode: the SDK reads the code from the
+ * `x-amzn-query-error: <code>;Sender` header and picks the exception class whose `awsQueryError` trait
+ * matches (e.g. AWS.SimpleQueueService.NonExistentQueue -> QueueDoesNotExist); codes without a class come
+ * out as SQSServiceException named after the code. Pairs copied from the SDK model.
+ */
+const WIRE: Record<SqsErrorCode, readonly [string, number]> = {
+  QueueDoesNotExist: ['AWS.SimpleQueueService.NonExistentQueue', 400],
+  ReceiptHandleIsInvalid: ['ReceiptHandleIsInvalid', 404],
+  MessageNotInflight: ['AWS.SimpleQueueService.MessageNotInflight', 400],
+  InvalidParameterValue: ['InvalidParameterValue', 400],
+  MissingParameter: ['MissingParameter', 400],
+  UnknownOperationException: ['UnknownOperationException', 400],
+};
+
+const number = (input: Input, name: string): number | undefined => {
+  const value = input[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number') throw new SqsError('InvalidParameterValue', `Value ${String(value)} for parameter ${name} is invalid. Reason: Must be a number.`);
+  return value;
+};
+
+/** Only the queue name in the URL's path counts, so localhost and 127.0.0.1 URLs both work. */
+function queueName(input: Input): string {
+  const url = input.QueueUrl;
+  if (typeof url !== 'string' || url === '') throw new SqsError('MissingParameter', 'The request must contain the parameter QueueUrl.');
+  const segments = URL.canParse(url) ? new URL(url).pathname.split('/').filter(Boolean) : [];
+  if (segments.length !== 2 || segments[0] !== ACCOUNT_ID) throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.');
+  return segments[1]!;
+}
+
+const OPERATIONS: Record<string, (queues: LocalQueues, input: Input, signal: AbortSignal) => object | Promise<object>> = {
+  SendMessage: (queues, input) => queues.send(queueName(input), input.MessageBody),
+  async ReceiveMessage(queues, input, signal) {
+    const messages = await queues.receive(queueName(input), {
+      max: number(input, 'MaxNumberOfMessages'),
+      visibilityTimeoutSeconds: number(input, 'VisibilityTimeout'),
+      waitTimeSeconds: number(input, 'WaitTimeSeconds'),
+      signal,
+    });
+    return messages.length > 0 ? { Messages: messages } : {};
+  },
+  DeleteMessage(queues, input) {
+    queues.delete(queueName(input), input.ReceiptHandle);
+    return {};
+  },
+  /** Per-entry errors become Failed entries, not a request error (what the poller reports). */
+  DeleteMessageBatch(queues, input) {
+    const name = queueName(input);
+    const entries = Array.isArray(input.Entries) ? (input.Entries as Input[]) : [];
+    const Successful: object[] = [];
+    const Failed: object[] = [];
+    for (const entry of entries) {
+      try {
+        queues.delete(name, entry.ReceiptHandle);
+        Successful.push({ Id: entry.Id });
+      } catch (err) {
+        if (!(err instanceof SqsError)) throw err;
+        Failed.push({ Id: entry.Id, SenderFault: true, Code: err.code, Message: err.message });
+      }
+    }
+    return { Successful, Failed };
+  },
+  ChangeMessageVisibility(queues, input) {
+    queues.changeVisibility(queueName(input), input.ReceiptHandle, number(input, 'VisibilityTimeout'));
+    return {};
+  },
+  /** Only the counts: the runner asks for ApproximateNumberOfMessages to decide on scaling out. */
+  GetQueueAttributes(queues, input) {
+    const { visible, inFlight } = queues.counts(queueName(input));
+    const all: Record<string, string> = { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(inFlight) };
+    const wanted = Array.isArray(input.AttributeNames) ? input.AttributeNames.map(String) : [];
+    return { Attributes: wanted.includes('All') ? all : Object.fromEntries(Object.entries(all).filter(([k]) => wanted.includes(k))) };
+  },
+};
 
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
-  const engine = new QueueEngine();
-  createQueues(engine, options.queues ?? []);
-
-  const host = options.host ?? '127.0.0.1';
-  let endpoint = '';
-  const queueUrl = (name: string) => `${endpoint}/${ACCOUNT_ID}/${name}`;
+  const queues = new LocalQueues(options.queues ?? []);
   const server = createServer((req, res) => {
-    handle(engine, queueUrl, req, res).catch((err: unknown) => {
+    handle(queues, req, res).catch((err: unknown) => {
       // Only a bug reaches here (operation errors are SqsErrors): answer like an AWS 500, keep the cause visible.
       console.error('local SQS: request failed', err);
       if (!res.headersSent) send(res, 500, { __type: 'com.amazonaws.sqs#InternalError', message: String(err) });
@@ -64,6 +124,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   // Pollers reuse keep-alive sockets between long polls; Node's 5 s default closes idle ones so often that a
   // reuse races the close (ECONNRESET). AWS keeps them about a minute.
   server.keepAliveTimeout = 60_000;
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((ready, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 9324, host, () => {
@@ -71,18 +132,15 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       ready();
     });
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const { port } = server.address() as { port: number };
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  endpoint = `http://${urlHost}:${port}`;
-
+  const endpoint = `http://${urlHost}:${port}`;
   return {
     endpoint,
-    queueUrl,
+    queueUrl: (name) => `${endpoint}/${ACCOUNT_ID}/${name}`,
     queueArn,
-    engine,
     stop: async () => {
-      engine.close();
+      queues.close();
       // One turn for the ended long polls to write their empty responses before connections are cut.
       await new Promise((resolve) => setImmediate(resolve));
       const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
@@ -93,72 +151,29 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   };
 }
 
-/** Dead-letter targets must exist before the queue whose RedrivePolicy names them (SQS checks). */
-function createQueues(engine: QueueEngine, queues: LocalQueueDefinition[]): void {
-  const pending = [...queues];
-  while (pending.length > 0) {
-    const index = pending.findIndex((q) => !q.deadLetter || engine.has(q.deadLetter.targetName));
-    if (index < 0) throw new Error(`local SQS: dead-letter target missing or cyclic for ${pending.map((q) => q.name).join(', ')}`);
-    const [queue] = pending.splice(index, 1) as [LocalQueueDefinition];
-    engine.createQueue(queue.name, {
-      ...(queue.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds }),
-      ...(queue.deadLetter && {
-        redrive: { deadLetterTargetArn: queueArn(queue.deadLetter.targetName), maxReceiveCount: queue.deadLetter.maxReceiveCount },
-      }),
-    });
-  }
-}
-
-async function handle(engine: QueueEngine, queueUrl: (name: string) => string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(queues: LocalQueues, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // A client that gives up on a long poll closes the socket; stop waiting so no message is taken for nobody.
   const aborted = new AbortController();
   res.once('close', () => aborted.abort());
   try {
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
-      throw new SqsError('UnknownOperationException', 'The local SQS speaks only the AWS JSON 1.0 protocol (POST with x-amz-target).');
-    }
-    const name = target.slice(TARGET_PREFIX.length);
-    const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
-    if (!operation) throw new SqsError('UnknownOperationException', `Operation ${target} is not supported by the local SQS.`);
-    const input = parseBody(await readBody(req));
-    const output = await operation(input, { engine, queueUrl, signal: aborted.signal });
+    const name = target.replace(/^AmazonSQS\./, '');
+    const operation = req.method === 'POST' && target !== name && Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name]! : undefined;
+    if (!operation) throw new SqsError('UnknownOperationException', `${target || req.method} is not an operation the local SQS answers (it serves only those the product uses).`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const input: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const output = await operation(queues, input as Input, aborted.signal);
     if (!aborted.signal.aborted) send(res, 200, output);
   } catch (err) {
     if (!(err instanceof SqsError)) throw err;
-    const wire = wireError(err);
-    send(res, wire.status, wire.body, wire.headers);
+    const [queryCode, status] = WIRE[err.code];
+    send(res, status, { __type: `com.amazonaws.sqs#${err.code}`, message: err.message }, { 'x-amzn-query-error': `${queryCode};Sender` });
   }
-}
-
-function parseBody(raw: string): Record<string, unknown> {
-  try {
-    const input: unknown = JSON.parse(raw === '' ? '{}' : raw);
-    if (input && typeof input === 'object' && !Array.isArray(input)) return input as Record<string, unknown>;
-  } catch {
-    // fall through to the protocol's error for a body that is not a JSON object
-  }
-  throw new SqsError('SerializationException', 'The request body is not a JSON object.');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) throw new SqsError('InvalidParameterValue', 'The request is too large.');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': JSON_CONTENT_TYPE,
-    'content-length': Buffer.byteLength(payload),
-    'x-amzn-requestid': randomUUID(),
-    ...headers,
-  });
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(payload), 'x-amzn-requestid': randomUUID(), ...headers });
   res.end(payload);
 }
