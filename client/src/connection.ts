@@ -257,6 +257,7 @@ export class Connection extends Emitter<ConnectionEvents> {
           this.language = msg.language;
           this.emit('language', { language: msg.language, userId: msg.userId });
         }
+        if (msg.editingLocked === false) this.sync.requestSync(); // edits refused while locked go out now
         return this.emit('session', { title: msg.title, language: msg.language, runsDisabled: msg.runsDisabled, editingLocked: msg.editingLocked, userId: msg.userId });
       case 'session-ended':
         return this.end(msg.reason ?? 'ended');

@@ -94,6 +94,9 @@ export class DocSync {
   /** An `error` answering `yjs-update` or `sync`: sync again once the server says it may be retried. */
   refused(error: ServerError): void {
     if (error.action === 'yjs-update') this.deletesSinceSync = true; // what was refused may hold deletions
+    // The interviewer locked the editor (SPEC §8): retrying now would be refused again. The edit stays in
+    // `doc` and goes out with the sync the connection requests when the lock is lifted.
+    if (error.code === 'EDITING_LOCKED') return;
     const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
     const delay = retryAfter ? retryAfter * 1000 + 100 : this.timing.resyncDelayMs;
     if (error.action === 'sync' && error.code === 'INVALID_MESSAGE') {

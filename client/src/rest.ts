@@ -125,7 +125,7 @@ export class SessionApi {
   putNotes = (notes: string, baseVersion?: number) => this.call<{ version: number }>('PUT', '/notes', { notes, ...(baseVersion !== undefined ? { baseVersion } : {}) });
   createReviewLink = (expiresInHours?: number) =>
     this.call<{ linkId: string; reviewToken: string; expiresAt: string }>('POST', '/review-links', expiresInHours !== undefined ? { expiresInHours } : {});
-  reviewLinks = async () => (await this.call<{ reviewLinks?: ReviewLink[]; links?: ReviewLink[] }>('GET', '/review-links'));
+  reviewLinks = async () => (await this.call<{ links: ReviewLink[] }>('GET', '/review-links')).links;
   revokeReviewLink = (linkId: string) => this.call<unknown>('DELETE', `/review-links/${encodeURIComponent(linkId)}`);
   executions = async () => (await this.call<{ executions: ExecutionResult[] }>('GET', '/executions')).executions;
   execution = (executionId: string) => this.call<ExecutionResult>('GET', `/executions/${encodeURIComponent(executionId)}`);

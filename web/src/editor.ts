@@ -9,6 +9,7 @@ import { Compartment, EditorState, type Extension } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
 import { yCollab } from 'y-codemirror.next';
 import * as Y from 'yjs';
+import type { Awareness } from 'y-protocols/awareness';
 import type { Connection } from '../../client/src/index.js';
 
 const MODES: Record<string, () => Promise<Extension>> = {
@@ -29,29 +30,59 @@ const namedCursors = EditorView.theme({
   '.cm-content': { paddingTop: '14px' },
 });
 
+/** A language's CodeMirror mode, loaded on demand (no mode for an unknown language). */
+export async function languageMode(language: string): Promise<Extension> {
+  const load = MODES[language];
+  return load ? load() : [];
+}
+
 export interface SharedEditor {
   view: EditorView;
   setLanguage(language: string): Promise<void>;
   setReadOnly(readOnly: boolean): void;
 }
 
-export function createEditor(parent: HTMLElement, connection: Connection, label: string): SharedEditor {
+export interface EditorOptions {
+  /** Called with the size of every paste into the editor (the candidate's activity report, SPEC §10). */
+  onPaste?: (chars: number) => void;
+}
+
+export function createEditor(parent: HTMLElement, connection: Connection, label: string, options: EditorOptions = {}): SharedEditor {
+  return bindEditor(parent, connection.text, connection.awareness, label, [namedCursors], options);
+}
+
+/** The interviewers' notes (SPEC §10): the same binding on the notes text, plain prose, no cursors. */
+export function createNotesEditor(parent: HTMLElement, connection: Connection, label: string): SharedEditor {
+  return bindEditor(parent, connection.notes, null, label, [EditorView.lineWrapping]);
+}
+
+function bindEditor(parent: HTMLElement, text: Y.Text, awareness: Awareness | null, label: string, extra: Extension[], options: EditorOptions = {}): SharedEditor {
   const mode = new Compartment();
   const readOnly = new Compartment();
-  const undoManager = new Y.UndoManager(connection.text);
+  const undoManager = new Y.UndoManager(text);
+  const onPaste = options.onPaste;
   const view = new EditorView({
     parent,
     state: EditorState.create({
-      doc: connection.text.toString(),
+      doc: text.toString(),
       extensions: [
         basicSetup,
         // Tab indents; Escape then Tab leaves the editor (CodeMirror's documented keyboard escape hatch).
         keymap.of([indentWithTab]),
         mode.of([]),
         readOnly.of(EditorState.readOnly.of(false)),
-        yCollab(connection.text, connection.awareness, { undoManager }),
-        namedCursors,
+        yCollab(text, awareness, { undoManager }),
+        ...extra,
         EditorView.contentAttributes.of({ 'aria-label': label }),
+        onPaste
+          ? EditorView.domEventHandlers({
+              paste(event, pasteView) {
+                // A read-only editor (locked by the interviewer) takes nothing in: nothing to report.
+                if (!pasteView.state.readOnly) onPaste(event.clipboardData?.getData('text/plain').length ?? 0);
+                return false; // CodeMirror still inserts it
+              },
+            })
+          : [],
       ],
     }),
   });
@@ -60,8 +91,7 @@ export function createEditor(parent: HTMLElement, connection: Connection, label:
     view,
     async setLanguage(language) {
       requested = language;
-      const load = MODES[language];
-      const extension = load ? await load() : [];
+      const extension = await languageMode(language);
       if (requested !== language) return; // a later change won while this pack loaded
       view.dispatch({ effects: mode.reconfigure(extension) });
     },

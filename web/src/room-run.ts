@@ -23,6 +23,7 @@ export function runPanel(connection: Connection, config: AppConfig, token: strin
 
   // The run shown is the latest one anybody started; chunks are kept by seq (they may arrive out of order).
   let current: string | undefined;
+  let enabled = false;
   let chunks = new Map<number, { stream: string; data: string }>();
   const render = () => {
     output.textContent = '';
@@ -36,6 +37,8 @@ export function runPanel(connection: Connection, config: AppConfig, token: strin
     if (execution.compileOutput) output.append(h('span', { class: 'stderr' }, execution.compileOutput));
     output.append(execution.stdout ?? '');
     if (execution.stderr) output.append(h('span', { class: 'stderr' }, execution.stderr));
+    // A test run's verdicts are in the question panel; say so here rather than show an empty output.
+    if (execution.summary) output.append(`Tests: ${execution.summary.passed} of ${execution.summary.total} passed (details in the question panel)\n`);
     status.textContent = execution.status;
     status.title = FINAL_LABELS[execution.status] ?? execution.status;
     status.className = `run-status ${execution.status === 'COMPLETED' ? 'ok' : 'bad'}`;
@@ -64,7 +67,7 @@ export function runPanel(connection: Connection, config: AppConfig, token: strin
       if (execution.resultUrl) {
         void api<ExecutionResult>(config, 'GET', execution.resultUrl, token).then(showFinal, () => showFinal(execution));
       } else showFinal(execution);
-      run.disabled = false;
+      run.disabled = !enabled;
     }
   });
 
@@ -78,7 +81,7 @@ export function runPanel(connection: Connection, config: AppConfig, token: strin
   });
   connection.on('error', (error) => {
     if (error.action === 'run-code') {
-      status.textContent = error.code;
+      status.textContent = error.code === 'RUNS_DISABLED' ? 'Runs are turned off by the interviewer' : error.code;
       status.title = error.message;
       status.className = 'run-status bad';
     }
@@ -93,5 +96,11 @@ export function runPanel(connection: Connection, config: AppConfig, token: strin
     h('h3', {}, 'Output'),
     output,
   );
-  return { element, setEnabled: (on) => (run.disabled = !on) };
+  return {
+    element,
+    setEnabled(on) {
+      enabled = on;
+      run.disabled = !on;
+    },
+  };
 }

@@ -2,11 +2,15 @@
  * `/s/{sessionId}#token=…`: the interview room (SPEC §9). The token is read from the URL fragment,
  * which browsers never send to a server, and travels only as a bearer token or in the WebSocket URL.
  */
-import { connect, type Connection, type Status, type User } from '../../client/src/index.js';
+import { connect, SessionApi, type Connection, type Status, type User } from '../../client/src/index.js';
 import { api, ApiError, keptSession, languages, roomPath } from './api.js';
 import type { AppConfig } from './config.js';
 import { clear, field, h } from './dom.js';
 import { createEditor } from './editor.js';
+import { attachQuestionForm } from './question-form.js';
+import { sessionControls, type Controls } from './room-controls.js';
+import { activityFeed, notesPanel, reportFocus, reviewLinks } from './room-interviewer.js';
+import { questionPanel } from './room-question.js';
 import { runPanel } from './room-run.js';
 import { snapshotsPanel } from './room-snapshots.js';
 
@@ -48,9 +52,28 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   const banner = h('div', { testid: 'session-ended', class: 'banner', role: 'alert', hidden: true });
   const interviewer = h('section', { class: 'panel interviewer', hidden: true, 'aria-labelledby': 'iv-heading' }, h('h2', { id: 'iv-heading' }, 'Interviewer'));
   const editorHost = h('div', { testid: 'editor', class: 'editor' });
-  const editor = createEditor(editorHost, connection, 'Shared code editor');
+  // Pastes are the candidate's to report (SPEC §10); an interviewer's own pastes are nobody's concern.
+  const editor = createEditor(editorHost, connection, 'Shared code editor', {
+    onPaste: (chars) => connection.role === 'candidate' && connection.reportActivity('paste', chars),
+  });
+  const sessionApi = new SessionApi(config.httpUrl, sessionId, token);
   const run = runPanel(connection, config, token);
+  const question = questionPanel(connection, sessionApi);
   const snapshots = snapshotsPanel(config, sessionId, token, () => connection.role === 'interviewer');
+  const side = h('aside', { class: 'side' }, question.element, run.element, interviewer, snapshots.element);
+
+  // What the candidate may do now: connected, and not locked out by the interviewer (who never is).
+  let ended = false;
+  const applyInputs = () => {
+    const connected = connection.status === 'connected';
+    const candidate = connection.role !== 'interviewer';
+    const runsOn = connected && !(candidate && controls.state.runsDisabled);
+    run.setEnabled(runsOn);
+    question.setRunsEnabled(runsOn);
+    editor.setReadOnly(ended || (candidate && controls.state.editingLocked));
+    language.disabled = !connected;
+  };
+  const controls: Controls = sessionControls(connection, sessionApi, applyInputs);
 
   root.append(
     h(
@@ -63,19 +86,25 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
       h('div', { class: 'people' }, h('span', { class: 'muted' }, 'Here:'), participants),
     ),
     banner,
-    h('main', { class: 'room' }, h('section', { class: 'editor-wrap', 'aria-label': 'Code' }, editorHost), h('aside', { class: 'side' }, run.element, interviewer, snapshots.element)),
+    controls.notice,
+    h('main', { class: 'room' }, h('section', { class: 'editor-wrap', 'aria-label': 'Code' }, editorHost), side),
   );
 
-  void api<{ title: string }>(config, 'GET', `/api/sessions/${encodeURIComponent(sessionId)}`, token).then(
-    (s) => (title.textContent = s.title),
-    () => undefined, // the connection reports what is wrong with the link
-  );
+  // The title and the controls in force; read again after every (re)connect (an update may have been missed).
+  const readSession = () =>
+    sessionApi.session().then(
+      (s) => {
+        title.textContent = s.title;
+        controls.set({ editingLocked: s.editingLocked, runsDisabled: s.runsDisabled });
+      },
+      () => undefined, // the connection reports what is wrong with the link
+    );
+  void readSession();
 
   const showStatus = (s: Status) => {
     status.textContent = STATUS_TEXT[s];
     status.className = `connection ${s}`;
-    run.setEnabled(s === 'connected');
-    language.disabled = s !== 'connected';
+    applyInputs();
   };
   connection.on('status', showStatus);
   connection.on('presence', (users: User[]) => {
@@ -106,22 +135,34 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   connection.on('ended', () => {
     banner.hidden = false;
     banner.textContent = 'This session has ended. The code stays readable here.';
-    editor.setReadOnly(true);
+    ended = true;
+    applyInputs();
   });
 
   let setUp = false;
   connection.on('status', (s) => {
-    if (s !== 'connected' || setUp) return;
+    if (s !== 'connected') return;
+    void question.load();
+    if (setUp) {
+      void readSession();
+      return;
+    }
     setUp = true;
     if (connection.userId) sessionStorage.setItem(userKey, connection.userId);
     void snapshots.refresh();
-    if (connection.role === 'interviewer') buildInterviewerControls(interviewer, connection, config, sessionId, token, kept?.candidateToken);
+    controls.set({}); // the notice's wording depends on the role, known now
+    if (connection.role === 'candidate') reportFocus(connection);
+    if (connection.role !== 'interviewer') return;
+    buildInterviewerControls(interviewer, connection, config, sessionId, token, controls, kept?.candidateToken);
+    question.attachSlot.append(attachQuestionForm(config, sessionApi, () => connection.language ?? language.value));
+    interviewer.after(notesPanel(connection), activityFeed(connection), reviewLinks(sessionApi, token));
   });
   showStatus(connection.status);
 }
 
-function buildInterviewerControls(panel: HTMLElement, connection: Connection, config: AppConfig, sessionId: string, token: string, candidateToken?: string): void {
+function buildInterviewerControls(panel: HTMLElement, connection: Connection, config: AppConfig, sessionId: string, token: string, controls: Controls, candidateToken?: string): void {
   panel.hidden = false;
+  panel.append(controls.toggles);
   const message = h('p', { class: 'message', role: 'alert' });
   if (candidateToken) {
     const link = h('input', { type: 'text', readOnly: true, testid: 'candidate-link', value: `${location.origin}${roomPath(sessionId, candidateToken)}` });

@@ -1,0 +1,132 @@
+/**
+ * What only interviewers have in the room (SPEC §10): private notes (a second shared document, never
+ * sent to a candidate), the activity the candidate's browser reports, review links for the hiring
+ * committee and the way to the replay. Also the candidate side of activity: what its page reports.
+ */
+import type { ActivityEvent, Connection, SessionApi } from '../../client/src/index.js';
+import { clear, h } from './dom.js';
+import { createNotesEditor } from './editor.js';
+
+export const replayPath = (sessionId: string, token: string) => `/s/${encodeURIComponent(sessionId)}/replay#token=${encodeURIComponent(token)}`;
+
+export function notesPanel(connection: Connection): HTMLElement {
+  const host = h('div', { testid: 'notes', class: 'editor notes' });
+  createNotesEditor(host, connection, 'Private notes');
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'notes-heading' },
+    h('h2', { id: 'notes-heading' }, 'Private notes'),
+    h('p', { class: 'muted' }, 'Seen by interviewers and review links only, never by the candidate.'),
+    host,
+  );
+}
+
+const KIND_TEXT: Record<string, (e: ActivityEvent) => string> = {
+  paste: (e) => `pasted ${e.chars ?? '?'} characters into the editor`,
+  'focus-lost': () => 'left the page (another tab or window)',
+  'focus-gained': () => 'came back to the page',
+};
+
+export function activityFeed(connection: Connection): HTMLElement {
+  const list = h('ul', { testid: 'activity', class: 'activity', 'aria-label': 'Activity reported by the candidate’s browser' });
+  const empty = h('li', { class: 'muted' }, 'Nothing reported yet.');
+  list.append(empty);
+  connection.on('activity', (event) => {
+    empty.remove();
+    const who = event.username || connection.users.find((u) => u.id === event.userId)?.username || 'Someone';
+    const at = new Date(event.at);
+    const text = (KIND_TEXT[event.kind] ?? ((e: ActivityEvent) => e.kind))(event);
+    list.prepend(h('li', { class: `activity-${event.kind}`, 'data-kind': event.kind }, h('time', { dateTime: event.at }, Number.isNaN(at.getTime()) ? '' : at.toLocaleTimeString()), ` ${who} ${text}`));
+    while (list.children.length > 200) list.lastElementChild?.remove();
+  });
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'activity-heading' },
+    h('h2', { id: 'activity-heading' }, 'Activity'),
+    h(
+      'p',
+      { class: 'muted', testid: 'activity-disclaimer' },
+      'Reported by the candidate’s browser, not observed by the server: a hint to talk about, not proof. A browser can miss these or be made to fake them.',
+    ),
+    list,
+  );
+}
+
+/** Review links: read-only access to the whole interview and its replay, for the hiring committee. */
+export function reviewLinks(sessionApi: SessionApi, interviewerToken: string): HTMLElement {
+  const create = h('button', { type: 'button', testid: 'review-link' }, 'Create review link');
+  const url = h('input', { type: 'text', readOnly: true, testid: 'review-link-url', hidden: true, 'aria-label': 'Review link' });
+  const message = h('p', { class: 'message', role: 'alert' });
+  const list = h('ul', { class: 'snapshots', testid: 'review-links' });
+
+  const refresh = async () => {
+    try {
+      const links = await sessionApi.reviewLinks();
+      clear(list);
+      for (const link of links) {
+        const revoke = h('button', { type: 'button', class: 'small', 'aria-label': `Revoke the link expiring ${link.expiresAt}` }, 'Revoke');
+        revoke.addEventListener('click', () => {
+          revoke.disabled = true;
+          void sessionApi.revokeReviewLink(link.linkId).then(refresh, (err: Error) => (message.textContent = err.message));
+        });
+        list.append(h('li', {}, h('span', { class: 'muted' }, `Expires ${new Date(link.expiresAt).toLocaleString()}`), revoke));
+      }
+    } catch (err) {
+      message.textContent = `Review links could not be listed: ${(err as Error).message}`;
+    }
+  };
+
+  create.addEventListener('click', () => {
+    create.disabled = true;
+    message.textContent = '';
+    void sessionApi
+      .createReviewLink()
+      .then((link) => {
+        url.hidden = false;
+        url.value = `${location.origin}${replayPath(sessionApi.sessionId, link.reviewToken)}`;
+        url.select();
+        return refresh();
+      }, (err: Error) => (message.textContent = err.message))
+      .finally(() => (create.disabled = false));
+  });
+
+  void refresh();
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'review-heading' },
+    h('h2', { id: 'review-heading' }, 'Review and replay'),
+    h('p', {}, h('a', { href: replayPath(sessionApi.sessionId, interviewerToken), testid: 'replay-link', target: '_blank', rel: 'noopener' }, 'Open the replay')),
+    h('p', { class: 'muted' }, 'A review link reads everything (code, notes, runs, replay) and writes nothing; it works after the session ends, for 7 days by default.'),
+    create,
+    url,
+    message,
+    list,
+  );
+}
+
+/**
+ * The candidate's page reports leaving and coming back (window focus, or the tab hidden) once per
+ * change; pastes are reported by the editor. Returns the function that stops reporting.
+ */
+export function reportFocus(connection: Connection): () => void {
+  let away = !document.hasFocus();
+  const lost = () => {
+    if (away) return;
+    away = true;
+    connection.reportActivity('focus-lost');
+  };
+  const gained = () => {
+    if (!away || document.visibilityState === 'hidden') return;
+    away = false;
+    connection.reportActivity('focus-gained');
+  };
+  const visibility = () => (document.visibilityState === 'hidden' ? lost() : gained());
+  window.addEventListener('blur', lost);
+  window.addEventListener('focus', gained);
+  document.addEventListener('visibilitychange', visibility);
+  return () => {
+    window.removeEventListener('blur', lost);
+    window.removeEventListener('focus', gained);
+    document.removeEventListener('visibilitychange', visibility);
+  };
+}
