@@ -109,7 +109,7 @@ export function reviewLinks(sessionApi: SessionApi, interviewerToken: string): H
  * change; pastes are reported by the editor. Returns the function that stops reporting.
  */
 export function reportFocus(connection: Connection): () => void {
-  let away = !document.hasFocus();
+  let away = document.visibilityState === 'hidden';
   const lost = () => {
     if (away) return;
     away = true;
