@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLE } from '../infra/bundling.js';
-import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS } from '../shared/routes.js';
-import { WS_FUNCTIONS } from '../shared/ws-routes.js';
+import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, WS_FUNCTIONS } from '#contract/routes.js';
 import { percentile, round, table } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -11,9 +11,9 @@ import './quiet.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as Y from 'yjs';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
-import { dynamo, observeCommands } from '../shared/clients.js';
-import { config } from '../shared/config.js';
-import { keys } from '../shared/table.js';
+import { dynamo, observeCommands } from '#aws/clients.js';
+import { config } from '#aws/config.js';
+import { keys } from '#aws/table.js';
 import { b64, createSession, sleep, socketUrl, WsClient, type SessionAccess } from '../test/integration/clients.js';
 import { round, table } from './stats.js';
 

@@ -1,12 +1,12 @@
 /**
  * HTTP API figures against a local stack of its own:  npx tsx bench/http.ts
- *  1. DynamoDB calls per HTTP operation, counted with SDK middleware (shared/clients.ts observeCommands):
+ *  1. DynamoDB calls per HTTP operation, counted with SDK middleware (shared/aws/clients.ts observeCommands):
  *     the handlers run in this process, so every command they send is seen.
  *  2. p50/p99 latency of GET /code and PUT /code over real HTTP (budget: GET /code p50 ≤ 15 ms).
  * Budgets (issue 2): GET /code ≤ 2 DynamoDB calls, PUT /code ≤ 3 in the common case.
  */
 import './quiet.js';
-import { observeCommands } from '../shared/clients.js';
+import { observeCommands } from '#aws/clients.js';
 import { startLocalStack } from '../local/stack.js';
 import { percentile, round, table } from './stats.js';
 

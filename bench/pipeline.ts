@@ -9,8 +9,8 @@
  * Budget: under ~3 minutes.
  */
 import './quiet.js';
-import { observeCommands } from '../shared/clients.js';
-import { liveRunners } from '../shared/runners/registry.js';
+import { observeCommands } from '#aws/clients.js';
+import { liveRunners } from '#aws/store/runner-registry.js';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { api, createSession, TextClient, type CreatedSession } from '../test/integration/clients.js';
 import { DEFAULT_CPU, DEFAULT_MEMORY_MIB } from '../infra/constructs/runners.js';

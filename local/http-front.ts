@@ -1,13 +1,14 @@
 /**
  * The HTTP API front: turns a node:http request into the API Gateway HTTP API payload format 2.0 event,
- * invokes the handler module that shared/routes.ts maps the route to, and writes the handler's result back
+ * invokes the handler module that shared/contract/routes.ts maps the route to, and writes the handler's result back
  * the way API Gateway interprets a 2.0 response. Also answers what API Gateway itself answers without a
  * Lambda: unmatched routes (404), oversize bodies (413), handler failures (500) and CORS preflights.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HTTP_FUNCTIONS, matchRoute, type HttpFunctionName, type RouteMatch } from '../shared/routes.js';
+import { HTTP_FUNCTIONS, type HttpFunctionName } from '#contract/routes.js';
+import { matchRoute, type RouteMatch } from './routes.js';
 import { apiGatewayTime, invoke } from './lambda.js';
 import { apiGatewayId } from './ids.js';
 import type { Logger } from './log.js';

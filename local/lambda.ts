@@ -1,6 +1,6 @@
 /**
  * Invokes a handler module the way Lambda does: the SAME module the CDK stack bundles (an entry of
- * shared/routes.ts or shared/ws-routes.ts), imported once and kept warm like a container, called with an
+ * shared/contract/routes.ts or shared/contract/routes.ts), imported once and kept warm like a container, called with an
  * event and a Lambda-like context. Nothing here knows about HTTP or WebSocket; the fronts build events.
  */
 import { randomUUID } from 'node:crypto';

@@ -7,8 +7,8 @@
  * Requests are not authenticated (AWS checks SigV4 + execute-api:ManageConnections; IAM is infra's job).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { recordCall } from '../shared/clients.js';
-import type { PushTransport } from '../shared/realtime/push.js';
+import { recordCall } from '#aws/clients.js';
+import type { PushTransport } from '#aws/push.js';
 import { sendJson } from './http-front.js';
 import type { WsFront } from './ws-front.js';
 
@@ -79,7 +79,7 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
 }
 
 /**
- * The same operations for handlers running in this process (shared/realtime/push.ts PushTransport):
+ * The same operations for handlers running in this process (shared/aws/push.ts PushTransport):
  * what the HTTP endpoint above does, without the HTTP request. Calls are still counted as Management API
  * calls for the benches.
  */

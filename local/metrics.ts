@@ -1,6 +1,6 @@
 /**
  * `npm run metrics`: what the dashboard would show, without AWS. The local stack appends every metric
- * line the handlers and runners emit (CloudWatch embedded metric format, shared/metrics.ts) to one file
+ * line the handlers and runners emit (CloudWatch embedded metric format, shared/telemetry/metrics.ts) to one file
  * (`--data DIR`: DIR/metrics.log, else metrics.log in the OS temp dir); this reads the last N minutes
  * of it and prints one line per metric and dimension value.
  *
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { METRICS, METRIC_NAMES, parseEmfLine, type MetricName, type MetricPoint } from '../shared/metrics.js';
+import { METRICS, METRIC_NAMES, parseEmfLine, type MetricName, type MetricPoint } from '#telemetry/metrics.js';
 
 /** Where the local stack writes its metric lines (local/stack.ts). */
 export function defaultMetricsFile(dataDir?: string): string {

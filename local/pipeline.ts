@@ -7,12 +7,12 @@
  *   - runners as local processes running runner/main.ts, started through the same launcher port and
  *     registry/lease logic as Fargate tasks.
  */
-import { ENV, resetConfig } from '../shared/config.js';
-import { resetClients } from '../shared/clients.js';
-import { LANGUAGE_IDS } from '../shared/languages.js';
-import { LIMITS } from '../shared/limits.js';
-import { setLauncher } from '../shared/runners/launcher.js';
-import { PIPELINE_FUNCTIONS } from '../shared/routes.js';
+import { ENV, resetConfig } from '#aws/config.js';
+import { resetClients } from '#aws/clients.js';
+import { LANGUAGE_IDS } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { setLauncher } from '#aws/runners/launcher.js';
+import { PIPELINE_FUNCTIONS } from '#contract/routes.js';
 import { invoke } from './lambda.js';
 import type { Logger } from './log.js';
 import { LocalRunners } from './runners.js';

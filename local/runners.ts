@@ -1,5 +1,5 @@
 /**
- * The local launcher: the RunnerLauncher port (shared/runners/launcher.ts) implemented with child
+ * The local launcher: the RunnerLauncher port (shared/aws/runners/launcher.ts) implemented with child
  * processes running the same worker code as the Fargate image (runner/main.ts), pointed at the local
  * queue, DynamoDB Local and the local management API. Processes exit by themselves when idle, like tasks.
  */
@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LanguageId } from '../shared/languages.js';
-import type { RunnerLauncher } from '../shared/runners/launcher.js';
+import type { LanguageId } from '#contract/languages.js';
+import type { RunnerLauncher } from '#aws/runners/launcher.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsxCli = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');

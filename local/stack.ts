@@ -6,20 +6,20 @@
  * `npm start` (local/start.ts), the integration tests and the benches all start it through startLocalStack.
  */
 import { createServer, type Server } from 'node:http';
-import { ENV, resetConfig } from '../shared/config.js';
-import { resetClients } from '../shared/clients.js';
-import { LIMITS } from '../shared/limits.js';
-import { LOCAL_TABLE_NAME } from '../shared/table.js';
-import { METRICS_FILE_ENV } from '../shared/metrics.js';
+import { ENV, resetConfig } from '#aws/config.js';
+import { resetClients } from '#aws/clients.js';
+import { LIMITS } from '#contract/limits.js';
+import { LOCAL_TABLE_NAME } from '#aws/table.js';
+import { METRICS_FILE_ENV } from '#telemetry/metrics.js';
 import { defaultMetricsFile } from './metrics.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { createHttpFront, defaultHttpEntries, sendJson, type HttpEntries } from './http-front.js';
 import { WsFront, defaultWsEntries, type WsEntries, type WsQuotas } from './ws-front.js';
 import { MANAGEMENT_BASE_PATH, directPushTransport, handleManagementRequest } from './management-api.js';
-import { usePushTransport } from '../shared/realtime/push.js';
+import { usePushTransport } from '#aws/push.js';
 import { createLogger, type Logger } from './log.js';
 import { startPipeline, type LocalPipeline, type PipelineOptions } from './pipeline.js';
-import { installLocalKey } from '../shared/domain/operators.js';
+import { installLocalKey } from '#core/operators.js';
 import { resolveOperatorKey, type OperatorKey } from './operator-key.js';
 import { freePortOr } from './ports.js';
 import { prepareWebApp, serveWebApp } from './web-app.js';

@@ -7,8 +7,9 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { WS_FUNCTIONS, selectWsRoute } from '../shared/ws-routes.js';
-import { LIMITS } from '../shared/limits.js';
+import { WS_FUNCTIONS } from '#contract/routes.js';
+import { selectWsRoute } from './routes.js';
+import { LIMITS } from '#contract/limits.js';
 import { invoke } from './lambda.js';
 import { guardFrameSize } from './frame-guard.js';
 import { connectEvent, connectionContext, disconnectEvent, messageEvent, type ConnectionContext } from './ws-events.js';

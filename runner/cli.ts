@@ -4,8 +4,8 @@
  * JSON on stdout: the image's smoke test (its entrypoint is the SQS worker, runner/main.ts).
  */
 import { readFileSync } from 'node:fs';
-import { isLanguageId } from '../shared/languages.js';
-import type { RunJob } from '../shared/execution-types.js';
+import { isLanguageId } from '#contract/languages.js';
+import type { RunJob } from '#contract/execution-types.js';
 import { Runner } from './runner.js';
 
 const raw = JSON.parse(readFileSync(0, 'utf8')) as Partial<RunJob>;

@@ -4,14 +4,14 @@
  * only while still holding the claim, and delete the message.
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { sqs } from '../shared/sqs-client.js';
-import { LANGUAGES, type LanguageId } from '../shared/languages.js';
-import { LIMITS } from '../shared/limits.js';
-import { logger } from '../shared/log.js';
-import { broadcast, finishedMessage } from '../shared/realtime/notify.js';
-import { parseRunMessage } from '../shared/runners/run-queue.js';
-import { listConnections, type ConnectionItem } from '../shared/store/connections.js';
-import { claimExecution, finishExecution } from '../shared/store/executions.js';
+import { sqs } from '#aws/sqs-client.js';
+import { LANGUAGES, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { logger } from '#telemetry/log.js';
+import { broadcast, finishedMessage } from '#aws/notify.js';
+import { parseRunMessage } from '#aws/runners/run-queue.js';
+import { listConnections, type ConnectionItem } from '#aws/store/connections.js';
+import { claimExecution, finishExecution } from '#aws/store/executions.js';
 import { OutputPusher } from './output-pusher.js';
 import type { Runner } from './runner.js';
 

@@ -1,11 +1,11 @@
 /**
  * One job in one slot: work directory, optional compile step, run step, verdict, cleanup.
- * The limits come from shared/limits.ts (SPEC §4) and the language table; this file only decides
+ * The limits come from shared/contract/limits.ts (SPEC §4) and the language table; this file only decides
  * how each limit maps onto the helper's knobs.
  */
-import { LIMITS } from '../shared/limits.js';
-import { LANGUAGES, type Language, type StepLimits as LanguageStepLimits } from '../shared/languages.js';
-import type { OutputStream, RunJob, RunResult } from '../shared/execution-types.js';
+import { LIMITS } from '#contract/limits.js';
+import { LANGUAGES, type Language, type StepLimits as LanguageStepLimits } from '#contract/languages.js';
+import type { OutputStream, RunJob, RunResult } from '#contract/execution-types.js';
 import { compileVerdict, runVerdict, type LimitsForMessages } from './status.js';
 import { runStep, type StepLimits } from './sandbox/step.js';
 import { resolveLanguage } from './sandbox/toolchain.js';

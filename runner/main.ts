@@ -1,5 +1,5 @@
 /** Process entry of a runner: the image's CMD and the local stack's runner processes start this file. */
-import { logger } from '../shared/log.js';
+import { logger } from '#telemetry/log.js';
 import { RunnerStartError, main } from './worker.js';
 
 /** Exit code of a runner whose sandbox cannot start (local/runners.ts says so in plain words). */

@@ -3,11 +3,11 @@
  * outputFlushMs or outputFlushBytes), numbered with `seq`, and sent one batch after another so clients
  * receive them in order. The runner already bounds what it emits (32 KiB per stream).
  */
-import { LIMITS } from '../shared/limits.js';
-import { logger } from '../shared/log.js';
-import type { OutputStream } from '../shared/execution-types.js';
-import type { ConnectionItem } from '../shared/store/connections.js';
-import { broadcast } from '../shared/realtime/notify.js';
+import { LIMITS } from '#contract/limits.js';
+import { logger } from '#telemetry/log.js';
+import type { OutputStream } from '#contract/execution-types.js';
+import type { ConnectionItem } from '#aws/store/connections.js';
+import { broadcast } from '#aws/notify.js';
 
 export class OutputPusher {
   private seq = 0;

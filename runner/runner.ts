@@ -8,8 +8,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
-import { LANGUAGES, type LanguageId } from '../shared/languages.js';
-import type { RunJob, RunResult } from '../shared/execution-types.js';
+import { LANGUAGES, type LanguageId } from '#contract/languages.js';
+import type { RunJob, RunResult } from '#contract/execution-types.js';
 import { executeJob, systemError, type JobContext, type RunHooks } from './job.js';
 import { ensureHelper } from './sandbox/helper-binary.js';
 import { detectProtections, warnIfReduced, type Protections } from './sandbox/privileges.js';

@@ -5,8 +5,8 @@
  * contract has no separate status for them. A limit hit during compilation is a COMPILE_ERROR with a
  * sentence saying which limit: the program never ran, so TIMEOUT or MEMORY_LIMIT would mislead.
  */
-import type { FinalStatus } from '../shared/execution-types.js';
-import type { LanguageId } from '../shared/languages.js';
+import type { FinalStatus } from '#contract/execution-types.js';
+import type { LanguageId } from '#contract/languages.js';
 import type { StepReport } from './sandbox/step.js';
 
 export interface StepVerdict {

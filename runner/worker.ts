@@ -10,12 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../shared/sqs-client.js';
-import { isLanguageId, type LanguageId } from '../shared/languages.js';
-import { LIMITS } from '../shared/limits.js';
-import { logger } from '../shared/log.js';
-import { ensureRunners } from '../shared/runners/launcher.js';
-import { deregister, heartbeat, liveRunners } from '../shared/runners/registry.js';
+import { sqs } from '#aws/sqs-client.js';
+import { isLanguageId, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { logger } from '#telemetry/log.js';
+import { ensureRunners } from '#aws/runners/launcher.js';
+import { deregister, heartbeat, liveRunners } from '#aws/store/runner-registry.js';
 import { handleMessage } from './execution-job.js';
 import { systemError } from './job.js';
 import { Runner } from './runner.js';

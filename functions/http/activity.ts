@@ -1,12 +1,12 @@
 /** `GET /participants` (both roles) and `GET /history` (interviewer): read-only views of a session. */
-import { authorize } from '../../shared/domain/access.js';
-import { errors } from '../../shared/errors.js';
-import { bearerToken, httpHandler, parseQuery } from '../../shared/http/handler.js';
-import { json } from '../../shared/http/response.js';
-import { LIMITS } from '../../shared/limits.js';
-import { historyQuery } from '../../shared/schemas.js';
-import { listConnections, participantsOf } from '../../shared/store/connections.js';
-import { isValidHistoryCursor, listHistory } from '../../shared/store/history.js';
+import { authorize } from '#core/access.js';
+import { errors } from '#contract/errors.js';
+import { bearerToken, httpHandler, parseQuery } from './http-handler.js';
+import { json } from './response.js';
+import { LIMITS } from '#contract/limits.js';
+import { historyQuery } from '#contract/schemas.js';
+import { listConnections, participantsOf } from '#aws/store/connections.js';
+import { isValidHistoryCursor, listHistory } from '#aws/store/history.js';
 
 export const handler = httpHandler({
   'GET /api/sessions/{sessionId}/participants': async (req) => {

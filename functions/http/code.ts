@@ -1,13 +1,13 @@
 /** `GET|PUT /api/sessions/{sessionId}/code`. */
-import { authorize } from '../../shared/domain/access.js';
-import { currentDocument, replaceCode } from '../../shared/domain/code.js';
-import { encodeState, textOf } from '../../shared/domain/yjs-document.js';
-import { bearerToken, httpHandler, parseBody, parseQuery } from '../../shared/http/handler.js';
-import { json } from '../../shared/http/response.js';
-import { emit } from '../../shared/metrics.js';
-import { relay } from '../../shared/realtime/document-actions.js';
-import { getCodeQuery, putCodeBody } from '../../shared/schemas.js';
-import { listConnections } from '../../shared/store/connections.js';
+import { authorize } from '#core/access.js';
+import { currentDocument, replaceCode } from '#core/code.js';
+import { encodeState, textOf } from '#core/yjs-document.js';
+import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
+import { json } from './response.js';
+import { emit } from '#telemetry/metrics.js';
+import { relay } from '../ws/document-actions.js';
+import { getCodeQuery, putCodeBody } from '#contract/schemas.js';
+import { listConnections } from '#aws/store/connections.js';
 
 export const handler = httpHandler({
   'GET /api/sessions/{sessionId}/code': async (req) => {

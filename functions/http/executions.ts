@@ -1,10 +1,10 @@
 /** `POST|GET /api/sessions/{sessionId}/executions`, `GET .../executions/{executionId}` (SPEC §3, §6). */
-import { authorize } from '../../shared/domain/access.js';
-import { readExecution, requestRun } from '../../shared/domain/executions.js';
-import { bearerToken, httpHandler, parseBody } from '../../shared/http/handler.js';
-import { json } from '../../shared/http/response.js';
-import { runBody } from '../../shared/schemas.js';
-import { listExecutions } from '../../shared/store/executions.js';
+import { authorize } from '#core/access.js';
+import { readExecution, requestRun } from '#core/executions.js';
+import { bearerToken, httpHandler, parseBody } from './http-handler.js';
+import { json } from './response.js';
+import { runBody } from '#contract/schemas.js';
+import { listExecutions } from '#aws/store/executions.js';
 
 export const handler = httpHandler({
   'POST /api/sessions/{sessionId}/executions': async (req) => {

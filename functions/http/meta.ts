@@ -1,8 +1,8 @@
 /** `GET /api/health`, `GET /api/languages`: no session, no table. */
-import { APP_VERSION } from '../../shared/config.js';
-import { httpHandler } from '../../shared/http/handler.js';
-import { json } from '../../shared/http/response.js';
-import { publicLanguages } from '../../shared/languages.js';
+import { APP_VERSION } from '#aws/config.js';
+import { httpHandler } from './http-handler.js';
+import { json } from './response.js';
+import { publicLanguages } from '#contract/languages.js';
 
 const languages = { languages: publicLanguages() };
 

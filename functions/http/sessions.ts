@@ -1,13 +1,13 @@
 /** `POST|GET /api/sessions` (operators), `GET|PATCH|DELETE /api/sessions/{sessionId}` (session tokens). */
-import { authorize, isActive } from '../../shared/domain/access.js';
-import { authenticateOperator } from '../../shared/domain/operators.js';
-import { createSession, endSession, listSessions, patchSession, purgeSession, viewSession } from '../../shared/domain/sessions.js';
-import { bearerToken, httpHandler, parseBody, parseQuery } from '../../shared/http/handler.js';
-import { json } from '../../shared/http/response.js';
-import { emit } from '../../shared/metrics.js';
-import { broadcast, endSessionSockets } from '../../shared/realtime/notify.js';
-import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } from '../../shared/schemas.js';
-import { listConnections } from '../../shared/store/connections.js';
+import { authorize, isActive } from '#core/access.js';
+import { authenticateOperator } from '#core/operators.js';
+import { createSession, endSession, listSessions, patchSession, purgeSession, viewSession } from '#core/sessions.js';
+import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
+import { json } from './response.js';
+import { emit } from '#telemetry/metrics.js';
+import { broadcast, endSessionSockets } from '#aws/notify.js';
+import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } from '#contract/schemas.js';
+import { listConnections } from '#aws/store/connections.js';
 
 export const handler = httpHandler({
   // The credential is checked before the body or query: an anonymous caller learns nothing else.

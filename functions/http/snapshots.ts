@@ -1,12 +1,12 @@
 /** Snapshot routes: create, list, read, restore (SPEC §3). */
-import { authorize } from '../../shared/domain/access.js';
-import { createSnapshot, listSnapshots, readSnapshot, restoreSnapshot } from '../../shared/domain/snapshots.js';
-import { bearerToken, httpHandler, parseBody } from '../../shared/http/handler.js';
-import { json } from '../../shared/http/response.js';
-import { relay } from '../../shared/realtime/document-actions.js';
-import { broadcast } from '../../shared/realtime/notify.js';
-import { createSnapshotBody } from '../../shared/schemas.js';
-import { listConnections } from '../../shared/store/connections.js';
+import { authorize } from '#core/access.js';
+import { createSnapshot, listSnapshots, readSnapshot, restoreSnapshot } from '#core/snapshots.js';
+import { bearerToken, httpHandler, parseBody } from './http-handler.js';
+import { json } from './response.js';
+import { relay } from '../ws/document-actions.js';
+import { broadcast } from '#aws/notify.js';
+import { createSnapshotBody } from '#contract/schemas.js';
+import { listConnections } from '#aws/store/connections.js';
 
 export const handler = httpHandler({
   'POST /api/sessions/{sessionId}/snapshots': async (req) => {

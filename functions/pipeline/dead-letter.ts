@@ -10,13 +10,13 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../../shared/log.js';
-import { emit } from '../../shared/metrics.js';
-import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
-import { launchRequestSchema } from '../../shared/runners/launch-queue.js';
-import { parseRunMessage } from '../../shared/runners/run-queue.js';
-import { listConnections } from '../../shared/store/connections.js';
-import { failExecution } from '../../shared/store/executions.js';
+import { logger } from '#telemetry/log.js';
+import { emit } from '#telemetry/metrics.js';
+import { broadcast, finishedMessage } from '#aws/notify.js';
+import { launchRequestSchema } from '#aws/runners/launch-queue.js';
+import { parseRunMessage } from '#aws/runners/run-queue.js';
+import { listConnections } from '#aws/store/connections.js';
+import { failExecution } from '#aws/store/executions.js';
 
 const processor = new BatchProcessor(EventType.SQS);
 

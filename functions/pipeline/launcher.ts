@@ -1,20 +1,20 @@
 /**
  * SQS event source on the launch queue: starts Fargate runners with RunTask. Requests were already
- * deduplicated by the launch lease (shared/runners/registry.ts), but anyone allowed to send to the queue
+ * deduplicated by the launch lease (shared/aws/store/runner-registry.ts), but anyone allowed to send to the queue
  * (run-queuing functions, the watchdog, runner tasks) may ask for up to 10 tasks: each request is clamped
- * to what the per-language and deployment-wide caps leave (shared/runners/capacity.ts). A request that
+ * to what the per-language and deployment-wide caps leave (shared/aws/runners/capacity.ts). A request that
  * finds no room is dropped and gives the language's lease back: its runs wait in their queue and the next
  * ask (a new run, a saturated runner, the watchdog's tick) gets a runner once capacity frees. A failed
  * RunTask is reported as a batch item failure and retried by SQS; the watchdog covers the rest.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../../shared/log.js';
-import { emit } from '../../shared/metrics.js';
-import { reserveRunners, shrinkReservation } from '../../shared/runners/capacity.js';
-import { RunTaskError, runTasks } from '../../shared/runners/ecs-launch.js';
-import { launchRequestSchema } from '../../shared/runners/launch-queue.js';
-import { clearLaunchLease } from '../../shared/runners/registry.js';
+import { logger } from '#telemetry/log.js';
+import { emit } from '#telemetry/metrics.js';
+import { reserveRunners, shrinkReservation } from '#aws/runners/capacity.js';
+import { RunTaskError, runTasks } from '#aws/runners/ecs-launch.js';
+import { launchRequestSchema } from '#aws/runners/launch-queue.js';
+import { clearLaunchLease } from '#aws/store/runner-registry.js';
 
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -8,14 +8,14 @@
  *    found the deployment at its runner cap: this is how the run gets a runner once capacity frees).
  *    A launch that fails fails the invocation (after the rest of the pass), so the Errors alarm fires.
  */
-import type { LanguageId } from '../../shared/languages.js';
-import { LIMITS } from '../../shared/limits.js';
-import { logger } from '../../shared/log.js';
-import { broadcast, finishedMessage } from '../../shared/realtime/notify.js';
-import { ensureRunners } from '../../shared/runners/launcher.js';
-import { emit } from '../../shared/metrics.js';
-import { listConnections, liveConnectionCounts } from '../../shared/store/connections.js';
-import { failExecution, overdueExecutions } from '../../shared/store/executions.js';
+import type { LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { logger } from '#telemetry/log.js';
+import { broadcast, finishedMessage } from '#aws/notify.js';
+import { ensureRunners } from '#aws/runners/launcher.js';
+import { emit } from '#telemetry/metrics.js';
+import { listConnections, liveConnectionCounts } from '#aws/store/connections.js';
+import { failExecution, overdueExecutions } from '#aws/store/executions.js';
 
 export const handler = async (): Promise<{ ended: number; nudged: number }> => {
   const now = Date.now();
@@ -42,7 +42,7 @@ export const handler = async (): Promise<{ ended: number; nudged: number }> => {
 };
 
 /**
- * The minute's gauges, from one Query of the LIVE partition (shared/store/connections.ts). Emitted only
+ * The minute's gauges, from one Query of the LIVE partition (shared/aws/store/connections.ts). Emitted only
  * when above zero: an idle stage publishes no metric at all (the dashboard fills gaps with 0), so the
  * gauges cost nothing while idle. A failed read is logged and skipped: it must not stop the tick's work.
  */

@@ -4,11 +4,11 @@
  * connection does not exist until this returns 200), so the client's first message is join-session.
  */
 import type { Context } from 'aws-lambda';
-import { authorize } from '../../shared/domain/access.js';
-import { AppError } from '../../shared/errors.js';
-import { LIMITS } from '../../shared/limits.js';
-import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
-import { putConnection } from '../../shared/store/connections.js';
+import { authorize } from '#core/access.js';
+import { AppError } from '#contract/errors.js';
+import { LIMITS } from '#contract/limits.js';
+import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
+import { putConnection } from '#aws/store/connections.js';
 
 export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {

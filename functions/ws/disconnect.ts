@@ -1,10 +1,10 @@
 /** `$disconnect`: forget the connection and tell the others the user left (once, even after leave-session). */
 import type { Context } from 'aws-lambda';
-import { forgetSender } from '../../shared/realtime/context.js';
-import { departed } from '../../shared/realtime/presence-actions.js';
-import { forgetConnection } from '../../shared/realtime/rate.js';
-import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
-import { forgetLiveConnection, getConnectionLookup } from '../../shared/store/connections.js';
+import { forgetSender } from './context.js';
+import { departed } from './presence-actions.js';
+import { forgetConnection } from './rate.js';
+import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
+import { forgetLiveConnection, getConnectionLookup } from '#aws/store/connections.js';
 
 export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {

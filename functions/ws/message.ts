@@ -4,13 +4,13 @@
  * nothing; the Lambda itself always answers 200 so API Gateway does not report the route as failed.
  */
 import type { Context } from 'aws-lambda';
-import { AppError } from '../../shared/errors.js';
-import { logger } from '../../shared/log.js';
-import { fieldProblems } from '../../shared/schemas.js';
-import { reply, senderOf, type WsContext } from '../../shared/realtime/context.js';
-import { codeChange, sync, yjsUpdate } from '../../shared/realtime/document-actions.js';
-import { actionSchemas, documentUrl, type ActionName } from '../../shared/realtime/messages.js';
-import { shrink } from '../../shared/realtime/notify.js';
+import { AppError } from '#contract/errors.js';
+import { logger } from '#telemetry/log.js';
+import { fieldProblems } from '#contract/schemas.js';
+import { reply, senderOf, type WsContext } from './context.js';
+import { codeChange, sync, yjsUpdate } from './document-actions.js';
+import { actionSchemas, documentUrl, type ActionName } from '#contract/messages.js';
+import { shrink } from '#aws/notify.js';
 import {
   awarenessUpdate,
   cursorUpdate,
@@ -18,9 +18,9 @@ import {
   languageChange,
   leaveSession,
   ping,
-} from '../../shared/realtime/presence-actions.js';
-import { runCode } from '../../shared/realtime/run-action.js';
-import { withWsLogging, type WsEvent, type WsResult } from '../../shared/realtime/ws-event.js';
+} from './presence-actions.js';
+import { runCode } from './run-action.js';
+import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
 
 type Runner = (ctx: WsContext, msg: any) => Promise<unknown>;
 

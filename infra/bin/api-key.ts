@@ -16,12 +16,12 @@
  */
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { parseArgs } from 'node:util';
-import { resetClients } from '../../shared/clients.js';
-import { ENV, resetConfig } from '../../shared/config.js';
-import { createApiKey, describeApiKeys } from '../../shared/domain/operators.js';
-import { AppError } from '../../shared/errors.js';
-import { revokeApiKey } from '../../shared/store/api-keys.js';
-import { LOCAL_TABLE_NAME } from '../../shared/table.js';
+import { resetClients } from '#aws/clients.js';
+import { ENV, resetConfig } from '#aws/config.js';
+import { createApiKey, describeApiKeys } from '#core/operators.js';
+import { AppError } from '#contract/errors.js';
+import { revokeApiKey } from '#aws/store/api-keys.js';
+import { LOCAL_TABLE_NAME } from '#aws/table.js';
 
 const USAGE = `usage: npm run api-key -- create --name NAME | list | revoke ID
        and one of: --stage STAGE | --table NAME | --local [--endpoint URL]

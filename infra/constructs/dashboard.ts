@@ -1,6 +1,6 @@
 /**
  * The operator's dashboard (issue 11) and the alarms that read the product's own metrics. Every metric
- * comes from the one list in shared/metrics.ts (names, dimension sets), the same list the handlers emit
+ * comes from the one list in shared/telemetry/metrics.ts (names, dimension sets), the same list the handlers emit
  * from, so a renamed metric cannot leave a widget reading nothing (test/infra/dashboard.test.ts).
  *
  * One dashboard: CloudWatch's free tier covers three per account, so a stage's idle cost is unchanged
@@ -29,8 +29,8 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FINAL_STATUSES } from '../../shared/execution-types.js';
-import { DIMENSION_VALUES, METRICS, METRICS_SERVICE, metricsNamespace, type DimensionName, type MetricName } from '../../shared/metrics.js';
+import { FINAL_STATUSES } from '#contract/execution-types.js';
+import { DIMENSION_VALUES, METRICS, METRICS_SERVICE, metricsNamespace, type DimensionName, type MetricName } from '#telemetry/metrics.js';
 import type { ProjectFunction } from './project-function.js';
 
 export interface DashboardProps {
@@ -124,7 +124,7 @@ export class OperatorDashboard extends Construct {
   metric(name: MetricName, dims: Partial<Record<DimensionName, string>>, statistic: string, period: Duration = MINUTE): Metric {
     const keys = Object.keys(dims).sort().join(',');
     const declared = (METRICS[name].dimensionSets as readonly (readonly string[])[]).some((set) => [...set].sort().join(',') === keys);
-    if (!declared) throw new Error(`${name} is not emitted with dimensions [${keys}] (shared/metrics.ts)`);
+    if (!declared) throw new Error(`${name} is not emitted with dimensions [${keys}] (shared/telemetry/metrics.ts)`);
     const label = [name, ...Object.values(dims)].join(' ') + (statistic.startsWith('p') ? ` ${statistic}` : '');
     return new Metric({ namespace: this.namespace, metricName: name, dimensionsMap: { service: METRICS_SERVICE, ...dims }, statistic, period, label });
   }

@@ -1,10 +1,10 @@
 /**
- * The product's single DynamoDB table, built from shared/table.ts (the local stack builds DynamoDB Local's
+ * The product's single DynamoDB table, built from shared/aws/table.ts (the local stack builds DynamoDB Local's
  * table from the same object), so key names, TTL attribute and indexes are stated exactly once.
  */
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_DEFINITION } from '../../shared/table.js';
+import { TABLE_DEFINITION } from '#aws/table.js';
 import type { StageSettings } from '../stage.js';
 
 const ATTRIBUTE_TYPES = { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY } as const;
@@ -27,14 +27,14 @@ export class Data extends Construct {
       sortKey: { name: def.sortKey.name, type: ATTRIBUTE_TYPES[def.sortKey.type] },
       // On demand: no capacity to pay for while no interview is running.
       billingMode: BILLING_MODES[def.billingMode],
-      // Every item carries `ttl` (epoch seconds); expiry is lazy, so reads filter it too (shared/table.ts).
+      // Every item carries `ttl` (epoch seconds); expiry is lazy, so reads filter it too (shared/aws/table.ts).
       timeToLiveAttribute: def.timeToLiveAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       deletionProtection: props.stage.deletionProtection,
       removalPolicy: props.stage.removalPolicy,
     });
-    // `watch` (sparse): the watchdog's view of executions that are not final yet (shared/table.ts).
+    // `watch` (sparse): the watchdog's view of executions that are not final yet (shared/aws/table.ts).
     for (const index of def.globalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,

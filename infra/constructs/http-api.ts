@@ -1,8 +1,8 @@
 /**
- * The HTTP API (SPEC §3): one Lambda per HTTP_FUNCTIONS group (shared/routes.ts), every route key of the
+ * The HTTP API (SPEC §3): one Lambda per HTTP_FUNCTIONS group (shared/contract/routes.ts), every route key of the
  * group wired to it with payload format 2.0, one `$default` stage with throttling and JSON access logs.
  * With `-c jwtIssuer=… -c jwtAudience=…` the operator routes (OPERATOR_ROUTES) get API Gateway's JWT
- * authorizer; otherwise their handler checks an operator API key (shared/domain/operators.ts).
+ * authorizer; otherwise their handler checks an operator API key (shared/core/operators.ts).
  */
 import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
 import {
@@ -19,7 +19,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '../../shared/routes.js';
+import { HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '#contract/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
 import type { RunGrants } from './execution.js';

@@ -1,5 +1,5 @@
 /**
- * The functions of the execution pipeline that no route calls (shared/routes.ts PIPELINE_FUNCTIONS):
+ * The functions of the execution pipeline that no route calls (shared/contract/routes.ts PIPELINE_FUNCTIONS):
  * the launcher on the launch queue (the only principal that may call ecs:RunTask), the dead-letter
  * function on the shared DLQ and the scheduled watchdog. The last two make sure every execution
  * reaches a final status (SPEC §6) even when a runner dies or never starts.
@@ -13,9 +13,9 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_MAX_RUNNERS_IN_FLIGHT, ENV } from '../../shared/config.js';
-import { PIPELINE_FUNCTIONS } from '../../shared/routes.js';
-import { WATCH_INDEX } from '../../shared/table.js';
+import { DEFAULT_MAX_RUNNERS_IN_FLIGHT, ENV } from '#aws/config.js';
+import { PIPELINE_FUNCTIONS } from '#contract/routes.js';
+import { WATCH_INDEX } from '#aws/table.js';
 import type { StageSettings } from '../stage.js';
 import { ProjectFunction } from './project-function.js';
 import type { RunnerCluster } from './runners.js';
@@ -66,7 +66,7 @@ export class PipelineFunctions extends Construct {
     });
     props.runners.grantRunTask(launcher);
     // The deployment-wide cap (-c maxRunnersInFlight) is enforced here, against the runner registry:
-    // the launcher counts live and booting runners and records the tasks it starts (shared/runners/capacity.ts).
+    // the launcher counts live and booting runners and records the tasks it starts (shared/aws/runners/capacity.ts).
     launcher.bindTable(table, 'readWrite');
     launcher.fn.addEnvironment(ENV.maxRunnersInFlight, String(maxRunnersInFlight(this)));
     launcher.fn.addEnvironment(ENV.maxRunners, String(props.runners.maxRunnersPerLanguage));

@@ -13,7 +13,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/config.js';
+import { ENV } from '#aws/config.js';
 import { LAMBDA_BUNDLE } from '../bundling.js';
 import type { StageSettings } from '../stage.js';
 
@@ -152,7 +152,7 @@ export class ProjectFunction extends Construct {
 }
 
 /**
- * The DynamoDB actions the store layer (shared/store/, shared/runners/registry.ts) uses: Get/Put/Update/
+ * The DynamoDB actions the store layer (shared/aws/store/, shared/aws/store/runner-registry.ts) uses: Get/Put/Update/
  * Delete/Query and TransactWrite, which IAM checks as the per-item actions (ConditionCheckItem for its
  * condition checks). No Scan: nothing reads the whole table.
  */

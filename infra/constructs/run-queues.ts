@@ -1,10 +1,10 @@
 /**
- * One run queue per language (shared/languages.ts). A run message is tiny (`{sessionId, executionId}`):
+ * One run queue per language (shared/contract/languages.ts). A run message is tiny (`{sessionId, executionId}`):
  * the execution item is the truth, the message only says "work waits here". Runners of a language read
  * only their queue, so a slow toolchain cannot hold up others.
  *
  * Plus the launch queue: `{language, count}` requests for more runners, consumed by the launcher function,
- * the only principal allowed to call ecs:RunTask (shared/runners/launch-queue.ts).
+ * the only principal allowed to call ecs:RunTask (shared/aws/runners/launch-queue.ts).
  *
  * Every queue redrives to ONE shared dead-letter queue: a dead letter is rare, its body says what it was
  * (a run message names its execution, a launch request its language), and one DLQ means one event-source
@@ -14,8 +14,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LANGUAGE_IDS, type LanguageId } from '../../shared/languages.js';
-import { LIMITS } from '../../shared/limits.js';
+import { LANGUAGE_IDS, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 
 export class RunQueues extends Construct {
   readonly queues: Readonly<Record<LanguageId, Queue>>;

@@ -6,7 +6,7 @@
 import { IgnoreMode } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
-import type { LanguageId } from '../../shared/languages.js';
+import type { LanguageId } from '#contract/languages.js';
 import { REPO_ROOT } from './project-function.js';
 
 export const RUNNER_DOCKERFILE = 'runner/images/Dockerfile';

@@ -15,9 +15,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/config.js';
-import { LANGUAGE_IDS, type LanguageId } from '../../shared/languages.js';
-import { LIMITS } from '../../shared/limits.js';
+import { ENV } from '#aws/config.js';
+import { LANGUAGE_IDS, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 import { checkFargateSize } from '../fargate.js';
 import type { StageSettings } from '../stage.js';
 import { grantManageConnections, type ProjectFunction, tableStatements } from './project-function.js';
@@ -167,7 +167,7 @@ export class RunnerCluster extends Construct {
   /**
    * Lets a function start runners (RunTask of these task definition revisions, in this cluster only;
    * PassRole of the runners' roles, to ECS tasks only) and hands it the RunTask configuration
-   * (shared/runners/ecs-launch.ts). Only the launcher function gets this.
+   * (shared/aws/runners/ecs-launch.ts). Only the launcher function gets this.
    */
   grantRunTask(fn: ProjectFunction): void {
     const languages = LANGUAGE_IDS;
@@ -264,7 +264,7 @@ export class RunnerCluster extends Construct {
         POWERTOOLS_SERVICE_NAME: `interview-runner-${language}`,
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
         LOG_LEVEL: stage.logLevel,
-        // A busy runner asks the launcher for another runner of its language (shared/runners/launcher.ts).
+        // A busy runner asks the launcher for another runner of its language (shared/aws/runners/launcher.ts).
         [ENV.launchQueueUrl]: this.props.launchQueue.queueUrl,
         [ENV.maxRunners]: String(this.maxRunnersPerLanguage),
       },

@@ -1,5 +1,5 @@
 /**
- * The WebSocket API (SPEC §5): route selection and routes come from shared/ws-routes.ts, one Lambda per
+ * The WebSocket API (SPEC §5): route selection and routes come from shared/contract/routes.ts, one Lambda per
  * WS_FUNCTIONS entry, one stage named after the deployment stage, throttled and access-logged.
  */
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -10,7 +10,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '../../shared/ws-routes.js';
+import { WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '#contract/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
 import type { RunGrants } from './execution.js';

@@ -7,7 +7,7 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { Language } from '../../shared/languages.js';
+import type { Language } from '#contract/languages.js';
 
 /** The image's system directories; RUNNER_TOOL_PATH (colon-separated) replaces them. */
 const SYSTEM_DIRS = ['/usr/local/bin', '/usr/bin', '/bin'];

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Connection, type ServerError } from '../../client/src/index.js';
-import { listConnections } from '../../shared/store/connections.js';
+import { listConnections } from '#aws/store/connections.js';
 import { inject } from 'vitest';
 import { CutProxy } from './proxy.js';
 import { codeOf, createSession, httpUrl, until, wsUrl } from './support.js';

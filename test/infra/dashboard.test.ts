@@ -1,6 +1,6 @@
 /**
  * The operator dashboard and the alarms on the product's own metrics (issue 11): every widget reads a
- * metric of the one list in shared/metrics.ts, under a dimension set the code emits, and every metric of
+ * metric of the one list in shared/telemetry/metrics.ts, under a dimension set the code emits, and every metric of
  * the list is on the dashboard.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -8,7 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperatorDashboard } from '../../infra/constructs/dashboard.js';
-import { METRIC_NAMES, METRICS, METRICS_SERVICE } from '../../shared/metrics.js';
+import { METRIC_NAMES, METRICS, METRICS_SERVICE } from '#telemetry/metrics.js';
 import { buildApp, logicalId, type Built } from './harness.js';
 
 type Json = Record<string, any>;

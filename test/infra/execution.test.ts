@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectFunction } from '../../infra/constructs/project-function.js';
-import { ENV } from '../../shared/config.js';
-import { LANGUAGE_IDS } from '../../shared/languages.js';
-import { LIMITS } from '../../shared/limits.js';
-import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, type HttpFunctionName } from '../../shared/routes.js';
-import { TABLE_DEFINITION, WATCH_INDEX } from '../../shared/table.js';
+import { ENV } from '#aws/config.js';
+import { LANGUAGE_IDS } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, type HttpFunctionName } from '#contract/routes.js';
+import { TABLE_DEFINITION, WATCH_INDEX } from '#aws/table.js';
 import { buildApp, logicalId, type Built } from './harness.js';
 import { actionsOf, arnOf, ref, resourcesOf, TemplateReader, type Json } from './template.js';
 
@@ -109,8 +109,8 @@ describe('pipeline functions', () => {
     }
   });
 
-  it('projects every attribute the watchdog reads from the index (overdueExecutions in shared/store/executions.ts)', () => {
-    const source = readFileSync(new URL('../../shared/store/executions.ts', import.meta.url), 'utf8');
+  it('projects every attribute the watchdog reads from the index (overdueExecutions in shared/aws/store/executions.ts)', () => {
+    const source = readFileSync(new URL('shared/aws/store/executions.ts', new URL('../../', import.meta.url)), 'utf8');
     const start = source.indexOf('export async function overdueExecutions');
     const body = source.slice(start, source.indexOf('\nexport ', start + 1));
     const read = new Set([...body.matchAll(/\bi\.(\w+)/g)].map((m) => m[1]!));

@@ -6,7 +6,7 @@
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRunnersInFlight } from '../../infra/constructs/pipeline-functions.js';
-import { DEFAULT_MAX_RUNNERS_IN_FLIGHT, ENV } from '../../shared/config.js';
+import { DEFAULT_MAX_RUNNERS_IN_FLIGHT, ENV } from '#aws/config.js';
 import { buildApp, type Built } from './harness.js';
 import { committedEnvironments, functionEnvironments, serialize } from './function-env.js';
 import { actionsOf, arnOf, ref, resourcesOf, TemplateReader } from './template.js';

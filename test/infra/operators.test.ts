@@ -5,7 +5,7 @@
  */
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS, OPERATOR_ROUTES } from '../../shared/routes.js';
+import { HTTP_FUNCTIONS, OPERATOR_ROUTES } from '#contract/routes.js';
 import { buildApp, logicalId, validationViolations, type Built } from './harness.js';
 import { TemplateReader, type Json } from './template.js';
 

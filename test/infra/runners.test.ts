@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNNER_DOCKERFILE } from '../../infra/constructs/runner-image.js';
-import { ENV } from '../../shared/config.js';
-import { LANGUAGE_IDS, type LanguageId } from '../../shared/languages.js';
-import { LIMITS } from '../../shared/limits.js';
+import { ENV } from '#aws/config.js';
+import { LANGUAGE_IDS, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 import { buildApp, logicalId, type Built } from './harness.js';
 import { actionsOf, arnOf, ref, resourcesOf, TemplateReader, type Json } from './template.js';
 

@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, type HttpFunctionName } from '../../shared/routes.js';
-import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../../shared/table.js';
-import { WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '../../shared/ws-routes.js';
+import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, type HttpFunctionName, WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '#contract/routes.js';
+import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '#aws/table.js';
 import type { WsFunctionName } from '../../infra/constructs/websocket-api.js';
-import { ENV } from '../../shared/config.js';
+import { ENV } from '#aws/config.js';
 import type { ProjectFunction } from '../../infra/constructs/project-function.js';
 import { buildApp, logicalId, type Built } from './harness.js';
 

@@ -12,7 +12,7 @@ import * as Y from 'yjs';
 import { localOperatorKey } from '../../local/operator-key.js';
 
 export const KIB = 1024;
-export const TEXT = 'code'; // the Y.Text the server edits (shared/domain/yjs-document.ts)
+export const TEXT = 'code'; // the Y.Text the server edits (shared/core/yjs-document.ts)
 const REMOTE = 'remote';
 
 export interface ServerMessage {

@@ -5,13 +5,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as Y from 'yjs';
 import { describe, expect, it, vi } from 'vitest';
-import { dynamo } from '../../shared/clients.js';
-import { config } from '../../shared/config.js';
-import { getCode } from '../../shared/domain/code.js';
-import { forget } from '../../shared/domain/document-cache.js';
-import { LIMITS } from '../../shared/limits.js';
-import { getSession } from '../../shared/store/sessions.js';
-import { keys } from '../../shared/table.js';
+import { dynamo } from '#aws/clients.js';
+import { config } from '#aws/config.js';
+import { getCode } from '#core/code.js';
+import { forget } from '#core/document-cache.js';
+import { LIMITS } from '#contract/limits.js';
+import { getSession } from '#aws/store/sessions.js';
+import { keys } from '#aws/table.js';
 import { createSession } from './http.js';
 
 describe('document store under concurrency', () => {
@@ -38,10 +38,10 @@ describe('document store under concurrency', () => {
 
     // Four "containers" (module instances: each its own document copy and write queue), two writers
     // each: writers in one container take turns, writers in different ones race in DynamoDB.
-    const containers: (typeof import('../../shared/domain/code.js'))[] = [];
+    const containers: (typeof import('#core/code.js'))[] = [];
     for (let c = 0; c < 4; c++) {
       vi.resetModules();
-      containers.push(await import('../../shared/domain/code.js'));
+      containers.push(await import('#core/code.js'));
     }
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatSummary, readMetricPoints, summarise } from '../../local/metrics.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { METRIC_NAMES } from '../../shared/metrics.js';
+import { METRIC_NAMES } from '#telemetry/metrics.js';
 import { api, createSession, eventually, TextClient, type CreatedSession, type SessionAccess } from './clients.js';
 
 describe('npm run metrics after a short interview', () => {

@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startLocalStack } from '../../local/stack.js';
-import { resetClients } from '../../shared/clients.js';
-import { ENV, resetConfig } from '../../shared/config.js';
-import { revokeApiKey } from '../../shared/store/api-keys.js';
+import { resetClients } from '#aws/clients.js';
+import { ENV, resetConfig } from '#aws/config.js';
+import { revokeApiKey } from '#aws/store/api-keys.js';
 import { call, createSession, freshIp, newOperatorKey, OPERATOR_KEY, operatorHeaders } from './http.js';
 
 const run = promisify(execFile);

@@ -5,9 +5,9 @@
  * so a second run would be visible in the stored stdout and in a second `execution-started`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendRunMessage } from '../../shared/runners/run-queue-send.js';
-import { newExecutionItem, putExecution } from '../../shared/store/executions.js';
-import { newId } from '../../shared/ids.js';
+import { sendRunMessage } from '#aws/runners/run-queue-send.js';
+import { newExecutionItem, putExecution } from '#aws/store/executions.js';
+import { newId } from '#contract/ids.js';
 import { TextClient } from './clients.js';
 import type { NewSession } from './http.js';
 import {

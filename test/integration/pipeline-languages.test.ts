@@ -4,7 +4,7 @@
  * The first run of a language boots its runner, and compilers take seconds: generous timeouts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LANGUAGE_IDS, type LanguageId } from '../../shared/languages.js';
+import { LANGUAGE_IDS, type LanguageId } from '#contract/languages.js';
 import type { NewSession } from './http.js';
 import { newSession, submitRun, waitForFinal } from './pipeline-support.js';
 

@@ -8,10 +8,10 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { resetClients } from '../../shared/clients.js';
-import { ENV, resetConfig } from '../../shared/config.js';
-import { LANGUAGE_IDS } from '../../shared/languages.js';
-import { logger } from '../../shared/log.js';
+import { resetClients } from '#aws/clients.js';
+import { ENV, resetConfig } from '#aws/config.js';
+import { LANGUAGE_IDS } from '#contract/languages.js';
+import { logger } from '#telemetry/log.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { api, createSession, TextClient, type CreatedSession, type SessionAccess } from './clients.js';
 

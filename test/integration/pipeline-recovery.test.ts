@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as watchdog } from '../../functions/pipeline/watchdog.js';
-import { deregister, liveRunners } from '../../shared/runners/registry.js';
-import type { ExecutionItem } from '../../shared/store/executions.js';
+import { deregister, liveRunners } from '#aws/store/runner-registry.js';
+import type { ExecutionItem } from '#aws/store/executions.js';
 import { TextClient } from './clients.js';
 import type { NewSession } from './http.js';
 import {

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { sqs } from '../../shared/sqs-client.js';
-import { FINAL_STATUSES } from '../../shared/execution-types.js';
-import type { LanguageId } from '../../shared/languages.js';
-import { queueUrlFor } from '../../shared/runners/run-queue.js';
-import { getExecution, type ExecutionItem } from '../../shared/store/executions.js';
+import { sqs } from '#aws/sqs-client.js';
+import { FINAL_STATUSES } from '#contract/execution-types.js';
+import type { LanguageId } from '#contract/languages.js';
+import { queueUrlFor } from '#aws/runners/run-queue.js';
+import { getExecution, type ExecutionItem } from '#aws/store/executions.js';
 import type { ServerMessage, SessionAccess, WsClient } from './clients.js';
 import { call, createSession, type NewSession, type Res } from './http.js';
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '../../shared/limits.js';
+import { LIMITS } from '#contract/limits.js';
 import { PROGRAMS } from './programs.js';
 import { NEEDS_ROOT, isRoot, job, missingToolchain, processesOf, useRunner } from './support.js';
 

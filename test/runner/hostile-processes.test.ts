@@ -4,8 +4,8 @@
  * and leave the runner healthy.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LANGUAGE_IDS, type LanguageId } from '../../shared/languages.js';
-import { LIMITS } from '../../shared/limits.js';
+import { LANGUAGE_IDS, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 import { PROGRAMS } from './programs.js';
 import { NEEDS_ROOT, isRoot, job, missingToolchain, processesOf, sleep, useRunner } from './support.js';
 

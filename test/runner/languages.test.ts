@@ -3,8 +3,8 @@
  * programs.ts and the status each must give. A language whose toolchain is missing skips, saying so.
  */
 import { describe, expect, it } from 'vitest';
-import { LANGUAGE_IDS, LANGUAGES } from '../../shared/languages.js';
-import { LIMITS } from '../../shared/limits.js';
+import { LANGUAGE_IDS, LANGUAGES } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 import { PROGRAMS } from './programs.js';
 import { job, missingToolchain, useRunner } from './support.js';
 

@@ -2,7 +2,7 @@
  * The same six behaviours in every language: hello world, echo stdin, a compile (or syntax) error,
  * a runtime error, exit code 3, and an endless CPU loop.
  */
-import type { LanguageId } from '../../shared/languages.js';
+import type { LanguageId } from '#contract/languages.js';
 
 export interface Programs {
   hello: string;

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LanguageId } from '../../shared/languages.js';
+import type { LanguageId } from '#contract/languages.js';
 import { NEEDS_ROOT, alive, isRoot, job, missingToolchain, processesOf, sleep, useRunner } from './support.js';
 
 // One slot: without fresh uids, consecutive jobs would share the slot's uid.

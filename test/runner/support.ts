@@ -5,8 +5,8 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
-import type { LanguageId } from '../../shared/languages.js';
-import type { RunJob } from '../../shared/execution-types.js';
+import type { LanguageId } from '#contract/languages.js';
+import type { RunJob } from '#contract/execution-types.js';
 import { Runner } from '../../runner/runner.js';
 
 export const isRoot = process.getuid?.() === 0;

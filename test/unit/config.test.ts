@@ -1,10 +1,10 @@
 /**
- * shared/config.ts: local values only off AWS. In a Lambda function or an ECS task (told by what the
+ * shared/aws/config.ts: local values only off AWS. In a Lambda function or an ECS task (told by what the
  * platform sets, not by STAGE) a missing variable is an error naming it, never a silent local default.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, ENV, loadConfig, runningInAws } from '../../shared/config.js';
-import { LOCAL_TABLE_NAME } from '../../shared/table.js';
+import { ConfigError, ENV, loadConfig, runningInAws } from '#aws/config.js';
+import { LOCAL_TABLE_NAME } from '#aws/table.js';
 
 const LAMBDA = { AWS_LAMBDA_FUNCTION_NAME: 'Interview-dev-HttpSessions', AWS_REGION: 'eu-west-1', STAGE: 'dev' };
 
@@ -64,13 +64,13 @@ describe('cold start', () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'Interview-dev-HttpMeta';
     process.env.AWS_REGION = 'eu-west-1';
     delete process.env.STAGE;
-    await expect(import('../../shared/config.js')).rejects.toThrow(/STAGE is not set/);
+    await expect(import('#aws/config.js')).rejects.toThrow(/STAGE is not set/);
   });
 
   it('imports fine locally without any variable', async () => {
     vi.resetModules();
     delete process.env.AWS_LAMBDA_FUNCTION_NAME;
     delete process.env.STAGE;
-    await expect(import('../../shared/config.js')).resolves.toHaveProperty('config');
+    await expect(import('#aws/config.js')).resolves.toHaveProperty('config');
   });
 });

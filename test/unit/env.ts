@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { ENV, resetConfig } from '../../shared/config.js';
+import { ENV, resetConfig } from '#aws/config.js';
 
 type Environment = Record<string, string>;
 const ENVIRONMENTS = JSON.parse(readFileSync(new URL('./function-env.json', import.meta.url), 'utf8')) as Record<string, Environment>;

@@ -23,8 +23,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSEven
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
-import { resetConfig } from '../../shared/config.js';
-import { resetDocumentCache } from '../../shared/domain/document-cache.js';
+import { resetConfig } from '#aws/config.js';
+import { resetDocumentCache } from '#core/document-cache.js';
 
 export { LAUNCH_QUEUE, TABLE };
 export * from './items.js';

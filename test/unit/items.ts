@@ -1,7 +1,7 @@
 /** Ids, tokens and the table items of one session as the store reads them: session, document, snapshot, connection. */
 import * as Y from 'yjs';
-import type { SessionItem } from '../../shared/store/sessions.js';
-import { hashToken } from '../../shared/tokens.js';
+import type { SessionItem } from '#aws/store/sessions.js';
+import { hashToken } from '#core/tokens.js';
 
 // ---------------------------------------------------------------- ids and tokens
 

@@ -6,10 +6,10 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { currentDocument, getCode, mergeTextEdit, mergeUpdate, replaceCode } from '../../../shared/domain/code.js';
-import { forget } from '../../../shared/domain/document-cache.js';
-import { AppError } from '../../../shared/errors.js';
-import { LIMITS } from '../../../shared/limits.js';
+import { currentDocument, getCode, mergeTextEdit, mergeUpdate, replaceCode } from '#core/code.js';
+import { forget } from '#core/document-cache.js';
+import { AppError } from '#contract/errors.js';
+import { LIMITS } from '#contract/limits.js';
 import { logItem, sessionItem, SESSION_ID, useMockedDynamo, yDoc, type Item } from '../fixtures.js';
 import { latch, lostResponse, TableModel } from './table-model.js';
 
@@ -46,9 +46,9 @@ const rejection = async (p: Promise<unknown>): Promise<AppError> => {
  * The domain module as another Lambda container has it: its own copy of the document and its own
  * queue of writes, the same (mocked) DynamoDB. Two containers' writers really race.
  */
-async function otherContainer(): Promise<typeof import('../../../shared/domain/code.js')> {
+async function otherContainer(): Promise<typeof import('#core/code.js')> {
   vi.resetModules();
-  return import('../../../shared/domain/code.js');
+  return import('#core/code.js');
 }
 
 /** Holds the next append before it reaches the table, until `open()`: a slow writer. */

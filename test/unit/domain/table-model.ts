@@ -6,7 +6,7 @@
  * a test's `gate` holds it: that is how a test makes one request slow, or lets it commit and lose its
  * response, and interleaves the others around it.
  *
- * It models only what shared/store/documents.ts and connections use: integration tests run the same
+ * It models only what shared/aws/store/documents.ts and connections use: integration tests run the same
  * code against DynamoDB Local.
  */
 import { marshall } from '@aws-sdk/util-dynamodb';

@@ -1,7 +1,7 @@
-/** shared/domain/yjs-document.ts: pure Yjs, no I/O. */
+/** shared/core/yjs-document.ts: pure Yjs, no I/O. */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { applyToScratch, encodeState, InvalidUpdate, loadDoc, replaceText, textOf } from '../../../shared/domain/yjs-document.js';
+import { applyToScratch, encodeState, InvalidUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
 
 const docWith = (text: string) => {
   const doc = loadDoc(undefined, []);

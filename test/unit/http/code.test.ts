@@ -26,7 +26,7 @@ import {
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/code.js';
-import { LIMITS } from '../../../shared/limits.js';
+import { LIMITS } from '#contract/limits.js';
 
 /** `token: null` sends no Authorization header. */
 const getCode = (token: string | null = INTERVIEWER_TOKEN, sessionId = SESSION_ID) =>

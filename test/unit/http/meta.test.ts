@@ -1,8 +1,8 @@
 import { call, commandNames, useMockedDynamo } from '../fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/meta.js';
-import { APP_VERSION } from '../../../shared/config.js';
-import { LIMITS } from '../../../shared/limits.js';
+import { APP_VERSION } from '#aws/config.js';
+import { LIMITS } from '#contract/limits.js';
 
 describe('GET /api/health', () => {
   useMockedDynamo();

@@ -21,8 +21,8 @@ import {
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
-import { logger } from '../../../shared/log.js';
-import { hashToken } from '../../../shared/tokens.js';
+import { logger } from '#telemetry/log.js';
+import { hashToken } from '#core/tokens.js';
 
 const OTHER_KEY = 'ik_QW5vdGhlciBvcGVyYXRvciBrZXkgZm9yIHRoZSB0ZXN0cyE';
 

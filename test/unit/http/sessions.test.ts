@@ -25,8 +25,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
 import { WS_URL } from '../env.js';
-import { LANGUAGES } from '../../../shared/languages.js';
-import { hashToken } from '../../../shared/tokens.js';
+import { LANGUAGES } from '#contract/languages.js';
+import { hashToken } from '#core/tokens.js';
 
 const create = (body?: unknown, extra: { rawBody?: string; sourceIp?: string; base64?: boolean; token?: string } = {}) =>
   call(handler, { routeKey: 'POST /api/sessions', body, token: OPERATOR_KEY, ...extra });

@@ -4,7 +4,7 @@
  * here from the raw JSON, not with the product's own parser, so a malformed line fails the test.
  */
 import { afterEach, beforeEach, expect, vi } from 'vitest';
-import { METRICS_FILE_ENV } from '../../../shared/metrics.js';
+import { METRICS_FILE_ENV } from '#telemetry/metrics.js';
 
 export interface Emitted {
   name: string;

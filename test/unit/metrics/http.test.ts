@@ -3,9 +3,9 @@ import { call, CANDIDATE_TOKEN, ddb, endedSession, givenSession, INTERVIEWER_TOK
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler as sessions } from '../../../functions/http/sessions.js';
-import { errors } from '../../../shared/errors.js';
-import { httpHandler } from '../../../shared/http/handler.js';
-import { json } from '../../../shared/http/response.js';
+import { errors } from '#contract/errors.js';
+import { httpHandler } from '../../../functions/http/http-handler.js';
+import { json } from '../../../functions/http/response.js';
 import { captureMetrics, emitted, expectNoneCarries, summary } from './capture.js';
 
 describe('HTTP metrics', () => {

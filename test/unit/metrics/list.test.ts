@@ -1,8 +1,8 @@
-/** The one list (shared/metrics.ts): closed dimension values, EMF shape, and the local summary of it. */
+/** The one list (shared/telemetry/metrics.ts): closed dimension values, EMF shape, and the local summary of it. */
 import { INTERVIEWER_TOKEN, SESSION_ID } from '../fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { summarise } from '../../../local/metrics.js';
-import { DIMENSION_VALUES, emit, METRIC_NAMES, METRICS, parseEmfLine } from '../../../shared/metrics.js';
+import { DIMENSION_VALUES, emit, METRIC_NAMES, METRICS, parseEmfLine } from '#telemetry/metrics.js';
 import { captureMetrics, emitted, expectNoneCarries } from './capture.js';
 
 describe('the metric list', () => {

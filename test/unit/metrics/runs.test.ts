@@ -22,8 +22,8 @@ import {
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { useFunctionEnv } from '../env.js';
-import type { RunResult } from '../../../shared/execution-types.js';
-import { claimExecution, finishExecution, type ExecutionItem } from '../../../shared/store/executions.js';
+import type { RunResult } from '#contract/execution-types.js';
+import { claimExecution, finishExecution, type ExecutionItem } from '#aws/store/executions.js';
 import { captureMetrics, emitted, expectNoneCarries, summary } from './capture.js';
 
 useFunctionEnv('http-executions');

@@ -1,7 +1,7 @@
 /** Metric lines of the WebSocket functions (issue 11): success and each error path, parsed from stdout. */
 import { CANDIDATE_TOKEN, connectionItem, givenConnections, givenSender, givenSession, SESSION_ID, transactItems, useMockedDynamo } from '../fixtures.js';
 import { describe, expect, it } from 'vitest';
-import { withWsLogging } from '../../../shared/realtime/ws-event.js';
+import { withWsLogging } from '../../../functions/ws/ws-event.js';
 import { connect, disconnect, newConnectionId, send, sendRaw } from '../ws/events.js';
 import { wsMessageEvent } from '../ws/events.js';
 import { captureMetrics, expectNoneCarries, summary } from './capture.js';

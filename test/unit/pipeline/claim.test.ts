@@ -1,5 +1,5 @@
 /**
- * The execution state machine in the store (shared/store/executions.ts): every transition is a
+ * The execution state machine in the store (shared/aws/store/executions.ts): every transition is a
  * conditional write, so a duplicate delivery runs once and a zombie worker cannot overwrite a takeover.
  */
 import {
@@ -16,8 +16,8 @@ import {
 } from '../fixtures.js';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../../../shared/execution-types.js';
-import { claimExecution, failExecution, finishExecution, type ExecutionItem } from '../../../shared/store/executions.js';
+import type { RunResult } from '#contract/execution-types.js';
+import { claimExecution, failExecution, finishExecution, type ExecutionItem } from '#aws/store/executions.js';
 
 const NOW = 1_760_000_000_000;
 const KEY = { PK: `S#${SESSION_ID}`, SK: `X#${EXECUTION_ID}` };

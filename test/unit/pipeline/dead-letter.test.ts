@@ -14,7 +14,7 @@ import {
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../functions/pipeline/dead-letter.js';
-import { logger } from '../../../shared/log.js';
+import { logger } from '#telemetry/log.js';
 
 const ID_A = '01JA0000000000000000000001';
 const ID_B = '01JA0000000000000000000002';

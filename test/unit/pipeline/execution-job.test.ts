@@ -21,7 +21,7 @@ import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import type { RunJob, RunResult } from '../../../shared/execution-types.js';
+import type { RunJob, RunResult } from '#contract/execution-types.js';
 import type { RunHooks } from '../../../runner/job.js';
 import { handleMessage, type JobEnv } from '../../../runner/execution-job.js';
 import type { Runner } from '../../../runner/runner.js';

@@ -6,11 +6,11 @@ import { conditionFailed, ddb, ecsMock, runnerItem, sent, sqsEvent, useMockedDyn
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resetConfig } from '../../../shared/config.js';
+import { resetConfig } from '#aws/config.js';
 import { handler } from '../../../functions/pipeline/launcher.js';
-import { LANGUAGE_IDS } from '../../../shared/languages.js';
-import { LIMITS } from '../../../shared/limits.js';
-import { LEDGER_KEY, type Boot } from '../../../shared/runners/capacity.js';
+import { LANGUAGE_IDS } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { LEDGER_KEY, type Boot } from '#aws/runners/capacity.js';
 import { functionEnv } from '../env.js';
 
 const env = functionEnv('pipeline-launcher');

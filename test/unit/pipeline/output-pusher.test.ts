@@ -3,8 +3,8 @@ import { connectionItem, mgmt, pushed, pushedTo, useMockedDynamo } from '../fixt
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OutputPusher } from '../../../runner/output-pusher.js';
-import { LIMITS } from '../../../shared/limits.js';
-import type { ConnectionItem } from '../../../shared/store/connections.js';
+import { LIMITS } from '#contract/limits.js';
+import type { ConnectionItem } from '#aws/store/connections.js';
 import { useFunctionEnv } from '../env.js';
 
 // runner/ code runs in the runner task: its container environment, as the stack sets it.

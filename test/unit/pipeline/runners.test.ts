@@ -1,10 +1,10 @@
-import { LIMITS } from '../../../shared/limits.js';
+import { LIMITS } from '#contract/limits.js';
 import { conditionFailed, ddb, givenRunners, LAUNCH_QUEUE, launchRequests, runnerItem, sent, sqsMock, TABLE, useMockedDynamo } from '../fixtures.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resetConfig } from '../../../shared/config.js';
-import { ensureRunners, queueLauncher, setLauncher } from '../../../shared/runners/launcher.js';
+import { resetConfig } from '#aws/config.js';
+import { ensureRunners, queueLauncher, setLauncher } from '#aws/runners/launcher.js';
 
 const NOW = 1_760_000_000_000;
 

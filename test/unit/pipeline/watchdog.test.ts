@@ -1,4 +1,4 @@
-import { LIMITS } from '../../../shared/limits.js';
+import { LIMITS } from '#contract/limits.js';
 import {
   conditionFailed,
   connectionItem,

@@ -38,7 +38,7 @@ describe('$disconnect', () => {
     expect(await disconnect(me)).toEqual({ statusCode: 200 });
 
     expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([
-      { PK: 'LIVE', SK: `C#${me}` }, // the gauges' item (shared/metrics.ts)
+      { PK: 'LIVE', SK: `C#${me}` }, // the gauges' item (shared/telemetry/metrics.ts)
       { PK: `CONN#${me}`, SK: 'CONN' },
       { PK: `S#${SESSION_ID}`, SK: `C#${me}` },
     ]);

@@ -2,8 +2,8 @@
  * Typed builders of API Gateway WebSocket events ($connect, messages, $disconnect) and the handlers'
  * entry points as a client uses them. Import after ../fixtures.js (which sets the environment).
  */
-import type { WsEvent } from '../../../shared/realtime/ws-event.js';
-import { selectWsRoute } from '../../../shared/ws-routes.js';
+import type { WsEvent } from '../../../functions/ws/ws-event.js';
+import { selectWsRoute } from '../../../local/routes.js';
 import { handler as connectHandler } from '../../../functions/ws/connect.js';
 import { handler as disconnectHandler } from '../../../functions/ws/disconnect.js';
 import { handler as messageHandler } from '../../../functions/ws/message.js';

@@ -25,8 +25,8 @@ import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { logger } from '../../../shared/log.js';
-import { REPLY } from '../../../shared/realtime/push.js';
+import { logger } from '#telemetry/log.js';
+import { REPLY } from '#aws/push.js';
 import { useFunctionEnv } from '../env.js';
 import { newConnectionId, send } from './events.js';
 

@@ -1,0 +1,121 @@
+/** Presence and session actions: join, leave, awareness, cursor, language, ping (SPEC §5). */
+import { AppError, errors } from '#contract/errors.js';
+import { isActive } from '#core/access.js';
+import { currentDocument } from '#core/code.js';
+import { checkLanguage } from '#core/sessions.js';
+import { textOf } from '#core/yjs-document.js';
+import { newId } from '#contract/ids.js';
+import { deleteConnection, listConnections, markJoined, participantsOf, type ConnectionItem } from '#aws/store/connections.js';
+import { appendHistory } from '#aws/store/history.js';
+import { ensureRunners } from '#aws/runners/launcher.js';
+import { getSession, updateSessionFields } from '#aws/store/sessions.js';
+import { reply, requireJoined, type WsContext } from './context.js';
+import { decodeBase64, diffFor, limitRate } from './document-actions.js';
+import { documentUrl, type ActionOf } from '#contract/messages.js';
+import { broadcast, shrink } from '#aws/notify.js';
+import { closeConnection } from '#aws/push.js';
+
+export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>): Promise<void> {
+  const { sessionId, role } = ctx.conn;
+  const [session, connections] = await Promise.all([getSession(sessionId), listConnections(sessionId)]);
+  if (!session) throw errors.sessionNotFound();
+  if (!isActive(session)) throw errors.sessionExpired();
+  const stateVector = msg.stateVector !== undefined ? decodeBase64(msg.stateVector, 'stateVector') : undefined;
+  const me = connections.find((c) => c.connectionId === ctx.connectionId);
+  if (!me) throw new AppError('NOT_FOUND', 'Unknown connection: reconnect and join again');
+  const format = msg.format ?? 'text';
+  const userId = msg.userId ?? me.userId ?? newId();
+  const username = msg.username ?? me.username ?? role;
+  // Everything that can refuse the message runs before the join is written: a refused join changes nothing.
+  const entry = await currentDocument(sessionId, session.version);
+  // The text and the diff are taken now, at one version: the shared copy may move on while we wait.
+  const version = entry.version;
+  const currentCode = textOf(entry.doc);
+  const yjsState = format === 'yjs' ? Buffer.from(diffFor(entry.doc, stateVector)).toString('base64') : undefined;
+  const joinedAt = new Date().toISOString();
+  if (!(await markJoined(sessionId, ctx.connectionId, { userId, username, format, joinedAt }))) {
+    throw new AppError('NOT_FOUND', 'Connection closed while joining');
+  }
+  const wasJoined = me.joined === true;
+  Object.assign(me, { joined: true, userId, username, format, joinedAt: me.joinedAt ?? joinedAt });
+  const users = participantsOf(connections);
+
+  const base = {
+    type: 'session-joined' as const,
+    sessionId,
+    userId,
+    role,
+    language: session.language,
+    version,
+    users: users.map(({ id, username: name, role: r }) => ({ id, username: name, role: r })),
+    userCount: users.length,
+  };
+  await reply(ctx, shrink({ ...base, currentCode, ...(yjsState ? { yjsState } : {}) }, { ...base, documentUrl: documentUrl(sessionId, format) }));
+  // Warm a runner for the session's language ahead of the first run (a cold Fargate task takes 30-60 s).
+  const warm = ensureRunners(session.language);
+  if (!wasJoined) {
+    await Promise.all([
+      broadcast(connections, { type: 'user-joined', userId, username, role, userCount: users.length }, ctx.connectionId),
+      appendHistory(sessionId, ctx.conn.sessionTtl, 'user-joined', { username, role }, userId),
+    ]);
+  }
+  await warm;
+}
+
+/** Removes the connection and tells the others; used by leave-session and $disconnect. */
+export async function departed(sessionId: string, sessionTtl: number, connectionId: string): Promise<void> {
+  const gone = await deleteConnection(sessionId, connectionId);
+  if (!gone?.joined || !gone.userId) return;
+  const rest = await listConnections(sessionId);
+  const users = participantsOf(rest);
+  const stillHere = users.some((u) => u.id === gone.userId); // same user, another tab
+  if (stillHere) return;
+  await Promise.all([
+    broadcast(rest, { type: 'user-left', userId: gone.userId, userCount: users.length }),
+    appendHistory(sessionId, sessionTtl, 'user-left', { username: gone.username ?? gone.userId }, gone.userId),
+  ]);
+}
+
+export async function leaveSession(ctx: WsContext): Promise<void> {
+  await departed(ctx.conn.sessionId, ctx.conn.sessionTtl, ctx.connectionId);
+  await closeConnection(ctx.connectionId);
+}
+
+async function relay(ctx: WsContext, build: (me: ConnectionItem) => Parameters<typeof broadcast>[1]): Promise<void> {
+  const connections = await listConnections(ctx.conn.sessionId);
+  const me = requireJoined(connections, ctx.connectionId);
+  await broadcast(connections, build(me), ctx.connectionId);
+}
+
+export async function awarenessUpdate(ctx: WsContext, msg: ActionOf<'awareness-update'>): Promise<void> {
+  limitRate(ctx, 'cursor');
+  decodeBase64(msg.update, 'update');
+  await relay(ctx, (me) => ({ type: 'awareness-update', update: msg.update, userId: me.userId! }));
+}
+
+export async function cursorUpdate(ctx: WsContext, msg: ActionOf<'cursor-update'>): Promise<void> {
+  limitRate(ctx, 'cursor');
+  await relay(ctx, (me) => ({
+    type: 'cursor-update',
+    position: msg.position,
+    ...(msg.selection ? { selection: msg.selection } : {}),
+    userId: me.userId!,
+  }));
+}
+
+export async function languageChange(ctx: WsContext, msg: ActionOf<'language-change'>): Promise<{ language: string } | undefined> {
+  const language = checkLanguage(msg.language)!;
+  limitRate(ctx, 'language');
+  const [session, connections] = await Promise.all([getSession(ctx.conn.sessionId), listConnections(ctx.conn.sessionId)]);
+  if (!session) throw errors.sessionNotFound();
+  const me = requireJoined(connections, ctx.connectionId);
+  if (!isActive(session)) throw errors.sessionExpired();
+  const updated = await updateSessionFields(session, { language }, me.userId!);
+  if (!updated) throw errors.sessionExpired();
+  await Promise.all([broadcast(connections, { type: 'language-update', language, userId: me.userId! }), ensureRunners(language)]);
+  return { language };
+}
+
+export async function ping(ctx: WsContext): Promise<void> {
+  await reply(ctx, { type: 'pong', timestamp: new Date().toISOString() });
+}

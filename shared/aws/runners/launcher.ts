@@ -1,0 +1,62 @@
+/**
+ * Starting runners: a port with two implementations. In AWS, standalone Fargate tasks started with
+ * RunTask (they exit by themselves when idle, so no scale-in can kill a task mid-job), requested through
+ * the launch queue; in the local stack, runner worker processes (local/runners.ts registers that
+ * implementation at start-up).
+ */
+import { config } from '#aws/config.js';
+import type { LanguageId } from '#contract/languages.js';
+import { logger } from '#telemetry/log.js';
+import { liveRunners, releaseLaunchLease, takeLaunchLease } from '#aws/store/runner-registry.js';
+
+export interface RunnerLauncher {
+  /** Starts `count` runners for the language. */
+  launch(language: LanguageId, count: number): Promise<void>;
+}
+
+/**
+ * In AWS, handlers and runners do not call ECS themselves: they queue a launch request and the launcher
+ * function (functions/pipeline/launcher.ts) calls RunTask. That keeps ecs:RunTask and iam:PassRole on
+ * one function and the ECS client (~100 KB) out of every other bundle.
+ */
+export const queueLauncher: RunnerLauncher = {
+  async launch(language, count) {
+    const { requestLaunch } = await import('./launch-queue.js');
+    await requestLaunch(language, count);
+  },
+};
+
+let launcher: RunnerLauncher = queueLauncher;
+
+/** The local stack swaps in its process launcher. */
+export function setLauncher(impl: RunnerLauncher): void {
+  launcher = impl;
+}
+
+export type EnsureOutcome = 'warm' | 'launched' | 'booting' | 'failed';
+
+/**
+ * Makes sure at least `desired` runners of the language are alive or booting (capped by
+ * maxRunnersPerLanguage). Never throws: a failed launch is logged and gives the launch lease back (so the
+ * next request or watchdog tick retries now, not after launchLeaseMs), and the run's deadline and the
+ * watchdog turn a run nobody picks up into SYSTEM_ERROR instead of leaving it stuck.
+ */
+export async function ensureRunners(language: LanguageId, desired = 1, nowMs: number = Date.now()): Promise<EnsureOutcome> {
+  let leased = false;
+  try {
+    const want = Math.min(desired, config().runners.maxPerLanguage);
+    const live = await liveRunners(language, nowMs);
+    if (live.length >= want) return 'warm';
+    if (!(await takeLaunchLease(language, nowMs))) return 'booting';
+    leased = true;
+    await launcher.launch(language, want - live.length);
+    logger.info('runners launched', { language, count: want - live.length });
+    return 'launched';
+  } catch (err) {
+    logger.error('could not ensure runners', { language, error: err as Error });
+    if (leased) {
+      await releaseLaunchLease(language, nowMs).catch((e) => logger.error('could not release the launch lease', { language, error: e as Error }));
+    }
+    return 'failed';
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Live WebSocket connections of a session (SK `C#<connectionId>`), the presence list behind
+ * `GET /participants`, `userCount` and every fan-out.
+ */
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '#aws/clients.js';
+import { isLive, keys } from '#aws/table.js';
+import type { Role } from '#core/tokens.js';
+import { isConditionFailure, queryAll, table } from './items.js';
+
+export interface ConnectionItem {
+  sessionId: string;
+  connectionId: string;
+  role: Role;
+  connectedAt: string;
+  /** Set by join-session; a connection that has not joined receives no session events. */
+  joined?: boolean;
+  userId?: string;
+  username?: string;
+  joinedAt?: string;
+  format?: 'text' | 'yjs';
+  ttl: number;
+}
+
+export async function listConnections(sessionId: string): Promise<ConnectionItem[]> {
+  return queryAll<ConnectionItem & Record<string, unknown>>({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
+    ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':c': keys.connectionPrefix },
+    ConsistentRead: true,
+  });
+}
+
+export interface Participant {
+  id: string;
+  username: string;
+  role: Role;
+  joinedAt: string;
+}
+
+/** Joined users, one entry per user id (a user with two tabs counts once). */
+export function participantsOf(connections: ConnectionItem[]): Participant[] {
+  const byUser = new Map<string, Participant>();
+  for (const c of connections) {
+    if (!c.joined || !c.userId) continue;
+    const existing = byUser.get(c.userId);
+    const joinedAt = c.joinedAt ?? c.connectedAt;
+    if (!existing || joinedAt < existing.joinedAt) {
+      byUser.set(c.userId, { id: c.userId, username: c.username ?? c.userId, role: c.role, joinedAt });
+    }
+  }
+  return [...byUser.values()].sort((a, b) => a.joinedAt.localeCompare(b.joinedAt));
+}
+
+// ---- writes and the lookup item -------------------------------------------------------------------
+
+/** What a message handler needs about its sender, cached per container (it never changes). */
+export interface ConnectionLookup {
+  connectionId: string;
+  sessionId: string;
+  role: Role;
+  /** The session's retention TTL: items written on this connection's behalf carry it. */
+  sessionTtl: number;
+  ttl: number;
+}
+
+/** Stores the connection and its lookup item atomically ($connect). */
+export async function putConnection(conn: ConnectionItem, sessionTtl: number): Promise<void> {
+  const lookup: ConnectionLookup = {
+    connectionId: conn.connectionId,
+    sessionId: conn.sessionId,
+    role: conn.role,
+    sessionTtl,
+    ttl: conn.ttl,
+  };
+  await dynamo().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: table(), Item: { ...keys.connection(conn.sessionId, conn.connectionId), ...conn } } },
+        { Put: { TableName: table(), Item: { ...keys.connectionLookup(conn.connectionId), ...lookup } } },
+        // Same call, one more item: what the watchdog's gauges count (liveConnectionCounts).
+        { Put: { TableName: table(), Item: { ...liveKey(conn.connectionId), sessionId: conn.sessionId, ttl: conn.ttl } } },
+      ],
+    }),
+  );
+}
+
+/**
+ * Consistent: the lookup is written by `$connect` in another invocation an instant before the first
+ * message (or `$disconnect`) reads it; an eventually consistent read may not find it yet, and then
+ * join-session gets no answer at all and `$disconnect` leaves a ghost participant for up to 2 h.
+ */
+export async function getConnectionLookup(connectionId: string): Promise<ConnectionLookup | undefined> {
+  const out = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.connectionLookup(connectionId), ConsistentRead: true }));
+  return isLive(out.Item) ? (out.Item as ConnectionLookup) : undefined;
+}
+
+/**
+ * Marks a connection joined with its identity. Conditional on the connection still existing, so a
+ * join racing a disconnect cannot resurrect a dead connection. Returns false when it is gone.
+ */
+export async function markJoined(
+  sessionId: string,
+  connectionId: string,
+  fields: { userId: string; username: string; format: 'text' | 'yjs'; joinedAt: string },
+): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: keys.connection(sessionId, connectionId),
+        UpdateExpression: 'SET joined = :t, userId = :u, username = :n, #format = :f, joinedAt = if_not_exists(joinedAt, :at)',
+        ConditionExpression: 'attribute_exists(SK)',
+        ExpressionAttributeNames: { '#format': 'format' },
+        ExpressionAttributeValues: { ':t': true, ':u': fields.userId, ':n': fields.username, ':f': fields.format, ':at': fields.joinedAt },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/** Removes a connection and its lookup item. Idempotent; returns the removed item if it existed. */
+export async function deleteConnection(sessionId: string, connectionId: string): Promise<ConnectionItem | undefined> {
+  // The lookup first: from then on no message is attributed to this connection; then its presence.
+  await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.connectionLookup(connectionId) }));
+  const out = await dynamo().send(
+    new DeleteCommand({ TableName: table(), Key: keys.connection(sessionId, connectionId), ReturnValues: 'ALL_OLD' }),
+  );
+  return out.Attributes as ConnectionItem | undefined;
+}
+
+// ---- the gauges' partition ----------------------------------------------------------------------------
+
+/**
+ * `LIVE` / `C#<connectionId>`: one small item (session id + TTL) per open WebSocket, written by $connect
+ * in its existing transaction and deleted by $disconnect (every closed socket gets one, including those
+ * that left or were gone on push). The watchdog reads the whole partition with one Query a minute for the
+ * ConnectedUsers and ActiveSessions gauges (shared/telemetry/metrics.ts): no Scan, no index, no counter to drift.
+ * A socket whose $disconnect never ran stops counting at its TTL (at most API Gateway's 2 h lifetime).
+ * One partition takes 1,000 writes/s: far above any rate of connects this product sees.
+ */
+const LIVE_PK = 'LIVE';
+const liveKey = (connectionId: string) => ({ PK: LIVE_PK, SK: `C#${connectionId}` });
+
+export async function forgetLiveConnection(connectionId: string): Promise<void> {
+  await dynamo().send(new DeleteCommand({ TableName: table(), Key: liveKey(connectionId) }));
+}
+
+/** Open connections and the sessions they belong to (ids are counted here, never emitted). */
+export async function liveConnectionCounts(nowMs: number = Date.now()): Promise<{ connections: number; sessions: number }> {
+  const items = await queryAll<{ sessionId: string; ttl: number }>(
+    { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': LIVE_PK }, ProjectionExpression: 'sessionId, #ttl', ExpressionAttributeNames: { '#ttl': 'ttl' } },
+    nowMs,
+  );
+  return { connections: items.length, sessions: new Set(items.map((i) => i.sessionId)).size };
+}

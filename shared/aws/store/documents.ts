@@ -1,0 +1,270 @@
+/**
+ * Persistence of the shared document (see shared/aws/table.ts for the keys):
+ *
+ *   DOC#<v>#U       the Yjs update that made version v, written in ONE transaction with the session's
+ *                   `version` moving from v-1 to v. No reservations, no holes: version v exists exactly
+ *                   when its item does, so a version names one document state (updates 1..v).
+ *   DOC#<v>#S<n>    a compacted state holding updates 1..v, split in parts below the 400 KB item limit.
+ *
+ * Log items are never rewritten or deleted before the session's TTL: compaction only adds a state (and
+ * drops states two generations old), so a reader can always rebuild any version, and playback keeps
+ * every edit. Readers read newest first and stop at the first complete state: a read touches the log
+ * tail since the last compaction plus one state, whatever the session's age.
+ */
+import { randomBytes } from 'node:crypto';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '#aws/clients.js';
+import type { LanguageId } from '#contract/languages.js';
+import { isLive, keys } from '#aws/table.js';
+import { historyItem, type HistoryType } from './history.js';
+import { asBytes, cancellationCodes, isTransactionCanceled, table } from './items.js';
+import { ACTIVE_CONDITION, activeValues, batchDelete, type SessionItem } from './sessions.js';
+
+export interface LogUpdate {
+  version: number;
+  update: Uint8Array;
+  at: string;
+}
+
+export interface StoredState {
+  version: number;
+  parts: number;
+  bytes: Uint8Array;
+}
+
+/** What a read found: a state (absent when the log reaches back to version 1) and the updates above it. */
+export interface StoredDocument {
+  state?: StoredState;
+  /** Ascending, contiguous from (state?.version ?? 0) + 1. */
+  updates: LogUpdate[];
+  /** The newest version read. */
+  version: number;
+  updatedAt: string;
+}
+
+/** Items per Query page: the log tail between two compactions plus a state's parts fit in one page. */
+const PAGE_ITEMS = 64;
+/** A state is split into parts of this many bytes (an item holds at most 400 KB with its keys). */
+export const STATE_PART_BYTES = 300 * 1024;
+
+type Item = Record<string, unknown>;
+
+const isUpdateItem = (i: Item) => typeof i.SK === 'string' && i.SK.endsWith('#U');
+const isStateItem = (i: Item) => typeof i.SK === 'string' && /#S\d{3}$/.test(i.SK);
+const toLogUpdate = (i: Item): LogUpdate => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) });
+
+/**
+ * The document items of a session between two SKs, page by page (strongly consistent: a reader must
+ * see the append another invocation just made). The caller stops iterating when it has what it needs.
+ */
+async function* documentItems(sessionId: string, lo: string, hi: string, newestFirst: boolean): AsyncGenerator<Item> {
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': lo, ':hi': hi },
+        ConsistentRead: true,
+        ScanIndexForward: !newestFirst,
+        Limit: PAGE_ITEMS,
+        ExclusiveStartKey,
+      }),
+    );
+    yield* (page.Items ?? []) as Item[];
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+}
+
+/**
+ * The document at its newest version, or at `atVersion` (the newest version ≤ it), read newest first.
+ * Stops at the first complete state; `maxItems` bounds how far back it will go (undefined: to version
+ * 1). Returns undefined when the bound was hit first.
+ */
+export async function readDocument(sessionId: string, opts: { atVersion?: number; maxItems?: number } = {}): Promise<StoredDocument | undefined> {
+  const hi = opts.atVersion === undefined ? `${keys.docPrefix}~` : `${keys.docVersion(opts.atVersion)}~`;
+  const updates: LogUpdate[] = [];
+  const parts = new Map<number, Map<number, Item>>();
+  let seen = 0;
+  for await (const item of documentItems(sessionId, keys.docPrefix, hi, true)) {
+    if (opts.maxItems !== undefined && ++seen > opts.maxItems) return undefined;
+    if (!isLive(item)) continue;
+    if (isUpdateItem(item)) {
+      updates.push(toLogUpdate(item));
+      continue;
+    }
+    if (!isStateItem(item)) continue;
+    const version = Number(item.version);
+    const have = parts.get(version) ?? new Map<number, Item>();
+    have.set(Number(item.part), item);
+    parts.set(version, have);
+    if (have.size === Number(item.parts)) return assemble(joinParts(version, have), updates);
+  }
+  return assemble(undefined, updates);
+}
+
+function joinParts(version: number, items: Map<number, Item>): StoredState {
+  const chunks = [...items.entries()].sort(([a], [b]) => a - b).map(([, i]) => asBytes(i.state) ?? new Uint8Array());
+  return { version, parts: items.size, bytes: Buffer.concat(chunks) };
+}
+
+function assemble(state: StoredState | undefined, newestFirst: LogUpdate[]): StoredDocument {
+  const base = state?.version ?? 0;
+  const updates = newestFirst.filter((u) => u.version > base).sort((a, b) => a.version - b.version);
+  const last = updates[updates.length - 1];
+  return { state, updates, version: last?.version ?? base, updatedAt: last?.at ?? new Date(0).toISOString() };
+}
+
+/** The log items above `version`, ascending: what a copy at `version` lacks. One small Query. */
+export async function readUpdatesAfter(sessionId: string, version: number): Promise<LogUpdate[]> {
+  const out: LogUpdate[] = [];
+  for await (const item of documentItems(sessionId, keys.docVersion(version + 1), `${keys.docPrefix}~`, false)) {
+    if (isUpdateItem(item) && isLive(item)) out.push(toLogUpdate(item));
+  }
+  return out;
+}
+
+export interface AppendInput {
+  session: Pick<SessionItem, 'sessionId' | 'ttl'>;
+  /** The version this append must follow: it takes expectedVersion + 1 or fails. */
+  expectedVersion: number;
+  update: Uint8Array;
+  userId: string;
+  /** Unique per logical write (newWriteId) and kept across its retries: recognises our own earlier success. */
+  writeId: string;
+  /** Also switch the session language in the same transaction (snapshot restore). */
+  language?: LanguageId;
+  history?: { type: HistoryType; detail: Record<string, unknown> };
+  nowMs?: number;
+}
+
+/** Why an append did not take its version: the session's item as the failed condition saw it. */
+export type AppendOutcome =
+  | { ok: true; version: number; at: string }
+  | { ok: false; reason: 'moved'; currentVersion: number }
+  | { ok: false; reason: 'inactive' | 'missing' }
+  /** Another transaction touched the session item at that instant; nothing was decided. */
+  | { ok: false; reason: 'conflict' };
+
+/**
+ * Appends one update as version expectedVersion + 1 in one transaction with the session's counter.
+ * A failed condition returns the session item as it was (ReturnValuesOnConditionCheckFailure): the
+ * caller learns the current version without another read. The log item's own ALL_OLD tells a retry of
+ * a write whose response was lost that the write already happened (same writeId): it is reported as
+ * the success it was. ClientRequestToken makes the SDK's own retries idempotent for 10 minutes.
+ */
+export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
+  const nowMs = input.nowMs ?? Date.now();
+  const at = new Date(nowMs).toISOString();
+  const next = input.expectedVersion + 1;
+  const { sessionId, ttl } = input.session;
+  const names: Record<string, string> = { '#status': 'status' };
+  let set = 'SET version = :next, lastActivity = :at';
+  const values: Record<string, unknown> = { ':next': next, ':expected': input.expectedVersion, ':at': at, ...activeValues(nowMs) };
+  if (input.language) {
+    set += ', #language = :language';
+    names['#language'] = 'language';
+    values[':language'] = input.language;
+  }
+  try {
+    await dynamo().send(
+      new TransactWriteCommand({
+        ClientRequestToken: `${input.writeId}-${next}`, // ≤ 36 characters: a 16-character writeId
+        TransactItems: [
+          {
+            Update: {
+              TableName: table(),
+              Key: keys.session(sessionId),
+              UpdateExpression: set,
+              ConditionExpression: `version = :expected AND ${ACTIVE_CONDITION}`,
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Put: {
+              TableName: table(),
+              Item: { ...keys.docUpdate(sessionId, next), version: next, update: input.update, at, userId: input.userId, writeId: input.writeId, ttl },
+              ConditionExpression: 'attribute_not_exists(SK)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          ...(input.history
+            ? [{ Put: { TableName: table(), Item: historyItem(sessionId, ttl, input.history.type, input.history.detail, input.userId, nowMs) } }]
+            : []),
+        ],
+      }),
+    );
+    return { ok: true, version: next, at };
+  } catch (err) {
+    if (!isTransactionCanceled(err)) throw err;
+    return failedAppend(err, input.writeId, next, nowMs);
+  }
+}
+
+function failedAppend(err: unknown, writeId: string, next: number, nowMs: number): AppendOutcome {
+  const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, never> }[] }).CancellationReasons ?? [];
+  const old = (i: number) => (reasons[i]?.Item ? unmarshall(reasons[i]!.Item!) : undefined);
+  const logItem = old(1);
+  if (logItem?.writeId === writeId) return { ok: true, version: next, at: String(logItem.at) };
+  const codes = cancellationCodes(err);
+  if (codes[0] !== 'ConditionalCheckFailed') {
+    // Nothing of ours failed its condition: a concurrent transaction on the same item (TransactionConflict).
+    return { ok: false, reason: 'conflict' };
+  }
+  const meta = old(0);
+  if (!meta || !isLive(meta, nowMs)) return { ok: false, reason: 'missing' };
+  if (meta.status !== 'active' || Number(meta.expiresAtEpoch) * 1000 <= nowMs) return { ok: false, reason: 'inactive' };
+  return { ok: false, reason: 'moved', currentVersion: Number(meta.version) };
+}
+
+/**
+ * Stores a compacted state holding exactly updates 1..version. Each part is written only if absent:
+ * two containers compacting the same version write the same content, and a repeat after a lost
+ * response is harmless. Parts are written before anything older is dropped, and readers ignore a state
+ * until all its parts are present.
+ */
+export async function writeState(session: Pick<SessionItem, 'sessionId' | 'ttl'>, version: number, state: Uint8Array): Promise<number> {
+  const parts = Math.max(1, Math.ceil(state.length / STATE_PART_BYTES));
+  const at = new Date().toISOString();
+  await Promise.all(
+    Array.from({ length: parts }, (_, part) =>
+      dynamo()
+        .send(
+          new PutCommand({
+            TableName: table(),
+            Item: {
+              ...keys.docState(session.sessionId, version, part),
+              version,
+              part,
+              parts,
+              state: state.subarray(part * STATE_PART_BYTES, (part + 1) * STATE_PART_BYTES),
+              at,
+              ttl: session.ttl,
+            },
+            ConditionExpression: 'attribute_not_exists(SK)',
+          }),
+        )
+        .catch((err: unknown) => {
+          if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+        }),
+    ),
+  );
+  return parts;
+}
+
+/** Drops states a newer one replaced (readers stop at the newest complete state; the log stays). */
+export async function deleteStates(sessionId: string, states: { version: number; parts: number }[]): Promise<void> {
+  await batchDelete(states.flatMap((s) => Array.from({ length: s.parts }, (_, p) => keys.docState(sessionId, s.version, p))));
+}
+
+/** 16 random characters: with `-<version>` it fits DynamoDB's 36-character ClientRequestToken. */
+export const newWriteId = (): string => randomBytes(12).toString('base64url');
+
+export const isContentionError = (err: unknown): boolean => {
+  const name = (err as { name?: string })?.name ?? '';
+  return name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || name === 'RequestLimitExceeded'
+    || name === 'TransactionInProgressException' || (isTransactionCanceled(err) && cancellationCodes(err).includes('ThrottlingError'));
+};

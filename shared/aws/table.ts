@@ -1,0 +1,109 @@
+/**
+ * The one DynamoDB table of the product, defined once. The CDK stack (infra/constructs/data.ts) and the
+ * local stack (local/dynamodb.ts) both build the table from TABLE_DEFINITION, and the data-access layer
+ * (shared/aws/store/) builds every key with the functions below.
+ *
+ * Single-table layout, one partition per session:
+ *
+ *   PK               SK                        item
+ *   S#<sessionId>    META                      session: title, language, status, expiresAt, token hashes, version
+ *   S#<sessionId>    DOC#<version:12>#U        the Yjs update that made `version` (the document's log: kept
+ *                                              for the session's retention; playback reads it)
+ *   S#<sessionId>    DOC#<version:12>#S<n:3>   part n of a compacted state holding versions 1..version
+ *                                              (a state over one item's 400 KB is split across parts)
+ *   S#<sessionId>    H#<ulid>                  history entry
+ *   S#<sessionId>    P#<ulid>                  snapshot (with its code)
+ *   S#<sessionId>    C#<connectionId>          live WebSocket connection (presence)
+ *   S#<sessionId>    X#<ulid>                  execution
+ *   S#<sessionId>    I#<idempotencyKey>        idempotency record of a run request
+ *   CONN#<connId>    CONN                      connection -> session lookup for $disconnect / messages
+ *   RL#<scope>#<who> W#<window>                fixed-window rate-limit counter
+ *   LEASE#<language> LEASE                     runner launch lease (execution pipeline)
+ *   RUNNERS#<lang>   <runnerId>                live runner registry (heartbeats)
+ *   APIKEYS          K#<sha256 of the key>     operator API key: name, id, createdAt, revokedAt (never the key)
+ *   OP#<operator>    S#<createdAt>#<sessionId> the operator's session index (GET /api/sessions, newest first),
+ *                                              written with the session, kept in step with its status/title/language
+ *
+ * Index `watch` (sparse): every execution that is not final carries `watchPk = "WATCH"` and
+ * `watchDeadline` (epoch ms by which it must have moved on). The watchdog queries the index for
+ * deadlines in the past; a final execution drops both attributes and leaves the index.
+ *
+ * Every item carries `ttl` (epoch seconds). TTL deletion runs up to ~2 days late, so every read in
+ * shared/aws/store/ filters items whose `ttl` has passed (see `isLive`).
+ */
+
+export const TTL_ATTRIBUTE = 'ttl';
+
+export const TABLE_DEFINITION = {
+  partitionKey: { name: 'PK', type: 'S' },
+  sortKey: { name: 'SK', type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+  globalSecondaryIndexes: [
+    {
+      indexName: 'watch',
+      partitionKey: { name: 'watchPk', type: 'S' },
+      sortKey: { name: 'watchDeadline', type: 'N' },
+      // Only what the watchdog reads (shared/aws/store/executions.ts overdueExecutions): ALL would copy every
+      // execution's code, stdin and output into the index, paying its write and storage twice.
+      projection: 'INCLUDE',
+      nonKeyAttributes: ['sessionId', 'executionId', 'status', 'language'],
+    },
+  ],
+} as const;
+
+export const WATCH_INDEX = 'watch';
+export const WATCH_PK = 'WATCH';
+
+/** Default physical name in the local stack; in AWS CloudFormation names the table. */
+export const LOCAL_TABLE_NAME = 'interview-local';
+
+const pad = (n: number) => n.toString().padStart(12, '0');
+
+export const keys = {
+  session: (sessionId: string) => ({ PK: `S#${sessionId}`, SK: 'META' }),
+  sessionPk: (sessionId: string) => `S#${sessionId}`,
+  /**
+   * The document's items sort by version, and within a version the log item (`U`) after the state parts
+   * (`S…`): a newest-first Query meets the log tail, then the newest state, and can stop there.
+   */
+  docUpdate: (sessionId: string, version: number) => ({ PK: `S#${sessionId}`, SK: `DOC#${pad(version)}#U` }),
+  docState: (sessionId: string, version: number, part: number) => ({
+    PK: `S#${sessionId}`,
+    SK: `DOC#${pad(version)}#S${String(part).padStart(3, '0')}`,
+  }),
+  /** Lowest SK of a version's items (its first state part); `${docVersion(v)}~` is above all of them. */
+  docVersion: (version: number) => `DOC#${pad(version)}#`,
+  docPrefix: 'DOC#',
+  history: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `H#${id}` }),
+  historyPrefix: 'H#',
+  snapshot: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `P#${id}` }),
+  snapshotPrefix: 'P#',
+  connection: (sessionId: string, connectionId: string) => ({ PK: `S#${sessionId}`, SK: `C#${connectionId}` }),
+  connectionPrefix: 'C#',
+  connectionLookup: (connectionId: string) => ({ PK: `CONN#${connectionId}`, SK: 'CONN' }),
+  execution: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `X#${id}` }),
+  executionPrefix: 'X#',
+  idempotency: (sessionId: string, key: string) => ({ PK: `S#${sessionId}`, SK: `I#${key}` }),
+  rateLimit: (scope: string, who: string, window: number) => ({ PK: `RL#${scope}#${who}`, SK: `W#${window}` }),
+  lease: (name: string) => ({ PK: `LEASE#${name}`, SK: 'LEASE' }),
+  runnersPk: (language: string) => `RUNNERS#${language}`,
+  runner: (language: string, runnerId: string) => ({ PK: `RUNNERS#${language}`, SK: runnerId }),
+  /** All API keys share one partition: lookup by hash is a GetItem, listing is one Query (no Scan). */
+  apiKeysPk: 'APIKEYS',
+  apiKey: (keyHash: string) => ({ PK: 'APIKEYS', SK: `K#${keyHash}` }),
+  operatorPk: (operator: string) => `OP#${operator}`,
+  operatorSession: (operator: string, createdAt: string, sessionId: string) => ({
+    PK: `OP#${operator}`,
+    SK: `S#${createdAt}#${sessionId}`,
+  }),
+};
+
+export const nowSeconds = (nowMs: number = Date.now()) => Math.floor(nowMs / 1000);
+
+/** An item is live while its TTL is in the future (or it has none). */
+export function isLive(item: { ttl?: unknown } | undefined, nowMs: number = Date.now()): boolean {
+  if (!item) return false;
+  const ttl = item.ttl;
+  return typeof ttl !== 'number' || ttl > nowSeconds(nowMs);
+}

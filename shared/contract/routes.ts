@@ -1,0 +1,125 @@
+/**
+ * The route tables: which Lambda (one per route group) serves which API Gateway route key, for the HTTP
+ * API and the WebSocket API, plus the pipeline functions no route calls. infra/ wires API Gateway from
+ * them, the local front (local/routes.ts) matches requests against them and builds the same `routeKey`
+ * + `pathParameters`, and each handler dispatches on `event.routeKey`.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpFunctionDef {
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  entry: string;
+  /** API Gateway route keys, e.g. `GET /api/sessions/{sessionId}`. */
+  routes: readonly string[];
+  /** What the function needs from the table: least-privilege grants follow from this. */
+  table: 'none' | 'read' | 'readWrite';
+  /** Whether it pushes to WebSocket connections (execute-api:ManageConnections). */
+  pushes: boolean;
+  /** Whether it queues runs and asks for runners (sqs:SendMessage on the run queues and the launch queue). */
+  runs?: boolean;
+}
+
+export const HTTP_FUNCTIONS = {
+  meta: {
+    entry: 'functions/http/meta.ts',
+    routes: ['GET /api/health', 'GET /api/languages'],
+    table: 'none',
+    pushes: false,
+  },
+  sessions: {
+    entry: 'functions/http/sessions.ts',
+    routes: [
+      'POST /api/sessions',
+      'GET /api/sessions',
+      'GET /api/sessions/{sessionId}',
+      'PATCH /api/sessions/{sessionId}',
+      'DELETE /api/sessions/{sessionId}',
+    ],
+    table: 'readWrite',
+    pushes: true,
+  },
+  code: {
+    entry: 'functions/http/code.ts',
+    routes: ['GET /api/sessions/{sessionId}/code', 'PUT /api/sessions/{sessionId}/code'],
+    table: 'readWrite',
+    pushes: true,
+  },
+  snapshots: {
+    entry: 'functions/http/snapshots.ts',
+    routes: [
+      'POST /api/sessions/{sessionId}/snapshots',
+      'GET /api/sessions/{sessionId}/snapshots',
+      'GET /api/sessions/{sessionId}/snapshots/{snapshotId}',
+      'POST /api/sessions/{sessionId}/snapshots/{snapshotId}/restore',
+    ],
+    table: 'readWrite',
+    pushes: true,
+  },
+  activity: {
+    entry: 'functions/http/activity.ts',
+    routes: ['GET /api/sessions/{sessionId}/participants', 'GET /api/sessions/{sessionId}/history'],
+    table: 'read',
+    pushes: false,
+  },
+  executions: {
+    entry: 'functions/http/executions.ts',
+    routes: [
+      'POST /api/sessions/{sessionId}/executions',
+      'GET /api/sessions/{sessionId}/executions',
+      'GET /api/sessions/{sessionId}/executions/{executionId}',
+    ],
+    table: 'readWrite',
+    pushes: true,
+    runs: true,
+  },
+} as const satisfies Record<string, HttpFunctionDef>;
+
+/**
+ * Functions of the execution pipeline that no route calls: the dead-letter handler (SQS event source on
+ * every language's DLQ, partial batch failures), the launcher (SQS event source on the launch queue:
+ * starts Fargate runners) and the watchdog (scheduled). Dead-letter and watchdog read/write the table
+ * and push `execution-finished`.
+ */
+export const PIPELINE_FUNCTIONS = {
+  deadLetter: { entry: 'functions/pipeline/dead-letter.ts' },
+  /** SQS event source on the launch queue: the only function that calls ecs:RunTask. */
+  launcher: { entry: 'functions/pipeline/launcher.ts' },
+  watchdog: { entry: 'functions/pipeline/watchdog.ts', everyMinutes: 1 },
+} as const;
+
+export type HttpFunctionName = keyof typeof HTTP_FUNCTIONS;
+
+/**
+ * Routes only operators may call (SPEC §2): the handler authenticates an API key or, where the deployment
+ * has a JWT issuer, API Gateway's JWT authorizer guards them (infra/constructs/http-api.ts).
+ */
+export const OPERATOR_ROUTES: readonly string[] = ['POST /api/sessions', 'GET /api/sessions'];
+
+/**
+ * The WebSocket route table (SPEC §5). API Gateway selects routes with `$request.body.action`; every
+ * action route and `$default` go to one message function (a live session then warms one Lambda, not
+ * nine), `$connect` and `$disconnect` have their own. infra/ wires the routes from this table and the
+ * local front builds `requestContext.routeKey` with the same rule.
+ */
+export const WS_ACTIONS = [
+  'join-session',
+  'code-change',
+  'yjs-update',
+  'sync',
+  'awareness-update',
+  'cursor-update',
+  'language-change',
+  'run-code',
+  'ping',
+  'leave-session',
+] as const;
+export type WsAction = (typeof WS_ACTIONS)[number];
+
+export const WS_ROUTE_SELECTION_EXPRESSION = '$request.body.action';
+
+export const WS_FUNCTIONS = {
+  connect: { entry: 'functions/ws/connect.ts', routes: ['$connect'] },
+  disconnect: { entry: 'functions/ws/disconnect.ts', routes: ['$disconnect'] },
+  message: { entry: 'functions/ws/message.ts', routes: [...WS_ACTIONS, '$default'] },
+} as const;

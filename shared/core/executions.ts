@@ -1,0 +1,116 @@
+/**
+ * Run requests (SPEC §6, issue 5): validated, rate-limited per user, idempotent by key, stored QUEUED
+ * before they are acknowledged, then queued for the language's runners. Everyone in the session is told.
+ */
+import { AppError, errors } from '#contract/errors.js';
+import type { Execution } from '#contract/execution-types.js';
+import { newId } from '#contract/ids.js';
+import type { LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { logger } from '#telemetry/log.js';
+import { emit } from '#telemetry/metrics.js';
+import { broadcast, finishedMessage } from '#aws/notify.js';
+import { ensureRunners } from '#aws/runners/launcher.js';
+import { listConnections, type ConnectionItem } from '#aws/store/connections.js';
+import {
+  executionView,
+  failExecution,
+  getExecution,
+  getIdempotentExecutionId,
+  newExecutionItem,
+  putExecution,
+} from '#aws/store/executions.js';
+import { consumeRateLimit } from '#aws/store/rate-limit.js';
+import type { Role } from './tokens.js';
+import type { SessionItem } from '#aws/store/sessions.js';
+import { getCode, assertCodeSize } from './code.js';
+import { checkLanguage } from './sessions.js';
+import { utf8Bytes } from './yjs-document.js';
+
+export interface RunRequest {
+  language?: string;
+  code?: string;
+  stdin?: string;
+  idempotencyKey?: string;
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export function checkIdempotencyKey(key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw errors.validation([{ field: 'Idempotency-Key', message: '1-128 characters of A-Z a-z 0-9 _ . : -' }], 'Invalid Idempotency-Key');
+  }
+  return key;
+}
+
+/** Returns the execution (QUEUED, or whatever an earlier request with the same key became). */
+export async function requestRun(
+  session: SessionItem,
+  actor: { userId: string; role: Role },
+  req: RunRequest,
+  /** The session's connections when the caller already read them (run-code). */
+  knownConnections?: ConnectionItem[],
+): Promise<{ execution: Execution; replay: boolean }> {
+  const language: LanguageId = checkLanguage(req.language) ?? session.language;
+  if (req.code !== undefined) assertCodeSize(req.code);
+  if (req.stdin !== undefined && utf8Bytes(req.stdin) > LIMITS.stdinMaxBytes) throw errors.payloadTooLarge('stdin', LIMITS.stdinMaxBytes);
+  const key = checkIdempotencyKey(req.idempotencyKey);
+
+  if (key) {
+    const earlier = await replayOf(session.sessionId, key);
+    if (earlier) return { execution: earlier, replay: true };
+  }
+  const { userId, role } = actor;
+  // Keyed by role, which the token proves: a WebSocket userId is the client's choice and would let a
+  // client escape the limit by re-joining under another id.
+  await consumeRateLimit('run', `${session.sessionId}:${role}`, LIMITS.rate.runsPerMinutePerUser, 60);
+
+  const code = req.code ?? (await getCode(session.sessionId)).code;
+  const item = newExecutionItem({
+    sessionId: session.sessionId,
+    executionId: newId(),
+    language,
+    userId,
+    code,
+    stdin: req.stdin ?? '',
+    ttl: session.ttl,
+    idempotencyKey: key,
+  });
+  if (!(await putExecution(item))) {
+    // Lost a race with a concurrent request carrying the same key: that one is the execution.
+    const earlier = key ? await replayOf(session.sessionId, key) : undefined;
+    if (earlier) return { execution: earlier, replay: true };
+    throw new Error('execution insert failed without an idempotency conflict');
+  }
+
+  const connections = knownConnections ?? (await listConnections(session.sessionId));
+  const queued = { executionId: item.executionId, language, userId };
+  // Told before the message is sent, so no participant can see execution-started before execution-queued.
+  await broadcast(connections, { type: 'execution-queued', ...queued });
+  try {
+    const { sendRunMessage } = await import('#aws/runners/run-queue-send.js');
+    await sendRunMessage(language, { sessionId: session.sessionId, executionId: item.executionId });
+  } catch (err) {
+    logger.error('run queue unreachable', { executionId: item.executionId, language, error: err as Error });
+    const failed = await failExecution(session.sessionId, item.executionId, 'the run queue could not be reached');
+    if (failed) await broadcast(connections, finishedMessage(failed));
+    throw new AppError('INTERNAL_ERROR', 'The run could not be queued; it ended as SYSTEM_ERROR', { executionId: item.executionId, status: 'SYSTEM_ERROR' });
+  }
+  const runner = await ensureRunners(language);
+  emit('RunsQueued', 1, { Language: language, Runner: runner === 'warm' ? 'warm' : 'cold' });
+  return { execution: executionView(item), replay: false };
+}
+
+async function replayOf(sessionId: string, key: string): Promise<Execution | undefined> {
+  const executionId = await getIdempotentExecutionId(sessionId, key);
+  if (!executionId) return undefined;
+  const execution = await getExecution(sessionId, executionId);
+  return execution ? executionView(execution) : undefined;
+}
+
+export async function readExecution(sessionId: string, executionId: string | undefined): Promise<Execution> {
+  const item = executionId && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(executionId) ? await getExecution(sessionId, executionId) : undefined;
+  if (!item) throw errors.notFound('Execution');
+  return executionView(item);
+}

@@ -1,0 +1,149 @@
+/** Session lifecycle (SPEC §3, §4): create, list (the operator's own), view, patch, end, purge. */
+import { config } from '#aws/config.js';
+import { errors } from '#contract/errors.js';
+import { newSessionId } from '#contract/ids.js';
+import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
+import { listConnections, participantsOf, type ConnectionItem } from '#aws/store/connections.js';
+import { listOperatorSessions, OPERATOR_SESSION_SK, type ListStatus } from '#aws/store/operator-sessions.js';
+import { consumeRateLimit } from '#aws/store/rate-limit.js';
+import {
+  createSessionItems,
+  endSession as endSessionItem,
+  getSession,
+  purgeSession as purgeSessionItems,
+  updateSessionFields,
+  type SessionItem,
+} from '#aws/store/sessions.js';
+import { hashToken, newToken, type Role } from './tokens.js';
+import { effectiveStatus, isActive } from './access.js';
+import type { Operator } from './operators.js';
+import { encodeState, loadDoc, replaceText } from './yjs-document.js';
+
+export function checkLanguage(language: string | undefined): LanguageId | undefined {
+  if (language === undefined) return undefined;
+  if (!isLanguageId(language)) throw errors.unsupportedLanguage(language);
+  return language;
+}
+
+export interface CreateSessionInput {
+  language?: string;
+  title?: string;
+  durationMinutes?: number;
+}
+
+export async function createSession(input: CreateSessionInput, operator: Operator, nowMs: number = Date.now()) {
+  const language = checkLanguage(input.language) ?? DEFAULT_LANGUAGE;
+  // Per operator identity (SPEC §4), not per IP: one office behind a NAT is many interviewers.
+  await consumeRateLimit('create-session', operator.id, LIMITS.rate.sessionCreatePerMinute, 60, nowMs);
+
+  const sessionId = newSessionId();
+  const interviewerToken = newToken();
+  const candidateToken = newToken();
+  const duration = input.durationMinutes ?? LIMITS.session.defaultDurationMinutes;
+  const expiresAtMs = nowMs + duration * 60_000;
+  const createdAt = new Date(nowMs).toISOString();
+  const session: SessionItem = {
+    sessionId,
+    title: input.title ?? 'Untitled interview',
+    language,
+    status: 'active',
+    createdAt,
+    lastActivity: createdAt,
+    expiresAt: new Date(expiresAtMs).toISOString(),
+    expiresAtEpoch: Math.floor(expiresAtMs / 1000),
+    version: 1,
+    interviewerTokenHash: hashToken(interviewerToken),
+    candidateTokenHash: hashToken(candidateToken),
+    ttl: Math.floor(expiresAtMs / 1000) + LIMITS.session.retentionSeconds,
+    createdBy: operator.id,
+  };
+  const doc = loadDoc(undefined, []);
+  replaceText(doc, LANGUAGES[language].template);
+  await createSessionItems(session, encodeState(doc));
+  doc.destroy();
+
+  return {
+    sessionId,
+    title: session.title,
+    language,
+    status: 'active' as const,
+    createdAt,
+    expiresAt: session.expiresAt,
+    interviewerToken,
+    candidateToken,
+    wsUrl: config().wsUrl,
+  };
+}
+
+export interface ListSessionsInput {
+  status?: ListStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+/** `GET /api/sessions`: the operator's own sessions, newest first, with the status they have now. */
+export async function listSessions(operator: Operator, input: ListSessionsInput, nowMs: number = Date.now()) {
+  const afterSk = input.cursor === undefined ? undefined : Buffer.from(input.cursor, 'base64url').toString('utf8');
+  if (afterSk !== undefined && !OPERATOR_SESSION_SK.test(afterSk)) {
+    throw errors.validation([{ field: 'cursor', message: 'not a cursor this API returned' }]);
+  }
+  const page = await listOperatorSessions(
+    operator.id,
+    { limit: input.limit ?? LIMITS.sessionList.defaultPageSize, afterSk, status: input.status },
+    nowMs,
+  );
+  return {
+    sessions: page.items.map((s) => ({
+      sessionId: s.sessionId,
+      title: s.title,
+      language: s.language,
+      status: effectiveStatus(s, nowMs),
+      createdAt: s.createdAt,
+      expiresAt: s.expiresAt,
+      createdBy: s.createdBy,
+    })),
+    nextCursor: page.nextSk === undefined ? null : Buffer.from(page.nextSk, 'utf8').toString('base64url'),
+  };
+}
+
+export async function viewSession(session: SessionItem, connections?: ConnectionItem[], nowMs: number = Date.now()) {
+  const users = participantsOf(connections ?? (await listConnections(session.sessionId)));
+  return {
+    sessionId: session.sessionId,
+    title: session.title,
+    language: session.language,
+    status: effectiveStatus(session, nowMs),
+    createdAt: session.createdAt,
+    lastActivity: session.lastActivity,
+    expiresAt: session.expiresAt,
+    userCount: users.length,
+    version: session.version,
+  };
+}
+
+/** `PATCH`: both roles may switch the language, only the interviewer may retitle. */
+export async function patchSession(
+  session: SessionItem,
+  role: Role,
+  input: { title?: string; language?: string },
+  userId: string,
+): Promise<SessionItem> {
+  if (input.title !== undefined && role !== 'interviewer') throw errors.forbidden('change the title');
+  const language = checkLanguage(input.language);
+  const updated = await updateSessionFields(session, { title: input.title, language }, userId);
+  if (updated) return updated;
+  const current = await getSession(session.sessionId);
+  if (!current) throw errors.sessionNotFound();
+  throw errors.sessionExpired();
+}
+
+/** Ends the session (idempotent). Returns whether this call ended it. */
+export async function endSession(session: SessionItem, userId: string, reason = 'ended-by-interviewer'): Promise<boolean> {
+  if (session.status === 'ended') return false;
+  return endSessionItem(session, userId, isActive(session) ? reason : 'expired');
+}
+
+export async function purgeSession(sessionId: string): Promise<void> {
+  await purgeSessionItems(sessionId);
+}

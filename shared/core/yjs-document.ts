@@ -1,0 +1,134 @@
+/**
+ * The shared document as a Yjs CRDT: one `Y.Text` named "code". Pure functions, no I/O — the store
+ * (shared/aws/store/documents.ts) persists the state and the update log these produce.
+ */
+import * as Y from 'yjs';
+import diff from 'fast-diff';
+
+export const TEXT_NAME = 'code';
+
+/** Builds a document from a compacted state plus log updates. Order does not matter (CRDT). */
+export function loadDoc(state: Uint8Array | undefined, updates: Iterable<Uint8Array>): Y.Doc {
+  const doc = new Y.Doc();
+  doc.transact(() => {
+    if (state && state.length > 0) Y.applyUpdate(doc, state);
+    for (const u of updates) Y.applyUpdate(doc, u);
+  });
+  return doc;
+}
+
+export const textOf = (doc: Y.Doc): string => doc.getText(TEXT_NAME).toString();
+
+/** The whole document as one update: what compaction stores and what a fresh client needs. */
+export const encodeState = (doc: Y.Doc, stateVector?: Uint8Array): Uint8Array =>
+  Y.encodeStateAsUpdate(doc, stateVector);
+
+
+/** Above this many UTF-16 units of changed middle on both sides, a character diff costs more than it saves. */
+const DIFF_BUDGET = 20_000;
+
+/**
+ * Replaces the document text by `next` as a minimal edit and returns the Yjs update that does it (or
+ * undefined when nothing changes). Unchanged text keeps its Yjs identity, so concurrent edits elsewhere
+ * from Yjs clients survive a text client's full-text replace.
+ */
+export function replaceText(doc: Y.Doc, next: string): Uint8Array | undefined {
+  const text = doc.getText(TEXT_NAME);
+  const current = text.toString();
+  if (current === next) return undefined;
+
+  let prefix = 0;
+  const max = Math.min(current.length, next.length);
+  while (prefix < max && current.charCodeAt(prefix) === next.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (
+    suffix < max - prefix &&
+    current.charCodeAt(current.length - 1 - suffix) === next.charCodeAt(next.length - 1 - suffix)
+  ) suffix++;
+  // Never split a surrogate pair: Y.Text counts UTF-16 units, and half a pair would corrupt the text.
+  if (prefix > 0 && isHighSurrogate(current.charCodeAt(prefix - 1))) prefix--;
+  if (suffix > 0 && isLowSurrogate(current.charCodeAt(current.length - suffix))) suffix--;
+
+  const oldMid = current.slice(prefix, current.length - suffix);
+  const newMid = next.slice(prefix, next.length - suffix);
+
+  let captured: Uint8Array | undefined;
+  const capture = (u: Uint8Array) => (captured = u);
+  doc.once('update', capture);
+  doc.transact(() => {
+    if (oldMid.length > DIFF_BUDGET && newMid.length > DIFF_BUDGET) {
+      text.delete(prefix, oldMid.length);
+      text.insert(prefix, newMid);
+      return;
+    }
+    let pos = prefix;
+    for (const [op, chunk] of diff(oldMid, newMid)) {
+      if (op === diff.EQUAL) pos += chunk.length;
+      else if (op === diff.DELETE) text.delete(pos, chunk.length);
+      else {
+        text.insert(pos, chunk);
+        pos += chunk.length;
+      }
+    }
+  });
+  doc.off('update', capture);
+  return captured;
+}
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+export class InvalidUpdate extends Error {}
+
+/**
+ * Checks an update without the document: it must decode, and every item it adds must be plain text of
+ * the root type `rootName` (characters, deletions, formatting). An item that names its parent must name
+ * that root; one that does not inherits its origin's parent, and since no stored item was ever let in
+ * elsewhere, that parent is the same root. Nested types, map entries and other roots are refused: they
+ * would grow the stored state without showing in the text. Returns the UTF-8 bytes the update inserts
+ * (an upper bound on how much it can grow the text).
+ */
+export function inspectUpdate(update: Uint8Array, rootName: string = TEXT_NAME): { insertedBytes: number } {
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch (err) {
+    throw new InvalidUpdate(`not a valid Yjs update: ${(err as Error).message}`);
+  }
+  let insertedBytes = 0;
+  for (const struct of decoded.structs) {
+    if (!(struct instanceof Y.Item)) continue; // GC and Skip ranges carry no content
+    const parent = struct.parent as unknown;
+    if ((parent !== null && parent !== rootName) || struct.parentSub !== null) {
+      throw new InvalidUpdate(`only the text "${rootName}" may be edited`);
+    }
+    const content = struct.content;
+    if (content instanceof Y.ContentString) insertedBytes += utf8Bytes(content.str);
+    else if (!(content instanceof Y.ContentDeleted) && !(content instanceof Y.ContentFormat)) {
+      throw new InvalidUpdate(`only text may be inserted into "${rootName}"`);
+    }
+  }
+  return { insertedBytes };
+}
+
+/**
+ * Applies a client's update to a scratch copy first (NOTES.md: a malformed update must never reach the
+ * stored document). Returns the copy so the caller can check the resulting text size. An update whose
+ * dependencies have not arrived yet is valid: Yjs keeps it pending and integrates it once they do.
+ */
+export function applyToScratch(state: Uint8Array, update: Uint8Array): Y.Doc {
+  inspectUpdate(update);
+  const scratch = new Y.Doc();
+  Y.applyUpdate(scratch, state);
+  try {
+    // Decode first: applyUpdate swallows some decoding errors inside its transaction.
+    Y.decodeUpdate(update);
+    Y.applyUpdate(scratch, update);
+  } catch (err) {
+    scratch.destroy();
+    throw new InvalidUpdate(`not a valid Yjs update: ${(err as Error).message}`);
+  }
+  return scratch;
+}
+
+export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
