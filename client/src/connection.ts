@@ -1,6 +1,6 @@
 /**
  * One participant's connection to a session (SPEC §5, §9, §10): joins with `format:"yjs"`, keeps `doc`
- * (text `code`), for interviewers `notesDoc` (text `notes`), and `awareness` in sync in both directions, and survives everything a WebSocket
+ * (text `code`), for interviewers `notesDoc` (its own text `code`), and `awareness` in sync in both directions, and survives everything a WebSocket
  * through API Gateway goes through: idle and lifetime closes, dropped TCP connections, refused
  * updates, throttling and being offline for a while. Local edits are never lost: they live in `doc`,
  * and every (re)join ends with a `sync` that sends the server exactly what it lacks.
@@ -17,8 +17,11 @@ import { colorFor, fetchParticipants, fetchYjsState, httpUrlFor, readSessionProb
 import { activityEvent, executionEvent, watchNetwork } from './messages.js';
 import type { ActivityKind, ConnectionEvents, DocName, ServerError, ServerMessage, Status, User } from './types.js';
 
-/** The shared type of the notes document (SPEC §10): like `code` in the code document, its only one. */
-export const NOTES_TEXT = 'notes';
+/**
+ * The shared type of the notes document (SPEC §10). The server keeps notes as a second document with the
+ * same single text named `code` (one write path and validator for both documents).
+ */
+export const NOTES_TEXT = 'code';
 /** Activity reports per second: the server allows 5 per connection (SPEC §10); stay below it. */
 const ACTIVITY_PER_SECOND = 4;
 

@@ -68,7 +68,9 @@ export interface SessionPatch {
 export interface ReviewLink {
   linkId: string;
   expiresAt: string;
-  createdAt?: string;
+  createdAt: string;
+  createdBy?: string;
+  status: 'active' | 'revoked' | 'expired' | string;
   revokedAt?: string;
 }
 
@@ -125,7 +127,7 @@ export class SessionApi {
   putNotes = (notes: string, baseVersion?: number) => this.call<{ version: number }>('PUT', '/notes', { notes, ...(baseVersion !== undefined ? { baseVersion } : {}) });
   createReviewLink = (expiresInHours?: number) =>
     this.call<{ linkId: string; reviewToken: string; expiresAt: string }>('POST', '/review-links', expiresInHours !== undefined ? { expiresInHours } : {});
-  reviewLinks = async () => (await this.call<{ links: ReviewLink[] }>('GET', '/review-links')).links;
+  reviewLinks = async () => (await this.call<{ reviewLinks: ReviewLink[] }>('GET', '/review-links')).reviewLinks;
   revokeReviewLink = (linkId: string) => this.call<unknown>('DELETE', `/review-links/${encodeURIComponent(linkId)}`);
   executions = async () => (await this.call<{ executions: ExecutionResult[] }>('GET', '/executions')).executions;
   execution = (executionId: string) => this.call<ExecutionResult>('GET', `/executions/${encodeURIComponent(executionId)}`);

@@ -8,8 +8,8 @@ const get = async (path: string) => {
 };
 
 describe('the web app on the local stack', () => {
-  it('serves index.html for / and the room routes, and the bundle it names', async () => {
-    for (const path of ['/', '/s/6f1c2a34-0000-4000-8000-000000000000']) {
+  it('serves index.html for /, the room and the replay routes, and the bundle it names', async () => {
+    for (const path of ['/', '/s/6f1c2a34-0000-4000-8000-000000000000', '/s/6f1c2a34-0000-4000-8000-000000000000/replay']) {
       const page = await get(path);
       expect(page.status, path).toBe(200);
       expect(page.type).toContain('text/html');

@@ -53,9 +53,9 @@ export async function renderReplay(root: HTMLElement, config: AppConfig, session
   const names = new Map(events.filter((e) => e.type === 'user-joined' && e.userId).map((e) => [e.userId!, String(e.username ?? e.role ?? 'someone')]));
   const who = (e: TimelineEvent) => (e.userId ? names.get(e.userId) ?? 'someone' : '');
   const results = new Map(events.filter((e) => e.type === 'execution-finished').map((e) => [e.executionId, e.status]));
-  const languages = events.filter((e) => e.type === 'language-changed' && e.language).map((e) => ({ at: timeOf(e), language: e.language! }));
-  // Before the first change the language was the one it changed from (when the event says), else today's.
-  const firstLanguage = String(events.find((e) => e.type === 'language-changed')?.from ?? languages[0]?.language ?? session.language);
+  // `language-changed` carries {from, to}: before the first change the language was its `from`.
+  const languages = events.filter((e) => e.type === 'language-changed' && typeof e.to === 'string').map((e) => ({ at: timeOf(e), language: String(e.to) }));
+  const firstLanguage = String(events.find((e) => e.type === 'language-changed')?.from ?? session.language);
   const languageAt = (at: number) => languages.filter((l) => l.at <= at).pop()?.language ?? firstLanguage;
 
   // The code, read-only.
@@ -130,7 +130,7 @@ export async function renderReplay(root: HTMLElement, config: AppConfig, session
     switch (e.type) {
       case 'user-joined': return `${who(e)} joined`;
       case 'user-left': return `${who(e)} left`;
-      case 'language-changed': return `${who(e)} switched to ${e.language}`;
+      case 'language-changed': return `${who(e)} switched to ${String(e.to)}`;
       case 'execution-queued': return `${who(e)} ran the code (${results.get(e.executionId) ?? 'no result'})`;
       case 'snapshot-restored': return `${who(e)} restored a snapshot`;
       case 'activity': return `${who(e)}'s browser reported ${e.kind === 'paste' ? `a paste of ${e.chars ?? '?'} characters` : e.kind === 'focus-lost' ? 'leaving the page' : 'coming back'}`;

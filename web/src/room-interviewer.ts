@@ -64,12 +64,14 @@ export function reviewLinks(sessionApi: SessionApi, interviewerToken: string): H
       const links = await sessionApi.reviewLinks();
       clear(list);
       for (const link of links) {
-        const revoke = h('button', { type: 'button', class: 'small', 'aria-label': `Revoke the link expiring ${link.expiresAt}` }, 'Revoke');
-        revoke.addEventListener('click', () => {
+        const active = link.status === 'active';
+        const revoke = active ? h('button', { type: 'button', class: 'small', 'aria-label': `Revoke the link created ${link.createdAt}` }, 'Revoke') : null;
+        revoke?.addEventListener('click', () => {
           revoke.disabled = true;
           void sessionApi.revokeReviewLink(link.linkId).then(refresh, (err: Error) => (message.textContent = err.message));
         });
-        list.append(h('li', {}, h('span', { class: 'muted' }, `Expires ${new Date(link.expiresAt).toLocaleString()}`), revoke));
+        const when = active ? `expires ${new Date(link.expiresAt).toLocaleString()}` : link.status;
+        list.append(h('li', { 'data-status': link.status }, h('span', {}, `Link of ${new Date(link.createdAt).toLocaleString()}`), h('span', { class: 'muted' }, when), revoke));
       }
     } catch (err) {
       message.textContent = `Review links could not be listed: ${(err as Error).message}`;
