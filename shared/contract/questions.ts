@@ -23,6 +23,13 @@ export const QUESTION_LIMITS = {
   testExpectedMaxBytes: LIMITS.stdinMaxBytes,
   /** Not in the contract: a name identifies a test in verdicts, so keep it short and unique. */
   testNameMaxLength: 100,
+  /**
+   * Not in the contract, forced by Lambda: a request or response carries at most 6 MB, the body escaped
+   * once more inside the event/response envelope. §8's per-field limits add up to more (50 × 128 KiB of
+   * tests is 6.4 MiB), so a whole question is bounded as it travels: its JSON, JSON-escaped, in bytes.
+   * Past it: 413 PAYLOAD_TOO_LARGE.
+   */
+  envelopeMaxBytes: 5 * 1024 * KIB,
   /** GET /api/questions pages. */
   list: { defaultPageSize: 20, maxPageSize: 100 },
 } as const;
@@ -122,6 +129,33 @@ export interface Question {
 /** A question as a given role sees it: hidden tests of a candidate's view carry only `name` and `hidden`. */
 export interface QuestionView extends Omit<Question, 'tests'> {
   tests: Array<TestCase | HiddenTestView>;
+}
+
+/**
+ * A question reduced to what fits in any WebSocket message (no prompt, starter code or test data): sent
+ * when the whole view would pass 128 KiB, with `questionUrl` to fetch the view over HTTP.
+ */
+export interface QuestionDigest {
+  questionId?: string;
+  revision?: number;
+  title: string;
+  tests: Array<{ name: string; hidden: boolean }>;
+  updatedAt?: string;
+}
+
+/** Server → client `question-updated` (per role): the whole view, or its digest and where to fetch it. */
+export type QuestionUpdatedMessage =
+  | { type: 'question-updated'; question: QuestionView }
+  | { type: 'question-updated'; question: QuestionDigest; truncated: true; questionUrl: string };
+
+/** Server → client `session-updated` (after a PATCH). */
+export interface SessionUpdatedMessage {
+  type: 'session-updated';
+  title: string;
+  language: LanguageId;
+  runsDisabled: boolean;
+  editingLocked: boolean;
+  userId: string;
 }
 
 /** GET /api/questions items. */
