@@ -13,9 +13,9 @@ import { Emitter } from './events.js';
 import { DEFAULT_TIMING, type ConnectOptions, type Timing } from './options.js';
 import { OPEN, Pacer, socketConstructor, type SocketLike } from './socket.js';
 import { Timers } from './timers.js';
-import { colorFor, fetchParticipants, fetchYjsState, httpUrlFor, readSessionProblem } from './http.js';
+import { colorFor, fetchParticipants, fetchPointed, fetchYjsState, httpUrlFor, readSessionProblem } from './http.js';
 import { activityEvent, executionEvent, watchNetwork } from './messages.js';
-import type { ActivityKind, ConnectionEvents, DocName, ServerError, ServerMessage, Status, User } from './types.js';
+import type { ActivityKind, ConnectionEvents, DocName, Question, ServerError, ServerMessage, Status, User } from './types.js';
 
 /**
  * The shared type of the notes document (SPEC §10). The server keeps notes as a second document with the
@@ -265,6 +265,10 @@ export class Connection extends Emitter<ConnectionEvents> {
       case 'session-ended':
         return this.end(msg.reason ?? 'ended');
       case 'question-updated':
+        // Over 128 KiB the message carries a digest and where to read the question (as this role sees it).
+        if (msg.truncated && typeof msg.questionUrl === 'string') {
+          return this.emit('question', await fetchPointed<Question>(this.httpUrl, msg.questionUrl, this.opts.token));
+        }
         return this.emit('question', msg.question);
       case 'activity':
         return this.emit('activity', activityEvent(msg));

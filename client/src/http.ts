@@ -40,6 +40,13 @@ export async function readSessionProblem(httpUrl: string, sessionId: string, tok
   return { code: body.error ?? `HTTP_${res.status}`, message: body.message ?? res.statusText };
 }
 
+/** A resource the server pointed to instead of sending it (too large for a message), read with the token. */
+export async function fetchPointed<T>(httpUrl: string, path: string, token: string): Promise<T> {
+  const res = await fetch(resolve(httpUrl, path.replace(/^\//, '')), { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
 /** A stable colour per user, for remote cursors (y-codemirror.next reads `color` and `colorLight`). */
 export function colorFor(id: string): { color: string; colorLight: string } {
   let hash = 0;

@@ -10,7 +10,11 @@ export function executionEvent(msg: ServerMessage): ExecutionEvent | undefined {
     case 'execution-output':
       return { type: 'output', executionId: msg.executionId, stream: msg.stream, data: msg.data, seq: msg.seq };
     case 'execution-test-result':
-      return { type: 'test-result', executionId: msg.executionId, index: msg.index, name: msg.name, hidden: msg.hidden, status: msg.status, durationMs: msg.durationMs };
+    {
+      // Outputs and expected output come along when this role may see them (never a candidate's hidden test).
+      const { type: _type, ...result } = msg;
+      return { type: 'test-result', ...(result as Omit<Extract<ExecutionEvent, { type: 'test-result' }>, 'type'>) };
+    }
     case 'execution-finished': {
       const { type: _type, ...execution } = msg;
       return { type: 'finished', execution: execution as ExecutionResult };

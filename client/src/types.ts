@@ -50,7 +50,7 @@ export interface ExecutionResult {
 export type ExecutionEvent =
   | { type: 'queued' | 'started'; executionId: string; language: string; userId: string }
   | { type: 'output'; executionId: string; stream: 'stdout' | 'stderr'; data: string; seq: number }
-  | { type: 'test-result'; executionId: string; index: number; name: string; hidden: boolean; status: string; durationMs: number }
+  | ({ type: 'test-result'; executionId: string; index: number } & TestResult)
   | { type: 'finished'; execution: ExecutionResult };
 
 export type TestStatus = 'PASSED' | 'FAILED' | 'TIMEOUT' | 'MEMORY_LIMIT' | 'OUTPUT_LIMIT' | 'RUNTIME_ERROR' | 'COMPILE_ERROR';

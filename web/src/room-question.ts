@@ -114,7 +114,8 @@ export function questionPanel(connection: Connection, sessionApi: SessionApi): Q
         summary.textContent = 'Running…';
         summary.className = 'run-status';
       }
-      verdicts.set(event.index, { name: event.name, hidden: event.hidden, status: event.status, durationMs: event.durationMs });
+      const { type: _type, executionId: _id, index, ...result } = event;
+      verdicts.set(index, result);
       render();
     } else if (event.type === 'finished') {
       finished(event.execution);
