@@ -9,8 +9,7 @@ export function executionEvent(msg: ServerMessage): ExecutionEvent | undefined {
       return { type: msg.type === 'execution-queued' ? 'queued' : 'started', executionId: msg.executionId, language: msg.language, userId: msg.userId };
     case 'execution-output':
       return { type: 'output', executionId: msg.executionId, stream: msg.stream, data: msg.data, seq: msg.seq };
-    case 'execution-test-result':
-    {
+    case 'execution-test-result': {
       // Outputs and expected output come along when this role may see them (never a candidate's hidden test).
       const { type: _type, ...result } = msg;
       return { type: 'test-result', ...(result as Omit<Extract<ExecutionEvent, { type: 'test-result' }>, 'type'>) };
