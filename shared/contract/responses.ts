@@ -1,0 +1,191 @@
+/**
+ * zod schemas of what the HTTP API answers (docs/protocol.md §2, §5–§7): the bodies handlers return, as
+ * a client may rely on them. The handlers build these bodies in shared/core; these schemas describe
+ * them for the generated OpenAPI document (shared/contract/openapi.ts), and the contract conformance
+ * test (test/unit/contract/) parses real handler answers with them, so a drift fails a test.
+ *
+ * Objects are not strict: a client must ignore fields it does not know (new ones may be added).
+ */
+import * as z from 'zod/mini';
+import { ERROR_STATUS } from './errors.js';
+import { EXECUTION_STATUSES } from './execution-types.js';
+import { LANGUAGE_IDS } from './languages.js';
+import { TEST_STATUSES } from './questions.js';
+
+const time = z.iso.datetime();
+const language = z.enum(LANGUAGE_IDS);
+const count = z.int().check(z.minimum(0));
+const cursor = z.nullable(z.string());
+const role = z.enum(['interviewer', 'candidate']);
+
+/** Every error: `error` is the stable part, `message` is for humans and may change. */
+export const errorResponse = z.object({
+  error: z.enum([...(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS]), 'EDITING_LOCKED', 'RUNS_DISABLED']),
+  message: z.string(),
+  details: z.optional(z.unknown()),
+});
+
+export const healthResponse = z.object({ status: z.literal('ok'), timestamp: time, version: z.string() });
+
+export const languagesResponse = z.object({
+  languages: z.array(
+    z.object({
+      id: language,
+      name: z.string(),
+      version: z.string(),
+      compiled: z.boolean(),
+      limits: z.object({
+        wallMs: count,
+        cpuMs: count,
+        memoryBytes: count,
+        processes: count,
+        fileBytes: count,
+        outputBytesPerStream: count,
+        codeBytes: count,
+        stdinBytes: count,
+        /** Compiled languages only: the compile step's own limits. */
+        compileWallMs: z.optional(count),
+        compileCpuMs: z.optional(count),
+      }),
+    }),
+  ),
+});
+
+const sessionStatus = z.enum(['active', 'ended', 'expired']);
+
+export const createdSessionResponse = z.object({
+  sessionId: z.uuid(),
+  title: z.string(),
+  language,
+  status: z.literal('active'),
+  createdAt: time,
+  expiresAt: time,
+  interviewerToken: z.string(),
+  candidateToken: z.string(),
+  wsUrl: z.string(),
+});
+
+export const sessionListResponse = z.object({
+  sessions: z.array(
+    z.object({ sessionId: z.uuid(), title: z.string(), language, status: sessionStatus, createdAt: time, expiresAt: time, createdBy: z.string() }),
+  ),
+  nextCursor: cursor,
+});
+
+export const sessionResponse = z.object({
+  sessionId: z.uuid(),
+  title: z.string(),
+  language,
+  status: sessionStatus,
+  createdAt: time,
+  lastActivity: time,
+  expiresAt: time,
+  userCount: count,
+  version: count,
+  runsDisabled: z.optional(z.boolean()),
+  editingLocked: z.optional(z.boolean()),
+});
+
+export const endedSessionResponse = z.object({ sessionId: z.uuid(), status: z.literal('ended') });
+
+export const codeResponse = z.object({
+  code: z.string(),
+  language,
+  version: count,
+  updatedAt: time,
+  /** With `?format=yjs`: the whole Yjs state, base64. */
+  yjsState: z.optional(z.string()),
+});
+
+export const versionResponse = z.object({ version: count });
+
+const snapshot = {
+  snapshotId: z.string(),
+  label: z.string(),
+  language,
+  createdAt: time,
+  createdBy: z.string(),
+  /** UTF-8 bytes of the code. */
+  size: count,
+  version: z.optional(count),
+};
+export const snapshotResponse = z.object(snapshot);
+export const snapshotListResponse = z.object({ snapshots: z.array(snapshotResponse) });
+export const snapshotWithCodeResponse = z.object({ ...snapshot, code: z.string() });
+
+export const participantsResponse = z.object({
+  users: z.array(z.object({ id: z.string(), username: z.string(), role, joinedAt: time })),
+  userCount: count,
+});
+
+export const historyResponse = z.object({
+  entries: z.array(z.object({ at: time, type: z.string(), userId: z.optional(z.string()), detail: z.record(z.string(), z.unknown()) })),
+  nextCursor: cursor,
+});
+
+export const queuedResponse = z.object({ executionId: z.string(), status: z.literal('QUEUED') });
+
+export const testResult = z.object({
+  name: z.string(),
+  hidden: z.boolean(),
+  status: z.enum(TEST_STATUSES),
+  durationMs: count,
+  stdout: z.optional(z.string()),
+  stderr: z.optional(z.string()),
+  expectedStdout: z.optional(z.string()),
+});
+
+export const executionResponse = z.object({
+  executionId: z.string(),
+  sessionId: z.uuid(),
+  status: z.enum(EXECUTION_STATUSES),
+  language,
+  userId: z.string(),
+  stdout: z.string(),
+  stderr: z.string(),
+  compileOutput: z.string(),
+  exitCode: z.nullable(z.int()),
+  signal: z.nullable(z.string()),
+  durationMs: count,
+  cpuTimeMs: z.optional(count),
+  memoryKb: z.optional(count),
+  truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+  createdAt: time,
+  startedAt: z.nullable(time),
+  finishedAt: z.nullable(time),
+  mode: z.optional(z.enum(['run', 'tests'])),
+  tests: z.optional(z.array(testResult)),
+  summary: z.optional(z.object({ passed: count, total: count })),
+});
+export const executionListResponse = z.object({ executions: z.array(executionResponse) });
+
+const testCase = z.object({ name: z.string(), hidden: z.boolean(), stdin: z.optional(z.string()), expectedStdout: z.optional(z.string()) });
+
+/** A question as the caller's role may see it: a candidate gets hidden tests as `{name, hidden}` only. */
+export const questionResponse = z.object({
+  questionId: z.optional(z.string()),
+  revision: z.optional(count),
+  title: z.string(),
+  prompt: z.string(),
+  starterCode: z.partialRecord(language, z.string()),
+  tests: z.array(testCase),
+  createdAt: z.optional(time),
+  updatedAt: z.optional(time),
+});
+
+export const questionListResponse = z.object({
+  questions: z.array(z.object({ questionId: z.string(), title: z.string(), updatedAt: time, testCount: count })),
+  nextCursor: cursor,
+});
+
+export const notesResponse = z.object({ notes: z.string(), version: count, updatedAt: z.optional(time), yjsState: z.optional(z.string()) });
+
+export const reviewLinkCreatedResponse = z.object({ linkId: z.string(), reviewToken: z.string(), expiresAt: time });
+export const reviewLinkListResponse = z.object({
+  reviewLinks: z.array(z.object({ linkId: z.string(), createdAt: z.optional(time), expiresAt: time, revoked: z.optional(z.boolean()) })),
+});
+
+export const timelineResponse = z.object({
+  events: z.array(z.looseObject({ at: time, type: z.string(), userId: z.optional(z.string()) })),
+  nextCursor: cursor,
+});
