@@ -20,7 +20,7 @@ import { percentile, round, table } from './stats.js';
 const LATENCY_RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const BURST = Number(process.env.BENCH_BURST ?? 60);
 const HELLO = 'print("Hello, world!")\n';
-/** SPEC §4: 10 runs/min per user per session; the benches spread runs so none is refused. */
+/** docs/protocol.md §4: 10 runs/min per user; the benches spread runs so none is refused. */
 const RUNS_PER_USER = 5;
 
 interface Room {
