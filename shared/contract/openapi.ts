@@ -23,7 +23,7 @@ function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
   return rest;
 }
 
-/** The errors any route with this access can answer, before its own (docs/protocol.md §2, check order). */
+/** The errors any route with this access can answer, before its own (docs/protocol.md §3, check order). */
 export function impliedErrors(routeKey: string, doc: RouteDoc | undefined): string[] {
   const auth = doc?.auth ?? (OPERATOR_ROUTES.includes(routeKey) ? 'operator' : routeKey.includes('{sessionId}') ? 'session' : 'public');
   const codes: string[] = ['INTERNAL_ERROR'];

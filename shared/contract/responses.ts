@@ -1,5 +1,5 @@
 /**
- * zod schemas of what the HTTP API answers (docs/protocol.md §2, §5–§7): the bodies handlers return, as
+ * zod schemas of what the HTTP API answers (docs/protocol.md §3, §6, §8, §10): the bodies handlers return, as
  * a client may rely on them. The handlers build these bodies in shared/core; these schemas describe
  * them for the generated OpenAPI document (shared/contract/openapi.ts), and the contract conformance
  * test (test/unit/contract/) parses real handler answers with them, so a drift fails a test.

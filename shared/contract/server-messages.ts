@@ -1,5 +1,5 @@
 /**
- * zod schemas of the server → client WebSocket messages (docs/protocol.md §3), one per `type`, as a
+ * zod schemas of the server → client WebSocket messages (docs/protocol.md §5), one per `type`, as a
  * client may rely on them. The TypeScript `ServerMessage` union (messages.ts) is what handlers build;
  * these describe it for docs/websocket.md, and the contract conformance test parses real pushed frames
  * with them, so the two cannot drift apart unnoticed. Objects are not strict: ignore unknown fields.
