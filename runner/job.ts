@@ -1,15 +1,15 @@
 /**
  * One job in one slot: work directory, optional compile step, run step, verdict, cleanup.
- * The limits come from shared/contract/limits.ts (SPEC §4) and the language table; this file only decides
+ * The limits come from shared/limits.ts (SPEC §4) and the language table; this file only decides
  * how each limit maps onto the helper's knobs.
  */
 import { LIMITS } from '#contract/limits.js';
-import { LANGUAGES, type Language, type StepLimits as LanguageStepLimits } from '#contract/languages.js';
+import { LANGUAGES, type Language, type LanguageId, type StepLimits as LanguageStepLimits } from '#contract/languages.js';
 import type { OutputStream, RunJob, RunResult } from '#contract/execution-types.js';
 import { compileVerdict, runVerdict, type LimitsForMessages } from './status.js';
-import { runStep, type StepLimits } from './sandbox/step.js';
+import { runStep, type StepLimits, type StepReport, type StepSpec } from './sandbox/step.js';
 import { resolveLanguage } from './sandbox/toolchain.js';
-import { createWorkDir, removeEmptyDir } from './sandbox/workdir.js';
+import { createWorkDir, removeEmptyDir, type WorkFile } from './sandbox/workdir.js';
 
 const MIB = 1024 * 1024;
 
@@ -48,6 +48,8 @@ export interface RunHooks {
  */
 export const FLOOD_FACTOR = 32;
 
+const OUTPUT = { maxBytes: LIMITS.outputMaxBytesPerStream, floodBytes: LIMITS.outputMaxBytesPerStream * FLOOD_FACTOR };
+
 function stepLimits(l: LanguageStepLimits & { fileBytes: number; processes: number }): StepLimits {
   return {
     wallMs: l.wallMs,
@@ -73,7 +75,7 @@ export function compileLimits(lang: Language): StepLimits | undefined {
   return stepLimits({ ...l, fileBytes: l.fileBytes ?? LIMITS.run.fileBytes, processes: l.processes ?? LIMITS.run.processes });
 }
 
-function messageLimits(l: StepLimits): LimitsForMessages {
+export function messageLimits(l: StepLimits): LimitsForMessages {
   return { wallMs: l.wallMs, cpuMs: l.cpuMs, memoryBytes: l.memoryBytes, fileSizeBytes: l.fileSizeBytes, diskBytes: l.diskBytes };
 }
 
@@ -106,18 +108,37 @@ export function systemError(message: string, durationMs = 0): RunResult {
   };
 }
 
+export interface BoxStep {
+  argv: string[];
+  limits: StepLimits;
+  stdin: string;
+  output: StepSpec['output'];
+  /** The box's last step: the helper deletes the work dir's contents as the uid once it proved no process is left. */
+  last?: boolean;
+}
+
+/** A work dir of one uid, and the steps run in it. */
+export interface Box {
+  workDir: string;
+  step(s: BoxStep): Promise<StepReport>;
+}
+
+export interface BoxOutcome<T> {
+  value?: T;
+  /** The uid is proven free of processes and files: it may run another step elsewhere. */
+  clean: boolean;
+  cause?: unknown;
+}
+
 /**
- * The last step of a job (the run, or a failed compile) deletes the work dir's contents itself, as the
- * uid, after proving no process of it is left. Anything else (the runner's guard fired, the helper died
- * or gave no report, leftovers) is abnormal: a separate sweep must prove the uid clean before the work
- * dir is touched and the slot released; if it cannot, the uid is retired and the dir kept.
+ * A work dir for `uid` holding `files`, `body`'s steps in it, then the proof that nothing is left.
+ * The last step (a run, or the box's only step) deletes the dir's contents itself, as the uid, after
+ * proving no process of it is left. Anything else (no last step ran, the runner's guard fired, the
+ * helper died or gave no report, leftovers) goes through a sweep that must prove the uid clean before
+ * the dir is touched and the uid released; if it cannot, the uid is retired and the dir kept.
  */
-export async function executeJob(ctx: JobContext, uid: number | undefined, job: RunJob, hooks: RunHooks = {}): Promise<JobOutcome> {
-  const lang = LANGUAGES[job.language];
-  const resolved = resolveLanguage(lang, ctx.toolDirs, uid !== undefined);
-  if (!resolved.ok) return { result: systemError(resolved.reason), clean: true };
-  hooks.onStarted?.();
-  const workDir = await createWorkDir(ctx.workRoot, uid, lang.fileName, job.code);
+export async function inBox<T>(ctx: JobContext, uid: number | undefined, lang: Language, files: WorkFile[], body: (box: Box) => Promise<T>): Promise<BoxOutcome<T>> {
+  const workDir = await createWorkDir(ctx.workRoot, uid, files);
   const base = {
     helper: ctx.helper,
     ...(uid !== undefined ? { uid } : {}),
@@ -127,26 +148,27 @@ export async function executeJob(ctx: JobContext, uid: number | undefined, job: 
     scanDirs: [workDir],
     register: ctx.register,
   };
-  const output = { maxBytes: LIMITS.outputMaxBytesPerStream, floodBytes: LIMITS.outputMaxBytesPerStream * FLOOD_FACTOR };
   let emptied = false;
   let abnormal = false;
-  const step = async (spec: Parameters<typeof runStep>[0]) => {
-    const report = await runStep(spec);
-    if (report.error || report.leftProcesses > 0 || report.leftFiles > 0) abnormal = true;
-    else if (spec.removeDirs?.length) emptied = true;
-    return report;
+  const box: Box = {
+    workDir,
+    async step(s) {
+      const report = await runStep({ ...base, argv: fill(s.argv, workDir), limits: s.limits, stdin: s.stdin, output: s.output, ...(s.last ? { removeDirs: [workDir] } : {}) });
+      if (report.error || report.leftProcesses > 0 || report.leftFiles > 0) abnormal = true;
+      else if (s.last) emptied = true;
+      return report;
+    },
   };
-  let result: RunResult;
+  let value: T | undefined;
   let cause: unknown;
   try {
-    result = await steps();
+    value = await body(box);
   } catch (err) {
     cause = err;
-    result = systemError((err as Error).message);
   }
   // After a failure too: the uid is never handed back without proof.
   const clean = await cleanUp().catch(() => false);
-  return { result, clean, ...(cause !== undefined ? { cause } : {}) };
+  return { ...(value !== undefined ? { value } : {}), clean, ...(cause !== undefined ? { cause } : {}) };
 
   async function cleanUp(): Promise<boolean> {
     if (!emptied || abnormal) {
@@ -155,60 +177,88 @@ export async function executeJob(ctx: JobContext, uid: number | undefined, job: 
     await removeEmptyDir(workDir);
     return true;
   }
+}
 
-  async function steps(): Promise<RunResult> {
-    let compileOutput = '';
-    const cLimits = compileLimits(lang);
-    if (resolved.ok && resolved.argv.compile && cLimits) {
-      const compileArgv = resolved.argv.compile;
-      const report = await ctx.compileGate(() =>
-        step({
-          ...base,
-          argv: fill(compileArgv, workDir),
-          limits: cLimits,
-          stdin: '',
-          output: { ...output, merge: true },
-        }),
-      );
-      compileOutput = report.stdout.text();
-      const verdict = compileVerdict(report, messageLimits(cLimits));
-      if (verdict?.status === 'SYSTEM_ERROR') return systemError(verdict.note ?? 'compile step failed', report.wallMs);
-      if (verdict) {
-        return {
-          status: verdict.status,
-          stdout: '',
-          stderr: '',
-          compileOutput: verdict.note ? `${compileOutput}${compileOutput && !compileOutput.endsWith('\n') ? '\n' : ''}${verdict.note}\n` : compileOutput,
-          exitCode: report.exitCode,
-          signal: report.signal,
-          durationMs: report.wallMs,
-          truncated: { stdout: false, stderr: false },
-        };
-      }
-    }
-    if (!resolved.ok) return systemError(resolved.reason);
-    const onText = hooks.onOutput;
-    const report = await step({
-      ...base,
-      argv: fill(resolved.argv.run, workDir),
-      limits: RUN_LIMITS,
-      stdin: job.stdin,
-      removeDirs: [workDir],
-      output: { ...output, ...(onText ? { onText } : {}) },
-    });
-    const verdict = runVerdict(report, messageLimits(RUN_LIMITS), job.language);
-    if (verdict.status === 'SYSTEM_ERROR') return { ...systemError(verdict.note ?? 'run step failed', report.wallMs), compileOutput };
-    return {
+/** The outcome of a compile step: its output, and the job's result when it failed. */
+export interface Compiled {
+  output: string;
+  failed?: RunResult;
+}
+
+/** Compiles in `box` when the language needs it (one compile at a time per runner: compileGate). */
+export async function compileIn(ctx: JobContext, box: Box, lang: Language, argv: string[] | undefined, last = false): Promise<Compiled> {
+  const limits = compileLimits(lang);
+  if (!argv || !limits) return { output: '' };
+  const report = await ctx.compileGate(() => box.step({ argv, limits, stdin: '', output: { ...OUTPUT, merge: true }, last }));
+  const output = report.stdout.text();
+  const verdict = compileVerdict(report, messageLimits(limits));
+  if (!verdict) return { output };
+  if (verdict.status === 'SYSTEM_ERROR') return { output, failed: systemError(verdict.note ?? 'compile step failed', report.wallMs) };
+  const compileOutput = verdict.note ? `${output}${output && !output.endsWith('\n') ? '\n' : ''}${verdict.note}\n` : output;
+  return {
+    output,
+    failed: {
       status: verdict.status,
-      stdout: report.stdout.text(),
-      stderr: report.stderr.text(),
+      stdout: '',
+      stderr: '',
       compileOutput,
       exitCode: report.exitCode,
       signal: report.signal,
       durationMs: report.wallMs,
-      cpuTimeMs: report.cpuMs,
-      ...(report.peakRssKb > 0 ? { memoryKb: report.peakRssKb } : {}),
-      truncated: { stdout: report.stdout.truncated, stderr: report.stderr.truncated },
-    };
-  }
+      truncated: { stdout: false, stderr: false },
+    },
+  };
+}
+
+export interface RunSpec {
+  argv: string[];
+  limits: StepLimits;
+  stdin: string;
+  language: LanguageId;
+  compileOutput: string;
+  onOutput?: RunHooks['onOutput'];
+  /** Bytes of stdout kept (default the 32 KiB of SPEC §4; a test keeps enough to compare). */
+  stdoutBytes?: number;
+}
+
+/** The run step, always the box's last: the program with its stdin, and its SPEC §6 result. */
+export async function runIn(box: Box, spec: RunSpec): Promise<RunResult> {
+  const onText = spec.onOutput;
+  const report = await box.step({
+    argv: spec.argv,
+    limits: spec.limits,
+    stdin: spec.stdin,
+    last: true,
+    output: { ...OUTPUT, ...(spec.stdoutBytes ? { maxBytes: spec.stdoutBytes } : {}), ...(onText ? { onText } : {}) },
+  });
+  const verdict = runVerdict(report, messageLimits(spec.limits), spec.language);
+  if (verdict.status === 'SYSTEM_ERROR') return { ...systemError(verdict.note ?? 'run step failed', report.wallMs), compileOutput: spec.compileOutput };
+  return {
+    status: verdict.status,
+    stdout: report.stdout.text(),
+    stderr: report.stderr.text(),
+    compileOutput: spec.compileOutput,
+    exitCode: report.exitCode,
+    signal: report.signal,
+    durationMs: report.wallMs,
+    cpuTimeMs: report.cpuMs,
+    ...(report.peakRssKb > 0 ? { memoryKb: report.peakRssKb } : {}),
+    truncated: { stdout: report.stdout.truncated, stderr: report.stderr.truncated },
+  };
+}
+
+/** A plain run: source, compile (if any) and run in one work dir of one uid. */
+export async function executeJob(ctx: JobContext, uid: number | undefined, job: RunJob, hooks: RunHooks = {}): Promise<JobOutcome> {
+  const lang = LANGUAGES[job.language];
+  const resolved = resolveLanguage(lang, ctx.toolDirs, uid !== undefined);
+  if (!resolved.ok) return { result: systemError(resolved.reason), clean: true };
+  hooks.onStarted?.();
+  const argv = resolved.argv;
+  const { value, clean, cause } = await inBox(ctx, uid, lang, [{ name: lang.fileName, content: job.code }], async (box) => {
+    const compiled = await compileIn(ctx, box, lang, argv.compile);
+    if (compiled.failed) return compiled.failed;
+    return runIn(box, { argv: argv.run, limits: RUN_LIMITS, stdin: job.stdin, language: job.language, compileOutput: compiled.output, onOutput: hooks.onOutput });
+  });
+  const result = value ?? systemError((cause as Error | undefined)?.message ?? 'the job ended without a result');
+  return { result, clean, ...(cause !== undefined ? { cause } : {}) };
 }

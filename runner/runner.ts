@@ -11,6 +11,7 @@ import { rmdir } from 'node:fs/promises';
 import { LANGUAGES, type LanguageId } from '#contract/languages.js';
 import type { RunJob, RunResult } from '#contract/execution-types.js';
 import { executeJob, systemError, type JobContext, type RunHooks } from './job.js';
+import { DEFAULT_TEST_BUDGET, executeTestsJob, type TestBudget, type TestHooks, type TestsJob, type TestsRunResult, type TestsSlot } from './tests-job.js';
 import { ensureHelper } from './sandbox/helper-binary.js';
 import { detectProtections, warnIfReduced, type Protections } from './sandbox/privileges.js';
 import { lockTempDirs, sweepUid } from './sandbox/sweep.js';
@@ -21,6 +22,7 @@ import { UidPool } from './sandbox/uid-pool.js';
 import { configuredWorkRoot, prepareWorkRoot } from './sandbox/workdir.js';
 
 export type { RunHooks } from './job.js';
+export type { TestHooks, TestsJob, TestsRunResult } from './tests-job.js';
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
 export interface RunnerOptions {
@@ -46,6 +48,10 @@ export interface RunnerOptions {
   compileSlots?: number;
   /** The task's memory and the budget past which running programs are stopped (default: its cgroup). */
   taskMemory?: TaskMemory | false;
+  /** Total work of one test run (default LIMITS.tests): see tests-job.ts. */
+  testBudget?: TestBudget;
+  /** The clock of the test budget (tests inject one; default Date.now). */
+  clock?: () => number;
   log?: Log;
 }
 
@@ -81,6 +87,8 @@ export class Runner {
   private freeCompiles: number;
   private readonly compileQueue: (() => void)[] = [];
   private closed = false;
+  private readonly testBudget: TestBudget;
+  private readonly clock: (() => number) | undefined;
 
   constructor(options: RunnerOptions = {}) {
     this.slots = options.slots ?? (Number(process.env.RUNNER_SLOTS) || 2);
@@ -95,6 +103,8 @@ export class Runner {
     this.helperPath = options.helperPath;
     this.log = options.log ?? jsonLog;
     this.protections = detectProtections();
+    this.testBudget = options.testBudget ?? DEFAULT_TEST_BUDGET;
+    this.clock = options.clock;
     this.taskMemory = options.taskMemory === false ? undefined : (options.taskMemory ?? detectTaskMemory());
   }
 
@@ -185,6 +195,49 @@ export class Runner {
   }
 
   private async runInSlot(job: RunJob, hooks: RunHooks): Promise<RunResult> {
+    return this.inSlot(job.executionId, async (ctx) => {
+      const uid = this.protections.separateUid ? await this.pool.take() : undefined;
+      const { result, clean, cause } = await executeJob(ctx, uid, job, hooks);
+      if (cause !== undefined) this.log('job failed in the runner', { executionId: job.executionId, error: (cause as Error).stack ?? String(cause) });
+      await this.giveBack(ctx, uid, clean, job.executionId);
+      return result;
+    }, (err, ms) => systemError(err.message, ms));
+  }
+
+  /**
+   * Runs a `mode:"tests"` job when a slot is free: one compile, then every test as a run of its own,
+   * each with a fresh uid from the pool (the job holds at most two: the idle compile uid and the
+   * running test's). Never rejects: sandbox failures end as SYSTEM_ERROR.
+   */
+  runTests(job: TestsJob, hooks: TestHooks = {}): Promise<TestsRunResult> {
+    const task = this.inSlot(job.executionId, async (ctx) => {
+      const slot: TestsSlot = {
+        separateUid: this.protections.separateUid,
+        lease: async () => {
+          const uid = this.protections.separateUid ? await this.pool.take() : undefined;
+          return { uid, release: (clean) => this.giveBack(ctx, uid, clean, job.executionId) };
+        },
+        ...(this.clock ? { now: this.clock } : {}),
+      };
+      const { result, cause } = await executeTestsJob(ctx, slot, job, this.testBudget, hooks);
+      if (cause !== undefined) this.log('test run failed in the runner', { executionId: job.executionId, error: (cause as Error).stack ?? String(cause) });
+      return result;
+    }, (err, ms) => ({ ...systemError(err.message, ms), tests: [], summary: { passed: 0, total: 0 } }));
+    this.active.add(task);
+    void task.finally(() => this.active.delete(task));
+    return task;
+  }
+
+  /** A clean uid goes back to the pool; one its sweep could not prove clean is retired and replaced. */
+  private async giveBack(ctx: JobContext, uid: number | undefined, clean: boolean, executionId: string): Promise<void> {
+    if (uid === undefined) return;
+    if (clean) return this.pool.give(uid);
+    this.log('retiring a sandbox uid: its sweep did not prove it clean', { uid, executionId });
+    await this.pool.retire(uid, (u) => this.sweep(ctx.helper, u, []));
+  }
+
+  /** `work` in a slot; a failure of the runner itself becomes `failed(err)` (every job reaches a final status). */
+  private async inSlot<T>(executionId: string, work: (ctx: JobContext) => Promise<T>, failed: (err: Error, elapsedMs: number) => T): Promise<T> {
     const started = Date.now();
     let slot = false;
     try {
@@ -192,21 +245,11 @@ export class Runner {
       const ctx = await this.ready();
       await this.acquireSlot();
       slot = true;
-      const uid = this.protections.separateUid ? await this.pool.take() : undefined;
-      const { result, clean, cause } = await executeJob(ctx, uid, job, hooks);
-      if (cause !== undefined) this.log('job failed in the runner', { executionId: job.executionId, error: (cause as Error).stack ?? String(cause) });
-      if (uid !== undefined) {
-        if (clean) this.pool.give(uid);
-        else {
-          this.log('retiring a sandbox uid: its sweep did not prove it clean', { uid, executionId: job.executionId });
-          await this.pool.retire(uid, (u) => this.sweep(ctx.helper, u, []));
-        }
-      }
-      return result;
+      return await work(ctx);
     } catch (err) {
       // The boundary the worker relies on: every job reaches a final status, with the cause logged.
-      this.log('job failed in the runner', { executionId: job.executionId, error: (err as Error).stack ?? String(err) });
-      return systemError((err as Error).message, Date.now() - started);
+      this.log('job failed in the runner', { executionId, error: (err as Error).stack ?? String(err) });
+      return failed(err as Error, Date.now() - started);
     } finally {
       if (slot) this.releaseSlot();
     }

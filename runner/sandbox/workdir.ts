@@ -12,7 +12,8 @@
  * (sandbox/src/files.c); the runner only removes the then-empty directory, never a tree as root.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, chown, lstat, mkdir, mkdtemp, open, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive } from './uid-lease.js';
@@ -67,20 +68,63 @@ export async function prepareWorkRoot(root: string | undefined, shared: boolean)
   return { root, private: false };
 }
 
-/** Creates the job's directory with its source file and tmp/, owned by `uid` (undefined: the runner's). */
-export async function createWorkDir(root: string, uid: number | undefined, fileName: string, code: string): Promise<string> {
+/**
+ * A file of a new work dir: written from memory (`content`), or copied (`copyFrom`) from the work dir
+ * of a finished step, such as a test run's compiled program. A copy takes regular files only and never
+ * follows a symlink; its source dir belongs to a uid with no process left (the step proved it), so it
+ * cannot change under the copy.
+ */
+export type WorkFile = { name: string; content: string } | { name: string; copyFrom: string };
+
+/** Creates a job's directory with its files and tmp/, owned by `uid` (undefined: the runner's). */
+export async function createWorkDir(root: string, uid: number | undefined, files: readonly WorkFile[]): Promise<string> {
   const dir = join(root, randomBytes(8).toString('hex'));
   await mkdir(dir, { mode: 0o700 });
-  const file = join(dir, fileName);
-  await writeFile(file, code, { flag: 'wx', mode: 0o600 });
+  for (const f of files) {
+    const file = join(dir, f.name);
+    if ('content' in f) await writeFile(file, f.content, { flag: 'wx', mode: 0o600 });
+    else await copyRegularFile(f.copyFrom, file);
+    if (uid !== undefined) await chown(file, uid, uid);
+  }
   // TMPDIR of the run (job.ts): the shared temp dirs are closed to it, temp files go here.
   await mkdir(join(dir, 'tmp'), { mode: 0o700 });
   if (uid !== undefined) {
-    await chown(file, uid, uid);
     await chown(join(dir, 'tmp'), uid, uid);
     await chown(dir, uid, uid);
   }
   return dir;
+}
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL } = fsConstants;
+
+/** Copies a regular file (no symlink, no FIFO), keeping its owner permission bits (a binary stays executable). */
+async function copyRegularFile(from: string, to: string): Promise<void> {
+  const src = await open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  try {
+    const st = await src.stat();
+    if (!st.isFile()) throw new Error(`${from} is not a regular file`);
+    const dst = await open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    try {
+      // A plain loop over the two handles: fd-backed streams with autoClose off never report 'close'.
+      const buf = Buffer.allocUnsafe(1024 * 1024);
+      for (;;) {
+        const { bytesRead } = await src.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        await dst.write(buf, 0, bytesRead);
+      }
+      await dst.chmod(st.mode & 0o700);
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+}
+
+/** The regular files at the top of a finished step's work dir (sources and build outputs; no dirs, no links). */
+export async function regularFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
 }
 
 /** Removes a work dir the helper has emptied. Fails (ENOTEMPTY) if anything is left in it. */
