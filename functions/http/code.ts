@@ -1,5 +1,6 @@
 /** `GET|PUT /api/sessions/{sessionId}/code`. */
 import { authorize } from '#core/access.js';
+import { errors } from '#contract/errors.js';
 import { currentDocument, replaceCode } from '#core/code.js';
 import { encodeState, textOf } from '#core/yjs-document.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
@@ -28,9 +29,12 @@ export const handler = httpHandler({
   'PUT /api/sessions/{sessionId}/code': async (req) => {
     const body = parseBody(req, putCodeBody);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'edit the code' });
+    // Refused at once on the item just read; the append's own condition also holds it against a lock set since.
+    const lockable = role !== 'interviewer';
+    if (lockable && session.editingLocked === true) throw errors.editingLocked();
     const [connections, result] = await Promise.all([
       listConnections(session.sessionId),
-      replaceCode(session, body.code, { baseVersion: body.baseVersion, userId: role, knownVersion: session.version }),
+      replaceCode({ ...session, lockable }, body.code, { baseVersion: body.baseVersion, userId: role, knownVersion: session.version }),
     ]);
     emit('EditsMerged', 1, { Action: req.routeKey });
     await relay(undefined, connections, result, role, session.sessionId);

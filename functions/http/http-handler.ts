@@ -86,27 +86,30 @@ function toRequest(event: APIGatewayProxyEventV2, requestId: string): HttpReques
  * Parses a JSON body with a schema. An absent or empty body counts as `{}` so that all-optional bodies
  * (e.g. `POST /api/sessions`) may be omitted.
  */
-export function parseBody<S extends z.ZodMiniType>(req: HttpRequest, schema: S): z.infer<S> {
+export function parseBody<S extends z.ZodMiniType>(req: HttpRequest, schema: S, maxBytes: number = LIMITS.httpBodyMaxBytes): z.infer<S> {
+  return parseWith(schema, readJsonBody(req, maxBytes));
+}
+
+/**
+ * The JSON body, unvalidated (`{}` when absent), for a route whose schema depends on the body (PUT
+ * /question: a bank reference or an inline question). `maxBytes`: routes with larger bodies (questions).
+ */
+export function readJsonBody(req: HttpRequest, maxBytes: number = LIMITS.httpBodyMaxBytes): unknown {
   const raw = req.body ?? '';
-  if (Buffer.byteLength(raw, 'utf8') > LIMITS.httpBodyMaxBytes) {
-    throw errors.payloadTooLarge('request body', LIMITS.httpBodyMaxBytes);
+  if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw errors.payloadTooLarge('request body', maxBytes);
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw errors.validation([{ field: '(body)', message: 'Body is not valid JSON' }], 'Body is not valid JSON');
   }
-  let value: unknown = {};
-  if (raw.trim() !== '') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw errors.validation([{ field: '(body)', message: 'Body is not valid JSON' }], 'Body is not valid JSON');
-    }
-  }
-  return parseWith(schema, value);
 }
 
 export function parseQuery<S extends z.ZodMiniType>(req: HttpRequest, schema: S): z.infer<S> {
   return parseWith(schema, { ...req.query });
 }
 
-function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const problems = fieldProblems(parsed.error);

@@ -8,13 +8,20 @@ import { emit } from '#telemetry/metrics.js';
 import { broadcast, endSessionSockets } from '#aws/notify.js';
 import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
+import { attachToNewSession, readQuestion } from '#core/questions.js';
+import { placeStarterCode } from '#core/starter-code.js';
+import type { SessionUpdatedMessage } from '#contract/questions.js';
+import { relay } from '../ws/document-actions.js';
 
 export const handler = httpHandler({
   // The credential is checked before the body or query: an anonymous caller learns nothing else.
   'POST /api/sessions': async (req) => {
     const operator = await authenticateOperator(bearerToken(req), req.jwtClaims);
     const body = parseBody(req, createSessionBody);
+    // Looked up first: an unknown questionId is 404 and creates nothing.
+    const question = body.questionId !== undefined ? await readQuestion(operator, body.questionId) : undefined;
     const created = await createSession(body, operator);
+    if (question) await attachToNewSession(created.sessionId, question, 'interviewer');
     emit('SessionsCreated', 1, {});
     return json(201, created);
   },
@@ -33,10 +40,25 @@ export const handler = httpHandler({
     const body = parseBody(req, patchSessionBody);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'change the session' });
     const updated = await patchSession(session, role, body, role);
-    const connections = await listConnections(session.sessionId);
-    if (updated.language !== session.language) {
-      await broadcast(connections, { type: 'language-update', language: updated.language, userId: role });
-    }
+    const languageChanged = updated.language !== session.language;
+    const [connections, placed] = await Promise.all([
+      listConnections(session.sessionId),
+      languageChanged ? placeStarterCode(updated, role) : undefined,
+    ]);
+    const sessionUpdated: SessionUpdatedMessage = {
+      type: 'session-updated',
+      title: updated.title,
+      language: updated.language,
+      runsDisabled: updated.runsDisabled === true,
+      editingLocked: updated.editingLocked === true,
+      userId: role,
+    };
+    await Promise.all([
+      broadcast(connections, sessionUpdated),
+      languageChanged ? broadcast(connections, { type: 'language-update', language: updated.language, userId: role }) : undefined,
+    ]);
+    // The starter code of the new language, after the language itself: a client shows code in its language.
+    if (placed) await relay(undefined, connections, placed, role, session.sessionId);
     return json(200, await viewSession(updated, connections));
   },
 

@@ -4,6 +4,7 @@ import { createSnapshot, listSnapshots, readSnapshot, restoreSnapshot } from '#c
 import { bearerToken, httpHandler, parseBody } from './http-handler.js';
 import { json } from './response.js';
 import { relay } from '../ws/document-actions.js';
+import { placeStarterCode } from '#core/starter-code.js';
 import { broadcast } from '#aws/notify.js';
 import { createSnapshotBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
@@ -41,6 +42,11 @@ export const handler = httpHandler({
         ? broadcast(connections, { type: 'language-update', language: result.snapshot.language, userId: role })
         : undefined,
     ]);
+    // A restore that switched language onto an empty or starter-code snapshot: that language's starter code.
+    if (result.snapshot.language !== session.language) {
+      const placed = await placeStarterCode({ ...session, language: result.snapshot.language }, role);
+      if (placed) await relay(undefined, connections, placed, role, session.sessionId);
+    }
     return json(200, { version: result.version });
   },
 });

@@ -11,7 +11,8 @@ import { documentUrl, type ActionOf } from '#contract/messages.js';
 import { broadcastDocumentChange, joinedRecipients, shrink } from '#aws/notify.js';
 import { take } from './rate.js';
 
-export const sessionRef = (ctx: WsContext): SessionRef => ({ sessionId: ctx.conn.sessionId, ttl: ctx.conn.sessionTtl });
+/** Every role but the interviewer is subject to the editing lock (SPEC §8: the interviewer is never locked out). */
+export const sessionRef = (ctx: WsContext): SessionRef => ({ sessionId: ctx.conn.sessionId, ttl: ctx.conn.sessionTtl, lockable: ctx.conn.role !== 'interviewer' });
 
 export function limitRate(ctx: WsContext, kind: Parameters<typeof take>[1]): void {
   const wait = take(ctx.connectionId, kind);

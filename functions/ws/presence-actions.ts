@@ -10,7 +10,8 @@ import { appendHistory } from '#aws/store/history.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { getSession, updateSessionFields } from '#aws/store/sessions.js';
 import { reply, requireJoined, type WsContext } from './context.js';
-import { decodeBase64, diffFor, limitRate } from './document-actions.js';
+import { decodeBase64, diffFor, limitRate, relay as relayWrite } from './document-actions.js';
+import { placeStarterCode } from '#core/starter-code.js';
 import { documentUrl, type ActionOf } from '#contract/messages.js';
 import { broadcast, shrink } from '#aws/notify.js';
 import { closeConnection } from '#aws/push.js';
@@ -112,7 +113,13 @@ export async function languageChange(ctx: WsContext, msg: ActionOf<'language-cha
   if (!isActive(session)) throw errors.sessionExpired();
   const updated = await updateSessionFields(session, { language }, me.userId!);
   if (!updated) throw errors.sessionExpired();
-  await Promise.all([broadcast(connections, { type: 'language-update', language, userId: me.userId! }), ensureRunners(language)]);
+  const [placed] = await Promise.all([
+    // An untouched document follows the language (SPEC §8): the new language's starter code.
+    updated.language !== session.language ? placeStarterCode(updated, me.userId!) : undefined,
+    broadcast(connections, { type: 'language-update', language, userId: me.userId! }),
+    ensureRunners(language),
+  ]);
+  if (placed) await relayWrite(undefined, connections, placed, me.userId!, ctx.conn.sessionId);
   return { language };
 }
 

@@ -13,5 +13,5 @@ export async function runCode(ctx: WsContext, msg: ActionOf<'run-code'>): Promis
   const me = requireJoined(connections, ctx.connectionId);
   if (!isActive(session)) throw errors.sessionExpired();
   // The sender learns the execution id from `execution-queued`, broadcast to everyone including it.
-  await requestRun(session, { userId: me.userId!, role: ctx.conn.role }, { language: msg.language, stdin: msg.stdin }, connections);
+  await requestRun(session, { userId: me.userId!, role: ctx.conn.role }, { language: msg.language, stdin: msg.stdin, mode: msg.mode }, connections);
 }

@@ -16,6 +16,9 @@
  *   S#<sessionId>    C#<connectionId>          live WebSocket connection (presence)
  *   S#<sessionId>    X#<ulid>                  execution
  *   S#<sessionId>    I#<idempotencyKey>        idempotency record of a run request
+ *   S#<sessionId>    Q#<revision:6>            a revision of the session's question (head: title, prompt, counts);
+ *   S#<sessionId>    Q#<revision:6>#C#<lang>   its starter code per language, and its tests (one item each:
+ *   S#<sessionId>    Q#<revision:6>#T#<n:3>    50 tests of 128 KiB do not fit one 400 KB item); never rewritten
  *   CONN#<connId>    CONN                      connection -> session lookup for $disconnect / messages
  *   RL#<scope>#<who> W#<window>                fixed-window rate-limit counter
  *   LEASE#<language> LEASE                     runner launch lease (execution pipeline)
@@ -23,6 +26,9 @@
  *   APIKEYS          K#<sha256 of the key>     operator API key: name, id, createdAt, revokedAt (never the key)
  *   OP#<operator>    S#<createdAt>#<sessionId> the operator's session index (GET /api/sessions, newest first),
  *                                              written with the session, kept in step with its status/title/language
+ *   QB#<operator>    Q#<questionId>            the operator's bank question (head; names its parts' contentId)
+ *   QB#<operator>    QP#<questionId>#<contentId>#C#<lang> / …#T#<n:3>   its starter code and tests (replaced
+ *                                              whole: new parts, then the head, then the old parts go)
  *
  * Index `watch` (sparse): every execution that is not final carries `watchPk = "WATCH"` and
  * `watchDeadline` (epoch ms by which it must have moved on). The watchdog queries the index for
@@ -93,6 +99,13 @@ export const keys = {
   apiKeysPk: 'APIKEYS',
   apiKey: (keyHash: string) => ({ PK: 'APIKEYS', SK: `K#${keyHash}` }),
   operatorPk: (operator: string) => `OP#${operator}`,
+  questionBankPk: (operator: string) => `QB#${operator}`,
+  bankQuestion: (operator: string, questionId: string) => ({ PK: `QB#${operator}`, SK: `Q#${questionId}` }),
+  /** Heads only: parts sort under `QP#`, so a listing never reads a test. */
+  bankQuestionPrefix: 'Q#',
+  questionPartsPrefix: (questionId: string, contentId: string) => `QP#${questionId}#${contentId}#`,
+  sessionQuestion: (sessionId: string, revision: number) => ({ PK: `S#${sessionId}`, SK: `Q#${String(revision).padStart(6, '0')}` }),
+  sessionQuestionPartsPrefix: (revision: number) => `Q#${String(revision).padStart(6, '0')}#`,
   operatorSession: (operator: string, createdAt: string, sessionId: string) => ({
     PK: `OP#${operator}`,
     SK: `S#${createdAt}#${sessionId}`,

@@ -10,6 +10,10 @@ export const ERROR_STATUS = {
   INVALID_MESSAGE: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  /** The interviewer locked the editor: a candidate's edit changed nothing (SPEC §8). */
+  EDITING_LOCKED: 403,
+  /** The interviewer turned runs off for candidates (SPEC §8). */
+  RUNS_DISABLED: 403,
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,
   NOT_JOINED: 409,
@@ -44,6 +48,8 @@ export const errors = {
     new AppError('UNSUPPORTED_LANGUAGE', `Language ${JSON.stringify(language)} is not supported`),
   unauthorized: (message = 'Missing or invalid token') => new AppError('UNAUTHORIZED', message),
   forbidden: (what: string) => new AppError('FORBIDDEN', `Your role may not ${what}`),
+  editingLocked: () => new AppError('EDITING_LOCKED', 'The interviewer has locked the editor; nothing was changed'),
+  runsDisabled: () => new AppError('RUNS_DISABLED', 'The interviewer has turned runs off'),
   sessionNotFound: () => new AppError('SESSION_NOT_FOUND', 'Session not found'),
   notFound: (what: string) => new AppError('NOT_FOUND', `${what} not found`),
   versionConflict: (currentVersion: number, code: string) =>

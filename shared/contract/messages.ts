@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import type { Execution } from './execution-types.js';
 import { LIMITS } from './limits.js';
+import { EXECUTION_MODES, type QuestionUpdatedMessage, type SessionUpdatedMessage } from './questions.js';
 import type { Role } from '#core/tokens.js';
 
 /** Standard base64 as Yjs clients send it; decoding is strict (garbage is refused, not skipped). */
@@ -36,7 +37,12 @@ export const actionSchemas = {
     ),
   }),
   'language-change': z.strictObject({ action: z.literal('language-change'), language: shortString }),
-  'run-code': z.strictObject({ action: z.literal('run-code'), stdin: z.optional(z.string()), language: z.optional(shortString) }),
+  'run-code': z.strictObject({
+    action: z.literal('run-code'),
+    stdin: z.optional(z.string()),
+    language: z.optional(shortString),
+    mode: z.optional(z.enum(EXECUTION_MODES)),
+  }),
   ping: z.looseObject({ action: z.literal('ping') }),
   'leave-session': z.looseObject({ action: z.literal('leave-session') }),
 } as const;
@@ -77,6 +83,8 @@ export type ServerMessage =
   | { type: 'execution-queued' | 'execution-started'; executionId: string; language: string; userId: string }
   | { type: 'execution-output'; executionId: string; stream: 'stdout' | 'stderr'; data: string; seq: number }
   | ({ type: 'execution-finished' } & Execution)
+  | QuestionUpdatedMessage
+  | SessionUpdatedMessage
   | { type: 'session-ended'; reason: string }
   | { type: 'pong'; timestamp: string }
   | { type: 'error'; code: string; message: string; details?: unknown; action?: string };

@@ -73,6 +73,21 @@ export const HTTP_FUNCTIONS = {
     pushes: true,
     runs: true,
   },
+  /** The operators' question bank and a session's question (SPEC §8): pushes question-updated and starter code. */
+  questions: {
+    entry: 'functions/http/questions.ts',
+    routes: [
+      'POST /api/questions',
+      'GET /api/questions',
+      'GET /api/questions/{questionId}',
+      'PUT /api/questions/{questionId}',
+      'DELETE /api/questions/{questionId}',
+      'PUT /api/sessions/{sessionId}/question',
+      'GET /api/sessions/{sessionId}/question',
+    ],
+    table: 'readWrite',
+    pushes: true,
+  },
 } as const satisfies Record<string, HttpFunctionDef>;
 
 /**
@@ -94,7 +109,15 @@ export type HttpFunctionName = keyof typeof HTTP_FUNCTIONS;
  * Routes only operators may call (SPEC §2): the handler authenticates an API key or, where the deployment
  * has a JWT issuer, API Gateway's JWT authorizer guards them (infra/constructs/http-api.ts).
  */
-export const OPERATOR_ROUTES: readonly string[] = ['POST /api/sessions', 'GET /api/sessions'];
+export const OPERATOR_ROUTES: readonly string[] = [
+  'POST /api/sessions',
+  'GET /api/sessions',
+  'POST /api/questions',
+  'GET /api/questions',
+  'GET /api/questions/{questionId}',
+  'PUT /api/questions/{questionId}',
+  'DELETE /api/questions/{questionId}',
+];
 
 /**
  * The WebSocket route table (SPEC §5). API Gateway selects routes with `$request.body.action`; every

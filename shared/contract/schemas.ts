@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { LIMITS } from './limits.js';
+import { EXECUTION_MODES } from './questions.js';
 
 const title = z.string().check(z.trim(), z.minLength(1), z.maxLength(LIMITS.session.titleMaxLength));
 /** Language ids are checked against the table separately, to answer UNSUPPORTED_LANGUAGE. */
@@ -17,11 +18,21 @@ export const createSessionBody = z.strictObject({
   durationMinutes: z.optional(
     z.int().check(z.minimum(LIMITS.session.minDurationMinutes), z.maximum(LIMITS.session.maxDurationMinutes)),
   ),
+  /** A question of the operator's bank (SPEC §8); its starter code becomes the first document. */
+  questionId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 
 export const patchSessionBody = z
-  .strictObject({ title: z.optional(title), language: z.optional(languageField) })
-  .check(z.refine((b) => b.title !== undefined || b.language !== undefined, 'Provide title or language'));
+  .strictObject({
+    title: z.optional(title),
+    language: z.optional(languageField),
+    /** The interviewer's controls (SPEC §8): refuse a candidate's runs / edits. */
+    runsDisabled: z.optional(z.boolean()),
+    editingLocked: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine((b) => Object.values(b).some((v) => v !== undefined), 'Provide title, language, runsDisabled or editingLocked'),
+  );
 
 export const putCodeBody = z.strictObject({ code: z.string(), baseVersion: z.optional(nonNegativeInt) });
 
@@ -31,6 +42,8 @@ export const runBody = z.strictObject({
   language: z.optional(languageField),
   code: z.optional(z.string()),
   stdin: z.optional(z.string()),
+  /** `tests`: run the session question's tests (SPEC §8) instead of one run with `stdin`. */
+  mode: z.optional(z.enum(EXECUTION_MODES)),
 });
 
 export const createSnapshotBody = z.strictObject({

@@ -34,7 +34,10 @@ import { applyStored, cachedDocument, cacheStored, serialised, stateBytesBound, 
 import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
 /** What a document write needs to know about its session. */
-export type SessionRef = Pick<SessionItem, 'sessionId' | 'ttl'>;
+export type SessionRef = Pick<SessionItem, 'sessionId' | 'ttl'> & {
+  /** The writer is refused while the interviewer has locked the editor (a candidate, SPEC §8). */
+  lockable?: boolean;
+};
 
 export interface CodeView {
   code: string;
@@ -174,15 +177,17 @@ function appendCommuting(session: SessionRef, update: Uint8Array, userId: string
     if (!queue) {
       queue = [];
       pendingAppends.set(session.sessionId, queue);
-      queue.push({ update, userId, guess, resolve, reject });
+      queue.push({ update, userId, lockable: session.lockable === true, guess, resolve, reject });
       void drain(session, queue);
-    } else queue.push({ update, userId, guess, resolve, reject });
+    } else queue.push({ update, userId, lockable: session.lockable === true, guess, resolve, reject });
   });
 }
 
 interface PendingAppend {
   update: Uint8Array;
   userId: string;
+  /** Batched only with writers of the same standing: a candidate's update never rides an interviewer's append. */
+  lockable: boolean;
   guess: number;
   resolve: (version: number) => void;
   reject: (err: unknown) => void;
@@ -196,11 +201,12 @@ const BATCH_MAX_BYTES = 192 * 1024;
 async function drain(session: SessionRef, queue: PendingAppend[]): Promise<void> {
   while (queue.length > 0) {
     const author = queue[0]!.userId;
+    const lockable = queue[0]!.lockable;
     const batch: PendingAppend[] = [];
     let bytes = 0;
     for (let i = 0; i < queue.length; ) {
       const p = queue[i]!;
-      if (p.userId === author && (batch.length === 0 || bytes + p.update.length <= BATCH_MAX_BYTES)) {
+      if (p.userId === author && p.lockable === lockable && (batch.length === 0 || bytes + p.update.length <= BATCH_MAX_BYTES)) {
         batch.push(p);
         bytes += p.update.length;
         queue.splice(i, 1);
@@ -208,7 +214,7 @@ async function drain(session: SessionRef, queue: PendingAppend[]): Promise<void>
     }
     try {
       const update = batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((p) => p.update));
-      const version = await appendWithRetries(session, update, author, Math.max(...batch.map((p) => p.guess)));
+      const version = await appendWithRetries({ ...session, lockable }, update, author, Math.max(...batch.map((p) => p.guess)));
       batch.forEach((p) => p.resolve(version));
     } catch (err) {
       batch.forEach((p) => p.reject(err));
@@ -345,6 +351,7 @@ async function appendAndAdvance(input: AppendInput): Promise<AppendOutcome> {
 function refuseInactive(outcome: Exclude<AppendOutcome, { ok: true }>): void {
   if (outcome.reason === 'missing') throw errors.sessionNotFound();
   if (outcome.reason === 'inactive') throw errors.sessionExpired();
+  if (outcome.reason === 'locked') throw errors.editingLocked();
 }
 
 function writeBudget(): { left(attempt: number): boolean } {

@@ -22,6 +22,7 @@ import {
 } from '#aws/store/executions.js';
 import { consumeRateLimit } from '#aws/store/rate-limit.js';
 import type { Role } from './tokens.js';
+import type { ExecutionMode } from '#contract/questions.js';
 import type { SessionItem } from '#aws/store/sessions.js';
 import { getCode, assertCodeSize } from './code.js';
 import { checkLanguage } from './sessions.js';
@@ -32,6 +33,20 @@ export interface RunRequest {
   code?: string;
   stdin?: string;
   idempotencyKey?: string;
+  /** `tests`: the session question's tests, each with its own stdin (SPEC §8). */
+  mode?: ExecutionMode;
+}
+
+/**
+ * The question revision a `mode:"tests"` run will use: the session's current one, fixed now so the run
+ * uses the tests it was queued with. No question is 404 NOT_FOUND (as GET /question says); a question
+ * without tests, or a stdin (each test brings its own), is VALIDATION_ERROR on `mode` / `stdin`.
+ */
+function testsRevision(session: SessionItem, req: RunRequest): number {
+  if (!session.questionRevision) throw errors.notFound('Question (mode "tests" runs the session question\'s tests)');
+  if (session.questionTestCount === 0) throw errors.validation([{ field: 'mode', message: 'the session question has no tests' }]);
+  if (req.stdin !== undefined) throw errors.validation([{ field: 'stdin', message: 'not with mode "tests": each test brings its own stdin' }]);
+  return session.questionRevision;
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -52,6 +67,10 @@ export async function requestRun(
   /** The session's connections when the caller already read them (run-code). */
   knownConnections?: ConnectionItem[],
 ): Promise<{ execution: Execution; replay: boolean }> {
+  // The interviewer's switch (SPEC §8), on the session item just read: refused before anything is counted or written.
+  if (session.runsDisabled === true && actor.role !== 'interviewer') throw errors.runsDisabled();
+  const mode: ExecutionMode = req.mode ?? 'run';
+  const questionRevision = mode === 'tests' ? testsRevision(session, req) : undefined;
   const language: LanguageId = checkLanguage(req.language) ?? session.language;
   if (req.code !== undefined) assertCodeSize(req.code);
   if (req.stdin !== undefined && utf8Bytes(req.stdin) > LIMITS.stdinMaxBytes) throw errors.payloadTooLarge('stdin', LIMITS.stdinMaxBytes);
@@ -76,6 +95,7 @@ export async function requestRun(
     stdin: req.stdin ?? '',
     ttl: session.ttl,
     idempotencyKey: key,
+    ...(questionRevision !== undefined ? { mode, questionRevision } : {}),
   });
   if (!(await putExecution(item))) {
     // Lost a race with a concurrent request carrying the same key: that one is the execution.

@@ -119,19 +119,28 @@ export async function viewSession(session: SessionItem, connections?: Connection
     expiresAt: session.expiresAt,
     userCount: users.length,
     version: session.version,
+    runsDisabled: session.runsDisabled === true,
+    editingLocked: session.editingLocked === true,
   };
 }
 
-/** `PATCH`: both roles may switch the language, only the interviewer may retitle. */
+/** `PATCH`: both roles may switch the language, only the interviewer may retitle or set the controls. */
 export async function patchSession(
   session: SessionItem,
   role: Role,
-  input: { title?: string; language?: string },
+  input: { title?: string; language?: string; runsDisabled?: boolean; editingLocked?: boolean },
   userId: string,
 ): Promise<SessionItem> {
   if (input.title !== undefined && role !== 'interviewer') throw errors.forbidden('change the title');
+  if ((input.runsDisabled !== undefined || input.editingLocked !== undefined) && role !== 'interviewer') {
+    throw errors.forbidden('lock the editor or turn runs off');
+  }
   const language = checkLanguage(input.language);
-  const updated = await updateSessionFields(session, { title: input.title, language }, userId);
+  const updated = await updateSessionFields(
+    session,
+    { title: input.title, language, runsDisabled: input.runsDisabled, editingLocked: input.editingLocked },
+    userId,
+  );
   if (updated) return updated;
   const current = await getSession(session.sessionId);
   if (!current) throw errors.sessionNotFound();

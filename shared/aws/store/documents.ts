@@ -126,7 +126,8 @@ export async function readUpdatesAfter(sessionId: string, version: number): Prom
 }
 
 export interface AppendInput {
-  session: Pick<SessionItem, 'sessionId' | 'ttl'>;
+  /** `lockable`: the writer is subject to the interviewer's `editingLocked` (a candidate, SPEC §8). */
+  session: Pick<SessionItem, 'sessionId' | 'ttl'> & { lockable?: boolean };
   /** The version this append must follow: it takes expectedVersion + 1 or fails. */
   expectedVersion: number;
   update: Uint8Array;
@@ -143,7 +144,8 @@ export interface AppendInput {
 export type AppendOutcome =
   | { ok: true; version: number; at: string }
   | { ok: false; reason: 'moved'; currentVersion: number }
-  | { ok: false; reason: 'inactive' | 'missing' }
+  /** `locked`: a lockable writer met `editingLocked` (nothing was written; retrying cannot help). */
+  | { ok: false; reason: 'inactive' | 'missing' | 'locked' }
   /** Another transaction touched the session item at that instant; nothing was decided. */
   | { ok: false; reason: 'conflict' };
 

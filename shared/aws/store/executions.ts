@@ -7,6 +7,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import { dynamo } from '#aws/clients.js';
 import type { Execution, FinalStatus, RunResult } from '#contract/execution-types.js';
 import type { LanguageId } from '#contract/languages.js';
+import type { ExecutionMode } from '#contract/questions.js';
 import { LIMITS } from '#contract/limits.js';
 import { isLive, keys, WATCH_INDEX, WATCH_PK } from '#aws/table.js';
 import { emit } from '#telemetry/metrics.js';
@@ -21,6 +22,9 @@ export interface ExecutionItem extends Execution {
   watchPk?: string;
   watchDeadline?: number;
   idempotencyKey?: string;
+  /** `tests` runs the tests of the session question's revision `questionRevision` (SPEC §8); absent: a plain run. */
+  mode?: ExecutionMode;
+  questionRevision?: number;
   ttl: number;
 }
 
@@ -49,6 +53,8 @@ export function newExecutionItem(input: {
   stdin: string;
   ttl: number;
   idempotencyKey?: string;
+  mode?: ExecutionMode;
+  questionRevision?: number;
   nowMs?: number;
 }): ExecutionItem {
   const nowMs = input.nowMs ?? Date.now();
@@ -75,6 +81,7 @@ export function newExecutionItem(input: {
     watchDeadline: nowMs + LIMITS.execution.queuedTimeoutMs,
     ttl: input.ttl,
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(input.mode === 'tests' ? { mode: input.mode, questionRevision: input.questionRevision } : {}),
   };
 }
 

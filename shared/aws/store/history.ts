@@ -17,6 +17,10 @@ export const HISTORY_TYPES = [
   'execution-queued',
   'execution-finished',
   'session-ended',
+  /** The session got a question (revision, title, testCount, questionId when from the bank: no test data). */
+  'question-changed',
+  /** PATCH runsDisabled / editingLocked: the flags that changed. */
+  'controls-changed',
 ] as const;
 export type HistoryType = (typeof HISTORY_TYPES)[number];
 

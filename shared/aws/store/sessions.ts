@@ -37,6 +37,20 @@ export interface SessionItem {
   ttl: number;
   /** The operator identity that created it (`key:<name>` / `jwt:<sub>`); absent on older sessions. */
   createdBy?: string;
+  /** The interviewer's controls (SPEC §8): absent = false. */
+  runsDisabled?: boolean;
+  editingLocked?: boolean;
+  /** The newest revision of the session's question (store/questions.ts); absent: no question. */
+  questionRevision?: number;
+  /** How many tests that revision has (a `mode:"tests"` run of none is refused without a read). */
+  questionTestCount?: number;
+}
+
+export interface SessionFields {
+  title?: string;
+  language?: LanguageId;
+  runsDisabled?: boolean;
+  editingLocked?: boolean;
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -68,12 +82,13 @@ export const ACTIVE_CONDITION = '#status = :active AND expiresAtEpoch > :nowSec'
 export const activeValues = (nowMs: number) => ({ ':active': 'active', ':nowSec': Math.floor(nowMs / 1000) });
 
 /**
- * Sets title and/or language of an active session. Returns the new item, or undefined when the session
+ * Sets title, language and/or the interviewer's controls of an active session (each change with its
+ * history entry, in one transaction). Returns the new item, or undefined when the session
  * stopped being active in the meantime.
  */
 export async function updateSessionFields(
   session: SessionItem,
-  fields: { title?: string; language?: LanguageId },
+  fields: SessionFields,
   userId: string,
   nowMs: number = Date.now(),
 ): Promise<SessionItem | undefined> {
@@ -87,6 +102,13 @@ export async function updateSessionFields(
     sets.push('#language = :language');
     values[':language'] = fields.language;
   }
+  const controls: { runsDisabled?: boolean; editingLocked?: boolean } = {};
+  for (const flag of ['runsDisabled', 'editingLocked'] as const) {
+    if (fields[flag] === undefined) continue;
+    sets.push(`${flag} = :${flag}`);
+    values[`:${flag}`] = fields[flag];
+    if (fields[flag] !== (session[flag] === true)) controls[flag] = fields[flag];
+  }
   const history: TransactItem[] = [];
   const changed: { title?: string; language?: LanguageId } = {};
   if (fields.language !== undefined && fields.language !== session.language) {
@@ -97,8 +119,11 @@ export async function updateSessionFields(
     changed.title = fields.title;
     history.push({ Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'title-changed', { title: fields.title }, userId, nowMs) } });
   }
+  if (Object.keys(controls).length > 0) {
+    history.push({ Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'controls-changed', controls, userId, nowMs) } });
+  }
   // The operator's list shows title and language: it changes in the same transaction as META.
-  if (history.length > 0 && session.createdBy) history.push({ Update: operatorIndexUpdate(session, changed) });
+  if ((changed.title !== undefined || changed.language !== undefined) && session.createdBy) history.push({ Update: operatorIndexUpdate(session, changed) });
   const update: TransactItem = {
     Update: {
       TableName: table(),
@@ -123,6 +148,8 @@ export async function updateSessionFields(
     ...session,
     ...(fields.title !== undefined ? { title: fields.title } : {}),
     ...(fields.language !== undefined ? { language: fields.language } : {}),
+    ...(fields.runsDisabled !== undefined ? { runsDisabled: fields.runsDisabled } : {}),
+    ...(fields.editingLocked !== undefined ? { editingLocked: fields.editingLocked } : {}),
     lastActivity: values[':now'] as string,
   };
 }

@@ -1,0 +1,63 @@
+/**
+ * Starter code (SPEC §8): when a session gets a question or changes language, a document nobody has
+ * written in yet becomes the starter code of the session's language — the question's, or the language's
+ * own template when the question has none for it (or there is no question: a new session starts with
+ * that template, so it is the session's starter code then).
+ *
+ * "Nobody has written in yet" is judged on the text: empty, or exactly some starter code the session
+ * could have been given (any language's template, any starter code of the current or the replaced
+ * question), trailing whitespace aside. The replacement is conditional on the version that was judged
+ * (PUT /code's baseVersion path): an edit landing in between makes it judge again, never overwrite.
+ */
+import { AppError } from '#contract/errors.js';
+import { LANGUAGE_IDS, LANGUAGES, type LanguageId } from '#contract/languages.js';
+import type { StarterCode } from '#contract/questions.js';
+import { getStarterCodes } from '#aws/store/questions.js';
+import { getCode, replaceCode, type SessionRef, type WriteResult } from './code.js';
+
+const TEMPLATES = LANGUAGE_IDS.map((id) => LANGUAGES[id].template);
+const normal = (text: string) => text.replace(/\s+$/, '');
+
+/** Judging and writing again after an edit raced the placement: past this, someone is typing anyway. */
+const TRIES = 3;
+
+export interface StarterTarget extends SessionRef {
+  language: LanguageId;
+  questionRevision?: number;
+}
+
+export function isUntouched(text: string, ...starters: StarterCode[]): boolean {
+  const t = normal(text);
+  if (t === '') return true;
+  return [...TEMPLATES, ...starters.flatMap((s) => Object.values(s))].some((s) => s !== undefined && normal(s) === t);
+}
+
+/**
+ * Makes an untouched document the starter code of `session.language`. Returns the write (for the relay
+ * to connected clients), or undefined when the document was touched or already right.
+ */
+export async function placeStarterCode(
+  session: StarterTarget,
+  userId: string,
+  opts: { previous?: StarterCode } = {},
+): Promise<WriteResult | undefined> {
+  const codes = session.questionRevision ? await getStarterCodes(session.sessionId, session.questionRevision) : {};
+  const target = codes[session.language] ?? LANGUAGES[session.language].template;
+  for (let attempt = 0; attempt < TRIES; attempt++) {
+    const current = await getCode(session.sessionId);
+    if (normal(current.code) === normal(target)) return undefined;
+    if (!isUntouched(current.code, codes, opts.previous ?? {})) return undefined;
+    try {
+      const result = await replaceCode(session, target, {
+        userId,
+        baseVersion: current.version,
+        history: { type: 'code-replaced', detail: { reason: 'starter-code', language: session.language } },
+      });
+      return result.changed ? result : undefined;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'VERSION_CONFLICT') continue;
+      throw err;
+    }
+  }
+  return undefined;
+}
