@@ -4,6 +4,7 @@
  * tests by name only), solves it, runs the tests, and both pages show the verdicts; then the interviewer
  * locks the editor and turns runs off, and the candidate's page cannot type or run.
  */
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { codeOf, createSession, httpUrl, operatorKey, until, type NewSession } from '../client/support.js';
@@ -83,7 +84,7 @@ describe('a question in the room', () => {
     expect(await hiddenRow.innerText()).toContain('hidden');
     expect(await hiddenRow.locator('details').count()).toBe(0);
     expect(await candidate.content()).not.toContain('hidden-input-7f3a');
-    expect(await interviewer.getByTestId('test-case').filter({ hasText: 'secret' }).locator('details').innerText()).toContain(HIDDEN_STDIN);
+    expect(await interviewer.getByTestId('test-case').filter({ hasText: 'secret' }).locator('details').textContent()).toContain(HIDDEN_STDIN);
   });
 
   it('the candidate solves it and runs the tests: both pages show a verdict per test', async () => {
@@ -96,6 +97,11 @@ describe('a question in the room', () => {
       await expect.poll(() => verdicts(page), { timeout: 120_000 }).toEqual(['PASSED', 'PASSED']);
       await expect.poll(() => page.getByTestId('tests-summary').innerText()).toBe('2 of 2 tests passed');
     }
+    if (process.env.UPDATE_SCREENSHOTS) {
+      mkdirSync('docs/images', { recursive: true });
+      await interviewer.screenshot({ path: 'docs/images/question-interviewer.png' });
+      await candidate.screenshot({ path: 'docs/images/question-candidate.png' });
+    }
 
     // A wrong answer: the visible test fails with its output shown, the hidden one fails by name only.
     await editor(candidate).click();
@@ -107,7 +113,7 @@ describe('a question in the room', () => {
       await expect.poll(() => verdicts(page), { timeout: 120_000 }).toEqual(['FAILED', 'FAILED']);
       await expect.poll(() => page.getByTestId('tests-summary').innerText()).toBe('0 of 2 tests passed');
     }
-    expect(await candidate.getByTestId('test-case').first().locator('details').innerText()).toContain('6');
+    expect(await candidate.getByTestId('test-case').first().locator('details').textContent()).toContain('6');
     expect(await candidate.content()).not.toContain('hidden-input-7f3a');
     expect(candidateFrames.length).toBeGreaterThan(0);
     for (const frame of candidateFrames) expect(frame).not.toContain('hidden-input-7f3a');

@@ -148,6 +148,9 @@ export function questionPanel(connection: Connection, sessionApi: SessionApi): Q
   });
 
   async function load(): Promise<void> {
+    // A (re)connect: a result missed while away is not coming; Run tests must not stay disabled for it.
+    waitingForOurs = false;
+    inFlight = undefined;
     try {
       question = await sessionApi.question();
       message.textContent = '';
