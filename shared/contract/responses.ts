@@ -82,8 +82,8 @@ export const sessionResponse = z.object({
   expiresAt: time,
   userCount: count,
   version: count,
-  runsDisabled: z.optional(z.boolean()),
-  editingLocked: z.optional(z.boolean()),
+  runsDisabled: z.boolean(),
+  editingLocked: z.boolean(),
 });
 
 export const endedSessionResponse = z.object({ sessionId: z.uuid(), status: z.literal('ended') });

@@ -107,6 +107,32 @@ describe('the contract documents describe what the local stack answers', () => {
     expect((await call('GET', '/api/sessions/{sessionId}/executions', ids, C)).status).toBe(200);
   }, 120_000);
 
+  it('HTTP: the question bank, a session question with a hidden test, and the controls', async () => {
+    const operator = await fileOperatorKey();
+    const question = {
+      title: 'Echo',
+      prompt: 'Print the input.',
+      starterCode: { python: 'print(input())\n' },
+      tests: [
+        { name: 'visible', stdin: 'a', expectedStdout: 'a' },
+        { name: 'secret', stdin: 'hidden-input', expectedStdout: 'hidden-input', hidden: true },
+      ],
+    };
+    const created = await call('POST', '/api/questions', {}, operator, question);
+    expect(created.status).toBe(201);
+    const q = { questionId: created.body.questionId as string };
+    expect((await call('GET', '/api/questions', q, operator)).status).toBe(200);
+    expect((await call('GET', '/api/questions/{questionId}', q, operator)).status).toBe(200);
+    expect((await call('PUT', '/api/questions/{questionId}', q, operator, { ...question, title: 'Echo, again' })).status).toBe(200);
+    expect((await call('PUT', '/api/sessions/{sessionId}/question', ids, session.interviewerToken, q)).status).toBe(200);
+    const seenByCandidate = await call('GET', '/api/sessions/{sessionId}/question', ids, session.candidateToken);
+    expect(seenByCandidate.body.tests[1]).toEqual({ name: 'secret', hidden: true });
+    expect((await call('PATCH', '/api/sessions/{sessionId}', ids, session.interviewerToken, { runsDisabled: true })).body.runsDisabled).toBe(true);
+    expect((await call('POST', '/api/sessions/{sessionId}/executions', ids, session.candidateToken, {})).body.error).toBe('RUNS_DISABLED');
+    expect((await call('PATCH', '/api/sessions/{sessionId}', ids, session.interviewerToken, { runsDisabled: false })).status).toBe(200);
+    expect((await call('DELETE', '/api/questions/{questionId}', q, operator)).status).toBe(204);
+  }, 60_000);
+
   it('WebSocket: every frame a text client and a Yjs client receive is a documented server message', async () => {
     interviewer.send({ action: 'join-session', username: 'Interviewer' });
     await interviewer.take('session-joined');
@@ -120,6 +146,8 @@ describe('the contract documents describe what the local stack answers', () => {
     await candidate.take('yjs-update');
     candidate.send({ action: 'sync', stateVector: 'AA==' });
     await candidate.take('sync-reply');
+    expect((await call('PATCH', '/api/sessions/{sessionId}', ids, session.interviewerToken, { editingLocked: false })).status).toBe(200);
+    await candidate.take('session-updated');
     interviewer.send({ action: 'ping' });
     await interviewer.take('pong');
     interviewer.send({ action: 'no-such-action' });
@@ -138,7 +166,7 @@ describe('the contract documents describe what the local stack answers', () => {
       expect(undocumented(schema, frame, frame.type).join(' '), 'fields missing from shared/contract/server-messages.ts').toBe('');
     }
     const types = new Set(frames.map((f) => f.type));
-    for (const type of ['session-joined', 'user-joined', 'code-ack', 'yjs-update', 'sync-reply', 'cursor-update', 'execution-queued', 'execution-output', 'execution-finished', 'session-ended', 'pong', 'error']) {
+    for (const type of ['session-joined', 'user-joined', 'code-ack', 'yjs-update', 'sync-reply', 'cursor-update', 'session-updated', 'execution-queued', 'execution-output', 'execution-finished', 'session-ended', 'pong', 'error']) {
       expect(types, type).toContain(type);
     }
   }, 120_000);
@@ -146,7 +174,7 @@ describe('the contract documents describe what the local stack answers', () => {
   it('after the end: reads still answer, changes get SESSION_EXPIRED in the error body', async () => {
     expect((await call('GET', '/api/sessions/{sessionId}/code', ids, session.candidateToken)).status).toBe(200);
     expect((await call('PUT', '/api/sessions/{sessionId}/code', ids, session.candidateToken, { code: 'late' })).body.error).toBe('SESSION_EXPIRED');
-    // Every route of the sessions, code, snapshots, activity, executions and meta groups was exercised.
-    expect(seen.size).toBeGreaterThanOrEqual(18);
+    // Every route of the meta, sessions, code, snapshots, activity, executions and questions groups.
+    expect(seen.size).toBeGreaterThanOrEqual(25);
   });
 });
