@@ -66,7 +66,9 @@ export const handler = httpHandler({
     const { purge } = parseQuery(req, purgeQuery);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), {
       roles: ['interviewer'],
+      // Not `mutates` (ending an ended session is a no-op 200), but a change: never a reviewer's.
       mutates: false,
+      reviewers: false,
       action: 'end the session',
     });
     // Counted once, by the call that ended it (endSession names an ended-late session `expired` too).

@@ -8,7 +8,9 @@ import { AppError } from '#contract/errors.js';
 import { logger } from '#telemetry/log.js';
 import { fieldProblems } from '#contract/schemas.js';
 import { reply, senderOf, type WsContext } from './context.js';
+import { activity } from './activity-action.js';
 import { codeChange, sync, yjsUpdate } from './document-actions.js';
+import { byDocument, notesCodeChange, notesSync, notesYjsUpdate } from './notes-actions.js';
 import { actionSchemas, documentUrl, type ActionName } from '#contract/messages.js';
 import { shrink } from '#aws/notify.js';
 import {
@@ -26,15 +28,17 @@ type Runner = (ctx: WsContext, msg: any) => Promise<unknown>;
 
 const ACTIONS: Record<ActionName, Runner> = {
   'join-session': joinSession,
-  'code-change': codeChange,
-  'yjs-update': yjsUpdate,
-  sync,
+  // `doc:"notes"` (SPEC §10): the same operations on the interviewers' notes.
+  'code-change': byDocument(codeChange, notesCodeChange),
+  'yjs-update': byDocument(yjsUpdate, notesYjsUpdate),
+  sync: byDocument(sync, notesSync),
   'awareness-update': awarenessUpdate,
   'cursor-update': cursorUpdate,
   'language-change': languageChange,
   'run-code': runCode,
   ping,
   'leave-session': leaveSession,
+  activity,
 };
 
 /** `onAction` learns the action as soon as it is known, so even a refused message's error names it. */

@@ -11,6 +11,7 @@ import { ensureRunners } from '#aws/runners/launcher.js';
 import { getSession, updateSessionFields } from '#aws/store/sessions.js';
 import { reply, requireJoined, type WsContext } from './context.js';
 import { decodeBase64, diffFor, limitRate, relay as relayWrite } from './document-actions.js';
+import { joinedMessage, notesOnJoin } from './notes-actions.js';
 import { placeStarterCode } from '#core/starter-code.js';
 import { documentUrl, type ActionOf } from '#contract/messages.js';
 import { broadcast, shrink } from '#aws/notify.js';
@@ -28,7 +29,7 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
   const userId = msg.userId ?? me.userId ?? newId();
   const username = msg.username ?? me.username ?? role;
   // Everything that can refuse the message runs before the join is written: a refused join changes nothing.
-  const entry = await currentDocument(sessionId, session.version);
+  const [entry, notes] = await Promise.all([currentDocument(sessionId, session.version), notesOnJoin(session, role, format)]);
   // The text and the diff are taken now, at one version: the shared copy may move on while we wait.
   const version = entry.version;
   const currentCode = textOf(entry.doc);
@@ -51,7 +52,7 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
     users: users.map(({ id, username: name, role: r }) => ({ id, username: name, role: r })),
     userCount: users.length,
   };
-  await reply(ctx, shrink({ ...base, currentCode, ...(yjsState ? { yjsState } : {}) }, { ...base, documentUrl: documentUrl(sessionId, format) }));
+  await reply(ctx, joinedMessage({ ...base, currentCode, ...(yjsState ? { yjsState } : {}) }, { ...base, documentUrl: documentUrl(sessionId, format) }, notes));
   // Warm a runner for the session's language ahead of the first run (a cold Fargate task takes 30-60 s).
   const warm = ensureRunners(session.language);
   if (!wasJoined) {

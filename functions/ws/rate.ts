@@ -23,6 +23,7 @@ export const WS_RATE_RULES = {
   cursor: { perSecond: LIMITS.rate.cursorPerSecond, burst: LIMITS.rate.cursorPerSecond },
   edit: { perSecond: LIMITS.rate.editsPerSecond, burst: LIMITS.rate.editsPerSecond },
   language: { perSecond: 1000 / LIMITS.rate.languageChangeIntervalMs, burst: 1 },
+  activity: { perSecond: LIMITS.rate.activityPerSecond, burst: LIMITS.rate.activityPerSecond },
 } as const satisfies Record<string, RateRule>;
 
 const MAX_BUCKETS = 50_000;

@@ -22,6 +22,8 @@ export interface DocumentChange {
   code?: string;
   textVersion?: number;
   userId: string;
+  /** The interviewers' notes (SPEC §10): every message says so; callers pick interviewer recipients. */
+  doc?: 'notes';
 }
 
 /** Text clients get the new text, Yjs clients the update; both fall back to a URL when too large. */
@@ -34,11 +36,12 @@ export async function broadcastDocumentChange(
   const yjs = recipients.filter((c) => c.format === 'yjs');
   const text = recipients.filter((c) => c.format !== 'yjs');
   const sends: Promise<unknown>[] = [];
+  const doc = change.doc ? { doc: change.doc } : {};
   if (yjs.length > 0 && change.update) {
     sends.push(
       fanOut(yjs, shrink(
-        { type: 'yjs-update', update: Buffer.from(change.update).toString('base64'), version: change.version, userId: change.userId },
-        { type: 'yjs-update', version: change.version, userId: change.userId, documentUrl: documentUrl(change.sessionId, 'yjs') },
+        { type: 'yjs-update', ...doc, update: Buffer.from(change.update).toString('base64'), version: change.version, userId: change.userId },
+        { type: 'yjs-update', ...doc, version: change.version, userId: change.userId, documentUrl: documentUrl(change.sessionId, 'yjs', change.doc) },
       )),
     );
   }
@@ -47,8 +50,8 @@ export async function broadcastDocumentChange(
     const version = change.textVersion ?? change.version;
     sends.push(
       fanOut(text, shrink(
-        { type: 'code-update', code: change.code, version, userId: change.userId, timestamp },
-        { type: 'code-update', version, userId: change.userId, timestamp, documentUrl: documentUrl(change.sessionId, 'text') },
+        { type: 'code-update', ...doc, code: change.code, version, userId: change.userId, timestamp },
+        { type: 'code-update', ...doc, version, userId: change.userId, timestamp, documentUrl: documentUrl(change.sessionId, 'text', change.doc) },
       )),
     );
   }

@@ -11,7 +11,10 @@
  *                                              for the session's retention; playback reads it)
  *   S#<sessionId>    DOC#<version:12>#S<n:3>   part n of a compacted state holding versions 1..version
  *                                              (a state over one item's 400 KB is split across parts)
+ *   S#<sessionId>    NOTE#<version:12>#U       the interviewers' notes (SPEC §10): a second document, same
+ *   S#<sessionId>    NOTE#<version:12>#S<n:3>  layout as DOC#, its version counter `notesVersion` on META
  *   S#<sessionId>    H#<ulid>                  history entry
+ *   S#<sessionId>    R#<linkId>                review link: SHA-256 of its token, expiry, revokedAt (SPEC §10)
  *   S#<sessionId>    P#<ulid>                  snapshot (with its code)
  *   S#<sessionId>    C#<connectionId>          live WebSocket connection (presence)
  *   S#<sessionId>    X#<ulid>                  execution
@@ -37,6 +40,8 @@
  * Every item carries `ttl` (epoch seconds). TTL deletion runs up to ~2 days late, so every read in
  * shared/aws/store/ filters items whose `ttl` has passed (see `isLive`).
  */
+
+import type { DocName } from '#contract/documents.js';
 
 export const TTL_ATTRIBUTE = 'ttl';
 
@@ -65,6 +70,7 @@ export const WATCH_PK = 'WATCH';
 export const LOCAL_TABLE_NAME = 'interview-local';
 
 const pad = (n: number) => n.toString().padStart(12, '0');
+const DOC_PREFIX: Record<DocName, string> = { code: 'DOC#', notes: 'NOTE#' };
 
 export const keys = {
   session: (sessionId: string) => ({ PK: `S#${sessionId}`, SK: 'META' }),
@@ -73,18 +79,24 @@ export const keys = {
    * The document's items sort by version, and within a version the log item (`U`) after the state parts
    * (`S…`): a newest-first Query meets the log tail, then the newest state, and can stop there.
    */
-  docUpdate: (sessionId: string, version: number) => ({ PK: `S#${sessionId}`, SK: `DOC#${pad(version)}#U` }),
-  docState: (sessionId: string, version: number, part: number) => ({
+  docUpdate: (sessionId: string, version: number, doc: DocName = 'code') => ({ PK: `S#${sessionId}`, SK: `${DOC_PREFIX[doc]}${pad(version)}#U` }),
+  docState: (sessionId: string, version: number, part: number, doc: DocName = 'code') => ({
     PK: `S#${sessionId}`,
-    SK: `DOC#${pad(version)}#S${String(part).padStart(3, '0')}`,
+    SK: `${DOC_PREFIX[doc]}${pad(version)}#S${String(part).padStart(3, '0')}`,
   }),
   /** Lowest SK of a version's items (its first state part); `${docVersion(v)}~` is above all of them. */
-  docVersion: (version: number) => `DOC#${pad(version)}#`,
+  docVersion: (version: number, doc: DocName = 'code') => `${DOC_PREFIX[doc]}${pad(version)}#`,
   docPrefix: 'DOC#',
+  /** The SK prefix of a document's items: the code's `DOC#` (as before notes existed), the notes' `NOTE#`. */
+  docPrefixOf: (doc: DocName) => DOC_PREFIX[doc],
+  /** The META attribute holding a document's newest version. */
+  versionAttributeOf: (doc: DocName) => (doc === 'code' ? 'version' : 'notesVersion'),
   history: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `H#${id}` }),
   historyPrefix: 'H#',
   snapshot: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `P#${id}` }),
   snapshotPrefix: 'P#',
+  reviewLink: (sessionId: string, linkId: string) => ({ PK: `S#${sessionId}`, SK: `R#${linkId}` }),
+  reviewLinkPrefix: 'R#',
   connection: (sessionId: string, connectionId: string) => ({ PK: `S#${sessionId}`, SK: `C#${connectionId}` }),
   connectionPrefix: 'C#',
   connectionLookup: (connectionId: string) => ({ PK: `CONN#${connectionId}`, SK: 'CONN' }),

@@ -20,12 +20,18 @@ export const LIMITS = {
   /** Code is measured in UTF-8 bytes. */
   codeMaxBytes: 100 * KIB,
   stdinMaxBytes: 64 * KIB,
+  /** The interviewers' private notes (SPEC §10), UTF-8 bytes. */
+  notesMaxBytes: 64 * KIB,
   /** Output kept and pushed per stream; beyond it the run is marked truncated. */
   outputMaxBytesPerStream: 32 * KIB,
   /** HTTP request bodies: largest legal body is ~100 KiB of code JSON-escaped; leave room for escaping. */
   httpBodyMaxBytes: 512 * KIB,
   snapshotLabelMaxLength: 120,
   history: { defaultPageSize: 50, maxPageSize: 200 },
+  /** GET /timeline pages (SPEC §10); a page also stops at about pageMaxBytes of updates (Lambda answers ≤ 6 MB). */
+  timeline: { defaultPageSize: 500, maxPageSize: 2000, pageMaxBytes: 1 * MIB },
+  /** Review links (SPEC §10): expiresInHours 1–720, default 168 (a week). */
+  reviewLinks: { defaultHours: 168, maxHours: 720 },
   /** GET /api/sessions pages. */
   sessionList: { defaultPageSize: 20, maxPageSize: 100 },
   run: {
@@ -72,6 +78,8 @@ export const LIMITS = {
     cursorPerSecond: 10,
     editsPerSecond: 50,
     languageChangeIntervalMs: 5_000,
+    /** `activity` reports per connection (SPEC §10). */
+    activityPerSecond: 5,
   },
   /** API Gateway WebSocket quotas (NOTES.md): they must hold in the local front as well. */
   websocket: {

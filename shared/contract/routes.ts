@@ -88,6 +88,30 @@ export const HTTP_FUNCTIONS = {
     table: 'readWrite',
     pushes: true,
   },
+  /** The interviewers' private notes (SPEC §10): the notes document's write path, relayed to interviewers. */
+  notes: {
+    entry: 'functions/http/notes.ts',
+    routes: ['GET /api/sessions/{sessionId}/notes', 'PUT /api/sessions/{sessionId}/notes'],
+    table: 'readWrite',
+    pushes: true,
+  },
+  reviewLinks: {
+    entry: 'functions/http/review-links.ts',
+    routes: [
+      'POST /api/sessions/{sessionId}/review-links',
+      'GET /api/sessions/{sessionId}/review-links',
+      'DELETE /api/sessions/{sessionId}/review-links/{linkId}',
+    ],
+    table: 'readWrite',
+    pushes: false,
+  },
+  /** Playback reads the document logs and the history: nothing else. */
+  timeline: {
+    entry: 'functions/http/timeline.ts',
+    routes: ['GET /api/sessions/{sessionId}/timeline'],
+    table: 'read',
+    pushes: false,
+  },
 } as const satisfies Record<string, HttpFunctionDef>;
 
 /**
@@ -136,6 +160,7 @@ export const WS_ACTIONS = [
   'run-code',
   'ping',
   'leave-session',
+  'activity',
 ] as const;
 export type WsAction = (typeof WS_ACTIONS)[number];
 

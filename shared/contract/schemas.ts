@@ -36,6 +36,18 @@ export const patchSessionBody = z
 
 export const putCodeBody = z.strictObject({ code: z.string(), baseVersion: z.optional(nonNegativeInt) });
 
+/** SPEC §10: the 64 KiB bound is the document's own (PAYLOAD_TOO_LARGE), like the code's 100 KiB. */
+export const putNotesBody = z.strictObject({ notes: z.string(), baseVersion: z.optional(nonNegativeInt) });
+
+export const createReviewLinkBody = z.strictObject({
+  expiresInHours: z.optional(z.int().check(z.minimum(1), z.maximum(LIMITS.reviewLinks.maxHours))),
+});
+
+export const timelineQuery = z.strictObject({
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(LIMITS.timeline.maxPageSize))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+});
+
 export const getCodeQuery = z.strictObject({ format: z.optional(z.enum(['text', 'yjs'])) });
 
 export const runBody = z.strictObject({

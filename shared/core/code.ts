@@ -15,6 +15,7 @@
 import * as Y from 'yjs';
 import { AppError, errors } from '#contract/errors.js';
 import { LIMITS } from '#contract/limits.js';
+import { maxTextBytes, textLabel } from '#contract/documents.js';
 import type { LanguageId } from '#contract/languages.js';
 import { logger } from '#telemetry/log.js';
 import {
@@ -73,8 +74,10 @@ export interface WriteResult {
   changed: boolean;
 }
 
-export function assertCodeSize(code: string): void {
-  if (utf8Bytes(code) > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
+/** `id`: the document the text is for (the notes have their own, smaller bound); default the code. */
+export function assertCodeSize(code: string, id?: string): void {
+  const max = id === undefined ? LIMITS.codeMaxBytes : maxTextBytes(id);
+  if (utf8Bytes(code) > max) throw errors.payloadTooLarge(id === undefined ? 'code' : textLabel(id), max);
 }
 
 /** Refuses a write that would take the whole encoded state past its bound (the text limit alone does not). */
@@ -102,7 +105,7 @@ export async function mergeUpdate(session: SessionRef, update: Uint8Array, userI
   const { insertedBytes } = checked(update);
   const entry = cachedDocument(session.sessionId) ?? (await currentDocument(session.sessionId));
   assertStateRoom(entry, update);
-  if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > LIMITS.codeMaxBytes) await assertFits(session.sessionId, update);
+  if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > maxTextBytes(session.sessionId)) await assertFits(session.sessionId, update);
   const version = await appendCommuting(session, update, userId, entry.version);
   await afterWrite(session, version, update);
   return { version, update, changed: true };
@@ -123,7 +126,7 @@ async function assertFits(sessionId: string, update: Uint8Array): Promise<void> 
   const scratch = loadDoc(encodeState(entry.doc), [update]);
   const bytes = utf8Bytes(textOf(scratch));
   scratch.destroy();
-  if (bytes > LIMITS.codeMaxBytes) throw errors.payloadTooLarge('code', LIMITS.codeMaxBytes);
+  if (bytes > maxTextBytes(sessionId)) throw errors.payloadTooLarge(textLabel(sessionId), maxTextBytes(sessionId));
 }
 
 /**
@@ -132,7 +135,7 @@ async function assertFits(sessionId: string, update: Uint8Array): Promise<void> 
  * client's offline edit would). VERSION_CONFLICT only when that version is out of reach.
  */
 export async function mergeTextEdit(session: SessionRef, code: string, baseVersion: number, userId: string): Promise<WriteResult> {
-  assertCodeSize(code);
+  assertCodeSize(code, session.sessionId);
   const base = await documentAt(session.sessionId, baseVersion);
   try {
     const update = replaceText(base, code);
@@ -143,7 +146,7 @@ export async function mergeTextEdit(session: SessionRef, code: string, baseVersi
     const entry = cachedDocument(session.sessionId) ?? (await currentDocument(session.sessionId));
     const { insertedBytes } = checked(update);
     assertStateRoom(entry, update);
-    if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > LIMITS.codeMaxBytes) await assertFits(session.sessionId, update);
+    if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > maxTextBytes(session.sessionId)) await assertFits(session.sessionId, update);
     const version = await appendCommuting(session, update, userId, Math.max(entry.version, baseVersion));
     await afterWrite(session, version, update);
     return { version, update, changed: true };
@@ -266,7 +269,7 @@ export interface ReplaceOptions {
  * writer backs off, catches up and computes again.
  */
 export async function replaceCode(session: SessionRef, next: string, opts: ReplaceOptions): Promise<WriteResult> {
-  assertCodeSize(next);
+  assertCodeSize(next, session.sessionId);
   const writeId = newWriteId();
   let knownVersion = opts.knownVersion;
   const budget = writeBudget();

@@ -85,13 +85,16 @@ export async function requestRun(
   // client escape the limit by re-joining under another id.
   await consumeRateLimit('run', `${session.sessionId}:${role}`, LIMITS.rate.runsPerMinutePerUser, 60);
 
-  const code = req.code ?? (await getCode(session.sessionId)).code;
+  // The document's version is kept with the run: playback replays the edits up to it (SPEC §10).
+  const current = req.code === undefined ? await getCode(session.sessionId) : undefined;
+  const code = req.code ?? current!.code;
   const item = newExecutionItem({
     sessionId: session.sessionId,
     executionId: newId(),
     language,
     userId,
     code,
+    ...(current ? { codeVersion: current.version } : {}),
     stdin: req.stdin ?? '',
     ttl: session.ttl,
     idempotencyKey: key,

@@ -5,7 +5,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type Role = 'interviewer' | 'candidate';
+/** `reviewer`: a review link's token (SPEC §10, shared/core/review-links.ts): reads as an interviewer, writes nothing. */
+export type Role = 'interviewer' | 'candidate' | 'reviewer';
 
 export const newToken = (): string => randomBytes(32).toString('base64url');
 

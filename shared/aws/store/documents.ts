@@ -6,6 +6,10 @@
  *                   when its item does, so a version names one document state (updates 1..v).
  *   DOC#<v>#S<n>    a compacted state holding updates 1..v, split in parts below the 400 KB item limit.
  *
+ * The interviewers' notes (SPEC §10) are a second document with the same layout under `NOTE#` and their
+ * own counter `notesVersion`: every function here takes a DOCUMENT ID (#contract/documents.ts), which is
+ * the session id for the code and `<sessionId>~notes` for the notes.
+ *
  * Log items are never rewritten or deleted before the session's TTL: compaction only adds a state (and
  * drops states two generations old), so a reader can always rebuild any version, and playback keeps
  * every edit. Readers read newest first and stop at the first complete state: a read touches the log
@@ -15,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
+import { parseDocumentId } from '#contract/documents.js';
 import type { LanguageId } from '#contract/languages.js';
 import { isLive, keys } from '#aws/table.js';
 import { historyItem, type HistoryType } from './history.js';
@@ -65,7 +70,7 @@ async function* documentItems(sessionId: string, lo: string, hi: string, newestF
       new QueryCommand({
         TableName: table(),
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': lo, ':hi': hi },
+        ExpressionAttributeValues: { ':pk': keys.sessionPk(parseDocumentId(sessionId).sessionId), ':lo': lo, ':hi': hi },
         ConsistentRead: true,
         ScanIndexForward: !newestFirst,
         Limit: PAGE_ITEMS,
@@ -83,11 +88,12 @@ async function* documentItems(sessionId: string, lo: string, hi: string, newestF
  * 1). Returns undefined when the bound was hit first.
  */
 export async function readDocument(sessionId: string, opts: { atVersion?: number; maxItems?: number } = {}): Promise<StoredDocument | undefined> {
-  const hi = opts.atVersion === undefined ? `${keys.docPrefix}~` : `${keys.docVersion(opts.atVersion)}~`;
+  const { doc } = parseDocumentId(sessionId);
+  const hi = opts.atVersion === undefined ? `${keys.docPrefixOf(doc)}~` : `${keys.docVersion(opts.atVersion, doc)}~`;
   const updates: LogUpdate[] = [];
   const parts = new Map<number, Map<number, Item>>();
   let seen = 0;
-  for await (const item of documentItems(sessionId, keys.docPrefix, hi, true)) {
+  for await (const item of documentItems(sessionId, keys.docPrefixOf(doc), hi, true)) {
     if (opts.maxItems !== undefined && ++seen > opts.maxItems) return undefined;
     if (!isLive(item)) continue;
     if (isUpdateItem(item)) {
@@ -119,7 +125,8 @@ function assemble(state: StoredState | undefined, newestFirst: LogUpdate[]): Sto
 /** The log items above `version`, ascending: what a copy at `version` lacks. One small Query. */
 export async function readUpdatesAfter(sessionId: string, version: number): Promise<LogUpdate[]> {
   const out: LogUpdate[] = [];
-  for await (const item of documentItems(sessionId, keys.docVersion(version + 1), `${keys.docPrefix}~`, false)) {
+  const { doc } = parseDocumentId(sessionId);
+  for await (const item of documentItems(sessionId, keys.docVersion(version + 1, doc), `${keys.docPrefixOf(doc)}~`, false)) {
     if (isUpdateItem(item) && isLive(item)) out.push(toLogUpdate(item));
   }
   return out;
@@ -160,9 +167,13 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
   const nowMs = input.nowMs ?? Date.now();
   const at = new Date(nowMs).toISOString();
   const next = input.expectedVersion + 1;
-  const { sessionId, ttl } = input.session;
+  const { sessionId, doc } = parseDocumentId(input.session.sessionId);
+  const { ttl } = input.session;
+  const counter = keys.versionAttributeOf(doc);
+  // The notes' counter does not exist until their first write.
+  const counterIs = doc === 'notes' && input.expectedVersion === 0 ? `attribute_not_exists(${counter})` : `${counter} = :expected`;
   const names: Record<string, string> = { '#status': 'status' };
-  let set = 'SET version = :next, lastActivity = :at';
+  let set = `SET ${counter} = :next, lastActivity = :at`;
   const values: Record<string, unknown> = { ':next': next, ':expected': input.expectedVersion, ':at': at, ...activeValues(nowMs) };
   if (input.language) {
     set += ', #language = :language';
@@ -179,7 +190,7 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
               TableName: table(),
               Key: keys.session(sessionId),
               UpdateExpression: set,
-              ConditionExpression: `version = :expected AND ${ACTIVE_CONDITION}`,
+              ConditionExpression: `${counterIs} AND ${ACTIVE_CONDITION}`,
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -188,13 +199,14 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
           {
             Put: {
               TableName: table(),
-              Item: { ...keys.docUpdate(sessionId, next), version: next, update: input.update, at, userId: input.userId, writeId: input.writeId, ttl },
+              Item: { ...keys.docUpdate(sessionId, next, doc), version: next, update: input.update, at, userId: input.userId, writeId: input.writeId, ttl },
               ConditionExpression: 'attribute_not_exists(SK)',
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           ...(input.history
-            ? [{ Put: { TableName: table(), Item: historyItem(sessionId, ttl, input.history.type, input.history.detail, input.userId, nowMs) } }]
+            // The entry names the version it made: playback orders it right after that edit.
+            ? [{ Put: { TableName: table(), Item: historyItem(sessionId, ttl, input.history.type, { ...input.history.detail, version: next }, input.userId, nowMs) } }]
             : []),
         ],
       }),
@@ -202,11 +214,11 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
     return { ok: true, version: next, at };
   } catch (err) {
     if (!isTransactionCanceled(err)) throw err;
-    return failedAppend(err, input.writeId, next, nowMs);
+    return failedAppend(err, input.writeId, next, nowMs, counter);
   }
 }
 
-function failedAppend(err: unknown, writeId: string, next: number, nowMs: number): AppendOutcome {
+function failedAppend(err: unknown, writeId: string, next: number, nowMs: number, counter: string): AppendOutcome {
   const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, never> }[] }).CancellationReasons ?? [];
   const old = (i: number) => (reasons[i]?.Item ? unmarshall(reasons[i]!.Item!) : undefined);
   const logItem = old(1);
@@ -219,7 +231,7 @@ function failedAppend(err: unknown, writeId: string, next: number, nowMs: number
   const meta = old(0);
   if (!meta || !isLive(meta, nowMs)) return { ok: false, reason: 'missing' };
   if (meta.status !== 'active' || Number(meta.expiresAtEpoch) * 1000 <= nowMs) return { ok: false, reason: 'inactive' };
-  return { ok: false, reason: 'moved', currentVersion: Number(meta.version) };
+  return { ok: false, reason: 'moved', currentVersion: Number(meta[counter] ?? 0) };
 }
 
 /**
@@ -229,6 +241,7 @@ function failedAppend(err: unknown, writeId: string, next: number, nowMs: number
  * until all its parts are present.
  */
 export async function writeState(session: Pick<SessionItem, 'sessionId' | 'ttl'>, version: number, state: Uint8Array): Promise<number> {
+  const { sessionId, doc } = parseDocumentId(session.sessionId);
   const parts = Math.max(1, Math.ceil(state.length / STATE_PART_BYTES));
   const at = new Date().toISOString();
   await Promise.all(
@@ -238,7 +251,7 @@ export async function writeState(session: Pick<SessionItem, 'sessionId' | 'ttl'>
           new PutCommand({
             TableName: table(),
             Item: {
-              ...keys.docState(session.sessionId, version, part),
+              ...keys.docState(sessionId, version, part, doc),
               version,
               part,
               parts,
@@ -259,7 +272,8 @@ export async function writeState(session: Pick<SessionItem, 'sessionId' | 'ttl'>
 
 /** Drops states a newer one replaced (readers stop at the newest complete state; the log stays). */
 export async function deleteStates(sessionId: string, states: { version: number; parts: number }[]): Promise<void> {
-  await batchDelete(states.flatMap((s) => Array.from({ length: s.parts }, (_, p) => keys.docState(sessionId, s.version, p))));
+  const { sessionId: session, doc } = parseDocumentId(sessionId);
+  await batchDelete(states.flatMap((s) => Array.from({ length: s.parts }, (_, p) => keys.docState(session, s.version, p, doc))));
 }
 
 /** 16 random characters: with `-<version>` it fits DynamoDB's 36-character ClientRequestToken. */

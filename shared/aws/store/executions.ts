@@ -25,6 +25,8 @@ export interface ExecutionItem extends Execution {
   /** `tests` runs the tests of the session question's revision `questionRevision` (SPEC §8); absent: a plain run. */
   mode?: ExecutionMode;
   questionRevision?: number;
+  /** The document version whose text `code` is (absent when the request brought its own code). */
+  codeVersion?: number;
   ttl: number;
 }
 
@@ -50,6 +52,7 @@ export function newExecutionItem(input: {
   language: LanguageId;
   userId: string;
   code: string;
+  codeVersion?: number;
   stdin: string;
   ttl: number;
   idempotencyKey?: string;
@@ -81,6 +84,7 @@ export function newExecutionItem(input: {
     watchDeadline: nowMs + LIMITS.execution.queuedTimeoutMs,
     ttl: input.ttl,
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(input.codeVersion !== undefined ? { codeVersion: input.codeVersion } : {}),
     ...(input.mode === 'tests' ? { mode: input.mode, questionRevision: input.questionRevision } : {}),
   };
 }
@@ -99,7 +103,7 @@ export async function putExecution(item: ExecutionItem): Promise<boolean> {
           ...(item.idempotencyKey
             ? [{ Put: { TableName: table(), Item: { ...keys.idempotency(sessionId, item.idempotencyKey), executionId, ttl }, ConditionExpression: 'attribute_not_exists(SK)' } }]
             : []),
-          { Put: { TableName: table(), Item: historyItem(sessionId, ttl, 'execution-queued', { executionId, language: item.language }, item.userId) } },
+          { Put: { TableName: table(), Item: historyItem(sessionId, ttl, 'execution-queued', { executionId, language: item.language, ...(item.codeVersion !== undefined ? { version: item.codeVersion } : {}) }, item.userId) } },
         ],
       }),
     );

@@ -17,6 +17,8 @@ export const HISTORY_TYPES = [
   'execution-queued',
   'execution-finished',
   'session-ended',
+  /** Client-reported paste / focus events (SPEC §10): kind, chars?, username, role. */
+  'activity',
   /** The session got a question (revision, title, testCount, questionId when from the bank: no test data). */
   'question-changed',
   /** PATCH runsDisabled / editingLocked: the flags that changed. */

@@ -32,6 +32,8 @@ export interface SessionItem {
   expiresAtEpoch: number;
   endedAt?: string;
   version: number;
+  /** The notes document's newest version (SPEC §10); absent until their first write. */
+  notesVersion?: number;
   interviewerTokenHash: string;
   candidateTokenHash: string;
   ttl: number;

@@ -1,0 +1,19 @@
+/** `GET /api/sessions/{sessionId}/timeline` (SPEC §10): playback for interviewers and reviewers. */
+import { authorize } from '#core/access.js';
+import { timelinePage } from '#core/timeline.js';
+import { LIMITS } from '#contract/limits.js';
+import { timelineQuery } from '#contract/schemas.js';
+import { bearerToken, httpHandler, parseQuery } from './http-handler.js';
+import { json } from './response.js';
+
+export const handler = httpHandler({
+  'GET /api/sessions/{sessionId}/timeline': async (req) => {
+    const query = parseQuery(req, timelineQuery);
+    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), {
+      roles: ['interviewer'],
+      mutates: false,
+      action: 'read the timeline',
+    });
+    return json(200, await timelinePage(session.sessionId, query.cursor, query.limit ?? LIMITS.timeline.defaultPageSize));
+  },
+});

@@ -1,0 +1,118 @@
+/**
+ * What playback reads (SPEC §10): a session's document log items (every accepted edit of the code and
+ * of the notes, `DOC#<v>#U` / `NOTE#<v>#U`, kept for the session's retention) and its history entries
+ * (`H#<ulid>`), each in ascending key order from a position. Nothing is written for playback: the
+ * timeline is what the write path stores anyway.
+ *
+ * Reads project away the compacted states that share the documents' key range (a state part is up to
+ * 300 KB): they still count towards read units, but never travel. Strongly consistent: a replay right
+ * after an edit must contain it.
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DocName } from '#contract/documents.js';
+import { dynamo } from '#aws/clients.js';
+import { isLive, keys } from '#aws/table.js';
+import { asBytes, table } from './items.js';
+
+export interface LogItem {
+  version: number;
+  at: string;
+  userId?: string;
+  update: Uint8Array;
+}
+
+export interface HistoryItem {
+  sk: string;
+  at: string;
+  type: string;
+  userId?: string;
+  detail: Record<string, unknown>;
+}
+
+export interface ReadStats {
+  /** Read capacity units DynamoDB reported for the Queries. */
+  capacityUnits: number;
+  queries: number;
+}
+
+type Item = Record<string, unknown>;
+
+async function* ascending(
+  sessionId: string,
+  lo: string,
+  hi: string,
+  projection: { expression: string; names: Record<string, string> },
+  /** Items per Query page: what the caller needs plus room for interleaved state parts. */
+  pageItems: number,
+  stats?: ReadStats,
+): AsyncGenerator<Item> {
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': lo, ':hi': hi },
+        ProjectionExpression: projection.expression,
+        ExpressionAttributeNames: projection.names,
+        ConsistentRead: true,
+        ScanIndexForward: true,
+        // A page never reads (and bills) far beyond what the caller takes.
+        Limit: pageItems,
+        ReturnConsumedCapacity: stats ? 'TOTAL' : undefined,
+      }),
+    );
+    if (stats) {
+      stats.queries++;
+      stats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+    }
+    yield* (page.Items ?? []) as Item[];
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+}
+
+const LOG_PROJECTION = {
+  expression: 'SK, version, #u, #at, userId, #ttl',
+  names: { '#u': 'update', '#at': 'at', '#ttl': 'ttl' },
+};
+
+/** Up to `limit` log items of one document with a version above `afterVersion`, ascending. */
+export async function readLog(sessionId: string, doc: DocName, afterVersion: number, limit: number, stats?: ReadStats): Promise<LogItem[]> {
+  const out: LogItem[] = [];
+  const lo = keys.docVersion(afterVersion + 1, doc);
+  for await (const item of ascending(sessionId, lo, `${keys.docPrefixOf(doc)}~`, LOG_PROJECTION, limit + 16, stats)) {
+    if (typeof item.SK !== 'string' || !item.SK.endsWith('#U') || !isLive(item)) continue;
+    out.push({
+      version: Number(item.version),
+      at: String(item.at),
+      ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
+      update: asBytes(item.update) ?? new Uint8Array(),
+    });
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+const HISTORY_PROJECTION = {
+  expression: 'SK, #at, #type, userId, detail, #ttl',
+  names: { '#at': 'at', '#type': 'type', '#ttl': 'ttl' },
+};
+
+/** Up to `limit` history entries after the key `afterSk` (from the first when undefined), ascending. */
+export async function readHistory(sessionId: string, afterSk: string | undefined, limit: number, stats?: ReadStats): Promise<HistoryItem[]> {
+  const out: HistoryItem[] = [];
+  // `~` sorts after every ULID character: the range starts right after `afterSk`.
+  const lo = afterSk ? `${afterSk}~` : keys.historyPrefix;
+  for await (const item of ascending(sessionId, lo, `${keys.historyPrefix}~`, HISTORY_PROJECTION, limit + 1, stats)) {
+    if (!isLive(item)) continue;
+    out.push({
+      sk: String(item.SK),
+      at: String(item.at),
+      type: String(item.type),
+      ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
+      detail: (item.detail as Record<string, unknown> | undefined) ?? {},
+    });
+    if (out.length >= limit) break;
+  }
+  return out;
+}
