@@ -104,8 +104,11 @@ export function buildOpenApi(version: string): Json {
         parameters: parameters(path, doc),
       };
       if (doc?.body) {
-        const variants = [doc.body, ...(doc.body.alternatives ?? [])].map((b) => ref(b.name, b.schema, 'input'));
-        operation.requestBody = { required: true, content: { 'application/json': { schema: variants.length > 1 ? { oneOf: variants } : variants[0] } } };
+        const bodies = [doc.body, ...(doc.body.alternatives ?? [])];
+        const variants = bodies.map((b) => ref(b.name, b.schema, 'input'));
+        // An absent body is read as `{}`: it is optional when `{}` is a valid body.
+        const required = bodies.every((b) => ((schemas[b.name] as { required?: string[] }).required ?? []).length > 0);
+        operation.requestBody = { required, content: { 'application/json': { schema: variants.length > 1 ? { oneOf: variants } : variants[0] } } };
       }
       const success = doc?.success ?? { status: 200, description: 'Success (not described yet: see docs/protocol.md)' };
       operation.responses = {
