@@ -11,12 +11,15 @@ const KEY_STORAGE = 'operator-key';
 
 export function attachQuestionForm(config: AppConfig, sessionApi: SessionApi, currentLanguage: () => string): HTMLElement {
   const message = h('p', { class: 'message', role: 'alert' });
+  const status = h('p', { class: 'message ok', role: 'status', testid: 'attach-status' });
+  // Attached: fold the form away (the question panel above now shows the question) and say so.
   const done = (text: string) => {
-    message.className = 'message ok';
-    message.textContent = text;
+    message.textContent = '';
+    status.textContent = text;
+    details.open = false;
   };
   const failed = (err: unknown) => {
-    message.className = 'message';
+    status.textContent = '';
     message.textContent = describe(err);
   };
   const operatorKey = () => localStorage.getItem(KEY_STORAGE)?.trim() ?? '';
@@ -137,13 +140,14 @@ export function attachQuestionForm(config: AppConfig, sessionApi: SessionApi, cu
     message,
   );
   details.addEventListener('toggle', () => {
+    if (details.open) status.textContent = '';
     if (!details.open) return;
     starterLabel.className = 'muted';
     starterLabel.textContent = `Starter code is for ${currentLanguage()}, the session's language now.`;
     if (rows === 0) testRow();
     void loadBank();
   });
-  return details;
+  return h('div', {}, details, status);
 }
 
 function describe(err: unknown): string {
