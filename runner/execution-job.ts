@@ -8,16 +8,21 @@ import { sqs } from '#aws/sqs-client.js';
 import { LANGUAGES, type LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
-import { broadcast, finishedMessage } from '#aws/notify.js';
+import { broadcast } from '#aws/notify.js';
+import { broadcastFinished, testResultFrame } from '#aws/finished-push.js';
+import { loadSessionTests } from '#aws/store/questions.js';
 import { parseRunMessage } from '#aws/runners/run-queue.js';
 import { listConnections, type ConnectionItem } from '#aws/store/connections.js';
-import { claimExecution, finishExecution } from '#aws/store/executions.js';
+import { claimExecution, extendClaim, finishExecution, type ExecutionItem } from '#aws/store/executions.js';
+import type { RunResult } from '#contract/execution-types.js';
+import { systemError } from './job.js';
 import { OutputPusher } from './output-pusher.js';
 import type { Runner } from './runner.js';
+import type { TestBudget } from './tests-job.js';
 
 export interface JobEnv {
-  /** Only run() is needed: a runner that cannot start hands in one that fails every job at once. */
-  runner: Pick<Runner, 'run'>;
+  /** Only run() and runTests() are needed: a runner that cannot start hands in one that fails every job at once. */
+  runner: Pick<Runner, 'run' | 'runTests' | 'testBudget'>;
   language: LanguageId;
   queueUrl: string;
   workerId: string;
@@ -50,7 +55,12 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
   }
 
   const item = claim.item;
-  const language = LANGUAGES[item.language];
+  // The claim was sized for a plain run; a test run's is longer. Lost meanwhile: someone else has it.
+  if (item.mode === 'tests' && !(await extendClaim(item, env.workerId, Date.now() + testsBudgetMs(item.language, env.runner.testBudget) + LIMITS.execution.runningGraceMs))) {
+    logger.warn('claim lost before the test run started', log);
+    await deleteMessage(env, receipt);
+    return 'lost-claim';
+  }
   let connections: ConnectionItem[] = await listConnections(item.sessionId);
   const who = { executionId: item.executionId, language: item.language, userId: item.userId };
   await broadcast(connections, { type: 'execution-started', ...who });
@@ -60,12 +70,9 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
     (LIMITS.execution.visibilityTimeoutSeconds * 1000) / 3,
   );
   const output = new OutputPusher(item.executionId, () => connections);
-  let result;
+  let result: RunResult;
   try {
-    result = await env.runner.run(
-      { executionId: item.executionId, language: language.id, code: item.code, stdin: item.stdin },
-      { onOutput: (stream, chunk) => output.push(stream, chunk) },
-    );
+    result = await runJob(env, item, output);
   } finally {
     clearInterval(keepInvisible);
   }
@@ -78,15 +85,35 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
     return 'lost-claim';
   }
   connections = await listConnections(item.sessionId); // include anyone who joined during the run
-  await broadcast(connections, finishedMessage(finished));
+  await broadcastFinished(connections, finished);
   await deleteMessage(env, receipt);
   logger.info('execution finished', { ...log, status: finished.status, durationMs: finished.durationMs });
   return 'ran';
 }
 
+/**
+ * A plain run streams its output live. A test run streams one `execution-test-result` per test and no
+ * output: a hidden test's output could echo its stdin, and these pushes go to every role alike.
+ */
+async function runJob(env: JobEnv, item: ExecutionItem, output: OutputPusher): Promise<RunResult> {
+  const job = { executionId: item.executionId, language: item.language, code: item.code };
+  if (item.mode !== 'tests') return env.runner.run({ ...job, stdin: item.stdin }, { onOutput: (stream, chunk) => output.push(stream, chunk) });
+  const tests = item.questionRevision !== undefined ? await loadSessionTests(item.sessionId, item.questionRevision) : undefined;
+  if (!tests) return systemError(`the tests of the session question (revision ${item.questionRevision}) are gone`);
+  return env.runner.runTests({ ...job, tests }, { onTestResult: (index, r) => output.send(testResultFrame(item.executionId, index, r)) });
+}
+
 /** A compile may first wait for the other slot's (one compile at a time, runner.ts): twice its wall. */
 function runBudgetMs(language: LanguageId): number {
   return 2 * (LANGUAGES[language].compile?.limits.wallMs ?? 0) + LIMITS.run.wallMs;
+}
+
+/**
+ * A test run's claim lasts its whole budget (tests-job.ts): the test phase ends within the budget's
+ * wall time plus one test's helper grace, which the run wall stands for.
+ */
+function testsBudgetMs(language: LanguageId, tests: TestBudget): number {
+  return 2 * (LANGUAGES[language].compile?.limits.wallMs ?? 0) + tests.wallMs + LIMITS.run.wallMs;
 }
 
 async function deleteMessage(env: JobEnv, receipt: string): Promise<void> {

@@ -52,6 +52,18 @@ export class OutputPusher {
     });
   }
 
+  /** Sends a ready frame (`execution-test-result`) after everything pushed before it. */
+  send(frame: string): void {
+    this.flush();
+    this.chain = this.chain.then(async () => {
+      try {
+        await broadcast(this.connections(), frame);
+      } catch (err) {
+        logger.warn('push failed', { executionId: this.executionId, error: err as Error });
+      }
+    });
+  }
+
   /** Flushes and waits until every batch was sent: call before `execution-finished`. */
   async drain(): Promise<void> {
     this.flush();

@@ -87,7 +87,8 @@ export class Runner {
   private freeCompiles: number;
   private readonly compileQueue: (() => void)[] = [];
   private closed = false;
-  private readonly testBudget: TestBudget;
+  /** Total work of one test run (tests-job.ts). */
+  readonly testBudget: TestBudget;
   private readonly clock: (() => number) | undefined;
 
   constructor(options: RunnerOptions = {}) {

@@ -19,6 +19,7 @@ import { deregister, heartbeat, liveRunners } from '#aws/store/runner-registry.j
 import { handleMessage } from './execution-job.js';
 import { systemError } from './job.js';
 import { Runner } from './runner.js';
+import { DEFAULT_TEST_BUDGET } from './tests-job.js';
 
 /** The sandbox could not be set up (no gcc for the helper, an unusable work root...): see main(). */
 export class RunnerStartError extends Error {}
@@ -92,7 +93,12 @@ export class Worker {
    */
   private async failQueuedRuns(reason: string): Promise<void> {
     logger.error('runner cannot start: failing the queued runs', { language: this.opts.language, reason });
-    const failing = { run: async () => systemError(`the ${this.opts.language} runner cannot start: ${reason}`) };
+    const failed = () => systemError(`the ${this.opts.language} runner cannot start: ${reason}`);
+    const failing = {
+      run: async () => failed(),
+      runTests: async () => ({ ...failed(), tests: [], summary: { passed: 0, total: 0 } }),
+      testBudget: DEFAULT_TEST_BUDGET,
+    };
     const env = { runner: failing, language: this.opts.language, queueUrl: this.opts.queueUrl, workerId: this.workerId };
     const until = Date.now() + DRAIN_MS;
     while (!this.stopping && Date.now() < until) {

@@ -1,6 +1,7 @@
 /** `POST|GET /api/sessions/{sessionId}/executions`, `GET .../executions/{executionId}` (SPEC §3, §6). */
 import { authorize } from '#core/access.js';
 import { readExecution, requestRun } from '#core/executions.js';
+import { viewExecution, viewExecutions } from '#core/execution-view.js';
 import { bearerToken, httpHandler, parseBody } from './http-handler.js';
 import { json } from './response.js';
 import { runBody } from '#contract/schemas.js';
@@ -15,12 +16,12 @@ export const handler = httpHandler({
   },
 
   'GET /api/sessions/{sessionId}/executions': async (req) => {
-    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'list executions' });
-    return json(200, { executions: await listExecutions(session.sessionId) });
+    const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'list executions' });
+    return json(200, { executions: viewExecutions(await listExecutions(session.sessionId), role) });
   },
 
   'GET /api/sessions/{sessionId}/executions/{executionId}': async (req) => {
-    const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'read executions' });
-    return json(200, await readExecution(session.sessionId, req.pathParameters.executionId));
+    const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'read executions' });
+    return json(200, viewExecution(await readExecution(session.sessionId, req.pathParameters.executionId), role));
   },
 });

@@ -1,5 +1,6 @@
 /** Execution statuses and the execution object of SPEC §6: one definition for handlers, runner and store. */
 import type { LanguageId } from './languages.js';
+import type { ExecutionMode, TestResult, TestSummary } from './questions.js';
 
 export const FINAL_STATUSES = [
   'COMPLETED',
@@ -38,6 +39,11 @@ export interface Execution extends Omit<RunResult, 'status'> {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** SPEC §8: `tests` for a run of the session question's tests (absent: a plain run). */
+  mode?: ExecutionMode;
+  /** Per-test verdicts and their count, once a `mode:"tests"` run finished; see shared/core/execution-view.ts for a candidate's view. */
+  tests?: TestResult[];
+  summary?: TestSummary;
 }
 
 /** A job as the runner receives it. */

@@ -33,7 +33,10 @@ export interface ExecutionItem extends Execution {
 const VIEW_FIELDS = [
   'executionId', 'sessionId', 'status', 'language', 'userId', 'stdout', 'stderr', 'compileOutput', 'exitCode',
   'signal', 'durationMs', 'cpuTimeMs', 'memoryKb', 'truncated', 'createdAt', 'startedAt', 'finishedAt',
+  'mode', 'tests', 'summary',
 ] as const;
+/** Present only on some executions (a measured run, a test run): absent rather than null. */
+const OPTIONAL_FIELDS = ['cpuTimeMs', 'memoryKb', 'mode', 'tests', 'summary'] as const;
 
 /** The public execution object of SPEC §6 (no code, no stdin, no bookkeeping). */
 export function executionView(item: object): Execution {
@@ -41,8 +44,7 @@ export function executionView(item: object): Execution {
   const view: Record<string, unknown> = {};
   for (const f of VIEW_FIELDS) view[f] = source[f] ?? null;
   view.truncated ??= { stdout: false, stderr: false };
-  if (view.cpuTimeMs === null) delete view.cpuTimeMs;
-  if (view.memoryKb === null) delete view.memoryKb;
+  for (const f of OPTIONAL_FIELDS) if (view[f] === null) delete view[f];
   return view as unknown as Execution;
 }
 
@@ -188,13 +190,15 @@ export async function claimExecution(sessionId: string, executionId: string, wor
  * Stores the result, only if this worker still holds the claim. Returns the final execution, or
  * undefined when the claim was lost (taken over or ended by the watchdog): that result is dropped.
  */
-export async function finishExecution(item: ExecutionItem, workerId: string, result: RunResult, nowMs: number = Date.now()): Promise<Execution | undefined> {
+export async function finishExecution(item: ExecutionItem, workerId: string, result: RunResult & Pick<Execution, 'tests' | 'summary'>, nowMs: number = Date.now()): Promise<Execution | undefined> {
+  // A test run's verdicts (SPEC §8), bounded by the runner to keep the item under 400 KB (runner/test-results.ts).
+  const tests = result.tests && result.summary ? { ':tests': result.tests, ':summary': result.summary } : undefined;
   const finishedAt = new Date(nowMs).toISOString();
   const values: Record<string, unknown> = {
     ':final': result.status, ':stdout': result.stdout, ':stderr': result.stderr, ':compile': result.compileOutput,
     ':exit': result.exitCode, ':signal': result.signal, ':duration': result.durationMs, ':truncated': result.truncated,
     ':finished': finishedAt, ':me': workerId, ':running': 'RUNNING',
-    ':cpu': result.cpuTimeMs ?? null, ':mem': result.memoryKb ?? null,
+    ':cpu': result.cpuTimeMs ?? null, ':mem': result.memoryKb ?? null, ...tests,
   };
   try {
     await dynamo().send(
@@ -206,7 +210,8 @@ export async function finishExecution(item: ExecutionItem, workerId: string, res
               Key: keys.execution(item.sessionId, item.executionId),
               UpdateExpression:
                 'SET #status = :final, stdout = :stdout, stderr = :stderr, compileOutput = :compile, exitCode = :exit, #signal = :signal, ' +
-                'durationMs = :duration, truncated = :truncated, finishedAt = :finished, cpuTimeMs = :cpu, memoryKb = :mem REMOVE watchPk, watchDeadline',
+                'durationMs = :duration, truncated = :truncated, finishedAt = :finished, cpuTimeMs = :cpu, memoryKb = :mem' +
+                (tests ? ', tests = :tests, summary = :summary' : '') + ' REMOVE watchPk, watchDeadline',
               ConditionExpression: '#status = :running AND claimedBy = :me',
               ExpressionAttributeNames: { '#status': 'status', '#signal': 'signal' },
               ExpressionAttributeValues: values,
@@ -223,6 +228,29 @@ export async function finishExecution(item: ExecutionItem, workerId: string, res
   emit('RunsFinished', 1, { Status: result.status, Language: item.language });
   emit('RunDuration', result.durationMs, { Language: item.language });
   return executionView({ ...item, ...result, status: result.status, finishedAt });
+}
+
+/**
+ * Moves this worker's claim deadline to `deadlineMs` (a test run outlasts the plain run it was claimed
+ * for). False when the claim is no longer this worker's (taken over, or ended by the watchdog).
+ */
+export async function extendClaim(item: Pick<ExecutionItem, 'sessionId' | 'executionId'>, workerId: string, deadlineMs: number): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: keys.execution(item.sessionId, item.executionId),
+        UpdateExpression: 'SET watchDeadline = :deadline',
+        ConditionExpression: '#status = :running AND claimedBy = :me',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':deadline': deadlineMs, ':running': 'RUNNING', ':me': workerId },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
 }
 
 /**
