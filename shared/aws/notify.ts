@@ -7,6 +7,7 @@ import type { ConnectionItem } from '#aws/store/connections.js';
 import { deleteConnection } from '#aws/store/connections.js';
 import { closeConnection, fanOut, fitsInMessage, encodeMessage, post } from './push.js';
 import type { Execution } from '#contract/execution-types.js';
+import { viewExecution } from '#core/execution-view.js';
 import { documentUrl, type ServerMessage } from '#contract/messages.js';
 
 export const joinedRecipients = (connections: ConnectionItem[], excludeConnectionId?: string) =>
@@ -65,12 +66,17 @@ export function shrink(full: ServerMessage, fallback: ServerMessage): string {
 }
 
 /**
- * `execution-finished` within 128 KiB: stdout/stderr are capped at 32 KiB each but JSON escaping can
- * grow them up to 6×; past the limit the outputs are left out and `resultUrl` says where to read them.
+ * `execution-finished` within 128 KiB, as `role` may see it (shared/core/execution-view.ts; without a
+ * role, a candidate's view: a caller that forgets the role leaks nothing). Outputs are capped (32 KiB per
+ * stream, a test run's details 128 KiB in all) but JSON escaping can grow them up to 6×; past the limit
+ * the outputs and the tests' details are left out (each test keeps name, hidden, status, durationMs) and
+ * `resultUrl` says where to read them.
  */
-export function finishedMessage(execution: Execution): string {
-  const full: ServerMessage = { type: 'execution-finished', ...execution };
-  const slim = { ...full, stdout: '', stderr: '', compileOutput: '', resultUrl: `/api/sessions/${execution.sessionId}/executions/${execution.executionId}` };
+export function finishedMessage(execution: Execution, role = 'candidate'): string {
+  const view = viewExecution(execution, role);
+  const full: ServerMessage = { type: 'execution-finished', ...view };
+  const tests = view.tests?.map(({ name, hidden, status, durationMs }) => ({ name, hidden, status, durationMs }));
+  const slim = { ...full, stdout: '', stderr: '', compileOutput: '', ...(tests ? { tests } : {}), resultUrl: `/api/sessions/${execution.sessionId}/executions/${execution.executionId}` };
   return shrink(full, slim as ServerMessage);
 }
 

@@ -29,6 +29,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Execution } from '#contract/execution-types.js';
 import type { TestCase, TestResult } from '#contract/questions.js';
 import { viewExecution } from '#core/execution-view.js';
+import { finishedMessage } from '#aws/notify.js';
 import { finishExecution, type ExecutionItem } from '#aws/store/executions.js';
 import { handleMessage, type JobEnv } from '../../../runner/execution-job.js';
 import type { Runner, TestHooks, TestsJob, TestsRunResult } from '../../../runner/runner.js';
@@ -185,6 +186,26 @@ describe('viewExecution', () => {
   it('leaves a plain run as it is', () => {
     const plain = { ...execution, tests: undefined };
     expect(viewExecution(plain, 'candidate')).toBe(plain);
+  });
+});
+
+describe('execution-finished of a test run', () => {
+  const execution = { executionId: EXECUTION_ID, sessionId: SESSION_ID, status: 'FAILED', stdout: '', stderr: '', compileOutput: '', tests: RESULTS } as unknown as Execution;
+
+  it('is a candidate\'s view unless a role that sees hidden tests is named', () => {
+    expect(finishedMessage(execution)).not.toContain(SECRET_STDOUT);
+    expect(finishedMessage(execution, 'candidate')).not.toContain(SECRET_STDOUT);
+    expect(finishedMessage(execution, 'interviewer')).toContain(SECRET_STDOUT);
+  });
+
+  it('stays under 128 KiB when the kept details grow sixfold in JSON, keeping every verdict', () => {
+    const nul = '\u0000'.repeat(8 * 1024);
+    const tests = Array.from({ length: 5 }, (_, i) => ({ name: `t${i}`, hidden: false, status: 'FAILED', durationMs: i, stdout: nul, stderr: nul, expectedStdout: nul }));
+    const frame = finishedMessage({ ...execution, tests } as unknown as Execution, 'interviewer');
+    expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(128 * 1024);
+    const parsed = JSON.parse(frame);
+    expect(parsed.tests).toEqual(tests.map(({ name, hidden, status, durationMs }) => ({ name, hidden, status, durationMs })));
+    expect(parsed.resultUrl).toBe(`/api/sessions/${SESSION_ID}/executions/${EXECUTION_ID}`);
   });
 });
 
