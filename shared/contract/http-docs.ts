@@ -28,7 +28,7 @@ export interface RouteDoc {
   headers?: { name: string; description: string; schema: object }[];
   success: { status: number; description: string; schema?: { schema: z.ZodMiniType; name: string } };
   /** Errors beyond those the access implies (see openapi.ts `impliedErrors`). */
-  errors?: readonly ErrorCode[] | readonly string[];
+  errors?: readonly ErrorCode[];
 }
 
 const named = <S extends z.ZodMiniType>(name: string, schema: S) => ({ name, schema });

@@ -5,7 +5,7 @@
  * file and the unit test compares it with a fresh build.
  */
 import * as z from 'zod/mini';
-import { ERROR_STATUS } from './errors.js';
+import { ERROR_STATUS, type ErrorCode } from './errors.js';
 import { HTTP_DOCS, type RouteDoc } from './http-docs.js';
 import { LIMITS } from './limits.js';
 import { errorResponse } from './responses.js';
@@ -13,9 +13,7 @@ import { HTTP_FUNCTIONS, OPERATOR_ROUTES } from './routes.js';
 
 type Json = Record<string, unknown>;
 
-/** Codes the contract adds beyond the error catalogue's keys (403 variants of FORBIDDEN). */
-const EXTRA_STATUS: Record<string, number> = { EDITING_LOCKED: 403, RUNS_DISABLED: 403 };
-const statusOf = (code: string): number => (ERROR_STATUS as Record<string, number>)[code] ?? EXTRA_STATUS[code] ?? 500;
+const statusOf = (code: ErrorCode): number => ERROR_STATUS[code];
 
 /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of what a client sends (`input`) or receives (`output`). */
 function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
@@ -24,9 +22,9 @@ function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
 }
 
 /** The errors any route with this access can answer, before its own (docs/protocol.md §3, check order). */
-export function impliedErrors(routeKey: string, doc: RouteDoc | undefined): string[] {
+export function impliedErrors(routeKey: string, doc: RouteDoc | undefined): ErrorCode[] {
   const auth = doc?.auth ?? (OPERATOR_ROUTES.includes(routeKey) ? 'operator' : routeKey.includes('{sessionId}') ? 'session' : 'public');
-  const codes: string[] = ['INTERNAL_ERROR'];
+  const codes: ErrorCode[] = ['INTERNAL_ERROR'];
   if (auth === 'operator') codes.push('UNAUTHORIZED');
   if (auth === 'session') codes.push('INVALID_SESSION', 'UNAUTHORIZED', 'SESSION_NOT_FOUND');
   if (auth === 'session' && (doc?.roles === undefined || doc.roles.length < 3)) codes.push('FORBIDDEN');
@@ -67,8 +65,8 @@ function security(routeKey: string, doc: RouteDoc | undefined): Json[] {
   return [auth === 'operator' ? { operatorApiKey: [] } : { sessionToken: [] }];
 }
 
-function errorResponses(codes: string[]): Record<string, Json> {
-  const byStatus = new Map<number, string[]>();
+function errorResponses(codes: ErrorCode[]): Record<string, Json> {
+  const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(statusOf(code), [...(byStatus.get(statusOf(code)) ?? []), code]);
   const out: Record<string, Json> = {};
   for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {

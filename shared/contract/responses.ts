@@ -4,7 +4,8 @@
  * them for the generated OpenAPI document (shared/contract/openapi.ts), and the contract conformance
  * test (test/unit/contract/) parses real handler answers with them, so a drift fails a test.
  *
- * Objects are not strict: a client must ignore fields it does not know (new ones may be added).
+ * Objects are open (`looseObject`): a client must ignore fields it does not know, since new ones may be
+ * added; the conformance test makes sure every field the product sends today is named here.
  */
 import * as z from 'zod/mini';
 import { ERROR_STATUS } from './errors.js';
@@ -19,22 +20,22 @@ const cursor = z.nullable(z.string());
 const role = z.enum(['interviewer', 'candidate']);
 
 /** Every error: `error` is the stable part, `message` is for humans and may change. */
-export const errorResponse = z.object({
-  error: z.enum([...(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS]), 'EDITING_LOCKED', 'RUNS_DISABLED']),
+export const errorResponse = z.looseObject({
+  error: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS]),
   message: z.string(),
   details: z.optional(z.unknown()),
 });
 
-export const healthResponse = z.object({ status: z.literal('ok'), timestamp: time, version: z.string() });
+export const healthResponse = z.looseObject({ status: z.literal('ok'), timestamp: time, version: z.string() });
 
-export const languagesResponse = z.object({
+export const languagesResponse = z.looseObject({
   languages: z.array(
-    z.object({
+    z.looseObject({
       id: language,
       name: z.string(),
       version: z.string(),
       compiled: z.boolean(),
-      limits: z.object({
+      limits: z.looseObject({
         wallMs: count,
         cpuMs: count,
         memoryBytes: count,
@@ -53,7 +54,7 @@ export const languagesResponse = z.object({
 
 const sessionStatus = z.enum(['active', 'ended', 'expired']);
 
-export const createdSessionResponse = z.object({
+export const createdSessionResponse = z.looseObject({
   sessionId: z.uuid(),
   title: z.string(),
   language,
@@ -65,14 +66,14 @@ export const createdSessionResponse = z.object({
   wsUrl: z.string(),
 });
 
-export const sessionListResponse = z.object({
+export const sessionListResponse = z.looseObject({
   sessions: z.array(
-    z.object({ sessionId: z.uuid(), title: z.string(), language, status: sessionStatus, createdAt: time, expiresAt: time, createdBy: z.string() }),
+    z.looseObject({ sessionId: z.uuid(), title: z.string(), language, status: sessionStatus, createdAt: time, expiresAt: time, createdBy: z.string() }),
   ),
   nextCursor: cursor,
 });
 
-export const sessionResponse = z.object({
+export const sessionResponse = z.looseObject({
   sessionId: z.uuid(),
   title: z.string(),
   language,
@@ -86,9 +87,9 @@ export const sessionResponse = z.object({
   editingLocked: z.boolean(),
 });
 
-export const endedSessionResponse = z.object({ sessionId: z.uuid(), status: z.literal('ended') });
+export const endedSessionResponse = z.looseObject({ sessionId: z.uuid(), status: z.literal('ended') });
 
-export const codeResponse = z.object({
+export const codeResponse = z.looseObject({
   code: z.string(),
   language,
   version: count,
@@ -97,7 +98,7 @@ export const codeResponse = z.object({
   yjsState: z.optional(z.string()),
 });
 
-export const versionResponse = z.object({ version: count });
+export const versionResponse = z.looseObject({ version: count });
 
 const snapshot = {
   snapshotId: z.string(),
@@ -109,23 +110,23 @@ const snapshot = {
   size: count,
   version: z.optional(count),
 };
-export const snapshotResponse = z.object(snapshot);
-export const snapshotListResponse = z.object({ snapshots: z.array(snapshotResponse) });
-export const snapshotWithCodeResponse = z.object({ ...snapshot, code: z.string() });
+export const snapshotResponse = z.looseObject(snapshot);
+export const snapshotListResponse = z.looseObject({ snapshots: z.array(snapshotResponse) });
+export const snapshotWithCodeResponse = z.looseObject({ ...snapshot, code: z.string() });
 
-export const participantsResponse = z.object({
-  users: z.array(z.object({ id: z.string(), username: z.string(), role, joinedAt: time })),
+export const participantsResponse = z.looseObject({
+  users: z.array(z.looseObject({ id: z.string(), username: z.string(), role, joinedAt: time })),
   userCount: count,
 });
 
-export const historyResponse = z.object({
-  entries: z.array(z.object({ at: time, type: z.string(), userId: z.optional(z.string()), detail: z.record(z.string(), z.unknown()) })),
+export const historyResponse = z.looseObject({
+  entries: z.array(z.looseObject({ at: time, type: z.string(), userId: z.optional(z.string()), detail: z.record(z.string(), z.unknown()) })),
   nextCursor: cursor,
 });
 
-export const queuedResponse = z.object({ executionId: z.string(), status: z.literal('QUEUED') });
+export const queuedResponse = z.looseObject({ executionId: z.string(), status: z.literal('QUEUED') });
 
-export const testResult = z.object({
+export const testResult = z.looseObject({
   name: z.string(),
   hidden: z.boolean(),
   status: z.enum(TEST_STATUSES),
@@ -135,7 +136,7 @@ export const testResult = z.object({
   expectedStdout: z.optional(z.string()),
 });
 
-export const executionResponse = z.object({
+export const executionResponse = z.looseObject({
   executionId: z.string(),
   sessionId: z.uuid(),
   status: z.enum(EXECUTION_STATUSES),
@@ -149,20 +150,20 @@ export const executionResponse = z.object({
   durationMs: count,
   cpuTimeMs: z.optional(count),
   memoryKb: z.optional(count),
-  truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+  truncated: z.looseObject({ stdout: z.boolean(), stderr: z.boolean() }),
   createdAt: time,
   startedAt: z.nullable(time),
   finishedAt: z.nullable(time),
   mode: z.optional(z.enum(['run', 'tests'])),
   tests: z.optional(z.array(testResult)),
-  summary: z.optional(z.object({ passed: count, total: count })),
+  summary: z.optional(z.looseObject({ passed: count, total: count })),
 });
-export const executionListResponse = z.object({ executions: z.array(executionResponse) });
+export const executionListResponse = z.looseObject({ executions: z.array(executionResponse) });
 
-const testCase = z.object({ name: z.string(), hidden: z.boolean(), stdin: z.optional(z.string()), expectedStdout: z.optional(z.string()) });
+const testCase = z.looseObject({ name: z.string(), hidden: z.boolean(), stdin: z.optional(z.string()), expectedStdout: z.optional(z.string()) });
 
 /** A question as the caller's role may see it: a candidate gets hidden tests as `{name, hidden}` only. */
-export const questionResponse = z.object({
+export const questionResponse = z.looseObject({
   questionId: z.optional(z.string()),
   revision: z.optional(count),
   title: z.string(),
@@ -173,19 +174,19 @@ export const questionResponse = z.object({
   updatedAt: z.optional(time),
 });
 
-export const questionListResponse = z.object({
-  questions: z.array(z.object({ questionId: z.string(), title: z.string(), updatedAt: time, testCount: count })),
+export const questionListResponse = z.looseObject({
+  questions: z.array(z.looseObject({ questionId: z.string(), title: z.string(), updatedAt: time, testCount: count })),
   nextCursor: cursor,
 });
 
-export const notesResponse = z.object({ notes: z.string(), version: count, updatedAt: z.optional(time), yjsState: z.optional(z.string()) });
+export const notesResponse = z.looseObject({ notes: z.string(), version: count, updatedAt: z.optional(time), yjsState: z.optional(z.string()) });
 
-export const reviewLinkCreatedResponse = z.object({ linkId: z.string(), reviewToken: z.string(), expiresAt: time });
-export const reviewLinkListResponse = z.object({
-  reviewLinks: z.array(z.object({ linkId: z.string(), createdAt: z.optional(time), expiresAt: time, revoked: z.optional(z.boolean()) })),
+export const reviewLinkCreatedResponse = z.looseObject({ linkId: z.string(), reviewToken: z.string(), expiresAt: time });
+export const reviewLinkListResponse = z.looseObject({
+  reviewLinks: z.array(z.looseObject({ linkId: z.string(), createdAt: z.optional(time), expiresAt: time, revoked: z.optional(z.boolean()) })),
 });
 
-export const timelineResponse = z.object({
+export const timelineResponse = z.looseObject({
   events: z.array(z.looseObject({ at: time, type: z.string(), userId: z.optional(z.string()) })),
   nextCursor: cursor,
 });

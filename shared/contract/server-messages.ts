@@ -13,7 +13,7 @@ const count = z.int().check(z.minimum(0));
 const doc = z.optional(z.literal('notes'));
 /** Present instead of the content when the message would pass 128 KiB: fetch it over HTTP. */
 const documentUrl = z.optional(z.string());
-const message = <T extends string, S extends z.core.$ZodLooseShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape });
+const message = <T extends string, S extends z.core.$ZodLooseShape>(type: T, shape: S) => z.looseObject({ type: z.literal(type), ...shape });
 
 export const SERVER_MESSAGES = {
   'session-joined': message('session-joined', {
@@ -23,7 +23,7 @@ export const SERVER_MESSAGES = {
     language: z.string(),
     currentCode: z.optional(z.string()),
     version: count,
-    users: z.array(z.object({ id: z.string(), username: z.string(), role })),
+    users: z.array(z.looseObject({ id: z.string(), username: z.string(), role })),
     userCount: count,
     yjsState: z.optional(base64),
     documentUrl,
@@ -38,8 +38,8 @@ export const SERVER_MESSAGES = {
   'sync-reply': message('sync-reply', { update: z.optional(base64), stateVector: base64, version: count, documentUrl, doc }),
   'awareness-update': message('awareness-update', { update: base64, userId: z.string() }),
   'cursor-update': message('cursor-update', {
-    position: z.object({ lineNumber: count, column: count }),
-    selection: z.optional(z.object({ startLineNumber: count, startColumn: count, endLineNumber: count, endColumn: count })),
+    position: z.looseObject({ lineNumber: count, column: count }),
+    selection: z.optional(z.looseObject({ startLineNumber: count, startColumn: count, endLineNumber: count, endColumn: count })),
     userId: z.string(),
   }),
   'language-update': message('language-update', { language: z.string(), userId: z.string() }),
