@@ -12,6 +12,7 @@
  */
 import type { RunResult } from '#contract/execution-types.js';
 import { LANGUAGES, type LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 import type { TestCase, TestResult, TestSummary } from '#contract/questions.js';
 import { compileIn, inBox, RUN_LIMITS, runIn, systemError, type JobContext } from './job.js';
 import type { StepLimits } from './sandbox/step.js';
@@ -38,7 +39,7 @@ export interface TestBudget {
   cpuMs: number;
 }
 
-export const DEFAULT_TEST_BUDGET: TestBudget = { wallMs: 60_000, cpuMs: 30_000 };
+export const DEFAULT_TEST_BUDGET: TestBudget = { wallMs: LIMITS.tests.totalWallMs, cpuMs: LIMITS.tests.totalCpuMs };
 
 /** Less budget than this left: a test is not started (it could not even start a JVM). */
 export const MIN_TEST_MS = 100;

@@ -45,6 +45,15 @@ export const LIMITS = {
     compileCpuMs: 20_000,
     compileMemoryBytes: 1024 * MIB,
   },
+  /**
+   * A `mode:"tests"` run (SPEC §8): each test gets the run limits, cut to what is left of these totals
+   * for all its tests together (wall: the whole test phase, sandbox set-up included; CPU: the programs').
+   * A test that finds less than 100 ms left is not run and ends TIMEOUT (runner/tests-job.ts).
+   */
+  tests: {
+    totalWallMs: 60_000,
+    totalCpuMs: 30_000,
+  },
   execution: {
     /** A QUEUED run not picked up by then ends SYSTEM_ERROR (covers a runner that never started). */
     queuedTimeoutMs: 5 * 60 * 1000,
