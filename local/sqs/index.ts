@@ -4,4 +4,3 @@
  */
 export { startLocalSqs, type LocalSqs, type LocalSqsOptions } from './server.js';
 export { pollToHandler, type Poller, type PollerOptions, type SqsHandler } from './event-source.js';
-export { ACCOUNT_ID, REGION, queueArn, type LocalQueueDefinition } from './queues.js';
