@@ -180,6 +180,10 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
   const names: Record<string, string> = { '#status': 'status' };
   let set = `SET ${counter} = :next, lastActivity = :at`;
   const values: Record<string, unknown> = { ':next': next, ':expected': input.expectedVersion, ':at': at, ...activeValues(nowMs) };
+  // The lock is checked in the append's own condition: no extra read per edit, and no edit slips in
+  // between a read of the flag and the write.
+  const lock = input.session.lockable ? ' AND (attribute_not_exists(editingLocked) OR editingLocked <> :locked)' : '';
+  if (lock) values[':locked'] = true;
   // DynamoDB refuses a value the expressions do not use.
   if (!counterIs.includes(':expected')) delete values[':expected'];
   if (input.language) {
@@ -197,7 +201,7 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
               TableName: table(),
               Key: keys.session(sessionId),
               UpdateExpression: set,
-              ConditionExpression: `${counterIs} AND ${ACTIVE_CONDITION}`,
+              ConditionExpression: `${counterIs} AND ${ACTIVE_CONDITION}${lock}`,
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -221,11 +225,11 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
     return { ok: true, version: next, at };
   } catch (err) {
     if (!isTransactionCanceled(err)) throw err;
-    return failedAppend(err, input.writeId, next, nowMs, counter);
+    return failedAppend(err, input.writeId, next, nowMs, counter, input.session.lockable === true);
   }
 }
 
-function failedAppend(err: unknown, writeId: string, next: number, nowMs: number, counter: string): AppendOutcome {
+function failedAppend(err: unknown, writeId: string, next: number, nowMs: number, counter: string, lockable: boolean): AppendOutcome {
   const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, never> }[] }).CancellationReasons ?? [];
   const old = (i: number) => (reasons[i]?.Item ? unmarshall(reasons[i]!.Item!) : undefined);
   const logItem = old(1);
@@ -238,6 +242,7 @@ function failedAppend(err: unknown, writeId: string, next: number, nowMs: number
   const meta = old(0);
   if (!meta || !isLive(meta, nowMs)) return { ok: false, reason: 'missing' };
   if (meta.status !== 'active' || Number(meta.expiresAtEpoch) * 1000 <= nowMs) return { ok: false, reason: 'inactive' };
+  if (lockable && meta.editingLocked === true) return { ok: false, reason: 'locked' };
   return { ok: false, reason: 'moved', currentVersion: Number(meta[counter] ?? 0) };
 }
 
