@@ -154,7 +154,7 @@ export class HttpApiConstruct extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Session routes authorize in the handlers with per-session bearer tokens (SPEC §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract.',
+        'Session routes authorize in the handlers with per-session bearer tokens (SPEC §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions, /api/questions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract.',
     });
 
     new CfnOutput(this, 'HttpApiUrl', { key: 'HttpApiUrl', value: this.url, description: 'Base URL of the HTTP API' });

@@ -41,7 +41,7 @@ describe('with -c jwtIssuer -c jwtAudience', () => {
     ]);
   });
 
-  it('puts it on the operator routes (POST/GET /api/sessions) and on no other route', () => {
+  it('puts it on the operator routes (POST/GET /api/sessions, the question bank) and on no other route', () => {
     const [authorizerId] = reader.ofType('AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
     const routes = httpRoutes(built, reader);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual([...ALL_ROUTES].sort());
@@ -53,7 +53,15 @@ describe('with -c jwtIssuer -c jwtAudience', () => {
         expect(route.AuthorizerId, route.RouteKey).toBeUndefined();
       }
     }
-    expect(OPERATOR_ROUTES).toEqual(['POST /api/sessions', 'GET /api/sessions']);
+    expect(OPERATOR_ROUTES).toEqual([
+      'POST /api/sessions',
+      'GET /api/sessions',
+      'POST /api/questions',
+      'GET /api/questions',
+      'GET /api/questions/{questionId}',
+      'PUT /api/questions/{questionId}',
+      'DELETE /api/questions/{questionId}',
+    ]);
   });
 
   it('stays clean under cdk-nag AwsSolutions', () => {
