@@ -8,8 +8,10 @@
  * Order. Edits of one document by version; history by its ULID key. Between a code edit and a history
  * entry that names the code version it saw (`execution-queued`: the version whose text the run
  * executed; `snapshot-restored`: the version the restore made) the version decides: the entry comes
- * after every edit up to that version and before every later one. Everything else by `at` (an edit
- * first on a tie).
+ * after every edit up to that version and before every later one, whatever the clocks of the containers
+ * that wrote them said. Everything else by `at` (an edit first on a tie). Limit: two runs requested
+ * within the clock skew of two containers, with an edit between them, can be keyed in the opposite
+ * order; the history's order then wins for the second.
  */
 import { errors } from '#contract/errors.js';
 import type { DocName } from '#contract/documents.js';
@@ -57,21 +59,29 @@ export function decodeCursor(cursor: string | undefined): Position {
 
 type Head = { kind: 'code' | 'notes'; item: LogItem } | { kind: 'history'; item: HistoryItem };
 
-/** Whether `a` plays before `b` (see the module comment). */
-function before(a: Head, b: Head): boolean {
-  if (a.kind === 'code' && b.kind === 'history') return !historyBeforeEdit(b.item, a.item);
-  if (a.kind === 'history' && b.kind === 'code') return historyBeforeEdit(a.item, b.item);
-  if (a.item.at !== b.item.at) return a.item.at < b.item.at;
-  return RANK[a.kind] < RANK[b.kind]; // on a tie: code, then notes, then history
+const versionOf = (h: HistoryItem): number | undefined => (typeof h.detail.version === 'number' ? h.detail.version : undefined);
+
+/**
+ * The next event among the sources' heads. Versions first, as hard rules: a history entry naming code
+ * version v waits while the code's head is at v or below, and the code's head waits while a history
+ * entry already read (the head or one queued behind it) names an older version. What is left is ordered
+ * by `at` alone (code, notes, history on a tie): one total order, whatever the heads.
+ */
+function nextHead(heads: Head[], pendingHistory: readonly HistoryItem[]): Head {
+  const code = heads.find((h) => h.kind === 'code');
+  const codeVersion = code ? (code.item as LogItem).version : Infinity;
+  const oldestNamed = Math.min(...pendingHistory.map((h) => versionOf(h) ?? Infinity));
+  const eligible = heads.filter((h) => {
+    if (h.kind === 'history' && (versionOf(h.item) ?? -1) >= codeVersion) return false;
+    if (h === code && oldestNamed < codeVersion) return false;
+    return true;
+  });
+  // Only entries out of version order can block every head: then history order wins.
+  if (eligible.length === 0) return heads.find((h) => h.kind === 'history')!;
+  return eligible.reduce((best, h) => (h.item.at < best.item.at || (h.item.at === best.item.at && RANK[h.kind] < RANK[best.kind]) ? h : best));
 }
 
 const RANK = { code: 0, notes: 1, history: 2 } as const;
-
-function historyBeforeEdit(h: HistoryItem, e: LogItem): boolean {
-  const version = h.detail.version;
-  if (typeof version === 'number') return version < e.version;
-  return h.at < e.at;
-}
 
 const editEvent = (doc: DocName, e: LogItem): TimelineEvent => ({
   at: e.at,
@@ -117,7 +127,7 @@ export async function timelinePage(sessionId: string, cursor: string | undefined
       else if (!exhausted[kind]) blocked = true;
     }
     if (blocked || heads.length === 0) break;
-    const next = heads.reduce((best, h) => (before(h, best) ? h : best));
+    const next = nextHead(heads, history.slice(at.history));
     at[next.kind]++;
     if (next.kind === 'history') {
       pos.historySk = next.item.sk;
