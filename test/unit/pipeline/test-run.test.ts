@@ -8,6 +8,7 @@
 import {
   call,
   CANDIDATE_TOKEN,
+  conditionFailed,
   connectionItem,
   ddb,
   EXECUTION_ID,
@@ -24,7 +25,7 @@ import {
 } from '../fixtures.js';
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { Message } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import type { Execution } from '#contract/execution-types.js';
 import type { TestCase, TestResult } from '#contract/questions.js';
@@ -133,6 +134,15 @@ describe('a test run from its run message', () => {
     const finish = transactItems()[0]!.Update!;
     expect(finish.UpdateExpression).toContain('tests = :tests, summary = :summary');
     expect(finish.ExpressionAttributeValues).toMatchObject({ ':tests': RESULTS, ':summary': { passed: 1, total: 2 }, ':final': 'FAILED' });
+  });
+
+  it('runs nothing when its claim cannot be stretched to the test budget (taken over or ended meanwhile)', async () => {
+    givenTestRun();
+    ddb.on(UpdateCommand, { Key: KEY, UpdateExpression: 'SET watchDeadline = :deadline' }).rejects(conditionFailed());
+    const { runTests, env } = fakeRunner();
+    expect(await handleMessage(env, message())).toBe('lost-claim');
+    expect(runTests).not.toHaveBeenCalled();
+    expect(ddb.commandCalls(TransactWriteCommand)).toEqual([]);
   });
 
   it('ends as SYSTEM_ERROR, running nothing, when the question revision\'s tests are gone', async () => {
