@@ -1,7 +1,8 @@
 /**
- * One job in one slot: work directory, optional compile step, run step, verdict, cleanup.
- * The limits come from shared/limits.ts (SPEC §4) and the language table; this file only decides
- * how each limit maps onto the helper's knobs.
+ * One job in one slot: work directory, optional compile step, run step, verdict, cleanup. Its pieces
+ * (a box: one uid's work dir, its steps and the proof of cleanup; the compile step; the run step) are
+ * also what a test run is made of (tests-job.ts). The limits come from shared/contract/limits.ts
+ * (SPEC §4) and the language table; this file only decides how each limit maps onto the helper's knobs.
  */
 import { LIMITS } from '#contract/limits.js';
 import { LANGUAGES, type Language, type LanguageId, type StepLimits as LanguageStepLimits } from '#contract/languages.js';
@@ -132,9 +133,9 @@ export interface BoxOutcome<T> {
 
 /**
  * A work dir for `uid` holding `files`, `body`'s steps in it, then the proof that nothing is left.
- * The last step (a run, or the box's only step) deletes the dir's contents itself, as the uid, after
- * proving no process of it is left. Anything else (no last step ran, the runner's guard fired, the
- * helper died or gave no report, leftovers) goes through a sweep that must prove the uid clean before
+ * A step marked `last` (a run) deletes the dir's contents itself, as the uid, after proving no process
+ * of it is left. Anything else (no such step ran: a failed compile, a test run's compile dir; the
+ * runner's guard fired, the helper died or gave no report, leftovers) goes through a sweep that must prove the uid clean before
  * the dir is touched and the uid released; if it cannot, the uid is retired and the dir kept.
  */
 export async function inBox<T>(ctx: JobContext, uid: number | undefined, lang: Language, files: WorkFile[], body: (box: Box) => Promise<T>): Promise<BoxOutcome<T>> {
@@ -186,10 +187,10 @@ export interface Compiled {
 }
 
 /** Compiles in `box` when the language needs it (one compile at a time per runner: compileGate). */
-export async function compileIn(ctx: JobContext, box: Box, lang: Language, argv: string[] | undefined, last = false): Promise<Compiled> {
+export async function compileIn(ctx: JobContext, box: Box, lang: Language, argv: string[] | undefined): Promise<Compiled> {
   const limits = compileLimits(lang);
   if (!argv || !limits) return { output: '' };
-  const report = await ctx.compileGate(() => box.step({ argv, limits, stdin: '', output: { ...OUTPUT, merge: true }, last }));
+  const report = await ctx.compileGate(() => box.step({ argv, limits, stdin: '', output: { ...OUTPUT, merge: true } }));
   const output = report.stdout.text();
   const verdict = compileVerdict(report, messageLimits(limits));
   if (!verdict) return { output };
