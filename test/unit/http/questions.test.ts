@@ -230,6 +230,20 @@ describe('starter code', () => {
     expect(await code(s)).toBe(LANGUAGES.rust.template);
   });
 
+  it('a restore that switches language onto an empty snapshot gets that language\'s starter code', async () => {
+    const s = await newSession({ language: 'python' });
+    const { handler: codeHandler } = await import('../../../functions/http/code.js');
+    const { handler: snapshots } = await import('../../../functions/http/snapshots.js');
+    await call(questions, { routeKey: 'PUT /api/sessions/{sessionId}/question', sessionId: s.sessionId, token: s.interviewerToken, body: question });
+    await call(codeHandler, { routeKey: 'PUT /api/sessions/{sessionId}/code', sessionId: s.sessionId, token: s.interviewerToken, body: { code: '' } });
+    const snap = await call(snapshots, { routeKey: 'POST /api/sessions/{sessionId}/snapshots', sessionId: s.sessionId, token: s.interviewerToken, body: { label: 'empty' } });
+    await call(sessions, { routeKey: 'PATCH /api/sessions/{sessionId}', sessionId: s.sessionId, token: s.interviewerToken, body: { language: 'go' } });
+    expect(await code(s)).toBe(question.starterCode.go);
+    const restored = await call(snapshots, { routeKey: 'POST /api/sessions/{sessionId}/snapshots/{snapshotId}/restore', sessionId: s.sessionId, snapshotId: snap.body.snapshotId, token: s.interviewerToken });
+    expect(restored.status).toBe(200);
+    expect(await code(s)).toBe(question.starterCode.python);
+  });
+
   it('never touches a document someone wrote in', async () => {
     const s = await newSession({ language: 'python' });
     const { handler } = await import('../../../functions/http/code.js');
