@@ -1,7 +1,7 @@
 /**
  * One run message, start to finish: claim the execution (a duplicate delivery runs nothing), keep the
- * message invisible while the job runs, push started / output / finished to the session, store the result
- * only while still holding the claim, and delete the message.
+ * message invisible while the job runs, push started / output (a test run: one result per test) /
+ * finished to the session, store the result only while still holding the claim, and delete the message.
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sqs } from '#aws/sqs-client.js';
@@ -99,7 +99,8 @@ async function runJob(env: JobEnv, item: ExecutionItem, output: OutputPusher): P
   const job = { executionId: item.executionId, language: item.language, code: item.code };
   if (item.mode !== 'tests') return env.runner.run({ ...job, stdin: item.stdin }, { onOutput: (stream, chunk) => output.push(stream, chunk) });
   const tests = item.questionRevision !== undefined ? await loadSessionTests(item.sessionId, item.questionRevision) : undefined;
-  if (!tests) return systemError(`the tests of the session question (revision ${item.questionRevision}) are gone`);
+  // Revisions are immutable and live as long as the session's data: gone means expired or purged.
+  if (!tests) return { ...systemError(''), stderr: `[runner] the tests of the session question (revision ${item.questionRevision}) are gone\n` };
   return env.runner.runTests({ ...job, tests }, { onTestResult: (index, r) => output.send(testResultFrame(item.executionId, index, r)) });
 }
 
