@@ -2,18 +2,19 @@
  * Realtime figures against a local stack of its own:  npx tsx bench/realtime.ts
  *  a. edit fan-out latency: sender's yjs-update → every other client of its session receiving the relay
  *     (20 sessions × 5 Yjs clients, each client 12 edits ~2.5 s apart: BENCH_EDITS, BENCH_PACE_MS), p50/p99;
- *  b. DynamoDB and postToConnection calls per yjs-update in a session of 5 joined clients, steady state
- *     (counted with observeCommands: the handlers run in this process). Budget: ≤ 2 DynamoDB calls and
+ *  b. DynamoDB and postToConnection calls per yjs-update in a session of 5 joined clients, steady state,
+ *     and the DynamoDB capacity they consumed (ReturnConsumedCapacity). Budget: ≤ 2 DynamoDB calls and
  *     one post per recipient;
  *  c. the most sockets the stack holds with fan-out p99 ≤ 100 ms: sessions of 5, one edit per session
  *     every 2 s, ramped 250 → 500 → 1000 → 2000 sockets, stopping at the first step over 100 ms.
- * Clients, handlers and the fronts share this process (and DynamoDB Local the machine): figures are for
- * comparing changes on one machine, not AWS predictions. Prints figures only, asserts nothing.
+ * The stack runs in a process of its own (bench/stack-process.ts): "our CPU" is that process (handlers
+ * and the local fronts), DynamoDB Local's JVM and the bench's clients are counted apart. All share the
+ * machine: figures are for comparing changes on one machine, not AWS predictions. Prints figures only.
+ * BENCH_PACE_MS=500 is the 200 edits/s workload of issue 8 (2 edits/s per client).
  */
 import './quiet.js';
 import * as Y from 'yjs';
-import { startLocalStack, type LocalStack } from '../local/stack.js';
-import { observeCommands } from '#aws/clients.js';
+import { startStackProcess, type Observed, type StackProcess } from './stack-process.js';
 import { b64, createSession, sleep, socketUrl, WsClient, type SessionAccess } from '../test/integration/clients.js';
 import { percentile, round, table } from './stats.js';
 
@@ -57,7 +58,7 @@ class Timings {
   }
 }
 
-async function openSession(stack: LocalStack, timings?: Timings): Promise<BenchClient[]> {
+async function openSession(stack: StackProcess, timings?: Timings): Promise<BenchClient[]> {
   const s = await createSession(stack.httpUrl, { title: 'bench realtime' });
   const access: SessionAccess = { httpUrl: stack.httpUrl, wsUrl: stack.wsUrl, sessionId: s.sessionId, token: s.interviewerToken };
   const clients: BenchClient[] = [];
@@ -75,7 +76,7 @@ async function openSession(stack: LocalStack, timings?: Timings): Promise<BenchC
 }
 
 /** Opens `count` sessions, `concurrency` at a time. */
-async function openSessions(stack: LocalStack, count: number, timings: Timings, concurrency = 8): Promise<BenchClient[][]> {
+async function openSessions(stack: StackProcess, count: number, timings: Timings, concurrency = 8): Promise<BenchClient[][]> {
   const sessions: BenchClient[][] = [];
   let next = 0;
   await Promise.all(
@@ -89,13 +90,16 @@ async function openSessions(stack: LocalStack, count: number, timings: Timings, 
   return sessions;
 }
 
-/** Waits until relays stop arriving for 1.5 s (at most `maxMs`): the next phase starts on a quiet stack. */
-async function drain(timings: Timings, maxMs = 20_000): Promise<void> {
+/**
+ * Waits until `expected` relays arrived, or none arrived for 3 s (at most `maxMs`): the CPU and call
+ * figures of a phase then cover the processing of all its edits, and the next phase starts on a quiet stack.
+ */
+async function drain(timings: Timings, expected = Infinity, maxMs = 60_000): Promise<void> {
   const until = Date.now() + maxMs;
   let last = -1;
-  while (timings.samples.length !== last && Date.now() < until) {
+  while (timings.samples.length < expected && timings.samples.length !== last && Date.now() < until) {
     last = timings.samples.length;
-    await sleep(1_500);
+    for (let i = 0; i < 30 && timings.samples.length < expected; i++) await sleep(100);
   }
 }
 
@@ -110,13 +114,15 @@ const summary = (t: Timings) => ({
 });
 
 /** a. 20 sessions × 5 clients, each client EDITS edits PACE_MS apart (with jitter). */
-async function fanOutLatency(stack: LocalStack): Promise<Record<string, string | number>> {
+async function fanOutLatency(stack: StackProcess): Promise<Record<string, string | number>> {
   const edits = Number(process.env.BENCH_EDITS ?? 12);
   const paceMs = Number(process.env.BENCH_PACE_MS ?? 2_500);
   const timings = new Timings();
   const sessions = await openSessions(stack, 20, timings);
   timings.reset();
   const cpu0 = process.cpuUsage();
+  const usage0 = await stack.usage();
+  await stack.observe();
   await Promise.all(
     sessions.flat().map(async (client, i) => {
       await sleep(Math.random() * paceMs);
@@ -126,10 +132,12 @@ async function fanOutLatency(stack: LocalStack): Promise<Record<string, string |
       }
     }),
   );
-  await drain(timings);
-  // This process: handlers, the local fronts, and the bench's own clients (DynamoDB Local's JVM apart).
-  const cpu = process.cpuUsage(cpu0);
+  await drain(timings, sessions.flat().length * edits * (CLIENTS_PER_SESSION - 1));
+  const observed = await stack.collect();
+  const usage = await stack.usage();
+  const clientsCpu = process.cpuUsage(cpu0);
   const edited = sessions.flat().length * edits;
+  const perThousand = (us: number) => round(us / 1e6 / (edited / 1000), 2);
   const expected = edited * (CLIENTS_PER_SESSION - 1);
   await closeAll(sessions);
   const perSession = round((CLIENTS_PER_SESSION * 1000) / paceMs, 2);
@@ -137,12 +145,21 @@ async function fanOutLatency(stack: LocalStack): Promise<Record<string, string |
     scenario: `20 sessions x 5 clients x ${edits} edits, ${perSession} edits/s/session`,
     ...summary(timings),
     delivered: `${round((100 * timings.samples.length) / expected)}%`,
-    'our CPU s per 1,000 edits': round((cpu.user + cpu.system) / 1e6 / (edited / 1000), 2),
+    'our CPU s per 1,000 edits': perThousand(usage.stackCpuUs - usage0.stackCpuUs),
+    'JVM CPU s': perThousand(usage.jvmCpuUs - usage0.jvmCpuUs),
+    'clients CPU s': perThousand(clientsCpu.user + clientsCpu.system),
+    ...perEdit(observed, edited),
   };
 }
 
+/** DynamoDB calls and capacity per edit (group commit and contention make them differ from one). */
+function perEdit(o: Observed, edits: number): Record<string, number> {
+  const ddb = Object.entries(o.calls).filter(([k]) => k.startsWith('dynamodb:')).reduce((n, [, v]) => n + v, 0);
+  return { 'ddb calls/edit': round(ddb / edits, 2), 'RCU/edit': round(o.readUnits / edits, 2), 'WCU/edit': round(o.writeUnits / edits, 2) };
+}
+
 /** b. Calls per yjs-update in a session of 5 joined clients, after a warm-up edit. */
-async function callsPerEdit(stack: LocalStack): Promise<Record<string, string | number>[]> {
+async function callsPerEdit(stack: StackProcess): Promise<Record<string, string | number>[]> {
   const timings = new Timings();
   const [session] = await openSessions(stack, 1, timings);
   const [sender, ...others] = session!;
@@ -156,28 +173,33 @@ async function callsPerEdit(stack: LocalStack): Promise<Record<string, string | 
   const rows: Record<string, string | number>[] = [];
   const totals: Record<string, number> = {};
   const rounds = 10;
+  let readUnits = 0;
+  let writeUnits = 0;
   for (let n = 1; n <= rounds; n++) {
-    const calls: Record<string, number> = {};
-    const stop = observeCommands((service, command) => {
-      const key = `${service === 'dynamodb' ? 'ddb' : 'mgmt'}:${command.replace(/Command$/, '')}`;
-      calls[key] = (calls[key] ?? 0) + 1;
-    });
+    await stack.observe();
     await edit(n);
-    stop();
-    for (const [k, v] of Object.entries(calls)) totals[k] = (totals[k] ?? 0) + v;
+    const observed = await stack.collect();
+    readUnits += observed.readUnits;
+    writeUnits += observed.writeUnits;
+    for (const [k, v] of Object.entries(observed.calls)) {
+      const key = k.replace(/^dynamodb:/, 'ddb:').replace(/^apigatewaymanagementapi:/, 'mgmt:');
+      totals[key] = (totals[key] ?? 0) + v;
+    }
   }
   const ddb = Object.entries(totals).filter(([k]) => k.startsWith('ddb:'));
   const posts = totals['mgmt:PostToConnection'] ?? 0;
   const ddbPerEdit = ddb.reduce((n, [, v]) => n + v, 0) / rounds;
   for (const [k, v] of Object.entries(totals).sort()) rows.push({ call: k, 'per edit': round(v / rounds, 2) });
   rows.push({ call: 'DynamoDB total', 'per edit': round(ddbPerEdit, 2) });
+  rows.push({ call: 'DynamoDB read capacity (RCU)', 'per edit': round(readUnits / rounds, 2) });
+  rows.push({ call: 'DynamoDB write capacity (WCU)', 'per edit': round(writeUnits / rounds, 2) });
   rows.push({ call: `within budget (≤ 2 ddb, ${others.length} posts)`, 'per edit': ddbPerEdit <= 2 && posts / rounds <= others.length ? 'yes' : 'NO' });
   await closeAll([session!]);
   return rows;
 }
 
 /** c. Ramp sockets; each step: one edit per session every 2 s (clients take turns) for 6 s. */
-async function ramp(stack: LocalStack, started: number): Promise<Record<string, string | number>[]> {
+async function ramp(stack: StackProcess, started: number): Promise<Record<string, string | number>[]> {
   const timings = new Timings();
   const sessions: BenchClient[][] = [];
   const rows: Record<string, string | number>[] = [];
@@ -197,9 +219,9 @@ async function ramp(stack: LocalStack, started: number): Promise<Record<string, 
           }
         }),
       );
-      await drain(timings);
-      const s = summary(timings);
       const expected = sessions.length * editsPerSession * (CLIENTS_PER_SESSION - 1);
+      await drain(timings, expected);
+      const s = summary(timings);
       rows.push({ sockets: sessions.length * CLIENTS_PER_SESSION, 'edits/s': sessions.length / 2, 'setup s': setupS, ...s, delivered: `${round((100 * s.samples) / expected)}%` });
       if (s.p99 > P99_BUDGET_MS || s.samples < expected * 0.99) break;
       if (Date.now() - started > DEADLINE_MS) {
@@ -215,7 +237,7 @@ async function ramp(stack: LocalStack, started: number): Promise<Record<string, 
 
 export async function main(): Promise<void> {
   const started = Date.now();
-  const stack = await startLocalStack({ port: 0, ddbPort: 0, quiet: true, pipeline: false });
+  const stack = await startStackProcess();
   try {
     // (b) first, on a quiet stack.
     const calls = await callsPerEdit(stack);
