@@ -56,18 +56,18 @@ describe('playback', () => {
         const t = c.ytext;
         // Whole lines at the start or the end: concurrent inserts never split a line.
         t.insert(i % 2 === 0 ? t.length : 0, line(`${name}-${i}`));
-        await sleep(40);
+        await sleep(120);
       }
     };
     const texter = async () => {
       for (let i = 0; typing; i++) {
         await text.change(text.text + line(`text-${i}`));
-        await sleep(60);
+        await sleep(150);
       }
     };
     const editing = Promise.all([typist(y1, 'y1'), typist(y2, 'y2'), texter()]);
 
-    await sleep(700);
+    await sleep(1500);
     const put = await api(httpUrl, 'PUT', `${base}/code`, interviewer.token, { code: line('replaced') });
     expect(put.status).toBe(200);
     await sleep(400);
@@ -123,5 +123,5 @@ describe('playback', () => {
       for (const x of later) expect(x.version).toBeGreaterThan(e.version);
     }
     await Promise.all([y1.ws.close(), y2.ws.close(), text.ws.close()]);
-  });
+  }, 240_000);
 });
