@@ -6,7 +6,8 @@ import { encodeState, textOf } from '#core/yjs-document.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
 import { json } from './response.js';
 import { emit } from '#telemetry/metrics.js';
-import { relay } from '../ws/document-actions.js';
+import { documentChanged } from '#core/events.js';
+import { publish } from '#aws/publish.js';
 import { getCodeQuery, putCodeBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 
@@ -37,7 +38,7 @@ export const handler = httpHandler({
       replaceCode({ ...session, lockable }, body.code, { baseVersion: body.baseVersion, userId: role, knownVersion: session.version }),
     ]);
     emit('EditsMerged', 1, { Action: req.routeKey });
-    await relay(undefined, connections, result, role, session.sessionId);
+    await publish(documentChanged(session.sessionId, role, result), { connections });
     return json(200, { version: result.version });
   },
 });

@@ -6,12 +6,14 @@ import { bearerToken, httpHandler, parseBody } from './http-handler.js';
 import { json } from './response.js';
 import { runBody } from '#contract/schemas.js';
 import { listExecutions } from '#aws/store/executions.js';
+import { publish } from '#aws/publish.js';
 
 export const handler = httpHandler({
   'POST /api/sessions/{sessionId}/executions': async (req) => {
     const body = parseBody(req, runBody);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'run code' });
-    const { execution } = await requestRun(session, { userId: role, role }, { ...body, idempotencyKey: req.headers['idempotency-key'] });
+    const { execution, events } = await requestRun(session, { userId: role, role }, { ...body, idempotencyKey: req.headers['idempotency-key'] });
+    await publish(events);
     return json(202, { executionId: execution.executionId, status: execution.status });
   },
 

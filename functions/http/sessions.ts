@@ -5,7 +5,9 @@ import { createSession, endSession, listSessions, patchSession, purgeSession, vi
 import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
 import { json } from './response.js';
 import { emit } from '#telemetry/metrics.js';
-import { broadcast, endSessionSockets } from '#aws/notify.js';
+import { broadcast } from '#aws/notify.js';
+import { publish } from '#aws/publish.js';
+import { languageChanged } from '#core/events.js';
 import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 import { attachToNewSession, readQuestion } from '#core/questions.js';
@@ -40,10 +42,10 @@ export const handler = httpHandler({
     const body = parseBody(req, patchSessionBody);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'change the session' });
     const updated = await patchSession(session, role, body, role);
-    const languageChanged = updated.language !== session.language;
+    const switched = updated.language !== session.language;
     const [connections, placed] = await Promise.all([
       listConnections(session.sessionId),
-      languageChanged ? placeStarterCode(updated, role) : undefined,
+      switched ? placeStarterCode(updated, role) : undefined,
     ]);
     const sessionUpdated: SessionUpdatedMessage = {
       type: 'session-updated',
@@ -55,7 +57,7 @@ export const handler = httpHandler({
     };
     await Promise.all([
       broadcast(connections, sessionUpdated),
-      languageChanged ? broadcast(connections, { type: 'language-update', language: updated.language, userId: role }) : undefined,
+      publish(languageChanged(session, updated, role), { connections }),
     ]);
     // The starter code of the new language, after the language itself: a client shows code in its language.
     if (placed) await relay(undefined, connections, placed, role, session.sessionId);
@@ -72,9 +74,9 @@ export const handler = httpHandler({
       action: 'end the session',
     });
     // Counted once, by the call that ended it (endSession names an ended-late session `expired` too).
-    if (await endSession(session, role)) emit('SessionsEnded', 1, { Reason: isActive(session) ? 'ended-by-interviewer' : 'expired' });
-    // Ended already or not, nobody stays connected to an ended session.
-    await endSessionSockets(await listConnections(session.sessionId), 'ended-by-interviewer');
+    const { ended, events } = await endSession(session, role);
+    if (ended) emit('SessionsEnded', 1, { Reason: isActive(session) ? 'ended-by-interviewer' : 'expired' });
+    await publish(events);
     if (purge === 'true') await purgeSession(session.sessionId);
     return json(200, { sessionId: session.sessionId, status: 'ended' });
   },

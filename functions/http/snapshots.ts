@@ -5,7 +5,7 @@ import { bearerToken, httpHandler, parseBody } from './http-handler.js';
 import { json } from './response.js';
 import { relay } from '../ws/document-actions.js';
 import { placeStarterCode } from '#core/starter-code.js';
-import { broadcast } from '#aws/notify.js';
+import { publish } from '#aws/publish.js';
 import { createSnapshotBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 
@@ -36,12 +36,7 @@ export const handler = httpHandler({
       listConnections(session.sessionId),
       restoreSnapshot(session, req.pathParameters.snapshotId, role),
     ]);
-    await Promise.all([
-      relay(undefined, connections, result, role, session.sessionId),
-      result.snapshot.language !== session.language
-        ? broadcast(connections, { type: 'language-update', language: result.snapshot.language, userId: role })
-        : undefined,
-    ]);
+    await publish(result.events, { connections });
     // A restore that switched language onto an empty or starter-code snapshot: that language's starter code.
     if (result.snapshot.language !== session.language) {
       const placed = await placeStarterCode({ ...session, language: result.snapshot.language }, role);

@@ -12,10 +12,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#telemetry/log.js';
 import { emit } from '#telemetry/metrics.js';
-import { broadcast, finishedMessage } from '#aws/notify.js';
+import { publish } from '#aws/publish.js';
 import { launchRequestSchema } from '#aws/runners/launch-queue.js';
 import { parseRunMessage } from '#aws/runners/run-queue.js';
-import { listConnections } from '#aws/store/connections.js';
 import { failExecution } from '#aws/store/executions.js';
 
 const processor = new BatchProcessor(EventType.SQS);
@@ -46,7 +45,7 @@ async function record(r: SQSRecord): Promise<void> {
   const failed = await failExecution(msg.sessionId, msg.executionId, 'the run was dead-lettered after repeated failed deliveries');
   if (failed) {
     logger.warn('execution dead-lettered', { sessionId: msg.sessionId, executionId: msg.executionId });
-    await broadcast(await listConnections(msg.sessionId), finishedMessage(failed));
+    await publish([{ type: 'ExecutionFinished', sessionId: msg.sessionId, execution: failed }]);
   }
 }
 

@@ -11,10 +11,10 @@
 import type { LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
-import { broadcast, finishedMessage } from '#aws/notify.js';
+import { publish } from '#aws/publish.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { emit } from '#telemetry/metrics.js';
-import { listConnections, liveConnectionCounts } from '#aws/store/connections.js';
+import { liveConnectionCounts } from '#aws/store/connections.js';
 import { failExecution, overdueExecutions } from '#aws/store/executions.js';
 
 export const handler = async (): Promise<{ ended: number; nudged: number }> => {
@@ -26,7 +26,7 @@ export const handler = async (): Promise<{ ended: number; nudged: number }> => {
     if (!failed) continue;
     ended++;
     logger.warn('watchdog ended an execution', { sessionId: o.sessionId, executionId: o.executionId, was: o.status });
-    await broadcast(await listConnections(o.sessionId), finishedMessage(failed));
+    await publish([{ type: 'ExecutionFinished', sessionId: o.sessionId, execution: failed }]);
   }
 
   // QUEUED runs carry deadline = createdAt + queuedTimeoutMs: those created over queuedNudgeMs ago.

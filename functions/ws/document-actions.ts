@@ -8,7 +8,9 @@ import { currentDocument, mergeTextEdit, mergeUpdate, replaceCode, textAfter, ty
 import { listConnections, type ConnectionItem } from '#aws/store/connections.js';
 import { reply, requireJoined, type WsContext } from './context.js';
 import { documentUrl, type ActionOf } from '#contract/messages.js';
-import { broadcastDocumentChange, joinedRecipients, shrink } from '#aws/notify.js';
+import { shrink } from '#aws/notify.js';
+import { publish } from '#aws/publish.js';
+import { documentChanged } from '#core/events.js';
 import { take } from './rate.js';
 
 /** Every role but the interviewer is subject to the editing lock (SPEC §8: the interviewer is never locked out). */
@@ -33,7 +35,7 @@ export async function codeChange(ctx: WsContext, msg: ActionOf<'code-change'>): 
     { type: 'code-ack', version: text.version, code: text.code },
     { type: 'code-ack', version: text.version, documentUrl: documentUrl(ctx.conn.sessionId, 'text') },
   ));
-  await relay(ctx, connections, result, me.userId!);
+  await publish(documentChanged(ctx.conn.sessionId, me.userId!, result), { connections, exclude: ctx.connectionId });
 }
 
 export async function yjsUpdate(ctx: WsContext, msg: ActionOf<'yjs-update'>): Promise<void> {
@@ -42,20 +44,12 @@ export async function yjsUpdate(ctx: WsContext, msg: ActionOf<'yjs-update'>): Pr
   const connections = await listConnections(ctx.conn.sessionId);
   const me = requireJoined(connections, ctx.connectionId);
   const result = await mergeUpdate(sessionRef(ctx), update, me.userId!);
-  await relay(ctx, connections, result, me.userId!);
+  await publish(documentChanged(ctx.conn.sessionId, me.userId!, result), { connections, exclude: ctx.connectionId });
 }
 
-/** Relays a stored change: Yjs clients get the update, text clients the text (read only if any). */
-export async function relay(ctx: WsContext | undefined, connections: ConnectionItem[], result: WriteResult, userId: string, sessionId = ctx!.conn.sessionId): Promise<void> {
-  if (!result.changed) return;
-  const recipients = joinedRecipients(connections, ctx?.connectionId);
-  if (recipients.length === 0) return;
-  const needsText = recipients.some((c) => c.format !== 'yjs');
-  const text = needsText ? await textAfter(sessionId, result.version) : undefined;
-  await broadcastDocumentChange(
-    recipients,
-    { sessionId, update: result.update, version: result.version, userId, ...(text ? { code: text.code, textVersion: text.version } : {}) },
-  );
+/** A stored change as a DocumentChanged event through publish(), for callers that hold a WriteResult. */
+export function relay(ctx: WsContext | undefined, connections: ConnectionItem[], result: WriteResult, userId: string, sessionId = ctx!.conn.sessionId): Promise<void> {
+  return publish(documentChanged(sessionId, userId, result), { connections, ...(ctx ? { exclude: ctx.connectionId } : {}) });
 }
 
 /**

@@ -16,6 +16,7 @@ import { placeStarterCode } from '#core/starter-code.js';
 import { documentUrl, type ActionOf } from '#contract/messages.js';
 import { broadcast, shrink } from '#aws/notify.js';
 import { closeConnection } from '#aws/push.js';
+import { publish } from '#aws/publish.js';
 
 export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>): Promise<void> {
   const { sessionId, role } = ctx.conn;
@@ -117,8 +118,7 @@ export async function languageChange(ctx: WsContext, msg: ActionOf<'language-cha
   const [placed] = await Promise.all([
     // An untouched document follows the language (SPEC §8): the new language's starter code.
     updated.language !== session.language ? placeStarterCode(updated, me.userId!) : undefined,
-    broadcast(connections, { type: 'language-update', language, userId: me.userId! }),
-    ensureRunners(language),
+    publish([{ type: 'LanguageChanged', sessionId: ctx.conn.sessionId, userId: me.userId!, language }], { connections }),
   ]);
   if (placed) await relayWrite(undefined, connections, placed, me.userId!, ctx.conn.sessionId);
   return { language };

@@ -4,6 +4,7 @@ import { isActive } from '#core/access.js';
 import { requestRun } from '#core/executions.js';
 import { getSession } from '#aws/store/sessions.js';
 import { listConnections } from '#aws/store/connections.js';
+import { publish } from '#aws/publish.js';
 import { requireJoined, type WsContext } from './context.js';
 import type { ActionOf } from '#contract/messages.js';
 
@@ -13,5 +14,6 @@ export async function runCode(ctx: WsContext, msg: ActionOf<'run-code'>): Promis
   const me = requireJoined(connections, ctx.connectionId);
   if (!isActive(session)) throw errors.sessionExpired();
   // The sender learns the execution id from `execution-queued`, broadcast to everyone including it.
-  await requestRun(session, { userId: me.userId!, role: ctx.conn.role }, { language: msg.language, stdin: msg.stdin, mode: msg.mode }, connections);
+  const { events } = await requestRun(session, { userId: me.userId!, role: ctx.conn.role }, { language: msg.language, stdin: msg.stdin, mode: msg.mode });
+  await publish(events, { connections });
 }

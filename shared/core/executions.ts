@@ -1,20 +1,15 @@
 /**
  * Run requests (SPEC §6, issue 5): validated, rate-limited per user, idempotent by key, stored QUEUED
- * before they are acknowledged, then queued for the language's runners. Everyone in the session is told.
+ * before they are acknowledged. The RunQueued event it returns is what queues the run for the
+ * language's runners and tells everyone in the session (publish()).
  */
-import { AppError, errors } from '#contract/errors.js';
+import { errors } from '#contract/errors.js';
 import type { Execution } from '#contract/execution-types.js';
 import { newId } from '#contract/ids.js';
 import type { LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
-import { logger } from '#telemetry/log.js';
-import { emit } from '#telemetry/metrics.js';
-import { broadcast, finishedMessage } from '#aws/notify.js';
-import { ensureRunners } from '#aws/runners/launcher.js';
-import { listConnections, type ConnectionItem } from '#aws/store/connections.js';
 import {
   executionView,
-  failExecution,
   getExecution,
   getIdempotentExecutionId,
   newExecutionItem,
@@ -25,6 +20,7 @@ import type { Role } from './tokens.js';
 import type { ExecutionMode } from '#contract/questions.js';
 import type { SessionItem } from '#aws/store/sessions.js';
 import { getCode, assertCodeSize } from './code.js';
+import type { SessionEvent } from './events.js';
 import { checkLanguage } from './sessions.js';
 import { utf8Bytes } from './yjs-document.js';
 
@@ -59,14 +55,15 @@ export function checkIdempotencyKey(key: string | undefined): string | undefined
   return key;
 }
 
-/** Returns the execution (QUEUED, or whatever an earlier request with the same key became). */
+/**
+ * Returns the execution (QUEUED, or whatever an earlier request with the same key became) and, for a
+ * new run, the RunQueued event to publish.
+ */
 export async function requestRun(
   session: SessionItem,
   actor: { userId: string; role: Role },
   req: RunRequest,
-  /** The session's connections when the caller already read them (run-code). */
-  knownConnections?: ConnectionItem[],
-): Promise<{ execution: Execution; replay: boolean }> {
+): Promise<{ execution: Execution; replay: boolean; events: SessionEvent[] }> {
   // The interviewer's switch (SPEC §8), on the session item just read: refused before anything is counted or written.
   if (session.runsDisabled === true && actor.role !== 'interviewer') throw errors.runsDisabled();
   const mode: ExecutionMode = req.mode ?? 'run';
@@ -78,7 +75,7 @@ export async function requestRun(
 
   if (key) {
     const earlier = await replayOf(session.sessionId, key);
-    if (earlier) return { execution: earlier, replay: true };
+    if (earlier) return { execution: earlier, replay: true, events: [] };
   }
   const { userId, role } = actor;
   // Keyed by role, which the token proves: a WebSocket userId is the client's choice and would let a
@@ -103,26 +100,14 @@ export async function requestRun(
   if (!(await putExecution(item))) {
     // Lost a race with a concurrent request carrying the same key: that one is the execution.
     const earlier = key ? await replayOf(session.sessionId, key) : undefined;
-    if (earlier) return { execution: earlier, replay: true };
+    if (earlier) return { execution: earlier, replay: true, events: [] };
     throw new Error('execution insert failed without an idempotency conflict');
   }
-
-  const connections = knownConnections ?? (await listConnections(session.sessionId));
-  const queued = { executionId: item.executionId, language, userId };
-  // Told before the message is sent, so no participant can see execution-started before execution-queued.
-  await broadcast(connections, { type: 'execution-queued', ...queued });
-  try {
-    const { sendRunMessage } = await import('#aws/runners/run-queue-send.js');
-    await sendRunMessage(language, { sessionId: session.sessionId, executionId: item.executionId });
-  } catch (err) {
-    logger.error('run queue unreachable', { executionId: item.executionId, language, error: err as Error });
-    const failed = await failExecution(session.sessionId, item.executionId, 'the run queue could not be reached');
-    if (failed) await broadcast(connections, finishedMessage(failed));
-    throw new AppError('INTERNAL_ERROR', 'The run could not be queued; it ended as SYSTEM_ERROR', { executionId: item.executionId, status: 'SYSTEM_ERROR' });
-  }
-  const runner = await ensureRunners(language);
-  emit('RunsQueued', 1, { Language: language, Runner: runner === 'warm' ? 'warm' : 'cold' });
-  return { execution: executionView(item), replay: false };
+  return {
+    execution: executionView(item),
+    replay: false,
+    events: [{ type: 'RunQueued', sessionId: session.sessionId, executionId: item.executionId, language, userId }],
+  };
 }
 
 async function replayOf(sessionId: string, key: string): Promise<Execution | undefined> {

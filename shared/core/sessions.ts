@@ -17,6 +17,7 @@ import {
 } from '#aws/store/sessions.js';
 import { hashToken, newToken, type Role } from './tokens.js';
 import { effectiveStatus, isActive } from './access.js';
+import type { SessionEvent } from './events.js';
 import type { Operator } from './operators.js';
 import { encodeState, loadDoc, replaceText } from './yjs-document.js';
 
@@ -147,10 +148,18 @@ export async function patchSession(
   throw errors.sessionExpired();
 }
 
-/** Ends the session (idempotent). Returns whether this call ended it. */
-export async function endSession(session: SessionItem, userId: string, reason = 'ended-by-interviewer'): Promise<boolean> {
-  if (session.status === 'ended') return false;
-  return endSessionItem(session, userId, isActive(session) ? reason : 'expired');
+/**
+ * Ends the session (idempotent): `ended` says whether this call ended it. Ended now or before, the
+ * SessionEnded event disconnects whoever is still connected.
+ */
+export async function endSession(
+  session: SessionItem,
+  userId: string,
+  reason = 'ended-by-interviewer',
+): Promise<{ ended: boolean; events: SessionEvent[] }> {
+  const events: SessionEvent[] = [{ type: 'SessionEnded', sessionId: session.sessionId, reason }];
+  if (session.status === 'ended') return { ended: false, events };
+  return { ended: await endSessionItem(session, userId, isActive(session) ? reason : 'expired'), events };
 }
 
 export async function purgeSession(sessionId: string): Promise<void> {

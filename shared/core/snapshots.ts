@@ -4,6 +4,7 @@ import { isSortableId, newId } from '#contract/ids.js';
 import { getSnapshot, listSnapshots, putSnapshot, type Snapshot, type SnapshotWithCode } from '#aws/store/snapshots.js';
 import type { SessionItem } from '#aws/store/sessions.js';
 import { getCode, replaceCode, type WriteResult } from './code.js';
+import { documentChanged, languageChanged, type SessionEvent } from './events.js';
 import { utf8Bytes } from './yjs-document.js';
 
 export async function createSnapshot(session: SessionItem, label: string | undefined, createdBy: string): Promise<Snapshot> {
@@ -36,7 +37,7 @@ export async function restoreSnapshot(
   session: SessionItem,
   snapshotId: string | undefined,
   userId: string,
-): Promise<WriteResult & { snapshot: SnapshotWithCode }> {
+): Promise<WriteResult & { snapshot: SnapshotWithCode; events: SessionEvent[] }> {
   const snapshot = await readSnapshot(session.sessionId, snapshotId);
   const result = await replaceCode(session, snapshot.code, {
     userId,
@@ -44,5 +45,6 @@ export async function restoreSnapshot(
     ...(snapshot.language !== session.language ? { language: snapshot.language } : {}),
     history: { type: 'snapshot-restored', detail: { snapshotId: snapshot.snapshotId, label: snapshot.label } },
   });
-  return { ...result, snapshot };
+  const events = [...documentChanged(session.sessionId, userId, result), ...languageChanged(session, snapshot, userId)];
+  return { ...result, snapshot, events };
 }

@@ -1,0 +1,35 @@
+/**
+ * What a use-case reports happened to a session. Use-cases return these and never push to sockets or
+ * start runners themselves; `publish()` (shared/aws/publish.ts) turns each into its effects, the same
+ * for every entry point: HTTP route, WebSocket action, pipeline function.
+ */
+import type { Execution } from '#contract/execution-types.js';
+import type { LanguageId } from '#contract/languages.js';
+import type { WriteResult } from './code.js';
+
+export type SessionEvent =
+  /** A stored document write: Yjs clients get the update, text clients the text; the writer's own socket is skipped. */
+  | { type: 'DocumentChanged'; sessionId: string; userId: string; version: number; update?: Uint8Array }
+  /** The language switched: everyone is told and a runner of the new language is warmed. */
+  | { type: 'LanguageChanged'; sessionId: string; userId: string; language: LanguageId }
+  /** The session ended (now or earlier): every socket is told, closed and forgotten. */
+  | { type: 'SessionEnded'; sessionId: string; reason: string }
+  /** A run is stored QUEUED: everyone is told, then it goes to its language's queue and a runner is warmed. */
+  | { type: 'RunQueued'; sessionId: string; executionId: string; language: LanguageId; userId: string }
+  /** An execution reached a final status outside a runner (watchdog, dead letter). */
+  | { type: 'ExecutionFinished'; sessionId: string; execution: Execution };
+
+/** A write that changed nothing reaches nobody. */
+export function documentChanged(sessionId: string, userId: string, result: WriteResult): SessionEvent[] {
+  if (!result.changed) return [];
+  return [{ type: 'DocumentChanged', sessionId, userId, version: result.version, ...(result.update ? { update: result.update } : {}) }];
+}
+
+/** A write of the session's fields that switched its language (PATCH, a restore, language-change). */
+export function languageChanged(
+  before: { sessionId: string; language: LanguageId },
+  after: { language: LanguageId },
+  userId: string,
+): SessionEvent[] {
+  return after.language === before.language ? [] : [{ type: 'LanguageChanged', sessionId: before.sessionId, userId, language: after.language }];
+}
