@@ -9,7 +9,20 @@ import type * as z from 'zod/mini';
 import type { ErrorCode } from './errors.js';
 import { listQuestionsQuery, questionInputSchema, questionRefSchema } from './questions.js';
 import * as R from './responses.js';
-import { createSessionBody, createSnapshotBody, getCodeQuery, historyQuery, listSessionsQuery, patchSessionBody, purgeQuery, putCodeBody, runBody } from './schemas.js';
+import {
+  createReviewLinkBody,
+  createSessionBody,
+  createSnapshotBody,
+  getCodeQuery,
+  historyQuery,
+  listSessionsQuery,
+  patchSessionBody,
+  purgeQuery,
+  putCodeBody,
+  putNotesBody,
+  runBody,
+  timelineQuery,
+} from './schemas.js';
 
 export type Role = 'interviewer' | 'candidate' | 'reviewer';
 
@@ -259,17 +272,21 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
   'PUT /api/sessions/{sessionId}/notes': {
     operationId: 'putNotes',
     summary: 'Replace the notes (conditional with `baseVersion`), 64 KiB at most',
+    description: 'A stale `baseVersion` is 409 `VERSION_CONFLICT` with `details: {currentVersion, notes}`. Interviewer connections get the change.',
     auth: 'session',
     roles: INTERVIEWER,
     mutates: true,
+    body: named('PutNotesBody', putNotesBody),
     success: { status: 200, description: 'The new version', schema: Version },
     errors: ['VERSION_CONFLICT', 'BUSY'],
   },
   'POST /api/sessions/{sessionId}/review-links': {
     operationId: 'createReviewLink',
     summary: 'Create a read-only review link (`expiresInHours` 1–720, default 168)',
+    description: 'Works after the session ended too; `expiresAt` never passes the session data\'s own expiry.',
     auth: 'session',
     roles: INTERVIEWER,
+    body: named('CreateReviewLinkBody', createReviewLinkBody),
     success: { status: 201, description: 'The link and its token, shown once', schema: named('ReviewLinkCreated', R.reviewLinkCreatedResponse) },
   },
   'GET /api/sessions/{sessionId}/review-links': {
@@ -284,14 +301,16 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     summary: 'Revoke a review link at once',
     auth: 'session',
     roles: INTERVIEWER,
-    success: { status: 200, description: 'Revoked' },
+    success: { status: 200, description: 'The link, now revoked', schema: named('ReviewLink', R.reviewLinkResponse) },
     errors: ['NOT_FOUND'],
   },
   'GET /api/sessions/{sessionId}/timeline': {
     operationId: 'getTimeline',
     summary: 'Playback: every edit, run, language change, join, leave and activity, oldest first',
+    description: 'Applying every `edit` of `doc: "code"` in order to an empty Y.Doc gives the code at that point.',
     auth: 'session',
     roles: READERS,
+    query: timelineQuery,
     success: { status: 200, description: 'One page of events', schema: named('Timeline', R.timelineResponse) },
   },
 };

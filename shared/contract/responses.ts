@@ -179,14 +179,22 @@ export const questionListResponse = z.looseObject({
   nextCursor: cursor,
 });
 
-export const notesResponse = z.looseObject({ notes: z.string(), version: count, updatedAt: z.optional(time), yjsState: z.optional(z.string()) });
+export const notesResponse = z.looseObject({ notes: z.string(), version: count, updatedAt: time, yjsState: z.optional(z.string()) });
 
 export const reviewLinkCreatedResponse = z.looseObject({ linkId: z.string(), reviewToken: z.string(), expiresAt: time });
-export const reviewLinkListResponse = z.looseObject({
-  reviewLinks: z.array(z.looseObject({ linkId: z.string(), createdAt: z.optional(time), expiresAt: time, revoked: z.optional(z.boolean()) })),
+export const reviewLinkResponse = z.looseObject({
+  linkId: z.string(),
+  createdAt: time,
+  createdBy: z.string(),
+  expiresAt: time,
+  status: z.enum(['active', 'expired', 'revoked']),
+  revokedAt: z.optional(time),
 });
+export const reviewLinkListResponse = z.looseObject({ reviewLinks: z.array(reviewLinkResponse) });
 
-export const timelineResponse = z.looseObject({
-  events: z.array(z.looseObject({ at: time, type: z.string(), userId: z.optional(z.string()) })),
-  nextCursor: cursor,
-});
+/** An `edit` replays a document; other events carry the fields of their history entry (by type). */
+const timelineEvent = z.union([
+  z.looseObject({ at: time, type: z.literal('edit'), userId: z.optional(z.string()), doc: z.enum(['code', 'notes']), update: z.string(), version: count }),
+  z.looseObject({ at: time, type: z.string(), userId: z.optional(z.string()) }),
+]);
+export const timelineResponse = z.looseObject({ events: z.array(timelineEvent), nextCursor: cursor });

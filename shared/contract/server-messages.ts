@@ -13,6 +13,14 @@ const count = z.int().check(z.minimum(0));
 const doc = z.optional(z.literal('notes'));
 /** Present instead of the content when the message would pass 128 KiB: fetch it over HTTP. */
 const documentUrl = z.optional(z.string());
+/** What fits in any message when the whole question would not: no prompt, starter code or test data. */
+const questionDigest = z.looseObject({
+  questionId: z.optional(z.string()),
+  revision: z.optional(count),
+  title: z.string(),
+  tests: z.array(z.looseObject({ name: z.string(), hidden: z.boolean() })),
+  updatedAt: z.optional(z.string()),
+});
 const message = <T extends string, S extends z.core.$ZodLooseShape>(type: T, shape: S) => z.looseObject({ type: z.literal(type), ...shape });
 
 export const SERVER_MESSAGES = {
@@ -45,7 +53,7 @@ export const SERVER_MESSAGES = {
   'language-update': message('language-update', { language: z.string(), userId: z.string() }),
   'session-updated': message('session-updated', { title: z.string(), language: z.string(), runsDisabled: z.boolean(), editingLocked: z.boolean(), userId: z.string() }),
   'question-updated': message('question-updated', {
-    question: questionResponse,
+    question: z.union([questionResponse, questionDigest]),
     /** The question was too large for one message: `question` is a digest, fetch the rest from `questionUrl`. */
     truncated: z.optional(z.literal(true)),
     questionUrl: z.optional(z.string()),
