@@ -161,6 +161,10 @@ describe('the contract documents describe what the local stack answers', () => {
     await candidate.take('yjs-update');
     candidate.send({ action: 'sync', stateVector: 'AA==' });
     await candidate.take('sync-reply');
+    interviewer.send({ action: 'code-change', doc: 'notes', code: 'asks good questions' });
+    await interviewer.take('code-ack', (m) => m.doc === 'notes');
+    candidate.send({ action: 'activity', kind: 'paste', chars: 42 });
+    await interviewer.take('activity');
     expect((await call('PATCH', '/api/sessions/{sessionId}', ids, session.interviewerToken, { editingLocked: false })).status).toBe(200);
     await candidate.take('session-updated');
     interviewer.send({ action: 'ping' });
@@ -177,6 +181,7 @@ describe('the contract documents describe what the local stack answers', () => {
     await interviewer.take('execution-finished', (m) => Array.isArray(m.tests), 90_000);
     await candidate.take('execution-finished', (m) => Array.isArray(m.tests), 30_000);
     expect(JSON.stringify(candidate.log)).not.toContain(secret.stdin);
+    expect(JSON.stringify(candidate.log)).not.toContain('asks good questions');
     expect(JSON.stringify(candidate.log)).not.toContain(secret.expectedStdout);
 
     const ended = await call('DELETE', '/api/sessions/{sessionId}', ids, session.interviewerToken);
@@ -190,7 +195,7 @@ describe('the contract documents describe what the local stack answers', () => {
       expect(undocumented(schema, frame, frame.type).join(' '), 'fields missing from shared/contract/server-messages.ts').toBe('');
     }
     const types = new Set(frames.map((f) => f.type));
-    for (const type of ['session-joined', 'user-joined', 'code-ack', 'yjs-update', 'sync-reply', 'cursor-update', 'session-updated', 'question-updated', 'execution-test-result', 'execution-queued', 'execution-output', 'execution-finished', 'session-ended', 'pong', 'error']) {
+    for (const type of ['session-joined', 'user-joined', 'code-ack', 'yjs-update', 'sync-reply', 'cursor-update', 'session-updated', 'activity', 'question-updated', 'execution-test-result', 'execution-queued', 'execution-output', 'execution-finished', 'session-ended', 'pong', 'error']) {
       expect(types, type).toContain(type);
     }
   }, 120_000);
