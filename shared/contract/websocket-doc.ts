@@ -13,9 +13,9 @@ import { SERVER_MESSAGES } from './server-messages.js';
 /** One line each; an action or message without one still gets its schema. */
 const ACTION_NOTES: Record<string, string> = {
   'join-session': 'Must come first. The sender gets `session-joined`, the others `user-joined`. `format: "yjs"` receives Yjs updates; `stateVector` limits `yjsState` to what the client lacks.',
-  'code-change': 'Replace the text. With `baseVersion` the change is merged as a minimal edit; without it the last writer wins. The sender gets `code-ack`.',
-  'yjs-update': 'A Yjs update (base64), merged and relayed to the others.',
-  sync: 'Yjs sync step 1: the sender gets `sync-reply` with what it lacks and the server\'s state vector.',
+  'code-change': 'Replace the text. With `baseVersion` the change is merged as a minimal edit; without it the last writer wins. The sender gets `code-ack`. `doc: "notes"` (interviewers only) edits the private notes.',
+  'yjs-update': 'A Yjs update (base64), merged and relayed to the others; `doc: "notes"` for the notes (interviewers only).',
+  sync: 'Yjs sync step 1: the sender gets `sync-reply` with what it lacks and the server\'s state vector (of the notes with `doc: "notes"`).',
   'awareness-update': 'A y-protocols awareness update (base64), relayed, never stored.',
   'cursor-update': 'A cursor and selection, relayed, never stored.',
   'language-change': 'Everyone gets `language-update`.',
