@@ -299,7 +299,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.language = msg.language;
     this.users = msg.users ?? [];
     await this.sync.receive({ update: msg.yjsState, documentUrl: msg.documentUrl });
-    if (msg.role === 'interviewer') await this.notesSync.receive({ update: msg.notesYjsState });
+    if (msg.role === 'interviewer') await this.notesSync.receive({ update: msg.notesYjsState, documentUrl: msg.notesDocumentUrl });
     this.joined = true;
     this.attempts = 0;
     this.setVersion(msg.version);

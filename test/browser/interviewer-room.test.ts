@@ -53,8 +53,9 @@ describe("the interviewer's room", () => {
 
     // Meanwhile the candidate edits code: its connection is live and receives everything it may receive.
     await editor(candidate).click();
+    await candidate.keyboard.press('Control+A'); // over the language's template
     await candidate.keyboard.insertText(FIRST);
-    await until(async () => (await codeMirrorText(interviewer, 'editor')) === FIRST.trimEnd() + '\n', 'the candidate’s code reaches the interviewer');
+    await until(async () => (await codeMirrorText(interviewer, 'editor')) === FIRST, 'the candidate’s code reaches the interviewer');
     expect(await candidate.content()).not.toContain('NOTE-5d1e');
     expect(await candidate.evaluate('window.interviewConnection.notes.toString()')).toBe('');
     expect(candidateFrames.length).toBeGreaterThan(0);
@@ -101,26 +102,29 @@ describe("the interviewer's room", () => {
     const slider = reviewer.getByTestId('replay-slider');
     await slider.waitFor({ timeout: 60_000 });
     const final = await codeOf(session.sessionId, session.interviewerToken);
-    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === final.replace(/\n$/, ''), 'the replay ends at the current code');
+    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === final, 'the replay ends at the current code');
     expect(await reviewer.getByTestId('replay-notes').innerText()).toContain('NOTE-5d1e'); // reviewers read notes
 
-    // Back to the start: nothing written yet. Forward again: the current code.
+    // Back to the start: none of the candidate's programs yet (at most the session's template). Forward again: the current code.
     await slider.fill('0');
-    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === '', 'the code at the start is empty');
+    await until(async () => {
+      const start = await codeMirrorText(reviewer, 'replay-code');
+      return !start.includes('version') && !start.includes('pasted') && start !== final;
+    }, 'the code at the start');
     const max = (await slider.getAttribute('max'))!;
     await slider.fill(max);
-    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === final.replace(/\n$/, ''), 'forward to the end again');
+    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === final, 'forward to the end again');
 
     // The two runs are on the time line with their results; each shows the code that run executed.
     const runs = reviewer.getByTestId('replay-run');
     expect(await runs.count()).toBe(2);
     expect(await runs.evaluateAll((els) => els.map((el) => el.getAttribute('data-status')))).toEqual(['COMPLETED', 'COMPLETED']);
     await runs.nth(0).click();
-    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === FIRST.replace(/\n$/, ''), 'the first run’s code');
+    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === FIRST, 'the first run’s code');
     expect(Number(await slider.inputValue())).toBeLessThan(Number(max));
     await expect.poll(() => reviewer.getByTestId('replay-output').innerText(), { timeout: 30_000 }).toContain('first version');
     await runs.nth(1).click();
-    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === SECOND.replace(/\n$/, ''), 'the second run’s code');
+    await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === SECOND, 'the second run’s code');
 
     // Play from the start runs the code forward by itself.
     await slider.fill('0');

@@ -71,7 +71,7 @@ describe('a question in the room', () => {
       await expect.poll(() => page.getByTestId('question-title').innerText(), { timeout: 30_000 }).toBe('Sum of two');
       await expect.poll(() => page.getByTestId('test-case').count()).toBe(2);
       // The document was empty: it became the starter code of the session's language.
-      await until(async () => (await codeMirrorText(page, 'editor')) === STARTER.replace(/\n$/, '\n'), 'the starter code in the editor');
+      await until(async () => (await codeMirrorText(page, 'editor')) === STARTER, 'the starter code in the editor');
     }
     const prompt = candidate.getByTestId('question-prompt');
     expect(await prompt.locator('strong').innerText()).toBe('sum');

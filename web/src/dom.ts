@@ -22,6 +22,12 @@ export function field(id: string, label: string, control: HTMLElement): HTMLElem
   return h('div', { class: 'field' }, h('label', { for: id }, label), control);
 }
 
+/** A participant's name: the server names those who gave none by their role ("candidate"): capitalise that. */
+export function displayName(username: string | undefined, role?: string): string {
+  const name = username || role || 'someone';
+  return name === role ? name.charAt(0).toUpperCase() + name.slice(1) : name;
+}
+
 export function clear(el: Element): void {
   while (el.firstChild) el.firstChild.remove();
 }

@@ -9,7 +9,7 @@ import { Compartment, EditorState } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { HttpError, SessionApi, type Session, type TimelineEvent } from '../../client/src/index.js';
 import type { AppConfig } from './config.js';
-import { clear, field, h } from './dom.js';
+import { clear, displayName, field, h } from './dom.js';
 import { languageMode } from './editor.js';
 import { renderMarkdown } from './markdown.js';
 import { Replayer, timeOf } from './replayer.js';
@@ -50,7 +50,7 @@ export async function renderReplay(root: HTMLElement, config: AppConfig, session
   const replayer = new Replayer(events);
   const start = Math.min(Date.parse(session.createdAt), ...events.map(timeOf));
   const end = Math.max(start, ...events.map(timeOf));
-  const names = new Map(events.filter((e) => e.type === 'user-joined' && e.userId).map((e) => [e.userId!, String(e.username ?? e.role ?? 'someone')]));
+  const names = new Map(events.filter((e) => e.type === 'user-joined' && e.userId).map((e) => [e.userId!, displayName(e.username as string | undefined, e.role as string | undefined)]));
   const who = (e: TimelineEvent) => (e.userId ? names.get(e.userId) ?? 'someone' : '');
   const results = new Map(events.filter((e) => e.type === 'execution-finished').map((e) => [e.executionId, e.status]));
   // `language-changed` carries {from, to}: before the first change the language was its `from`.

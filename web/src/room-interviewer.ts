@@ -4,7 +4,7 @@
  * committee and the way to the replay. Also the candidate side of activity: what its page reports.
  */
 import type { ActivityEvent, Connection, SessionApi } from '../../client/src/index.js';
-import { clear, h } from './dom.js';
+import { clear, displayName, h } from './dom.js';
 import { createNotesEditor } from './editor.js';
 
 export const replayPath = (sessionId: string, token: string) => `/s/${encodeURIComponent(sessionId)}/replay#token=${encodeURIComponent(token)}`;
@@ -33,7 +33,8 @@ export function activityFeed(connection: Connection): HTMLElement {
   list.append(empty);
   connection.on('activity', (event) => {
     empty.remove();
-    const who = event.username || connection.users.find((u) => u.id === event.userId)?.username || 'Someone';
+    const user = connection.users.find((u) => u.id === event.userId);
+    const who = displayName(event.username || user?.username, user?.role);
     const at = new Date(event.at);
     const text = (KIND_TEXT[event.kind] ?? ((e: ActivityEvent) => e.kind))(event);
     list.prepend(h('li', { class: `activity-${event.kind}`, 'data-kind': event.kind }, h('time', { dateTime: event.at }, Number.isNaN(at.getTime()) ? '' : at.toLocaleTimeString()), ` ${who} ${text}`));

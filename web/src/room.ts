@@ -5,7 +5,7 @@
 import { connect, SessionApi, type Connection, type Status, type User } from '../../client/src/index.js';
 import { api, ApiError, keptSession, languages, roomPath } from './api.js';
 import type { AppConfig } from './config.js';
-import { clear, field, h } from './dom.js';
+import { clear, displayName, field, h } from './dom.js';
 import { createEditor } from './editor.js';
 import { attachQuestionForm } from './question-form.js';
 import { sessionControls, type Controls } from './room-controls.js';
@@ -32,7 +32,8 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   const kept = keptSession(sessionId);
   const isCreator = kept?.interviewerToken === token;
   const nameKey = 'display-name';
-  const username = localStorage.getItem(nameKey) || (isCreator ? 'Interviewer' : 'Candidate');
+  // A name chosen once, else what the kept tokens say this link is; else none, and the server uses the role.
+  const username = localStorage.getItem(nameKey) || (isCreator ? 'Interviewer' : kept?.candidateToken === token ? 'Candidate' : undefined);
   const userKey = `interview-user:${sessionId}`;
   const connection = connect({
     wsUrl: config.wsUrl,
@@ -109,7 +110,7 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   connection.on('status', showStatus);
   connection.on('presence', (users: User[]) => {
     clear(participants);
-    for (const u of users) participants.append(h('li', { class: u.id === connection.userId ? 'me' : '' }, `${u.username} (${u.role})`));
+    for (const u of users) participants.append(h('li', { class: u.id === connection.userId ? 'me' : '' }, `${displayName(u.username, u.role)} (${u.role})`));
   });
   connection.on('language', ({ language: lang }) => {
     language.value = lang;
