@@ -10,16 +10,13 @@ import { QUESTION_LIMITS, type QuestionInput, type QuestionSummary } from '#cont
 import {
   deleteBankQuestion,
   getBankQuestion,
-  getSessionQuestion,
   listBankQuestions,
-  pointSessionQuestion,
   putBankQuestion,
   QuestionReadRaced,
   replaceBankQuestion,
-  writeSessionRevision,
   type BankQuestion,
-  type SessionQuestion,
-} from '#aws/store/questions.js';
+} from '#aws/store/question-bank.js';
+import { getSessionQuestion, pointSessionQuestion, writeSessionRevision, type SessionQuestion } from '#aws/store/questions.js';
 import { getSession, type SessionItem } from '#aws/store/sessions.js';
 import { LIMITS } from '#contract/limits.js';
 import type { Operator } from './operators.js';

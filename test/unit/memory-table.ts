@@ -23,16 +23,16 @@ export class MemoryTable {
 
   constructor() {
     ddb.on(GetCommand).callsFake((i) => ({ Item: this.copy(i.Key) }));
-    ddb.on(PutCommand).callsFake((i) => this.write(() => this.put(i)));
-    ddb.on(UpdateCommand).callsFake((i) => this.write(() => this.update(i)));
-    ddb.on(DeleteCommand).callsFake((i) => this.write(() => this.delete(i)));
+    ddb.on(PutCommand).callsFake((i) => this.put(i));
+    ddb.on(UpdateCommand).callsFake((i) => this.update(i));
+    ddb.on(DeleteCommand).callsFake((i) => this.delete(i));
     ddb.on(QueryCommand).callsFake((i) => this.query(i));
     ddb.on(BatchWriteCommand).callsFake((i) => this.batch(i));
     ddb.on(TransactWriteCommand).callsFake((i) => this.transact(i));
   }
 
-  set(item: Item): void {
-    this.items.set(id(item as { PK: unknown; SK: unknown }), structuredClone(item));
+  set(item: object): void {
+    this.items.set(id(item as { PK: unknown; SK: unknown }), structuredClone(item) as Item);
   }
 
   get(PK: string, SK: string): Item | undefined {
@@ -47,10 +47,6 @@ export class MemoryTable {
   private copy(key: Item): Item | undefined {
     const item = this.items.get(id(key as { PK: unknown; SK: unknown }));
     return item ? structuredClone(item) : undefined;
-  }
-
-  private write<T>(apply: () => T): T {
-    return apply();
   }
 
   private put(i: any) {

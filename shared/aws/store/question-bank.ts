@@ -1,0 +1,117 @@
+/**
+ * The operator's question bank (`QB#<operator>`, SPEC §8): head `Q#<questionId>` names its parts'
+ * `contentId`; parts live under `QP#<questionId>#<contentId>#…` (question-parts.ts). PUT writes the new
+ * parts, swaps `contentId` in one conditional update (whose ALL_OLD names the parts it replaced) and
+ * deletes those. A reader that raced a swap sees fewer parts than the head promises and reads again.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '#aws/clients.js';
+import type { Question, QuestionInput, QuestionSummary } from '#contract/questions.js';
+import { keys } from '#aws/table.js';
+import { batchDelete } from './sessions.js';
+import { isConditionFailure, queryAll, table } from './items.js';
+import { assemble, batchPut, headOf, partItems, type Item } from './question-parts.js';
+
+const bankPk = (operator: string) => keys.questionBankPk(operator);
+
+export interface BankQuestion extends Question {
+  questionId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export async function putBankQuestion(operator: string, questionId: string, q: QuestionInput, contentId: string, nowMs = Date.now()): Promise<BankQuestion> {
+  const at = new Date(nowMs).toISOString();
+  await batchPut(partItems(keys.questionPartsPrefix(questionId, contentId), q, { PK: bankPk(operator) }));
+  await dynamo().send(new PutCommand({
+    TableName: table(),
+    Item: { ...keys.bankQuestion(operator, questionId), questionId, ...headOf(q), contentId, createdAt: at, updatedAt: at },
+    ConditionExpression: 'attribute_not_exists(PK)',
+  }));
+  return { questionId, ...q, createdAt: at, updatedAt: at };
+}
+
+/**
+ * Points the head at new parts. Returns undefined (and removes the new parts) when the question is gone.
+ * The old parts are deleted after the swap: a reader holding the old head reads again (see `getBankQuestion`).
+ */
+export async function replaceBankQuestion(operator: string, questionId: string, q: QuestionInput, contentId: string, nowMs = Date.now()): Promise<BankQuestion | undefined> {
+  const at = new Date(nowMs).toISOString();
+  const fresh = partItems(keys.questionPartsPrefix(questionId, contentId), q, { PK: bankPk(operator) });
+  await batchPut(fresh);
+  const head = headOf(q);
+  let old: Item | undefined;
+  try {
+    const out = await dynamo().send(new UpdateCommand({
+      TableName: table(),
+      Key: keys.bankQuestion(operator, questionId),
+      UpdateExpression: 'SET title = :title, prompt = :prompt, testCount = :testCount, languages = :languages, contentId = :contentId, updatedAt = :at',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':title': head.title, ':prompt': head.prompt, ':testCount': head.testCount, ':languages': head.languages, ':contentId': contentId, ':at': at },
+      ReturnValues: 'ALL_OLD',
+    }));
+    old = out.Attributes;
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    await batchDelete(fresh.map((i) => ({ PK: String(i.PK), SK: String(i.SK) })));
+    return undefined;
+  }
+  if (old) await deleteParts(operator, questionId, String(old.contentId));
+  return { questionId, ...q, createdAt: String(old?.createdAt ?? at), updatedAt: at };
+}
+
+export async function deleteBankQuestion(operator: string, questionId: string): Promise<boolean> {
+  const out = await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.bankQuestion(operator, questionId), ReturnValues: 'ALL_OLD' }));
+  if (!out.Attributes) return false;
+  await deleteParts(operator, questionId, String(out.Attributes.contentId));
+  return true;
+}
+
+async function deleteParts(operator: string, questionId: string, contentId: string): Promise<void> {
+  const parts = await queryAll<{ PK: string; SK: string }>({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': bankPk(operator), ':prefix': keys.questionPartsPrefix(questionId, contentId) },
+    ProjectionExpression: 'PK, SK',
+  });
+  await batchDelete(parts.map((p) => ({ PK: p.PK, SK: p.SK })));
+}
+
+/** Tries of a read that keeps meeting replacements before it gives up (the caller answers BUSY). */
+const READ_TRIES = 4;
+
+export class QuestionReadRaced extends Error {}
+
+export async function getBankQuestion(operator: string, questionId: string): Promise<BankQuestion | undefined> {
+  for (let attempt = 0; attempt < READ_TRIES; attempt++) {
+    const { Item: head } = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.bankQuestion(operator, questionId), ConsistentRead: true }));
+    if (!head) return undefined;
+    const parts = await queryAll<Item>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': bankPk(operator), ':prefix': keys.questionPartsPrefix(questionId, String(head.contentId)) },
+      ConsistentRead: true,
+    });
+    const q = assemble(head, parts);
+    if (q) return { questionId, ...q, createdAt: String(head.createdAt), updatedAt: String(head.updatedAt) };
+  }
+  throw new QuestionReadRaced(`question ${questionId} kept changing while it was read`);
+}
+
+/** One page of the operator's questions, newest first (question ids are ULIDs). */
+export async function listBankQuestions(operator: string, limit: number, afterSk?: string): Promise<{ items: QuestionSummary[]; nextSk?: string }> {
+  const out = await dynamo().send(new QueryCommand({
+    TableName: table(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': bankPk(operator), ':prefix': keys.bankQuestionPrefix },
+    ProjectionExpression: 'SK, questionId, title, updatedAt, testCount',
+    ScanIndexForward: false,
+    // One more than a page: whether there is a next page is known without an empty last page.
+    Limit: limit + 1,
+    ...(afterSk ? { ExclusiveStartKey: { PK: bankPk(operator), SK: afterSk } } : {}),
+  }));
+  const rows = (out.Items ?? []) as Item[];
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((r) => ({ questionId: String(r.questionId), title: String(r.title), updatedAt: String(r.updatedAt), testCount: Number(r.testCount) })),
+    nextSk: rows.length > limit ? String(page[page.length - 1]!.SK) : undefined,
+  };
+}
