@@ -55,6 +55,16 @@ const WRITERS: readonly Role[] = ['interviewer', 'candidate'];
 const INTERVIEWER: readonly Role[] = ['interviewer'];
 const READERS: readonly Role[] = ['interviewer', 'reviewer'];
 
+/** A session route that only reads: 200 with `schema`. */
+const read = (operationId: string, summary: string, roles: readonly Role[], description: string, schema: RouteDoc['success']['schema'], more: Partial<RouteDoc> = {}): RouteDoc => ({
+  operationId,
+  summary,
+  auth: 'session',
+  roles,
+  success: { status: 200, description, schema },
+  ...more,
+});
+
 export const HTTP_DOCS: Record<string, RouteDoc> = {
   'GET /api/health': {
     operationId: 'getHealth',
@@ -84,13 +94,7 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     query: listSessionsQuery,
     success: { status: 200, description: 'One page', schema: named('SessionList', R.sessionListResponse) },
   },
-  'GET /api/sessions/{sessionId}': {
-    operationId: 'getSession',
-    summary: 'The session',
-    auth: 'session',
-    roles: ALL,
-    success: { status: 200, description: 'The session', schema: Session },
-  },
+  'GET /api/sessions/{sessionId}': read('getSession', 'The session', ALL, 'The session', Session),
   'PATCH /api/sessions/{sessionId}': {
     operationId: 'updateSession',
     summary: 'Change title, language or the controls (runsDisabled, editingLocked)',
@@ -111,14 +115,7 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     query: purgeQuery,
     success: { status: 200, description: 'Ended', schema: named('EndedSession', R.endedSessionResponse) },
   },
-  'GET /api/sessions/{sessionId}/code': {
-    operationId: 'getCode',
-    summary: 'The current code and its version',
-    auth: 'session',
-    roles: ALL,
-    query: getCodeQuery,
-    success: { status: 200, description: 'The document; `?format=yjs` adds the Yjs state', schema: named('Code', R.codeResponse) },
-  },
+  'GET /api/sessions/{sessionId}/code': read('getCode', 'The current code and its version', ALL, 'The document; `?format=yjs` adds the Yjs state', named('Code', R.codeResponse), { query: getCodeQuery }),
   'PUT /api/sessions/{sessionId}/code': {
     operationId: 'putCode',
     summary: 'Replace the code (conditional with `baseVersion`)',
@@ -138,21 +135,8 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     body: named('CreateSnapshotBody', createSnapshotBody),
     success: { status: 201, description: 'The snapshot (without code)', schema: named('Snapshot', R.snapshotResponse) },
   },
-  'GET /api/sessions/{sessionId}/snapshots': {
-    operationId: 'listSnapshots',
-    summary: 'Snapshots, without their code',
-    auth: 'session',
-    roles: ALL,
-    success: { status: 200, description: 'The snapshots', schema: named('SnapshotList', R.snapshotListResponse) },
-  },
-  'GET /api/sessions/{sessionId}/snapshots/{snapshotId}': {
-    operationId: 'getSnapshot',
-    summary: 'One snapshot with its code',
-    auth: 'session',
-    roles: ALL,
-    success: { status: 200, description: 'The snapshot', schema: named('SnapshotWithCode', R.snapshotWithCodeResponse) },
-    errors: ['NOT_FOUND'],
-  },
+  'GET /api/sessions/{sessionId}/snapshots': read('listSnapshots', 'Snapshots, without their code', ALL, 'The snapshots', named('SnapshotList', R.snapshotListResponse)),
+  'GET /api/sessions/{sessionId}/snapshots/{snapshotId}': read('getSnapshot', 'One snapshot with its code', ALL, 'The snapshot', named('SnapshotWithCode', R.snapshotWithCodeResponse), { errors: ['NOT_FOUND'] }),
   'POST /api/sessions/{sessionId}/snapshots/{snapshotId}/restore': {
     operationId: 'restoreSnapshot',
     summary: "Put a snapshot's code (and language) back as a new version",
@@ -162,21 +146,8 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     success: { status: 200, description: 'The new version; everyone sees the restored code', schema: Version },
     errors: ['NOT_FOUND', 'BUSY'],
   },
-  'GET /api/sessions/{sessionId}/participants': {
-    operationId: 'listParticipants',
-    summary: 'Who is connected now',
-    auth: 'session',
-    roles: ALL,
-    success: { status: 200, description: 'The participants', schema: named('Participants', R.participantsResponse) },
-  },
-  'GET /api/sessions/{sessionId}/history': {
-    operationId: 'getHistory',
-    summary: 'What happened in the session',
-    auth: 'session',
-    roles: READERS,
-    query: historyQuery,
-    success: { status: 200, description: 'One page of entries', schema: named('History', R.historyResponse) },
-  },
+  'GET /api/sessions/{sessionId}/participants': read('listParticipants', 'Who is connected now', ALL, 'The participants', named('Participants', R.participantsResponse)),
+  'GET /api/sessions/{sessionId}/history': read('getHistory', 'What happened in the session', READERS, 'One page of entries', named('History', R.historyResponse), { query: historyQuery }),
   'POST /api/sessions/{sessionId}/executions': {
     operationId: 'runCode',
     summary: "Run the code (or, with `mode: \"tests\"`, the question's tests)",
@@ -191,21 +162,8 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     success: { status: 202, description: 'Queued', schema: named('Queued', R.queuedResponse) },
     errors: ['UNSUPPORTED_LANGUAGE', 'RUNS_DISABLED', 'RATE_LIMIT_EXCEEDED'],
   },
-  'GET /api/sessions/{sessionId}/executions': {
-    operationId: 'listExecutions',
-    summary: 'Executions, newest first',
-    auth: 'session',
-    roles: ALL,
-    success: { status: 200, description: 'The executions', schema: named('ExecutionList', R.executionListResponse) },
-  },
-  'GET /api/sessions/{sessionId}/executions/{executionId}': {
-    operationId: 'getExecution',
-    summary: 'One execution',
-    auth: 'session',
-    roles: ALL,
-    success: { status: 200, description: 'The execution', schema: Execution },
-    errors: ['NOT_FOUND'],
-  },
+  'GET /api/sessions/{sessionId}/executions': read('listExecutions', 'Executions, newest first', ALL, 'The executions', named('ExecutionList', R.executionListResponse)),
+  'GET /api/sessions/{sessionId}/executions/{executionId}': read('getExecution', 'One execution', ALL, 'The execution', Execution, { errors: ['NOT_FOUND'] }),
   'POST /api/questions': {
     operationId: 'createQuestion',
     summary: 'Add a question to the bank',
@@ -261,14 +219,7 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     success: { status: 200, description: 'The question; everyone gets `question-updated`', schema: Question },
     errors: ['NOT_FOUND'],
   },
-  'GET /api/sessions/{sessionId}/notes': {
-    operationId: 'getNotes',
-    summary: "The interviewers' private notes",
-    auth: 'session',
-    roles: READERS,
-    query: getCodeQuery,
-    success: { status: 200, description: 'The notes', schema: named('Notes', R.notesResponse) },
-  },
+  'GET /api/sessions/{sessionId}/notes': read('getNotes', "The interviewers' private notes", READERS, 'The notes', named('Notes', R.notesResponse), { query: getCodeQuery }),
   'PUT /api/sessions/{sessionId}/notes': {
     operationId: 'putNotes',
     summary: 'Replace the notes (conditional with `baseVersion`), 64 KiB at most',
@@ -289,21 +240,8 @@ export const HTTP_DOCS: Record<string, RouteDoc> = {
     body: named('CreateReviewLinkBody', createReviewLinkBody),
     success: { status: 201, description: 'The link and its token, shown once', schema: named('ReviewLinkCreated', R.reviewLinkCreatedResponse) },
   },
-  'GET /api/sessions/{sessionId}/review-links': {
-    operationId: 'listReviewLinks',
-    summary: 'Review links, without their tokens',
-    auth: 'session',
-    roles: INTERVIEWER,
-    success: { status: 200, description: 'The links', schema: named('ReviewLinkList', R.reviewLinkListResponse) },
-  },
-  'DELETE /api/sessions/{sessionId}/review-links/{linkId}': {
-    operationId: 'revokeReviewLink',
-    summary: 'Revoke a review link at once',
-    auth: 'session',
-    roles: INTERVIEWER,
-    success: { status: 200, description: 'The link, now revoked', schema: named('ReviewLink', R.reviewLinkResponse) },
-    errors: ['NOT_FOUND'],
-  },
+  'GET /api/sessions/{sessionId}/review-links': read('listReviewLinks', 'Review links, without their tokens', INTERVIEWER, 'The links', named('ReviewLinkList', R.reviewLinkListResponse)),
+  'DELETE /api/sessions/{sessionId}/review-links/{linkId}': read('revokeReviewLink', 'Revoke a review link at once', INTERVIEWER, 'The link, now revoked', named('ReviewLink', R.reviewLinkResponse), { errors: ['NOT_FOUND'] }),
   'GET /api/sessions/{sessionId}/timeline': {
     operationId: 'getTimeline',
     summary: 'Playback: every edit, run, language change, join, leave and activity, oldest first',
