@@ -6,6 +6,7 @@ import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.
 import { json } from './response.js';
 import { emit } from '#telemetry/metrics.js';
 import { broadcast } from '#aws/notify.js';
+import { config } from '#aws/config.js';
 import { publish } from '#aws/publish.js';
 import { languageChanged } from '#core/events.js';
 import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } from '#contract/schemas.js';
@@ -25,7 +26,8 @@ export const handler = httpHandler({
     const created = await createSession(body, operator);
     if (question) await attachToNewSession(created.sessionId, question, 'interviewer');
     emit('SessionsCreated', 1, {});
-    return json(201, created);
+    // Where clients connect is the deployment's to say (config), not the use-case's.
+    return json(201, { ...created, wsUrl: config().wsUrl });
   },
 
   'GET /api/sessions': async (req) => {

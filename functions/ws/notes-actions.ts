@@ -6,7 +6,7 @@
 import * as Y from 'yjs';
 import { documentId, type DocName } from '#contract/documents.js';
 import { documentUrl, type ActionOf, type ServerMessage } from '#contract/messages.js';
-import type { Role } from '#core/tokens.js';
+import type { Role } from '#contract/roles.js';
 import { encodeState, textOf } from '#core/yjs-document.js';
 import { encodeMessage, fitsInMessage } from '#aws/push.js';
 import type { SessionItem } from '#aws/store/sessions.js';

@@ -4,7 +4,7 @@ import type { Execution } from './execution-types.js';
 import { DOC_NAMES, type DocName } from './documents.js';
 import { LIMITS } from './limits.js';
 import { EXECUTION_MODES, type QuestionUpdatedMessage, type SessionUpdatedMessage } from './questions.js';
-import type { Role } from '#core/tokens.js';
+import type { Role } from '#contract/roles.js';
 
 /** Standard base64 as Yjs clients send it; decoding is strict (garbage is refused, not skipped). */
 const base64 = z.string().check(

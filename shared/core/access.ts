@@ -10,7 +10,8 @@ import { errors } from '#contract/errors.js';
 import { isSessionId } from '#contract/ids.js';
 import { getSession, type SessionItem } from '#aws/store/sessions.js';
 import { reviewerFor, reviewLinkIdOf } from './review-links.js';
-import { roleForToken, type Role } from './tokens.js';
+import type { Role } from '#contract/roles.js';
+import { roleForToken } from './tokens.js';
 
 export type { Role };
 

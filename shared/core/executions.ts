@@ -16,7 +16,7 @@ import {
   putExecution,
 } from '#aws/store/executions.js';
 import { consumeRateLimit } from '#aws/store/rate-limit.js';
-import type { Role } from './tokens.js';
+import type { Role } from '#contract/roles.js';
 import type { ExecutionMode } from '#contract/questions.js';
 import type { SessionItem } from '#aws/store/sessions.js';
 import { getCode, assertCodeSize } from './code.js';

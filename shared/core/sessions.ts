@@ -1,5 +1,4 @@
 /** Session lifecycle (SPEC §3, §4): create, list (the operator's own), view, patch, end, purge. */
-import { config } from '#aws/config.js';
 import { errors } from '#contract/errors.js';
 import { newSessionId } from '#contract/ids.js';
 import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '#contract/languages.js';
@@ -15,7 +14,8 @@ import {
   updateSessionFields,
   type SessionItem,
 } from '#aws/store/sessions.js';
-import { hashToken, newToken, type Role } from './tokens.js';
+import type { Role } from '#contract/roles.js';
+import { hashToken, newToken } from './tokens.js';
 import { effectiveStatus, isActive } from './access.js';
 import type { SessionEvent } from './events.js';
 import type { Operator } from './operators.js';
@@ -73,7 +73,6 @@ export async function createSession(input: CreateSessionInput, operator: Operato
     expiresAt: session.expiresAt,
     interviewerToken,
     candidateToken,
-    wsUrl: config().wsUrl,
   };
 }
 

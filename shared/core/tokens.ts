@@ -4,9 +4,7 @@
  * Comparison is constant-time over the fixed-length digests.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-
-/** `reviewer`: a review link's token (SPEC §10, shared/core/review-links.ts): reads as an interviewer, writes nothing. */
-export type Role = 'interviewer' | 'candidate' | 'reviewer';
+import type { Role } from '#contract/roles.js';
 
 export const newToken = (): string => randomBytes(32).toString('base64url');
 

@@ -5,7 +5,7 @@
 import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
-import type { Role } from '#core/tokens.js';
+import type { Role } from '#contract/roles.js';
 import { isConditionFailure, queryAll, table } from './items.js';
 
 export interface ConnectionItem {

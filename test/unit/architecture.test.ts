@@ -1,0 +1,77 @@
+/**
+ * The dependency rule of shared/ (docs/architecture.md): contract ← telemetry ← core ← aws ← handlers.
+ * Each layer may import only the layers to its left, so a use-case can be read, and tested, without
+ * the AWS SDK, and the contract can be published without any of the server.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const SPECIFIER = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : tsFiles(path);
+    return e.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every import of a file, relative ones resolved to a repository path (`shared/core/code.ts`). */
+function importsOf(file: string): string[] {
+  const source = readFileSync(join(ROOT, file), 'utf8');
+  return [...source.matchAll(SPECIFIER)].map((m) => {
+    const spec = (m[1] ?? m[2])!;
+    if (!spec.startsWith('.')) return spec;
+    return relative(ROOT, resolve(ROOT, file, '..', spec)).split(sep).join('/');
+  });
+}
+
+/** The layer an import lands in: `#core/x.js` and `shared/core/x.ts` both say `core`. */
+const layerOf = (spec: string): string | undefined => /^(?:#|shared\/)(contract|core|aws|telemetry)\//.exec(spec)?.[1];
+const outsideShared = (spec: string) => /^(functions|local|runner|infra|web|client|bench|test)\//.test(spec);
+
+function violations(layer: string, allowed: (spec: string) => boolean): string[] {
+  return tsFiles(`shared/${layer}`).flatMap((file) => importsOf(file).filter((s) => !allowed(s)).map((s) => `${file} imports ${s}`));
+}
+
+describe('the dependency rule', () => {
+  it('sees the imports it judges (static, dynamic, relative and #-prefixed)', () => {
+    expect(importsOf('shared/core/executions.ts')).toEqual(expect.arrayContaining(['#contract/errors.js', 'shared/core/code.js']));
+    expect(importsOf('shared/aws/publish.ts')).toEqual(expect.arrayContaining(['#core/events.js', 'shared/aws/runners/run-queue-send.js']));
+  });
+
+  it('contract imports nothing but zod, ulid, Node built-ins and itself', () => {
+    expect(violations('contract', (s) => /^(zod(\/mini)?|ulid|node:.*)$/.test(s) || layerOf(s) === 'contract')).toEqual([]);
+  });
+
+  it('telemetry imports only the contract, the Powertools logger and Node built-ins', () => {
+    expect(violations('telemetry', (s) => layerOf(s) === 'contract' || layerOf(s) === 'telemetry' || /^(@aws-lambda-powertools\/|node:)/.test(s))).toEqual([]);
+  });
+
+  it('core imports no AWS SDK, no adapter with side effects and no handler or local code', () => {
+    // Data access is the one adapter core still calls directly (the store modules, behind which every
+    // DynamoDB request is made); pushes, queues, launches and configuration reach core only as events
+    // it returns to publish() or values its callers pass in.
+    const isStore = (s: string) => /^#aws\/store\/|^shared\/aws\/store\//.test(s);
+    expect(
+      violations('core', (s) => {
+        if (s.startsWith('@aws-sdk/') || outsideShared(s)) return false;
+        const layer = layerOf(s);
+        return layer === undefined || layer === 'contract' || layer === 'telemetry' || layer === 'core' || isStore(s);
+      }),
+    ).toEqual([]);
+  });
+
+  it('aws imports no handler, local-stack, runner or infrastructure code', () => {
+    expect(violations('aws', (s) => !outsideShared(s))).toEqual([]);
+  });
+
+  it('no file reaches shared code by a ../shared path: the #contract, #core, #aws and #telemetry imports', () => {
+    const dirs = ['functions', 'local', 'runner', 'infra', 'shared', 'test', 'bench'];
+    const offenders = dirs.flatMap(tsFiles).filter((f) => /['"](\.\.\/)+shared\//.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});
