@@ -245,6 +245,8 @@ export async function main(): Promise<void> {
     console.log(table([await fanOutLatency(stack)]));
     console.log('\n(b) Calls per yjs-update, session of 5 joined clients, steady state (mean of 10 edits)');
     console.log(table(calls));
+    const probeUs = await stack.probe();
+    console.log(`one DynamoDB call through the SDK (GetItem, sequential): ${round(probeUs / 1000, 2)} ms of CPU in the stack's process`);
     console.log(`\n(c) Sockets held with fan-out p99 <= ${P99_BUDGET_MS} ms (sessions of 5, 1 edit per session every 2 s, 6 s per step)`);
     const rows = await ramp(stack, started);
     console.log(table(rows));

@@ -5,7 +5,11 @@
  *  - CPU used by the stack's Node process (handlers and the local fronts) and by DynamoDB Local's JVM;
  *  - AWS calls made by the handlers and the DynamoDB capacity they consumed, between `observe` and
  *    `collect` (while observing, every DynamoDB call asks for ReturnConsumedCapacity=TOTAL).
- * BENCH_PROFILE_DIR=dir runs the stack under `node --cpu-prof` (the profile is written when it stops).
+ *  - the CPU of one DynamoDB call through the SDK in that process (`probe`: sequential GetItems), the
+ *    floor under the CPU of an edit, which makes at least one such call.
+ * BENCH_PROFILE_DIR=dir runs the stack under `node --cpu-prof` (the profile is written when it stops;
+ * `npx tsx bench/profile-summary.ts FILE` sorts it by who spends). BENCH_PUSH_VIA=management-api makes the
+ * handlers push through the SDK client and the local Management API over HTTP, as in AWS (default: direct).
  */
 import './quiet.js';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -29,7 +33,7 @@ export interface Observed {
   failed: number;
 }
 
-type Request = { id: number; cmd: 'usage' | 'observe' | 'collect' | 'stop' };
+type Request = { id: number; cmd: 'usage' | 'observe' | 'collect' | 'probe' | 'stop' };
 type Reply = { id: number; result: unknown } | { ready: { httpUrl: string; wsUrl: string; ddbEndpoint: string } };
 
 export interface StackProcess {
@@ -38,6 +42,8 @@ export interface StackProcess {
   usage(): Promise<Usage>;
   observe(): Promise<void>;
   collect(): Promise<Observed>;
+  /** CPU microseconds per DynamoDB GetItem through the handlers' SDK client (mean of sequential calls). */
+  probe(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +72,7 @@ export async function startStackProcess(): Promise<StackProcess> {
     usage: () => ask<Usage>('usage'),
     observe: () => ask<void>('observe'),
     collect: () => ask<Observed>('collect'),
+    probe: () => ask<number>('probe'),
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       await ask('stop');
@@ -102,7 +109,9 @@ function findJvm(port: string): number | undefined {
 async function runChild(child: ChildProcess | NodeJS.Process): Promise<void> {
   const { startLocalStack } = await import('../local/stack.js');
   const { dynamo, observeCommands } = await import('#aws/clients.js');
-  const stack = await startLocalStack({ port: 0, ddbPort: 0, quiet: true, pipeline: false });
+  const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+  const pushVia = process.env.BENCH_PUSH_VIA === 'management-api' ? 'management-api' : 'direct';
+  const stack = await startLocalStack({ port: 0, ddbPort: 0, quiet: true, pipeline: false, pushVia });
   const jvm = findJvm(new URL(stack.ddbEndpoint).port);
 
   let observed: Observed | undefined;
@@ -151,6 +160,15 @@ async function runChild(child: ChildProcess | NodeJS.Process): Promise<void> {
         const out = observed;
         observed = undefined;
         return out;
+      }
+      case 'probe': {
+        const get = () => client.send(new GetCommand({ TableName: stack.tableName, Key: { PK: 'BENCH', SK: 'PROBE' }, ConsistentRead: true }));
+        for (let i = 0; i < 50; i++) await get();
+        const calls = 300;
+        const cpu0 = process.cpuUsage();
+        for (let i = 0; i < calls; i++) await get();
+        const cpu = process.cpuUsage(cpu0);
+        return (cpu.user + cpu.system) / calls;
       }
       case 'stop':
         await stack.stop();
