@@ -39,6 +39,12 @@ export interface Language {
   env?: Record<string, string>;
   /** Starter code for a new session in this language. */
   template: string;
+  /**
+   * The Debian bookworm packages of its toolchain (besides node, which every image has): the runner
+   * image installs exactly these and .ci/run installs them for the sandbox tests (checked by
+   * test/unit/contract/language-packages.test.ts).
+   */
+  debianPackages: readonly string[];
 }
 
 const compileLimits: StepLimits = {
@@ -63,6 +69,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     fileName: 'main.js',
     run: { argv: ['node', 'main.js'] },
     template: "const input = require('fs').readFileSync(0, 'utf8');\nconsole.log('Hello, world!');\n",
+    debianPackages: [],
   },
   typescript: {
     id: 'typescript',
@@ -73,6 +80,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     compile: { argv: ['esbuild', 'main.ts', '--outfile=main.js', '--format=cjs', '--platform=node', '--log-level=error'], limits: compileLimits },
     run: { argv: ['node', 'main.js'] },
     template: "const input: string = require('fs').readFileSync(0, 'utf8');\nconsole.log('Hello, world!');\n",
+    debianPackages: [],
   },
   python: {
     id: 'python',
@@ -82,6 +90,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     run: { argv: ['python3', '-S', '-u', 'main.py'] },
     env: { PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8' },
     template: "import sys\n\ndata = sys.stdin.read()\nprint('Hello, world!')\n",
+    debianPackages: ['python3'],
   },
   java: {
     id: 'java',
@@ -99,6 +108,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     },
     template:
       'import java.util.*;\n\npublic class Main {\n    public static void main(String[] args) {\n        System.out.println("Hello, world!");\n    }\n}\n',
+    debianPackages: ['openjdk-17-jdk-headless'],
   },
   cpp: {
     id: 'cpp',
@@ -108,6 +118,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     compile: { argv: ['g++', '-std=c++17', '-O2', '-pipe', '-o', 'main', 'main.cpp'], limits: compileLimits },
     run: { argv: ['./main'] },
     template: '#include <iostream>\n\nint main() {\n    std::cout << "Hello, world!" << std::endl;\n    return 0;\n}\n',
+    debianPackages: ['g++', 'libc6-dev'],
   },
   c: {
     id: 'c',
@@ -117,6 +128,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     compile: { argv: ['gcc', '-std=c17', '-O2', '-pipe', '-o', 'main', 'main.c', '-lm'], limits: compileLimits },
     run: { argv: ['./main'] },
     template: '#include <stdio.h>\n\nint main(void) {\n    printf("Hello, world!\\n");\n    return 0;\n}\n',
+    debianPackages: ['gcc', 'libc6-dev'],
   },
   go: {
     id: 'go',
@@ -127,6 +139,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     run: { argv: ['./main'] },
     env: { GOCACHE: '{dir}/.gocache', GOPATH: '{dir}/.gopath', GO111MODULE: 'off', CGO_ENABLED: '0' },
     template: 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("Hello, world!")\n}\n',
+    debianPackages: ['golang-go'],
   },
   rust: {
     id: 'rust',
@@ -136,6 +149,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     compile: { argv: ['rustc', '-O', '--edition=2021', '-o', 'main', 'main.rs'], limits: compileLimits },
     run: { argv: ['./main'] },
     template: 'fn main() {\n    println!("Hello, world!");\n}\n',
+    debianPackages: ['rustc', 'gcc', 'libc6-dev'],
   },
 };
 
