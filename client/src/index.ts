@@ -8,5 +8,5 @@ export { splitUpdate } from './chunks.js';
 export { colorFor } from './http.js';
 export type * from './types.js';
 export { SessionApi, QuestionBank, HttpError, request } from './rest.js';
-export type { Session, SessionPatch, ReviewLink, TimelineEvent, QuestionSummary } from './rest.js';
+export type { Session, SessionPatch, ReviewLink, TimelineEvent, QuestionSummary, HistoryEntry } from './rest.js';
 export { NOTES_TEXT } from './connection.js';

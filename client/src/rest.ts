@@ -74,6 +74,13 @@ export interface ReviewLink {
   revokedAt?: string;
 }
 
+export interface HistoryEntry {
+  at: string;
+  type: string;
+  userId?: string;
+  detail: Record<string, unknown>;
+}
+
 /** One timeline event (SPEC §10); fields beyond `at`, `type`, `userId` depend on the type. */
 export interface TimelineEvent {
   at: string;
@@ -131,6 +138,19 @@ export class SessionApi {
   revokeReviewLink = (linkId: string) => this.call<unknown>('DELETE', `/review-links/${encodeURIComponent(linkId)}`);
   executions = async () => (await this.call<{ executions: ExecutionResult[] }>('GET', '/executions')).executions;
   execution = (executionId: string) => this.call<ExecutionResult>('GET', `/executions/${encodeURIComponent(executionId)}`);
+
+  /** Every history entry (interviewer), oldest first, following `nextCursor` up to `maxPages` pages. */
+  async history(maxPages = 20): Promise<HistoryEntry[]> {
+    const entries: HistoryEntry[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const body = await this.call<{ entries: HistoryEntry[]; nextCursor?: string | null }>('GET', `/history?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      entries.push(...body.entries);
+      cursor = body.nextCursor ?? undefined;
+      if (!cursor) break;
+    }
+    return entries;
+  }
 
   timelinePage = (cursor?: string, limit?: number) => {
     const query = new URLSearchParams();

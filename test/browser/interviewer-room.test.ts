@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { api, codeOf, createSession, httpUrl, until, type NewSession } from '../client/support.js';
-import { codeMirrorText, launchBrowser, openRoom, recordFrames, type LaunchedBrowser } from './browser.js';
+import { codeMirrorText, connected, launchBrowser, openRoom, recordFrames, type LaunchedBrowser } from './browser.js';
 
 const NOTES = 'Strong on recursion; ask about tests. NOTE-5d1e';
 const FIRST = 'print("first version")\n';
@@ -81,6 +81,11 @@ describe("the interviewer's room", () => {
     await candidate.evaluate("window.dispatchEvent(new Event('focus'))");
     await expect.poll(() => interviewer.getByTestId('activity').innerText(), { timeout: 30_000 }).toContain('came back');
     expect(await panelist.getByTestId('activity').innerText()).toContain('pasted');
+    // A reloaded page shows what was reported before it opened (read from the history).
+    await interviewer.reload();
+    await connected(interviewer);
+    await expect.poll(() => interviewer.getByTestId('activity').innerText(), { timeout: 30_000 }).toContain(`pasted ${pasted.length} characters`);
+    expect(await interviewer.getByTestId('activity').innerText()).toContain('left the page');
   });
 
   it('a review link opens the replay: the slider moves the code back and forth, runs are on the time line', async () => {

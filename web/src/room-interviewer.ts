@@ -27,19 +27,35 @@ const KIND_TEXT: Record<string, (e: ActivityEvent) => string> = {
   'focus-gained': () => 'came back to the page',
 };
 
-export function activityFeed(connection: Connection): HTMLElement {
+export function activityFeed(connection: Connection, sessionApi: SessionApi): HTMLElement {
   const list = h('ul', { testid: 'activity', class: 'activity', 'aria-label': 'Activity reported by the candidate’s browser' });
   const empty = h('li', { class: 'muted' }, 'Nothing reported yet.');
   list.append(empty);
-  connection.on('activity', (event) => {
+  const show = (event: ActivityEvent, role?: string) => {
     empty.remove();
     const user = connection.users.find((u) => u.id === event.userId);
-    const who = displayName(event.username || user?.username, user?.role);
+    const who = displayName(event.username || user?.username, role ?? user?.role);
     const at = new Date(event.at);
     const text = (KIND_TEXT[event.kind] ?? ((e: ActivityEvent) => e.kind))(event);
     list.prepend(h('li', { class: `activity-${event.kind}`, 'data-kind': event.kind }, h('time', { dateTime: event.at }, Number.isNaN(at.getTime()) ? '' : at.toLocaleTimeString()), ` ${who} ${text}`));
     while (list.children.length > 200) list.lastElementChild?.remove();
-  });
+  };
+  // What was reported before this page opened is in the history; live reports wait until it is shown.
+  let waiting: ActivityEvent[] | undefined = [];
+  connection.on('activity', (event) => (waiting ? waiting.push(event) : show(event)));
+  void sessionApi
+    .history()
+    .then((entries) => {
+      let last = '';
+      for (const e of entries.filter((x) => x.type === 'activity')) {
+        const d = e.detail as { kind?: string; chars?: number; username?: string; role?: string };
+        show({ userId: e.userId ?? '', username: d.username, kind: d.kind ?? '', ...(d.chars !== undefined ? { chars: d.chars } : {}), at: e.at }, d.role);
+        last = e.at;
+      }
+      // A live report is also in the history when it was stored before the read: show it once.
+      for (const event of waiting ?? []) if (event.at > last) show(event);
+    }, () => waiting?.forEach((event) => show(event)))
+    .finally(() => (waiting = undefined));
   return h(
     'section',
     { class: 'panel', 'aria-labelledby': 'activity-heading' },

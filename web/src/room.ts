@@ -156,7 +156,7 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
     if (connection.role !== 'interviewer') return;
     buildInterviewerControls(interviewer, connection, config, sessionId, token, controls, kept?.candidateToken);
     question.attachSlot.append(attachQuestionForm(config, sessionApi, () => connection.language ?? language.value));
-    interviewer.after(notesPanel(connection), activityFeed(connection), reviewLinks(sessionApi, token));
+    interviewer.after(notesPanel(connection), activityFeed(connection, sessionApi), reviewLinks(sessionApi, token));
   });
   showStatus(connection.status);
 }
