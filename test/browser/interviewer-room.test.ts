@@ -3,6 +3,7 @@
  * and the candidate's page never gets; the candidate's paste and focus loss in the interviewer's activity
  * feed; a review link whose replay page moves the code back and forth in time with the runs on it.
  */
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { api, codeOf, createSession, httpUrl, until, type NewSession } from '../client/support.js';
@@ -130,6 +131,12 @@ describe("the interviewer's room", () => {
     await expect.poll(() => reviewer.getByTestId('replay-output').innerText(), { timeout: 30_000 }).toContain('first version');
     await runs.nth(1).click();
     await until(async () => (await codeMirrorText(reviewer, 'replay-code')) === SECOND, 'the second run’s code');
+    if (process.env.UPDATE_SCREENSHOTS) {
+      mkdirSync('docs/images', { recursive: true });
+      await reviewer.getByTestId('replay-output').filter({ hasText: 'second version' }).waitFor({ timeout: 30_000 });
+      await reviewer.screenshot({ path: 'docs/images/replay.png' });
+      await interviewer.screenshot({ path: 'docs/images/interviewer-room.png' });
+    }
 
     // Play from the start runs the code forward by itself.
     await slider.fill('0');

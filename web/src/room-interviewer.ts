@@ -72,7 +72,7 @@ export function activityFeed(connection: Connection, sessionApi: SessionApi): HT
 /** Review links: read-only access to the whole interview and its replay, for the hiring committee. */
 export function reviewLinks(sessionApi: SessionApi, interviewerToken: string): HTMLElement {
   const create = h('button', { type: 'button', testid: 'review-link' }, 'Create review link');
-  const url = h('input', { type: 'text', readOnly: true, testid: 'review-link-url', hidden: true, 'aria-label': 'Review link' });
+  const url = h('input', { type: 'text', readOnly: true, testid: 'review-link-url', class: 'wide', hidden: true, 'aria-label': 'Review link' });
   const message = h('p', { class: 'message', role: 'alert' });
   const list = h('ul', { class: 'snapshots', testid: 'review-links' });
 
