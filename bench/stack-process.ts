@@ -10,6 +10,7 @@
  * BENCH_PROFILE_DIR=dir runs the stack under `node --cpu-prof` (the profile is written when it stops;
  * `npx tsx bench/profile-summary.ts FILE` sorts it by who spends). BENCH_PUSH_VIA=management-api makes the
  * handlers push through the SDK client and the local Management API over HTTP, as in AWS (default: direct).
+ * BENCH_DDB_ENDPOINT=http://127.0.0.1:PORT uses a DynamoDB Local that is already running.
  */
 import './quiet.js';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -111,7 +112,10 @@ async function runChild(child: ChildProcess | NodeJS.Process): Promise<void> {
   const { dynamo, observeCommands } = await import('#aws/clients.js');
   const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
   const pushVia = process.env.BENCH_PUSH_VIA === 'management-api' ? 'management-api' : 'direct';
-  const stack = await startLocalStack({ port: 0, ddbPort: 0, quiet: true, pipeline: false, pushVia });
+  // BENCH_DDB_ENDPOINT: a DynamoDB Local already running (on a busy machine its JVM can take longer to
+  // start than the stack waits); its JVM is still found by its port.
+  const ddbEndpoint = process.env.BENCH_DDB_ENDPOINT || undefined;
+  const stack = await startLocalStack({ port: 0, ddbPort: 0, quiet: true, pipeline: false, pushVia, ddbEndpoint });
   const jvm = findJvm(new URL(stack.ddbEndpoint).port);
 
   let observed: Observed | undefined;
