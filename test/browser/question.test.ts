@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { codeOf, createSession, httpUrl, operatorKey, until, type NewSession } from '../client/support.js';
+import { api, codeOf, createSession, httpUrl, operatorKey, until, type NewSession } from '../client/support.js';
 import { codeMirrorText, launchBrowser, openRoom, recordFrames, sharedText, type LaunchedBrowser } from './browser.js';
 
 const HIDDEN_STDIN = '40 2 hidden-input-7f3a';
@@ -153,5 +153,27 @@ describe('a question in the room', () => {
     await candidate.keyboard.press('Control+End');
     await candidate.keyboard.type('# after the unlock');
     await until(async () => (await codeOf(session.sessionId, session.candidateToken)).includes('# after the unlock'), 'the edit after the unlock is stored');
+  });
+
+  it('a bank question picked on the start page comes with the new session, starter code in its language', async () => {
+    const title = `Reverse a line ${Date.now()}`;
+    const created = await api('POST', '/api/questions', operatorKey(), {
+      title,
+      prompt: 'Print the line **reversed**.',
+      starterCode: { javascript: '// reverse the line\n', python: '# reverse the line\n' },
+      tests: [{ name: 'abc', stdin: 'abc\n', expectedStdout: 'cba\n', hidden: false }],
+    });
+    expect(created.status).toBe(201);
+    const home = await interviewerContext.newPage();
+    await home.goto(`${httpUrl()}/`);
+    await home.getByTestId('title').fill('With a bank question');
+    await home.getByTestId('language').selectOption('javascript');
+    await expect.poll(() => home.getByTestId('session-question').locator('option').allInnerTexts(), { timeout: 30_000 }).toContain(`${title} (1 tests)`);
+    await home.getByTestId('session-question').selectOption({ label: `${title} (1 tests)` });
+    await home.getByTestId('create').click();
+    await home.waitForURL(/\/s\/[0-9a-f-]+#token=/);
+    await expect.poll(() => home.getByTestId('question-title').innerText(), { timeout: 60_000 }).toBe(title);
+    await until(async () => (await codeMirrorText(home, 'editor')) === '// reverse the line\n', 'the JavaScript starter code');
+    await home.close();
   });
 });

@@ -5,6 +5,7 @@
 import { api, ApiError, keepSession, keptSession, languages, roomPath } from './api.js';
 import type { AppConfig } from './config.js';
 import { clear, field, h } from './dom.js';
+import { QuestionBank } from '../../client/src/index.js';
 
 const KEY_STORAGE = 'operator-key';
 
@@ -28,6 +29,8 @@ export async function renderHome(root: HTMLElement, config: AppConfig): Promise<
   const key = h('input', { type: 'password', autocomplete: 'off', testid: 'operator-key', value: localStorage.getItem(KEY_STORAGE) ?? '' });
   const title = h('input', { type: 'text', maxLength: 200, placeholder: 'e.g. Pairing with Ada', testid: 'title' });
   const language = h('select', { testid: 'language' });
+  // A question from the bank for the new session (it can also be attached, or written, in the room).
+  const question = h('select', { testid: 'session-question' }, h('option', { value: '' }, 'None (attach one in the room)'));
   for (const lang of await languages(config)) language.append(h('option', { value: lang.id }, lang.name));
   language.value = 'python';
   const message = h('p', { class: 'message', role: 'alert' });
@@ -40,6 +43,7 @@ export async function renderHome(root: HTMLElement, config: AppConfig): Promise<
     h('h2', { id: 'new-session' }, 'New interview'),
     field('title', 'Title', title),
     field('language', 'Language', language),
+    field('session-question', 'Question', question),
     create,
     message,
   );
@@ -60,6 +64,7 @@ export async function renderHome(root: HTMLElement, config: AppConfig): Promise<
       const session = await api<CreatedSession>(config, 'POST', '/api/sessions', key.value.trim(), {
         ...(title.value.trim() ? { title: title.value.trim() } : {}),
         language: language.value,
+        ...(question.value ? { questionId: question.value } : {}),
       });
       keepSession(session);
       location.assign(roomPath(session.sessionId, session.interviewerToken));
@@ -69,7 +74,21 @@ export async function renderHome(root: HTMLElement, config: AppConfig): Promise<
     }
   }
 
+  async function loadQuestions(): Promise<void> {
+    const keep = question.value;
+    while (question.options.length > 1) question.options[1]!.remove();
+    if (!key.value.trim()) return;
+    try {
+      const { questions } = await new QuestionBank(config.httpUrl, key.value.trim()).list();
+      for (const q of questions) question.append(h('option', { value: q.questionId }, `${q.title} (${q.testCount} tests)`));
+      question.value = questions.some((q) => q.questionId === keep) ? keep : '';
+    } catch {
+      // The session list below says what is wrong with the key; a session needs no question.
+    }
+  }
+
   async function refresh(): Promise<void> {
+    void loadQuestions();
     clear(list);
     if (!key.value.trim()) {
       list.append(h('li', {}, 'Enter the operator key to see your sessions.'));

@@ -130,8 +130,13 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
       banner.textContent = 'This link is not valid (wrong or revoked token, or an unknown session).';
     }
   });
+  // `session-updated` messages carry no version and two of them may arrive out of order (two quick
+  // toggles): show each at once, then read the session, which is always the newest state.
+  let reread: ReturnType<typeof setTimeout> | undefined;
   connection.on('session', (info) => {
     if (info.title) title.textContent = info.title;
+    clearTimeout(reread);
+    reread = setTimeout(() => void readSession(), 300);
   });
   connection.on('ended', () => {
     banner.hidden = false;
