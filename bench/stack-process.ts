@@ -180,6 +180,8 @@ async function runChild(child: ChildProcess | NodeJS.Process): Promise<void> {
         return undefined;
     }
   };
+  // The bench died without asking: do not leave a stack (and its JVM) behind.
+  process.once('disconnect', () => void stack.stop().finally(() => process.exit(0)));
   child.on('message', (m: Request) => {
     void handle(m).then((result) => child.send!({ id: m.id, result }));
   });
