@@ -17,9 +17,7 @@ import {
 import { placeStarterCode } from '#core/starter-code.js';
 import { errors } from '#contract/errors.js';
 import { listQuestionsQuery, QUESTION_LIMITS, questionForRole, questionInputSchema, sessionQuestionSchema } from '#contract/questions.js';
-import { broadcastQuestion } from '#aws/question-push.js';
-import { listConnections } from '#aws/store/connections.js';
-import { relay } from '../ws/document-actions.js';
+import { publish } from '#aws/publish.js';
 import { bearerToken, httpHandler, parseBody, parseQuery, parseWith, readJsonBody, type HttpRequest } from './http-handler.js';
 import { json, type HttpResult } from './response.js';
 
@@ -68,12 +66,8 @@ export const handler = httpHandler({
     const body = parseWith(sessionQuestionSchema(raw), raw);
     const resolved = await resolveQuestion(session, body);
     const { question, previous, session: updated } = await setSessionQuestion(session, resolved, role);
-    const connections = await listConnections(session.sessionId);
     const placed = await placeStarterCode(updated, role, { previous: previous?.starterCode });
-    await Promise.all([
-      broadcastQuestion(session.sessionId, connections, question),
-      placed ? relay(undefined, connections, placed, role, session.sessionId) : undefined,
-    ]);
+    await publish([{ type: 'QuestionChanged', sessionId: session.sessionId, question }, ...placed]);
     return json(200, questionForRole(question, role));
   },
 

@@ -49,20 +49,14 @@ export const handler = httpHandler({
       listConnections(session.sessionId),
       switched ? placeStarterCode(updated, role) : undefined,
     ]);
-    const sessionUpdated: SessionUpdatedMessage = {
-      type: 'session-updated',
-      title: updated.title,
-      language: updated.language,
-      runsDisabled: updated.runsDisabled === true,
-      editingLocked: updated.editingLocked === true,
-      userId: role,
-    };
-    await Promise.all([
-      broadcast(connections, sessionUpdated),
-      publish(languageChanged(session, updated, role), { connections }),
-    ]);
-    // The starter code of the new language, after the language itself: a client shows code in its language.
-    if (placed) await relay(undefined, connections, placed, role, session.sessionId);
+    await publish(
+      [
+        { type: 'SessionUpdated', sessionId: session.sessionId, userId: role, session: updated },
+        ...languageChanged(session, updated, role),
+        ...(placed ?? []),
+      ],
+      { connections },
+    );
     return json(200, await viewSession(updated, connections));
   },
 

@@ -3,7 +3,6 @@ import { authorize } from '#core/access.js';
 import { createSnapshot, listSnapshots, readSnapshot, restoreSnapshot } from '#core/snapshots.js';
 import { bearerToken, httpHandler, parseBody } from './http-handler.js';
 import { json } from './response.js';
-import { relay } from '../ws/document-actions.js';
 import { placeStarterCode } from '#core/starter-code.js';
 import { publish } from '#aws/publish.js';
 import { createSnapshotBody } from '#contract/schemas.js';
@@ -36,12 +35,9 @@ export const handler = httpHandler({
       listConnections(session.sessionId),
       restoreSnapshot(session, req.pathParameters.snapshotId, role),
     ]);
-    await publish(result.events, { connections });
     // A restore that switched language onto an empty or starter-code snapshot: that language's starter code.
-    if (result.snapshot.language !== session.language) {
-      const placed = await placeStarterCode({ ...session, language: result.snapshot.language }, role);
-      if (placed) await relay(undefined, connections, placed, role, session.sessionId);
-    }
+    const placed = result.snapshot.language !== session.language ? await placeStarterCode({ ...session, language: result.snapshot.language }, role) : [];
+    await publish([...result.events, ...placed], { connections });
     return json(200, { version: result.version });
   },
 });

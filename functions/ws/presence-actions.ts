@@ -10,7 +10,7 @@ import { appendHistory } from '#aws/store/history.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { getSession, updateSessionFields } from '#aws/store/sessions.js';
 import { reply, requireJoined, type WsContext } from './context.js';
-import { decodeBase64, diffFor, limitRate, relay as relayWrite } from './document-actions.js';
+import { decodeBase64, diffFor, limitRate } from './document-actions.js';
 import { joinedMessage, notesOnJoin } from './notes-actions.js';
 import { placeStarterCode } from '#core/starter-code.js';
 import { documentUrl, type ActionOf } from '#contract/messages.js';
@@ -115,12 +115,9 @@ export async function languageChange(ctx: WsContext, msg: ActionOf<'language-cha
   if (!isActive(session)) throw errors.sessionExpired();
   const updated = await updateSessionFields(session, { language }, me.userId!);
   if (!updated) throw errors.sessionExpired();
-  const [placed] = await Promise.all([
-    // An untouched document follows the language (SPEC §8): the new language's starter code.
-    updated.language !== session.language ? placeStarterCode(updated, me.userId!) : undefined,
-    publish([{ type: 'LanguageChanged', sessionId: ctx.conn.sessionId, userId: me.userId!, language }], { connections }),
-  ]);
-  if (placed) await relayWrite(undefined, connections, placed, me.userId!, ctx.conn.sessionId);
+  // An untouched document follows the language (SPEC §8): the new language's starter code.
+  const placed = updated.language !== session.language ? await placeStarterCode(updated, me.userId!) : [];
+  await publish([{ type: 'LanguageChanged', sessionId: ctx.conn.sessionId, userId: me.userId!, language }, ...placed], { connections });
   return { language };
 }
 

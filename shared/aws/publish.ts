@@ -11,6 +11,7 @@ import { emit } from '#telemetry/metrics.js';
 import { logger } from '#telemetry/log.js';
 import { broadcast, broadcastDocumentChange, endSessionSockets, finishedMessage, joinedRecipients } from './notify.js';
 import { ensureRunners } from './runners/launcher.js';
+import { broadcastQuestion } from './question-push.js';
 import { listConnections, type ConnectionItem } from './store/connections.js';
 import { failExecution } from './store/executions.js';
 
@@ -54,6 +55,13 @@ async function apply(event: SessionEvent, connections: ConnectionItem[], exclude
       return;
     case 'RunQueued':
       return queueRun(event, connections);
+    case 'QuestionChanged':
+      return broadcastQuestion(event.sessionId, connections, event.question);
+    case 'SessionUpdated': {
+      const { title, language, runsDisabled, editingLocked } = event.session;
+      await broadcast(connections, { type: 'session-updated', title, language, runsDisabled: runsDisabled === true, editingLocked: editingLocked === true, userId: event.userId });
+      return;
+    }
   }
 }
 

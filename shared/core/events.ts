@@ -5,6 +5,8 @@
  */
 import type { Execution } from '#contract/execution-types.js';
 import type { LanguageId } from '#contract/languages.js';
+import type { Question } from '#contract/questions.js';
+import type { SessionItem } from '#aws/store/sessions.js';
 import type { WriteResult } from './code.js';
 
 export type SessionEvent =
@@ -17,7 +19,11 @@ export type SessionEvent =
   /** A run is stored QUEUED: everyone is told, then it goes to its language's queue and a runner is warmed. */
   | { type: 'RunQueued'; sessionId: string; executionId: string; language: LanguageId; userId: string }
   /** An execution reached a final status outside a runner (watchdog, dead letter). */
-  | { type: 'ExecutionFinished'; sessionId: string; execution: Execution };
+  | { type: 'ExecutionFinished'; sessionId: string; execution: Execution }
+  /** The session got a question (SPEC §8): everyone is told, each in the view of its role. */
+  | { type: 'QuestionChanged'; sessionId: string; question: Question }
+  /** A PATCH: everyone gets session-updated with the title, language and both controls as they are now. */
+  | { type: 'SessionUpdated'; sessionId: string; userId: string; session: Pick<SessionItem, 'title' | 'language' | 'runsDisabled' | 'editingLocked'> };
 
 /** A write that changed nothing reaches nobody. */
 export function documentChanged(sessionId: string, userId: string, result: WriteResult): SessionEvent[] {

@@ -13,7 +13,8 @@ import { AppError } from '#contract/errors.js';
 import { LANGUAGE_IDS, LANGUAGES, type LanguageId } from '#contract/languages.js';
 import type { StarterCode } from '#contract/questions.js';
 import { getStarterCodes } from '#aws/store/questions.js';
-import { getCode, replaceCode, type SessionRef, type WriteResult } from './code.js';
+import { getCode, replaceCode, type SessionRef } from './code.js';
+import { documentChanged, type SessionEvent } from './events.js';
 
 const TEMPLATES = LANGUAGE_IDS.map((id) => LANGUAGES[id].template);
 const normal = (text: string) => text.replace(/\s+$/, '');
@@ -33,31 +34,31 @@ export function isUntouched(text: string, ...starters: StarterCode[]): boolean {
 }
 
 /**
- * Makes an untouched document the starter code of `session.language`. Returns the write (for the relay
- * to connected clients), or undefined when the document was touched or already right.
+ * Makes an untouched document the starter code of `session.language`. Returns what happened for
+ * publish(): the document change, or nothing when the document was touched or already right.
  */
 export async function placeStarterCode(
   session: StarterTarget,
   userId: string,
   opts: { previous?: StarterCode } = {},
-): Promise<WriteResult | undefined> {
+): Promise<SessionEvent[]> {
   const codes = session.questionRevision ? await getStarterCodes(session.sessionId, session.questionRevision) : {};
   const target = codes[session.language] ?? LANGUAGES[session.language].template;
   for (let attempt = 0; attempt < TRIES; attempt++) {
     const current = await getCode(session.sessionId);
-    if (normal(current.code) === normal(target)) return undefined;
-    if (!isUntouched(current.code, codes, opts.previous ?? {})) return undefined;
+    if (normal(current.code) === normal(target)) return [];
+    if (!isUntouched(current.code, codes, opts.previous ?? {})) return [];
     try {
       const result = await replaceCode(session, target, {
         userId,
         baseVersion: current.version,
         history: { type: 'code-replaced', detail: { reason: 'starter-code', language: session.language } },
       });
-      return result.changed ? result : undefined;
+      return documentChanged(session.sessionId, userId, result);
     } catch (err) {
       if (err instanceof AppError && err.code === 'VERSION_CONFLICT') continue;
       throw err;
     }
   }
-  return undefined;
+  return [];
 }

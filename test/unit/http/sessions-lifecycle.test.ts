@@ -1,4 +1,5 @@
 /** PATCH and DELETE of functions/http/sessions.ts (POST, GET and shared authorization: sessions.test.ts). */
+import { docItems, givenDocument } from '../fixtures.js';
 import {
   call,
   CANDIDATE_TOKEN,
@@ -26,6 +27,9 @@ import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi
 import { BatchWriteCommand, DeleteCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
+
+/** A document someone wrote in: a language change leaves it (an untouched one gets the new starter code). */
+const givenWrittenDocument = () => givenDocument(docItems('print("written")\n'));
 
 const patch = (body: unknown, token = INTERVIEWER_TOKEN) =>
   call(handler, { routeKey: 'PATCH /api/sessions/{sessionId}', sessionId: SESSION_ID, token, body });
@@ -61,11 +65,18 @@ describe('PATCH /api/sessions/{sessionId}', () => {
     expect(history?.Put?.Item).toMatchObject({ type: 'language-changed', userId: 'candidate', detail: { from: 'python', to: 'java' } });
   });
 
-  it('pushes language-update to the joined sockets only', async () => {
+  it('pushes session-updated and language-update to the joined sockets only', async () => {
     givenSession();
+    givenWrittenDocument();
     givenConnections([connectionItem('joined', { joined: true, userId: 'u1' }), connectionItem('not-joined')]);
     await patch({ language: 'rust' }, CANDIDATE_TOKEN);
-    expect(pushed()).toEqual([{ connectionId: 'joined', message: { type: 'language-update', language: 'rust', userId: 'candidate' } }]);
+    expect(pushed()).toEqual([
+      {
+        connectionId: 'joined',
+        message: { type: 'session-updated', title: 'Backend pairing', language: 'rust', runsDisabled: false, editingLocked: false, userId: 'candidate' },
+      },
+      { connectionId: 'joined', message: { type: 'language-update', language: 'rust', userId: 'candidate' } },
+    ]);
   });
 
   it('sends a single UpdateCommand (no history) when nothing actually changes', async () => {
@@ -77,6 +88,7 @@ describe('PATCH /api/sessions/{sessionId}', () => {
 
   it('retries a change cancelled by a TransactionConflict on an active session instead of answering 410', async () => {
     givenSession();
+    givenWrittenDocument();
     ddb.on(TransactWriteCommand).rejectsOnce(transactionConflict()).resolves({});
     const res = await patch({ language: 'go' }, CANDIDATE_TOKEN);
     expect(res.status).toBe(200);

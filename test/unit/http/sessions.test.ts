@@ -217,6 +217,8 @@ describe('GET /api/sessions/{sessionId}', () => {
       expiresAt: item.expiresAt,
       userCount: 2,
       version: 1,
+      runsDisabled: false,
+      editingLocked: false,
     });
     expect(res.raw).not.toContain(item.interviewerTokenHash);
   });

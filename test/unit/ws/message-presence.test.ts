@@ -2,8 +2,10 @@ import {
   commandNames,
   connectionItem,
   ddb,
+  docItems,
   endedSession,
   givenConnections,
+  givenDocument,
   givenRunners,
   givenSender,
   givenSession,
@@ -23,9 +25,13 @@ import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newConnectionId, send } from './events.js';
 
-/** `me` joined as carla, Ann joined, a lurker connected but not joined. */
+/**
+ * `me` joined as carla, Ann joined, a lurker connected but not joined; a document someone wrote in (an
+ * untouched one would get the new language's starter code on a language change: test/unit/http/questions.test.ts).
+ */
 function givenRoom(me: string, joined = true): void {
   givenSession();
+  givenDocument(docItems('print("written")\n'));
   givenSender(me);
   givenConnections([
     connectionItem('ann-1', { joined: true, userId: 'ann', username: 'Ann', role: 'interviewer' }),
