@@ -10,10 +10,6 @@
  * own counter `notesVersion`: every function here takes a DOCUMENT ID (#contract/documents.ts), which is
  * the session id for the code and `<sessionId>~notes` for the notes.
  *
- * The interviewers' notes (SPEC §10) are a second document with the same layout under `NOTE#` and their
- * own counter `notesVersion`: every function here takes a DOCUMENT ID (#contract/documents.ts), which is
- * the session id for the code and `<sessionId>~notes` for the notes.
- *
  * Log items are never rewritten or deleted before the session's TTL: compaction only adds a state (and
  * drops states two generations old), so a reader can always rebuild any version, and playback keeps
  * every edit. Readers read newest first and stop at the first complete state: a read touches the log
@@ -23,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
-import { parseDocumentId } from '#contract/documents.js';
 import { parseDocumentId } from '#contract/documents.js';
 import type { LanguageId } from '#contract/languages.js';
 import { isLive, keys } from '#aws/table.js';
@@ -180,12 +175,12 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
   const names: Record<string, string> = { '#status': 'status' };
   let set = `SET ${counter} = :next, lastActivity = :at`;
   const values: Record<string, unknown> = { ':next': next, ':expected': input.expectedVersion, ':at': at, ...activeValues(nowMs) };
+  // DynamoDB refuses a value the expressions do not use.
+  if (!counterIs.includes(':expected')) delete values[':expected'];
   // The lock is checked in the append's own condition: no extra read per edit, and no edit slips in
   // between a read of the flag and the write.
   const lock = input.session.lockable ? ' AND (attribute_not_exists(editingLocked) OR editingLocked <> :locked)' : '';
   if (lock) values[':locked'] = true;
-  // DynamoDB refuses a value the expressions do not use.
-  if (!counterIs.includes(':expected')) delete values[':expected'];
   if (input.language) {
     set += ', #language = :language';
     names['#language'] = 'language';
@@ -253,7 +248,6 @@ function failedAppend(err: unknown, writeId: string, next: number, nowMs: number
  * until all its parts are present.
  */
 export async function writeState(session: Pick<SessionItem, 'sessionId' | 'ttl'>, version: number, state: Uint8Array): Promise<number> {
-  const { sessionId, doc } = parseDocumentId(session.sessionId);
   const { sessionId, doc } = parseDocumentId(session.sessionId);
   const parts = Math.max(1, Math.ceil(state.length / STATE_PART_BYTES));
   const at = new Date().toISOString();
