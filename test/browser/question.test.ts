@@ -65,6 +65,11 @@ describe('a question in the room', () => {
     await rows.nth(1).locator('[data-part=stdin]').fill(HIDDEN_STDIN);
     await rows.nth(1).locator('[data-part=expected]').fill(HIDDEN_EXPECTED);
     await rows.nth(1).locator('[data-part=hidden]').check();
+    // Every control of the interviewer's page, the form included, has a label.
+    const unlabelled = await interviewer.evaluate(`[...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
+      .map((el) => el.outerHTML)`);
+    expect(unlabelled).toEqual([]);
     await interviewer.getByTestId('attach-question').click();
 
     for (const page of [candidate, interviewer]) {
