@@ -9,6 +9,29 @@ function markdownTable(lines: Line[], unit: string): string {
   return [`| item | quantity | ${unit} | price and assumption |`, '|---|---|---|---|', ...rows, `| **total** | | **${usd(total(lines))}** | |`].join('\n');
 }
 
+/**
+ * Playback (docs/room.md): measured by \`npx tsx bench/timeline.ts\` (2026-11-30) for a 1-hour interview of
+ * 20,000 edits, 200 notes writes and 100 activity entries. The session partition then holds this much,
+ * kept for the session and its 7-day retention; one whole replay reads this many (strongly consistent).
+ */
+const TIMELINE = { bytesPerHour: 3_980.7 * 1024, edits: 20_000, readUnitsPerReplay: 1_114, retentionDays: 7 + 4 / 24 };
+
+function playbackSection(facts: TemplateFacts): string {
+  const gb = TIMELINE.bytesPerHour / 1024 ** 3;
+  const months = TIMELINE.retentionDays / 30.4;
+  const storage = gb * months * (PRICES.dynamoStorage.usd + (facts.pitr ? PRICES.dynamoPitr.usd : 0));
+  const replay = TIMELINE.readUnitsPerReplay * PRICES.dynamoRead.usd;
+  return `## Playback (the timeline), per interview-hour
+
+Nothing is written for playback: \`GET /timeline\` reads the document log items and history entries every
+session keeps anyway until its TTL ([room.md](room.md)), so its added write cost is zero. Keeping them, for
+an hour of ${TIMELINE.edits.toLocaleString('en-US')} edits (\`bench/timeline.ts\`): ${(TIMELINE.bytesPerHour / 1024 ** 2).toFixed(2)} MB in the table for the session and its
+7-day retention, **${usd(storage)} per interview-hour** (${PRICES.dynamoStorage.label}${facts.pitr ? ` + ${PRICES.dynamoPitr.label}` : ''}). Reading the whole
+timeline once (a reviewer replaying it): ${TIMELINE.readUnitsPerReplay.toLocaleString('en-US')} read request units, **${usd(replay)}** plus the timeline
+function's Lambda time.
+`;
+}
+
 export function consoleReport(facts: TemplateFacts): string {
   const print = (lines: Line[]) => table([...lines, { item: 'TOTAL', quantity: '', usd: total(lines), basis: '' }].map((l) => ({ item: l.item, quantity: l.quantity, usd: usd(l.usd) })));
   const s = summarize(facts);
@@ -77,6 +100,7 @@ ${markdownTable(interviewHourModel(facts), '$')}
 Concurrent interviews of one language share runners (2 slots each), so the Fargate lines are an upper
 bound per interview when several run at once.
 
+${playbackSection(facts)}
 ## Warm mode
 
 \`-c warmRunners=1\` keeps one runner per language always on (an ECS service each), whether or not anyone

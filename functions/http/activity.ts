@@ -3,12 +3,15 @@ import { authorize } from '#core/access.js';
 import { errors } from '#contract/errors.js';
 import { bearerToken, httpHandler, parseQuery } from './http-handler.js';
 import { json } from './response.js';
+import { timelineRoutes } from './timeline.js';
 import { LIMITS } from '#contract/limits.js';
 import { historyQuery } from '#contract/schemas.js';
 import { listConnections, participantsOf } from '#aws/store/connections.js';
 import { isValidHistoryCursor, listHistory } from '#aws/store/history.js';
 
 export const handler = httpHandler({
+  // GET /timeline (SPEC §10): playback reads the history and the document logs.
+  ...timelineRoutes,
   'GET /api/sessions/{sessionId}/participants': async (req) => {
     const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'list participants' });
     const users = participantsOf(await listConnections(session.sessionId));

@@ -5,6 +5,7 @@ import { currentDocument, replaceCode } from '#core/code.js';
 import { encodeState, textOf } from '#core/yjs-document.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
 import { json } from './response.js';
+import { notesRoutes } from './notes.js';
 import { emit } from '#telemetry/metrics.js';
 import { documentChanged } from '#core/events.js';
 import { publish } from '#aws/publish.js';
@@ -12,6 +13,8 @@ import { getCodeQuery, putCodeBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 
 export const handler = httpHandler({
+  // GET/PUT /notes (SPEC §10): the interviewers' notes are a second document on this write path.
+  ...notesRoutes,
   'GET /api/sessions/{sessionId}/code': async (req) => {
     const { format } = parseQuery(req, getCodeQuery);
     const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'read the code' });

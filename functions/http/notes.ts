@@ -5,10 +5,11 @@ import { getCodeQuery, putNotesBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 import { emit } from '#telemetry/metrics.js';
 import { relayNotes } from '../ws/notes-actions.js';
-import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
+import { bearerToken, parseBody, parseQuery, type RouteHandler } from './http-handler.js';
 import { json } from './response.js';
 
-export const handler = httpHandler({
+/** Routes served by the code function (functions/http/code.ts): the same write path, grants and pushes. One function per route group keeps the per-function alarms within the idle budget (docs/cost.md). */
+export const notesRoutes = {
   'GET /api/sessions/{sessionId}/notes': async (req) => {
     const { format } = parseQuery(req, getCodeQuery);
     const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), {
@@ -35,4 +36,4 @@ export const handler = httpHandler({
     await relayNotes(session.sessionId, connections, result, role);
     return json(200, { version: result.version });
   },
-});
+} satisfies Record<string, RouteHandler>;

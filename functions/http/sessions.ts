@@ -4,6 +4,7 @@ import { authenticateOperator } from '#core/operators.js';
 import { createSession, endSession, listSessions, patchSession, purgeSession, viewSession } from '#core/sessions.js';
 import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.js';
 import { json } from './response.js';
+import { reviewLinkRoutes } from './review-links.js';
 import { emit } from '#telemetry/metrics.js';
 import { broadcast } from '#aws/notify.js';
 import { config } from '#aws/config.js';
@@ -17,6 +18,8 @@ import type { SessionUpdatedMessage } from '#contract/questions.js';
 import { relay } from '../ws/document-actions.js';
 
 export const handler = httpHandler({
+  // POST/GET/DELETE /review-links (SPEC §10): who may read the session.
+  ...reviewLinkRoutes,
   // The credential is checked before the body or query: an anonymous caller learns nothing else.
   'POST /api/sessions': async (req) => {
     const operator = await authenticateOperator(bearerToken(req), req.jwtClaims);

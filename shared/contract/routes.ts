@@ -35,13 +35,18 @@ export const HTTP_FUNCTIONS = {
       'GET /api/sessions/{sessionId}',
       'PATCH /api/sessions/{sessionId}',
       'DELETE /api/sessions/{sessionId}',
+      // Review links (SPEC §10; functions/http/review-links.ts): no push, the table only.
+      'POST /api/sessions/{sessionId}/review-links',
+      'GET /api/sessions/{sessionId}/review-links',
+      'DELETE /api/sessions/{sessionId}/review-links/{linkId}',
     ],
     table: 'readWrite',
     pushes: true,
   },
   code: {
     entry: 'functions/http/code.ts',
-    routes: ['GET /api/sessions/{sessionId}/code', 'PUT /api/sessions/{sessionId}/code'],
+    // The notes (SPEC §10; functions/http/notes.ts) share the code's write path, grants and pushes.
+    routes: ['GET /api/sessions/{sessionId}/code', 'PUT /api/sessions/{sessionId}/code', 'GET /api/sessions/{sessionId}/notes', 'PUT /api/sessions/{sessionId}/notes'],
     table: 'readWrite',
     pushes: true,
   },
@@ -58,7 +63,8 @@ export const HTTP_FUNCTIONS = {
   },
   activity: {
     entry: 'functions/http/activity.ts',
-    routes: ['GET /api/sessions/{sessionId}/participants', 'GET /api/sessions/{sessionId}/history'],
+    // The timeline (SPEC §10; functions/http/timeline.ts) reads the history and the document logs.
+    routes: ['GET /api/sessions/{sessionId}/participants', 'GET /api/sessions/{sessionId}/history', 'GET /api/sessions/{sessionId}/timeline'],
     table: 'read',
     pushes: false,
   },
@@ -87,30 +93,6 @@ export const HTTP_FUNCTIONS = {
     ],
     table: 'readWrite',
     pushes: true,
-  },
-  /** The interviewers' private notes (SPEC §10): the notes document's write path, relayed to interviewers. */
-  notes: {
-    entry: 'functions/http/notes.ts',
-    routes: ['GET /api/sessions/{sessionId}/notes', 'PUT /api/sessions/{sessionId}/notes'],
-    table: 'readWrite',
-    pushes: true,
-  },
-  reviewLinks: {
-    entry: 'functions/http/review-links.ts',
-    routes: [
-      'POST /api/sessions/{sessionId}/review-links',
-      'GET /api/sessions/{sessionId}/review-links',
-      'DELETE /api/sessions/{sessionId}/review-links/{linkId}',
-    ],
-    table: 'readWrite',
-    pushes: false,
-  },
-  /** Playback reads the document logs and the history: nothing else. */
-  timeline: {
-    entry: 'functions/http/timeline.ts',
-    routes: ['GET /api/sessions/{sessionId}/timeline'],
-    table: 'read',
-    pushes: false,
   },
 } as const satisfies Record<string, HttpFunctionDef>;
 

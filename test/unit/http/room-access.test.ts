@@ -26,14 +26,16 @@ import { describe, expect, it } from 'vitest';
 import { hashToken } from '#core/tokens.js';
 import { HTTP_FUNCTIONS, OPERATOR_ROUTES } from '#contract/routes.js';
 import { connect } from '../ws/events.js';
-import { handler as notes } from '../../../functions/http/notes.js';
-import { handler as reviewLinks } from '../../../functions/http/review-links.js';
-import { handler as timeline } from '../../../functions/http/timeline.js';
 import { handler as code } from '../../../functions/http/code.js';
 import { handler as snapshots } from '../../../functions/http/snapshots.js';
 import { handler as activity } from '../../../functions/http/activity.js';
 import { handler as sessions } from '../../../functions/http/sessions.js';
 import { handler as executions } from '../../../functions/http/executions.js';
+
+// The room's routes are served by the functions of their route groups (shared/contract/routes.ts).
+const notes = code;
+const reviewLinks = sessions;
+const timeline = activity;
 
 /** ULIDs (Crockford base32: no I, L, O, U). */
 const LINK_ID = `01J${'A'.repeat(22)}1`;
