@@ -18,6 +18,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { localCredentials } from '#aws/clients.js';
 import { TABLE_DEFINITION } from '#aws/table.js';
 import { assertPortFree } from './ports.js';
 
@@ -35,10 +36,8 @@ export interface DynamoDbLocal {
 }
 
 /** DynamoDB Local keys data by credentials+region unless sharedDb: handlers, tests and CLI tools all differ. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
 export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  return new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: localCredentials });
 }
 
 export async function startDynamoDbLocal({ port, dataDir, verbose }: DynamoDbLocalOptions): Promise<DynamoDbLocal> {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HTTP_FUNCTIONS, type HttpFunctionName } from '#contract/routes.js';
+import { HTTP_CORS, HTTP_FUNCTIONS, type HttpFunctionName } from '#contract/routes.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 import { apiGatewayTime, invoke } from './lambda.js';
 import { apiGatewayId } from './ids.js';
@@ -17,11 +17,11 @@ import type { Logger } from './log.js';
 export const HTTP_API_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const LOCAL_API_ID = 'local';
 
-/** The CORS configuration of infra/constructs/http-api.ts, answered the way API Gateway answers it. */
-const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key';
-const CORS_ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
-const CORS_EXPOSE_HEADERS = 'Retry-After';
-const CORS_MAX_AGE_SECONDS = '3600';
+/** The stack's CORS policy (HTTP_CORS), answered the way API Gateway answers it. */
+const CORS_ALLOW_HEADERS = HTTP_CORS.allowHeaders.join(', ');
+const CORS_ALLOW_METHODS = HTTP_CORS.allowMethods.join(', ');
+const CORS_EXPOSE_HEADERS = HTTP_CORS.exposeHeaders.join(', ');
+const CORS_MAX_AGE_SECONDS = String(HTTP_CORS.maxAgeSeconds);
 
 /** Handler module per function: HTTP_FUNCTIONS' entries unless a test substitutes fixtures. */
 export type HttpEntries = Record<HttpFunctionName, string>;

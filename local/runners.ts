@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 import type { RunnerLauncher } from '#aws/runners/launcher.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,8 +46,8 @@ export class LocalRunners implements RunnerLauncher {
         ...this.opts.env,
         LANGUAGE: language,
         RUN_QUEUE_URL: this.opts.queueUrls[language] ?? '',
-        RUNNER_IDLE_MS: String(this.opts.idleMs ?? 10 * 60 * 1000),
-        RUNNER_SLOTS: String(this.opts.slots ?? 2),
+        RUNNER_IDLE_MS: String(this.opts.idleMs ?? LIMITS.execution.runnerIdleMs),
+        RUNNER_SLOTS: String(this.opts.slots ?? LIMITS.execution.slotsPerRunner),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { LANGUAGES, type LanguageId } from '#contract/languages.js';
 import type { RunJob, RunResult } from '#contract/execution-types.js';
+import { LIMITS } from '#contract/limits.js';
 import { executeJob, systemError, type JobContext, type RunHooks } from './job.js';
 import { DEFAULT_TEST_BUDGET, executeTestsJob, type TestBudget, type TestHooks, type TestsJob, type TestsRunResult, type TestsSlot } from './tests-job.js';
 import { ensureHelper } from './sandbox/helper-binary.js';
@@ -26,7 +27,7 @@ export type { TestHooks, TestsJob, TestsRunResult } from './tests-job.js';
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
 export interface RunnerOptions {
-  /** Concurrent jobs (default RUNNER_SLOTS or 2). */
+  /** Concurrent jobs (default RUNNER_SLOTS or LIMITS.execution.slotsPerRunner). */
   slots?: number;
   /** Work root (default RUNNER_WORK_ROOT, else a private mkdtemp directory under the temp dir). */
   workRoot?: string;
@@ -92,7 +93,7 @@ export class Runner {
   private readonly clock: (() => number) | undefined;
 
   constructor(options: RunnerOptions = {}) {
-    this.slots = options.slots ?? (Number(process.env.RUNNER_SLOTS) || 2);
+    this.slots = options.slots ?? (Number(process.env.RUNNER_SLOTS) || LIMITS.execution.slotsPerRunner);
     this.freeSlots = this.slots;
     this.freeCompiles = options.compileSlots ?? (Number(process.env.RUNNER_COMPILE_SLOTS) || 1);
     this.configuredRoot = options.workRoot ?? configuredWorkRoot();

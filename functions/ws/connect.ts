@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { authorize } from '#core/access.js';
 import { AppError } from '#contract/errors.js';
-import { LIMITS } from '#contract/limits.js';
+import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
 import { putConnection } from '#aws/store/connections.js';
 
@@ -17,7 +17,7 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
       const { session, role } = await authorize(q.sessionId, q.token, { mutates: true, action: 'connect' });
       const nowMs = Date.now();
       // The connection item lives no longer than the session nor API Gateway's 2 h connection lifetime.
-      const ttl = Math.min(session.expiresAtEpoch, Math.floor((nowMs + LIMITS.websocket.connectionLifetimeMs) / 1000));
+      const ttl = Math.min(session.expiresAtEpoch, epochSeconds(nowMs + LIMITS.websocket.connectionLifetimeMs));
       await putConnection(
         { sessionId: session.sessionId, connectionId: event.requestContext.connectionId, role, connectedAt: new Date(nowMs).toISOString(), ttl },
         session.ttl,

@@ -19,7 +19,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '#contract/routes.js';
+import { HTTP_CORS, HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '#contract/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
 import type { RunGrants } from './execution.js';
@@ -76,18 +76,10 @@ export class HttpApiConstruct extends Construct {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: props.allowOrigins ?? ['*'],
-        allowMethods: [
-          CorsHttpMethod.GET,
-          CorsHttpMethod.POST,
-          CorsHttpMethod.PUT,
-          CorsHttpMethod.PATCH,
-          CorsHttpMethod.DELETE,
-          CorsHttpMethod.OPTIONS,
-        ],
-        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-        // 429 answers carry Retry-After (SPEC §3): a browser client must be able to read it.
-        exposeHeaders: ['Retry-After'],
-        maxAge: Duration.hours(1),
+        allowMethods: HTTP_CORS.allowMethods.map((m) => CorsHttpMethod[m]),
+        allowHeaders: [...HTTP_CORS.allowHeaders],
+        exposeHeaders: [...HTTP_CORS.exposeHeaders],
+        maxAge: Duration.seconds(HTTP_CORS.maxAgeSeconds),
       },
     });
 

@@ -56,7 +56,7 @@ export function dynamo(): DynamoDBDocumentClient {
     const base = new DynamoDBClient({
       region: c.region,
       ...(c.dynamoEndpoint
-        ? { endpoint: c.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        ? { endpoint: c.dynamoEndpoint, credentials: localCredentials }
         : {}),
       maxAttempts: 4,
     });
@@ -75,7 +75,7 @@ export function management(): ApiGatewayManagementApiClient {
     mgmt = new ApiGatewayManagementApiClient({
       region: c.region,
       endpoint: c.wsManagementEndpoint,
-      ...(c.dynamoEndpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      ...(c.dynamoEndpoint ? { credentials: localCredentials } : {}),
       maxAttempts: 1, // fan-out does its own backoff on throttling (shared/aws/push.ts)
       // One command class, a stack never changed per command: resolve the middleware chain once, not per post.
       cacheMiddleware: true,

@@ -42,6 +42,7 @@
  */
 
 import type { DocName } from '#contract/documents.js';
+import { epochSeconds } from '#contract/limits.js';
 
 export const TTL_ATTRIBUTE = 'ttl';
 
@@ -124,11 +125,10 @@ export const keys = {
   }),
 };
 
-export const nowSeconds = (nowMs: number = Date.now()) => Math.floor(nowMs / 1000);
 
 /** An item is live while its TTL is in the future (or it has none). */
 export function isLive(item: { ttl?: unknown } | undefined, nowMs: number = Date.now()): boolean {
   if (!item) return false;
   const ttl = item.ttl;
-  return typeof ttl !== 'number' || ttl > nowSeconds(nowMs);
+  return typeof ttl !== 'number' || ttl > epochSeconds(nowMs);
 }

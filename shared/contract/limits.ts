@@ -127,3 +127,6 @@ export const LIMITS = {
     baseVersionReachItems: 256,
   },
 } as const;
+
+/** Epoch seconds: the unit of DynamoDB TTLs and of the `*Epoch` fields (the whole second `ms` falls in). */
+export const epochSeconds = (ms: number = Date.now()): number => Math.floor(ms / 1000);

@@ -112,6 +112,17 @@ export const PIPELINE_FUNCTIONS = {
 export type HttpFunctionName = keyof typeof HTTP_FUNCTIONS;
 
 /**
+ * The HTTP API's CORS policy, for API Gateway (infra/constructs/http-api.ts) and the local front alike.
+ * 429 answers carry Retry-After (docs/protocol.md §3): a browser client must be able to read it.
+ */
+export const HTTP_CORS = {
+  allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+  exposeHeaders: ['Retry-After'],
+  maxAgeSeconds: 3600,
+} as const;
+
+/**
  * Routes only operators may call (SPEC §2): the handler authenticates an API key or, where the deployment
  * has a JWT issuer, API Gateway's JWT authorizer guards them (infra/constructs/http-api.ts).
  */

@@ -5,7 +5,7 @@
  */
 import { errors } from '#contract/errors.js';
 import type { Execution } from '#contract/execution-types.js';
-import { newId } from '#contract/ids.js';
+import { isSortableId, newId } from '#contract/ids.js';
 import type { LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import {
@@ -118,7 +118,7 @@ async function replayOf(sessionId: string, key: string): Promise<Execution | und
 }
 
 export async function readExecution(sessionId: string, executionId: string | undefined): Promise<Execution> {
-  const item = executionId && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(executionId) ? await getExecution(sessionId, executionId) : undefined;
+  const item = isSortableId(executionId) ? await getExecution(sessionId, executionId) : undefined;
   if (!item) throw errors.notFound('Execution');
   return executionView(item);
 }

@@ -5,7 +5,7 @@
  * role they answer.
  */
 import { AppError, errors } from '#contract/errors.js';
-import { isSortableId, newId } from '#contract/ids.js';
+import { isSortableId, newId, ULID_CHARS } from '#contract/ids.js';
 import { QUESTION_LIMITS, type QuestionInput, type QuestionSummary } from '#contract/questions.js';
 import {
   deleteBankQuestion,
@@ -77,7 +77,7 @@ export async function removeQuestion(operator: Operator, questionId: string | un
   if (!isSortableId(questionId) || !(await deleteBankQuestion(operator.id, questionId))) throw questionNotFound();
 }
 
-const BANK_SK = /^Q#[0-9A-HJKMNP-TV-Z]{26}$/;
+const BANK_SK = new RegExp(`^Q#${ULID_CHARS}$`);
 
 export async function listQuestions(operator: Operator, input: { limit?: number; cursor?: string }): Promise<{ questions: QuestionSummary[]; nextCursor: string | null }> {
   const afterSk = input.cursor === undefined ? undefined : Buffer.from(input.cursor, 'base64url').toString('utf8');

@@ -6,13 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errors } from '#contract/errors.js';
-import { isSortableId, newId } from '#contract/ids.js';
-import { LIMITS } from '#contract/limits.js';
+import { isSortableId, newId, ULID_CHARS } from '#contract/ids.js';
+import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { getReviewLink, listReviewLinks, putReviewLink, revokeReviewLink, type ReviewLinkItem } from '#aws/store/review-links.js';
 import type { SessionItem } from '#aws/store/sessions.js';
 import { hashToken, tokenMatches } from './tokens.js';
 
-const REVIEW_TOKEN = /^rv\.([0-9A-HJKMNP-TV-Z]{26})\.[A-Za-z0-9_-]{43}$/;
+const REVIEW_TOKEN = new RegExp(`^rv\\.(${ULID_CHARS})\\.[A-Za-z0-9_-]{43}$`);
 
 /** The link id a token names, when it has a review token's shape (no I/O: decides whether to look). */
 export function reviewLinkIdOf(token: string | undefined): string | undefined {
@@ -67,7 +67,7 @@ export async function createReviewLink(
 ): Promise<{ linkId: string; reviewToken: string; expiresAt: string }> {
   const linkId = newId();
   const reviewToken = `rv.${linkId}.${randomBytes(32).toString('base64url')}`;
-  const expiresAtEpoch = Math.min(Math.floor(nowMs / 1000) + expiresInHours * 3600, session.ttl);
+  const expiresAtEpoch = Math.min(epochSeconds(nowMs) + expiresInHours * 3600, session.ttl);
   const expiresAt = new Date(expiresAtEpoch * 1000).toISOString();
   await putReviewLink({
     sessionId: session.sessionId,

@@ -2,7 +2,7 @@
 import { errors } from '#contract/errors.js';
 import { newSessionId } from '#contract/ids.js';
 import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '#contract/languages.js';
-import { LIMITS } from '#contract/limits.js';
+import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { listConnections, participantsOf, type ConnectionItem } from '#aws/store/connections.js';
 import { listOperatorSessions, OPERATOR_SESSION_SK, type ListStatus } from '#aws/store/operator-sessions.js';
 import { consumeRateLimit } from '#aws/store/rate-limit.js';
@@ -52,11 +52,11 @@ export async function createSession(input: CreateSessionInput, operator: Operato
     createdAt,
     lastActivity: createdAt,
     expiresAt: new Date(expiresAtMs).toISOString(),
-    expiresAtEpoch: Math.floor(expiresAtMs / 1000),
+    expiresAtEpoch: epochSeconds(expiresAtMs),
     version: 1,
     interviewerTokenHash: hashToken(interviewerToken),
     candidateTokenHash: hashToken(candidateToken),
-    ttl: Math.floor(expiresAtMs / 1000) + LIMITS.session.retentionSeconds,
+    ttl: epochSeconds(expiresAtMs) + LIMITS.session.retentionSeconds,
     createdBy: operator.id,
   };
   const doc = loadDoc(undefined, []);

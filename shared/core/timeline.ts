@@ -15,6 +15,7 @@
  */
 import { errors } from '#contract/errors.js';
 import type { DocName } from '#contract/documents.js';
+import { ULID_CHARS } from '#contract/ids.js';
 import { LIMITS } from '#contract/limits.js';
 import { readHistory, readLog, type HistoryItem, type LogItem, type ReadStats } from '#aws/store/timeline.js';
 
@@ -46,7 +47,7 @@ interface Position {
   historySk?: string;
 }
 
-const CURSOR = /^(\d{1,12})\.(\d{1,12})\.((?:H#[0-9A-HJKMNP-TV-Z]{26})?)$/;
+const CURSOR = new RegExp(`^(\\d{1,12})\\.(\\d{1,12})\\.((?:H#${ULID_CHARS})?)$`);
 
 export const encodeCursor = (p: Position): string => Buffer.from(`${p.code}.${p.notes}.${p.historySk ?? ''}`, 'utf8').toString('base64url');
 

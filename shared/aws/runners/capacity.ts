@@ -18,7 +18,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { config } from '#aws/config.js';
 import { LANGUAGE_IDS } from '#contract/languages.js';
-import { LIMITS } from '#contract/limits.js';
+import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { keys } from '#aws/table.js';
 import { isConditionFailure, table } from '#aws/store/items.js';
 import { liveRunners } from '#aws/store/runner-registry.js';
@@ -70,7 +70,7 @@ async function writeLedger(seen: Ledger, boots: Boot[], nowMs: number): Promise<
       new PutCommand({
         TableName: table(),
         // The TTL lets an idle stage's table empty itself; an expired boot is ignored anyway.
-        Item: { ...LEDGER_KEY, boots, version, ttl: Math.floor(lastUntil / 1000) + 3600 },
+        Item: { ...LEDGER_KEY, boots, version, ttl: epochSeconds(lastUntil) + 3600 },
         ...(seen.version === undefined
           ? { ConditionExpression: 'attribute_not_exists(PK)' }
           : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': seen.version } }),

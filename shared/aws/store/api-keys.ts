@@ -7,6 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
 import { isConditionFailure, queryAll, table } from './items.js';
+import { epochSeconds } from '#contract/limits.js';
 
 /** How long a revoked key stays listed before TTL deletes it. */
 const REVOKED_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -73,7 +74,7 @@ export async function revokeApiKey(keyId: string, nowMs: number = Date.now()): P
         UpdateExpression: 'SET revokedAt = :at, #ttl = :ttl',
         ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(revokedAt)',
         ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':at': revokedAt, ':ttl': Math.floor(nowMs / 1000) + REVOKED_RETENTION_SECONDS },
+        ExpressionAttributeValues: { ':at': revokedAt, ':ttl': epochSeconds(nowMs) + REVOKED_RETENTION_SECONDS },
       }),
     );
   } catch (err) {

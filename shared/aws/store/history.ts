@@ -1,9 +1,11 @@
 /** History entries (SPEC §3 `GET /history`): append-only, one item per event, sorted by a ULID. */
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
-import { newId } from '#contract/ids.js';
+import { newId, ULID_CHARS } from '#contract/ids.js';
 import { isLive, keys } from '#aws/table.js';
 import { table } from './items.js';
+
+const HISTORY_SK = new RegExp(`^H#${ULID_CHARS}$`);
 
 export const HISTORY_TYPES = [
   'session-created',
@@ -98,5 +100,5 @@ export async function listHistory(
 /** A cursor is only ever an SK of this session's history: anything else is a client error. */
 export function isValidHistoryCursor(cursor: string): boolean {
   const sk = Buffer.from(cursor, 'base64url').toString('utf8');
-  return /^H#[0-9A-HJKMNP-TV-Z]{26}$/.test(sk);
+  return HISTORY_SK.test(sk);
 }

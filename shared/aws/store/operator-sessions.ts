@@ -12,6 +12,7 @@ import type { LanguageId } from '#contract/languages.js';
 import { isLive, keys } from '#aws/table.js';
 import { table } from './items.js';
 import type { SessionItem, SessionStatus } from './sessions.js';
+import { epochSeconds } from '#contract/limits.js';
 
 type UpdateItem = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
 
@@ -123,7 +124,7 @@ export async function listOperatorSessions(
               ExpressionAttributeValues: {
                 ':pk': pk,
                 ':s': 'S#',
-                ...(options.status === 'ended' ? { ':ended': 'ended' } : { ':active': 'active', ':nowSec': Math.floor(nowMs / 1000) }),
+                ...(options.status === 'ended' ? { ':ended': 'ended' } : { ':active': 'active', ':nowSec': epochSeconds(nowMs) }),
               },
             }
           : { ExpressionAttributeValues: { ':pk': pk, ':s': 'S#' } }),

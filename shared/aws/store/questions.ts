@@ -12,6 +12,7 @@ import { isLive, keys } from '#aws/table.js';
 import { historyItem } from './history.js';
 import { isConditionFailure, isTransactionCanceled, queryAll, table } from './items.js';
 import { assemble, batchPut, headOf, partItems, type Item } from './question-parts.js';
+import { epochSeconds } from '#contract/limits.js';
 
 export interface SessionQuestion extends Question {
   revision: number;
@@ -80,7 +81,7 @@ export async function pointSessionQuestion(
             UpdateExpression: 'SET questionRevision = :rev, questionTestCount = :count, lastActivity = :at',
             ConditionExpression: '#status = :active AND expiresAtEpoch > :nowSec AND (attribute_not_exists(questionRevision) OR questionRevision < :rev)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':rev': revision, ':count': detail.testCount, ':at': new Date(nowMs).toISOString(), ':active': 'active', ':nowSec': Math.floor(nowMs / 1000) },
+            ExpressionAttributeValues: { ':rev': revision, ':count': detail.testCount, ':at': new Date(nowMs).toISOString(), ':active': 'active', ':nowSec': epochSeconds(nowMs) },
           },
         },
         { Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'question-changed', { revision, ...detail }, userId, nowMs) } },

@@ -8,6 +8,7 @@ import { dynamo } from '#aws/clients.js';
 import { errors } from '#contract/errors.js';
 import { keys } from '#aws/table.js';
 import { isConditionFailure, table } from './items.js';
+import { epochSeconds } from '#contract/limits.js';
 
 export async function consumeRateLimit(
   scope: string,
@@ -16,7 +17,7 @@ export async function consumeRateLimit(
   windowSeconds: number,
   nowMs: number = Date.now(),
 ): Promise<void> {
-  const nowSec = Math.floor(nowMs / 1000);
+  const nowSec = epochSeconds(nowMs);
   const window = nowSec - (nowSec % windowSeconds);
   try {
     await dynamo().send(

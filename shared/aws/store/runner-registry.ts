@@ -5,7 +5,7 @@
  */
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
-import { LIMITS } from '#contract/limits.js';
+import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { keys } from '#aws/table.js';
 import { isConditionFailure, table } from './items.js';
 
@@ -21,7 +21,7 @@ export async function heartbeat(record: RunnerRecord): Promise<void> {
   await dynamo().send(
     new PutCommand({
       TableName: table(),
-      Item: { ...keys.runner(record.language, record.runnerId), ...record, ttl: Math.floor(record.heartbeatAt / 1000) + 3600 },
+      Item: { ...keys.runner(record.language, record.runnerId), ...record, ttl: epochSeconds(record.heartbeatAt) + 3600 },
     }),
   );
 }
@@ -56,7 +56,7 @@ export async function takeLaunchLease(language: string, nowMs: number = Date.now
     await dynamo().send(
       new PutCommand({
         TableName: table(),
-        Item: { ...keys.lease(language), launchedAt: nowMs, ttl: Math.floor(nowMs / 1000) + 3600 },
+        Item: { ...keys.lease(language), launchedAt: nowMs, ttl: epochSeconds(nowMs) + 3600 },
         ConditionExpression: 'attribute_not_exists(PK) OR launchedAt < :cutoff',
         ExpressionAttributeValues: { ':cutoff': nowMs - LIMITS.execution.launchLeaseMs },
       }),

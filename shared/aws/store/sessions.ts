@@ -17,6 +17,7 @@ import { isLive, keys } from '#aws/table.js';
 import { historyItem } from './history.js';
 import { isConditionFailure, queryAll, retryTransactionConflicts, table } from './items.js';
 import { operatorIndexItem, operatorIndexKey, operatorIndexUpdate } from './operator-sessions.js';
+import { epochSeconds } from '#contract/limits.js';
 
 export type SessionStatus = 'active' | 'ended';
 
@@ -81,7 +82,7 @@ export async function getSession(sessionId: string): Promise<SessionItem | undef
 
 /** Condition that a session still accepts changes: not ended, not past expiresAt. */
 export const ACTIVE_CONDITION = '#status = :active AND expiresAtEpoch > :nowSec';
-export const activeValues = (nowMs: number) => ({ ':active': 'active', ':nowSec': Math.floor(nowMs / 1000) });
+export const activeValues = (nowMs: number) => ({ ':active': 'active', ':nowSec': epochSeconds(nowMs) });
 
 /**
  * Sets title, language and/or the interviewer's controls of an active session (each change with its
