@@ -65,8 +65,8 @@ export const handler = httpHandler({
     const raw = readJsonBody(req, QUESTION_LIMITS.envelopeMaxBytes);
     const body = parseWith(sessionQuestionSchema(raw), raw);
     const resolved = await resolveQuestion(session, body);
-    const { question, previous, session: updated } = await setSessionQuestion(session, resolved, role);
-    const placed = await placeStarterCode(updated, role, { previous: previous?.starterCode });
+    const { question, previousStarterCode, session: updated } = await setSessionQuestion(session, resolved, role);
+    const placed = await placeStarterCode(updated, role, { previous: previousStarterCode });
     await publish([{ type: 'QuestionChanged', sessionId: session.sessionId, question }, ...placed]);
     return json(200, questionForRole(question, role));
   },

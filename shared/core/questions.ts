@@ -16,11 +16,12 @@ import {
   replaceBankQuestion,
   type BankQuestion,
 } from '#aws/store/question-bank.js';
-import { getSessionQuestion, pointSessionQuestion, writeSessionRevision, type SessionQuestion } from '#aws/store/questions.js';
+import { getSessionQuestion, getStarterCodes, pointSessionQuestion, writeSessionRevision, type SessionQuestion } from '#aws/store/questions.js';
 import { getSession, type SessionItem } from '#aws/store/sessions.js';
 import { LIMITS } from '#contract/limits.js';
 import type { Operator } from './operators.js';
 import { placeStarterCode } from './starter-code.js';
+import type { StarterCode } from '#contract/questions.js';
 
 export type { BankQuestion, SessionQuestion };
 
@@ -108,16 +109,17 @@ const REVISION_TRIES = 5;
 
 /**
  * Stores `input` as the session's next question revision and points the session at it. Returns the
- * revision stored, and the question the session had before (for the starter code: text that is still
- * the old question's starter code counts as untouched).
+ * revision stored, and the starter code of the question the session had before (text that is still the
+ * old question's starter code counts as untouched).
  */
 export async function setSessionQuestion(
   session: SessionItem,
   resolved: { input: QuestionInput; questionId?: string },
   userId: string,
-): Promise<{ question: SessionQuestion; previous?: SessionQuestion; session: SessionItem }> {
+): Promise<{ question: SessionQuestion; previousStarterCode: StarterCode; session: SessionItem }> {
   let current: SessionItem = session;
-  const previous = current.questionRevision ? await getSessionQuestion(current.sessionId, current.questionRevision) : undefined;
+  // Only the replaced question's starter code matters (text still equal to it counts as untouched): not its tests.
+  const previousStarterCode = current.questionRevision ? await getStarterCodes(current.sessionId, current.questionRevision) : {};
   for (let attempt = 0; attempt < REVISION_TRIES; attempt++) {
     const revision = (current.questionRevision ?? 0) + 1 + attempt;
     if (!(await writeSessionRevision(current, revision, resolved.input, { questionId: resolved.questionId, userId }))) continue;
@@ -125,7 +127,7 @@ export async function setSessionQuestion(
     if (await pointSessionQuestion(current, revision, detail, userId)) {
       const question = await getSessionQuestion(current.sessionId, revision);
       if (!question) throw new Error(`question revision ${revision} unreadable right after it was written`);
-      return { question, previous, session: { ...current, questionRevision: revision, questionTestCount: resolved.input.tests.length } };
+      return { question, previousStarterCode, session: { ...current, questionRevision: revision, questionTestCount: resolved.input.tests.length } };
     }
     const fresh = await getSession(current.sessionId);
     if (!fresh) throw errors.sessionNotFound();

@@ -244,6 +244,15 @@ describe('starter code', () => {
     expect(await code(s)).toBe(question.starterCode.python);
   });
 
+  it("a new question replaces the old question's untouched starter code", async () => {
+    const s = await newSession({ language: 'python' });
+    const put = (body: object) => call(questions, { routeKey: 'PUT /api/sessions/{sessionId}/question', sessionId: s.sessionId, token: s.interviewerToken, body });
+    await put(question);
+    expect(await code(s)).toBe(question.starterCode.python);
+    await put({ ...question, title: 'Product', starterCode: { python: '# multiply\n' } });
+    expect(await code(s)).toBe('# multiply\n');
+  });
+
   it('never touches a document someone wrote in', async () => {
     const s = await newSession({ language: 'python' });
     const { handler } = await import('../../../functions/http/code.js');
