@@ -1,8 +1,9 @@
 /**
  * The code at any moment of an interview (SPEC §10): the timeline's `edit` events of the code document,
  * applied in order onto an empty Y.Doc up to that moment. Moving forward applies only what is new;
- * moving back restarts from the nearest checkpoint (the encoded state every CHECKPOINT_EVERY edits), so
- * dragging the slider over an hour's 20,000 edits stays interactive.
+ * moving back, or far ahead past a checkpoint already made, restarts from the nearest checkpoint (the
+ * encoded state every CHECKPOINT_EVERY edits), so dragging the slider over an hour's 20,000 edits stays
+ * interactive (bench/replay.ts).
  */
 import * as Y from 'yjs';
 import { fromBase64 } from 'lib0/buffer';
@@ -51,11 +52,12 @@ export class Replayer {
 
   /** The code after the first `count` edits. */
   textAfter(count: number): string {
-    if (count < this.applied) {
-      const base = Math.floor(count / CHECKPOINT_EVERY) * CHECKPOINT_EVERY;
+    const base = Math.floor(count / CHECKPOINT_EVERY) * CHECKPOINT_EVERY;
+    const checkpoint = this.checkpoints.get(base);
+    // Back in time, or far ahead past a checkpoint already made: start over from the nearest one.
+    if (count < this.applied || (checkpoint && base > this.applied)) {
       this.doc.destroy();
       this.doc = new Y.Doc();
-      const checkpoint = this.checkpoints.get(base);
       if (checkpoint) Y.applyUpdate(this.doc, checkpoint);
       this.applied = checkpoint ? base : 0;
     }
