@@ -1,6 +1,7 @@
 /** Snapshot routes: create, list, read, restore (SPEC §3). */
 import { authorize } from '#core/access.js';
-import { createSnapshot, listSnapshots, readSnapshot, restoreSnapshot } from '#core/snapshots.js';
+import { createSnapshot, readSnapshot, restoreSnapshot } from '#core/snapshots.js';
+import { listSnapshots } from '#aws/store/snapshots.js';
 import { bearerToken, httpHandler, parseBody } from './http-handler.js';
 import { json } from './response.js';
 import { placeStarterCode } from '#core/starter-code.js';

@@ -5,7 +5,7 @@
  */
 import type { ConnectionItem } from '#aws/store/connections.js';
 import { deleteConnection } from '#aws/store/connections.js';
-import { closeConnection, fanOut, fitsInMessage, encodeMessage, post } from './push.js';
+import { closeConnection, fanOut, fitsInMessage, encodeMessage } from './push.js';
 import type { Execution } from '#contract/execution-types.js';
 import { viewExecution } from '#core/execution-view.js';
 import { documentUrl, type ServerMessage } from '#contract/messages.js';
@@ -95,4 +95,3 @@ export async function endSessionSockets(connections: ConnectionItem[], reason: s
   );
 }
 
-export { post };

@@ -155,7 +155,6 @@ export const WS_ACTIONS = [
   'leave-session',
   'activity',
 ] as const;
-export type WsAction = (typeof WS_ACTIONS)[number];
 
 export const WS_ROUTE_SELECTION_EXPRESSION = '$request.body.action';
 

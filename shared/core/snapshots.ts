@@ -1,7 +1,7 @@
 /** Snapshots (SPEC §3): save the current code, list, read, and restore (interviewer only). */
 import { errors } from '#contract/errors.js';
 import { isSortableId, newId } from '#contract/ids.js';
-import { getSnapshot, listSnapshots, putSnapshot, type Snapshot, type SnapshotWithCode } from '#aws/store/snapshots.js';
+import { getSnapshot, putSnapshot, type Snapshot, type SnapshotWithCode } from '#aws/store/snapshots.js';
 import type { SessionItem } from '#aws/store/sessions.js';
 import { getCode, replaceCode, type WriteResult } from './code.js';
 import { documentChanged, languageChanged, type SessionEvent } from './events.js';
@@ -24,7 +24,6 @@ export async function createSnapshot(session: SessionItem, label: string | undef
   return publicView;
 }
 
-export { listSnapshots };
 
 export async function readSnapshot(sessionId: string, snapshotId: string | undefined): Promise<SnapshotWithCode> {
   const snapshot = isSortableId(snapshotId) ? await getSnapshot(sessionId, snapshotId) : undefined;

@@ -111,24 +111,4 @@ export function inspectUpdate(update: Uint8Array, rootName: string = TEXT_NAME):
   return { insertedBytes };
 }
 
-/**
- * Applies a client's update to a scratch copy first (NOTES.md: a malformed update must never reach the
- * stored document). Returns the copy so the caller can check the resulting text size. An update whose
- * dependencies have not arrived yet is valid: Yjs keeps it pending and integrates it once they do.
- */
-export function applyToScratch(state: Uint8Array, update: Uint8Array): Y.Doc {
-  inspectUpdate(update);
-  const scratch = new Y.Doc();
-  Y.applyUpdate(scratch, state);
-  try {
-    // Decode first: applyUpdate swallows some decoding errors inside its transaction.
-    Y.decodeUpdate(update);
-    Y.applyUpdate(scratch, update);
-  } catch (err) {
-    scratch.destroy();
-    throw new InvalidUpdate(`not a valid Yjs update: ${(err as Error).message}`);
-  }
-  return scratch;
-}
-
 export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');

@@ -1,7 +1,7 @@
 /** shared/core/yjs-document.ts: pure Yjs, no I/O. */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { applyToScratch, encodeState, InvalidUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
+import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
 
 const docWith = (text: string) => {
   const doc = loadDoc(undefined, []);
@@ -113,19 +113,8 @@ describe('replaceText', () => {
   });
 });
 
-describe('applyToScratch', () => {
-  const source = docWith('hello world');
-  const state = encodeState(source);
-  const edit = (() => {
-    const d = replicaOf(source);
-    return replaceText(d, 'hello brave world')!;
-  })();
-
-  it('applies a valid update to a copy and returns it', () => {
-    const scratch = applyToScratch(state, edit);
-    expect(textOf(scratch)).toBe('hello brave world');
-    expect(textOf(loadDoc(state, []))).toBe('hello world');
-  });
+describe('inspectUpdate on bytes that are not a Yjs update', () => {
+  const edit = replaceText(replicaOf(docWith('hello world')), 'hello brave world')!;
 
   it.each([
     ['0xff bytes', new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])],
@@ -134,26 +123,7 @@ describe('applyToScratch', () => {
     ['a truncated valid update', edit.slice(0, edit.length - 3)],
     ['the first bytes of a valid update', edit.slice(0, 5)],
     ['pseudo-random bytes', new Uint8Array(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256))],
-  ])('rejects garbage (%s) with InvalidUpdate and leaves the source state unchanged', (_, garbage) => {
-    const copy = state.slice();
-    expect(() => applyToScratch(state, garbage)).toThrow(InvalidUpdate);
-    expect(state).toEqual(copy);
-    expect(textOf(loadDoc(state, []))).toBe('hello world');
-  });
-
-  it('accepts an update whose dependencies are missing, keeps it pending, and integrates it when they arrive', () => {
-    const author = new Y.Doc();
-    const updates: Uint8Array[] = [];
-    author.on('update', (u: Uint8Array) => updates.push(u));
-    author.getText('code').insert(0, 'hello');
-    author.getText('code').insert(5, ' world');
-    const [first, second] = updates as [Uint8Array, Uint8Array];
-
-    const scratch = applyToScratch(encodeState(new Y.Doc()), second);
-    expect(textOf(scratch)).toBe('');
-    expect(scratch.store.pendingStructs).not.toBeNull();
-    Y.applyUpdate(scratch, first);
-    expect(textOf(scratch)).toBe('hello world');
-    expect(scratch.store.pendingStructs).toBeNull();
+  ])('rejects garbage (%s) with InvalidUpdate', (_, garbage) => {
+    expect(() => inspectUpdate(garbage)).toThrow(InvalidUpdate);
   });
 });
