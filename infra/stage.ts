@@ -34,10 +34,10 @@ export function stageSettings(name: string): StageSettings {
     deletionProtection: prod,
     logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.TWO_WEEKS,
     logLevel: prod ? 'INFO' : 'DEBUG',
-    // Far below the 10,000 req/s account quota, which WebSocket callbacks share (NOTES.md): one runaway
+    // Far below the 10,000 req/s account quota, which WebSocket callbacks share (docs/aws-notes.md): one runaway
     // client or stage cannot starve the others.
     httpThrottle: prod ? { rateLimit: 200, burstLimit: 400 } : { rateLimit: 50, burstLimit: 100 },
-    // Each frame is one request: a busy session (edits 50/s per connection, SPEC §4) needs headroom.
+    // Each frame is one request: a busy session (edits 50/s per connection, docs/protocol.md §4) needs headroom.
     webSocketThrottle: prod ? { rateLimit: 1000, burstLimit: 2000 } : { rateLimit: 200, burstLimit: 400 },
   };
 }

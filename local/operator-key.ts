@@ -1,5 +1,5 @@
 /**
- * The local stack's operator key (SPEC §2): INTERVIEW_API_KEY, or `local-dev-key` when it is unset, and
+ * The local stack's operator key (docs/protocol.md §2): INTERVIEW_API_KEY, or `local-dev-key` when it is unset, and
  * the latter only while the stack listens on a loopback address: a well-known key on a network interface
  * would let anyone on the network run code on this machine.
  */

@@ -1,5 +1,5 @@
 /**
- * The web app on the local stack (SPEC §7): the files of web/dist, and index.html for the single-page
+ * The web app on the local stack (docs/protocol.md §7): the files of web/dist, and index.html for the single-page
  * routes (`/`, `/s/*`); anything else (the API under `/api`, unknown paths) is left to the API front. `/config.json`
  * tells the app where the API is: this same origin. The bundle is rebuilt on start when it is missing
  * or older than its sources (about a second with esbuild).

@@ -2,7 +2,7 @@
  * One job in one slot: work directory, optional compile step, run step, verdict, cleanup. Its pieces
  * (a box: one uid's work dir, its steps and the proof of cleanup; the compile step; the run step) are
  * also what a test run is made of (tests-job.ts). The limits come from shared/contract/limits.ts
- * (SPEC §4) and the language table; this file only decides how each limit maps onto the helper's knobs.
+ * (docs/protocol.md §4) and the language table; this file only decides how each limit maps onto the helper's knobs.
  */
 import { LIMITS } from '#contract/limits.js';
 import { LANGUAGES, type Language, type LanguageId, type StepLimits as LanguageStepLimits } from '#contract/languages.js';
@@ -218,11 +218,11 @@ export interface RunSpec {
   language: LanguageId;
   compileOutput: string;
   onOutput?: RunHooks['onOutput'];
-  /** Bytes of stdout kept (default the 32 KiB of SPEC §4; a test keeps enough to compare). */
+  /** Bytes of stdout kept (default the 32 KiB of docs/protocol.md §4; a test keeps enough to compare). */
   stdoutBytes?: number;
 }
 
-/** The run step, always the box's last: the program with its stdin, and its SPEC §6 result. */
+/** The run step, always the box's last: the program with its stdin, and its docs/protocol.md §6 result. */
 export async function runIn(box: Box, spec: RunSpec): Promise<RunResult> {
   const onText = spec.onOutput;
   const report = await box.step({

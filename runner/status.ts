@@ -1,5 +1,5 @@
 /**
- * From the helper's reports to the SPEC §6 status. Pure, so every rule here is unit-testable.
+ * From the helper's reports to the docs/protocol.md §6 status. Pure, so every rule here is unit-testable.
  *
  * Writing files past the limit counts as OUTPUT_LIMIT: files are output the program produced, and the
  * contract has no separate status for them. A limit hit during compilation is a COMPILE_ERROR with a
@@ -28,7 +28,7 @@ export interface LimitsForMessages {
 }
 
 /**
- * What each runtime prints when its own memory cap stops the program (SPEC §6: MEMORY_LIMIT, as if the
+ * What each runtime prints when its own memory cap stops the program (docs/protocol.md §6: MEMORY_LIMIT, as if the
  * sandbox had killed it). Matched only in the last few KiB of stderr and only for a failed run, so a
  * program printing the words and exiting 0 stays COMPLETED. A program can fake the message to relabel
  * its own failure; that changes nothing but its own status.

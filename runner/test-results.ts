@@ -1,5 +1,5 @@
 /**
- * From one test's run to its SPEC §8 verdict, and the verdicts of a whole test run as they are stored.
+ * From one test's run to its docs/protocol.md §8 verdict, and the verdicts of a whole test run as they are stored.
  * Pure, so every rule here is unit-testable (test/runner/test-results.test.ts).
  */
 import type { FinalStatus, RunResult } from '#contract/execution-types.js';
@@ -40,7 +40,7 @@ export function clip(text: string, maxBytes: number): string {
   return bytes.subarray(0, end).toString('utf8') + TRUNCATION_MARK;
 }
 
-/** A test's status from its run's SPEC §6 status and its output (SYSTEM_ERROR is handled by the caller). */
+/** A test's status from its run's docs/protocol.md §6 status and its output (SYSTEM_ERROR is handled by the caller). */
 export function testStatus(run: Pick<RunResult, 'status' | 'stdout' | 'truncated'>, expectedStdout: string): TestStatus {
   switch (run.status) {
     case 'COMPLETED':
@@ -75,7 +75,7 @@ export function summarize(results: readonly TestResult[]): TestSummary {
   return { passed: results.filter((r) => r.status === 'PASSED').length, total: results.length };
 }
 
-/** SPEC §8: COMPLETED when every test passed, FAILED when some did not, COMPILE_ERROR when it did not compile. */
+/** docs/protocol.md §8: COMPLETED when every test passed, FAILED when some did not, COMPILE_ERROR when it did not compile. */
 export function overallStatus(results: readonly TestResult[], compileError: boolean, systemError: boolean): FinalStatus {
   if (compileError) return 'COMPILE_ERROR';
   if (systemError) return 'SYSTEM_ERROR';

@@ -1,5 +1,5 @@
 /**
- * A `mode:"tests"` job (SPEC §8): compile once, then run the program once per test under the run
+ * A `mode:"tests"` job (docs/protocol.md §8): compile once, then run the program once per test under the run
  * limits with the test's stdin, each run in a work dir and uid of its own, exactly like a plain run's
  * run step. The compiled files are copied from the compile dir (whose uid has no process left) into
  * each test's fresh dir, and that dir is emptied by the test's own run step: test 2 never sees test 1's

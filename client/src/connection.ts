@@ -1,5 +1,5 @@
 /**
- * One participant's connection to a session (SPEC §5, §9, §10): joins with `format:"yjs"`, keeps `doc`
+ * One participant's connection to a session (docs/protocol.md §5, §9, §10): joins with `format:"yjs"`, keeps `doc`
  * (text `code`), for interviewers `notesDoc` (its own text `code`), and `awareness` in sync in both directions, and survives everything a WebSocket
  * through API Gateway goes through: idle and lifetime closes, dropped TCP connections, refused
  * updates, throttling and being offline for a while. Local edits are never lost: they live in `doc`,
@@ -18,11 +18,11 @@ import { activityEvent, executionEvent, watchNetwork } from './messages.js';
 import type { ActivityKind, ConnectionEvents, DocName, Question, ServerError, ServerMessage, Status, User } from './types.js';
 
 /**
- * The shared type of the notes document (SPEC §10). The server keeps notes as a second document with the
+ * The shared type of the notes document (docs/protocol.md §10). The server keeps notes as a second document with the
  * same single text named `code` (one write path and validator for both documents).
  */
 export const NOTES_TEXT = 'code';
-/** Activity reports per second: the server allows 5 per connection (SPEC §10); stay below it. */
+/** Activity reports per second: the server allows 5 per connection (docs/protocol.md §10); stay below it. */
 const ACTIVITY_PER_SECOND = 4;
 
 export type { ConnectOptions, Timing } from './options.js';
@@ -122,7 +122,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     });
   }
 
-  /** Runs the current document (SPEC §6); the results arrive as `execution` events. */
+  /** Runs the current document (docs/protocol.md §6); the results arrive as `execution` events. */
   run(options: { stdin?: string; mode?: 'run' | 'tests'; language?: string } = {}): void {
     this.requireConnected('run code');
     this.sendJson({
@@ -134,7 +134,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   }
 
   /**
-   * Reports what this participant's browser saw (SPEC §10: paste with its size, focus lost or gained);
+   * Reports what this participant's browser saw (docs/protocol.md §10: paste with its size, focus lost or gained);
    * interviewers get it as `activity` events. Dropped while not joined: a report is not an edit to keep.
    */
   reportActivity(kind: ActivityKind, chars?: number): void {

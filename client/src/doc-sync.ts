@@ -1,5 +1,5 @@
 /**
- * Keeps the server's copy of the document complete (SPEC §5): local updates are merged and sent in
+ * Keeps the server's copy of the document complete (docs/protocol.md §5): local updates are merged and sent in
  * frame-sized pieces, and a `sync` (state vectors both ways) after every (re)join, after any error
  * answering an update, once activity settles and every 30 s while the session is edited. Whatever was
  * lost on the way — a closed socket, a refused or throttled write, a relay not delivered — is in `doc`,
@@ -25,7 +25,7 @@ export interface SyncLink {
 }
 
 /**
- * One per document of the session: `code`, and for interviewers `notes` (SPEC §10), whose messages carry
+ * One per document of the session: `code`, and for interviewers `notes` (docs/protocol.md §10), whose messages carry
  * `doc:"notes"`. Both share the connection's timers (their names are prefixed) and its edit pacer.
  */
 export class DocSync {
@@ -94,7 +94,7 @@ export class DocSync {
   /** An `error` answering `yjs-update` or `sync`: sync again once the server says it may be retried. */
   refused(error: ServerError): void {
     if (error.action === 'yjs-update') this.deletesSinceSync = true; // what was refused may hold deletions
-    // The interviewer locked the editor (SPEC §8): retrying now would be refused again. The edit stays in
+    // The interviewer locked the editor (docs/protocol.md §8): retrying now would be refused again. The edit stays in
     // `doc` and goes out with the sync the connection requests when the lock is lifted.
     if (error.code === 'EDITING_LOCKED') return;
     const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;

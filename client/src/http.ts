@@ -1,4 +1,4 @@
-/** The few HTTP calls the connection needs (SPEC §3), and small pure helpers. */
+/** The few HTTP calls the connection needs (docs/protocol.md §3), and small pure helpers. */
 import { fromBase64 } from 'lib0/buffer';
 import type { ServerError } from './types.js';
 

@@ -1,5 +1,5 @@
 /**
- * The client library of the interview backend (SPEC §9): `connect()` gives a connection whose `doc`
+ * The client library of the interview backend (docs/protocol.md §9): `connect()` gives a connection whose `doc`
  * (Y.Doc, text `code`) and `awareness` any Yjs editor binding can use.
  */
 export { connect, Connection } from './connection.js';

@@ -1,4 +1,4 @@
-/** Server messages that only become events (SPEC §5, §8, §10): read field by field, no state involved. */
+/** Server messages that only become events (docs/protocol.md §5, §8, §10): read field by field, no state involved. */
 import type { ActivityEvent, ExecutionEvent, ExecutionResult, ServerMessage } from './types.js';
 
 /** The execution event of an `execution-*` message, or undefined for any other message. */

@@ -26,7 +26,7 @@ export interface Timing {
   editsPerSecond: number;
   /** Own awareness (cursor) at most this often: the server allows 10 cursor messages/s. */
   awarenessMs: number;
-  /** While editing, a `sync` this often catches anything lost on the way (SPEC §5: every 30 s). */
+  /** While editing, a `sync` this often catches anything lost on the way (docs/protocol.md §5: every 30 s). */
   syncEveryMs: number;
   /** A `ping` after this long without sending anything: API Gateway closes idle sockets after 10 min. */
   keepaliveMs: number;

@@ -1,5 +1,5 @@
 /**
- * Typed calls of the HTTP routes a room needs beyond the socket (SPEC §3, §8, §10): the session and its
+ * Typed calls of the HTTP routes a room needs beyond the socket (docs/protocol.md §3, §8, §10): the session and its
  * controls, the question, notes, review links, the timeline; and the operator's question bank. Errors
  * are the contract's (`{error, message, details}`) as an `HttpError`.
  */
@@ -81,7 +81,7 @@ export interface HistoryEntry {
   detail: Record<string, unknown>;
 }
 
-/** One timeline event (SPEC §10); fields beyond `at`, `type`, `userId` depend on the type. */
+/** One timeline event (docs/protocol.md §10); fields beyond `at`, `type`, `userId` depend on the type. */
 export interface TimelineEvent {
   at: string;
   type: string;
@@ -181,7 +181,7 @@ export interface QuestionSummary {
   testCount: number;
 }
 
-/** The operator's question bank (SPEC §8), with an operator key or JWT. */
+/** The operator's question bank (docs/protocol.md §8), with an operator key or JWT. */
 export class QuestionBank {
   constructor(
     private readonly httpUrl: string,

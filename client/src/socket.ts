@@ -29,7 +29,7 @@ export async function socketConstructor(custom?: SocketConstructor): Promise<Soc
 }
 
 /**
- * A token bucket for edit messages. The server allows 50 edits/s per connection (SPEC §4) with a burst
+ * A token bucket for edit messages. The server allows 50 edits/s per connection (docs/protocol.md §4) with a burst
  * of 50; staying at `perSecond` (below it) leaves room for the server's clock and a second container.
  */
 export class Pacer {

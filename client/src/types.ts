@@ -1,7 +1,7 @@
-/** The server messages of SPEC §5, §8 and §10 the client reads, the events it emits, and the HTTP shapes. */
+/** The server messages of docs/protocol.md §5, §8 and §10 the client reads, the events it emits, and the HTTP shapes. */
 export type Role = 'interviewer' | 'candidate' | 'observer' | 'reviewer' | string;
 
-/** The session's documents (SPEC §10): the shared code, and the interviewers' private notes. */
+/** The session's documents (docs/protocol.md §10): the shared code, and the interviewers' private notes. */
 export type DocName = 'code' | 'notes';
 
 export interface User {
@@ -39,7 +39,7 @@ export interface ExecutionResult {
   signal?: string | null;
   durationMs?: number;
   truncated?: { stdout: boolean; stderr: boolean };
-  /** `mode:"tests"` (SPEC §8): one verdict per test; a candidate's hidden tests carry no data. */
+  /** `mode:"tests"` (docs/protocol.md §8): one verdict per test; a candidate's hidden tests carry no data. */
   tests?: TestResult[];
   summary?: { passed: number; total: number };
   /** Set when the outputs did not fit in a message: read them here (HTTP, with the token). */
@@ -93,7 +93,7 @@ export interface QuestionInput {
 
 export type ActivityKind = 'paste' | 'focus-lost' | 'focus-gained';
 
-/** Client-reported activity (SPEC §10), relayed to interviewers: what a browser said, not a proof. */
+/** Client-reported activity (docs/protocol.md §10), relayed to interviewers: what a browser said, not a proof. */
 export interface ActivityEvent {
   userId: string;
   username?: string;
@@ -119,5 +119,5 @@ export interface ConnectionEvents extends Record<string, unknown> {
   version: number;
 }
 
-/** Server messages are read defensively field by field; the contract is SPEC §5. */
+/** Server messages are read defensively field by field; the contract is docs/protocol.md §5. */
 export type ServerMessage = { type: string } & Record<string, any>;

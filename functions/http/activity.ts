@@ -10,7 +10,7 @@ import { listConnections, participantsOf } from '#aws/store/connections.js';
 import { isValidHistoryCursor, listHistory } from '#aws/store/history.js';
 
 export const handler = httpHandler({
-  // GET /timeline (SPEC §10): playback reads the history and the document logs.
+  // GET /timeline (docs/protocol.md §10): playback reads the history and the document logs.
   ...timelineRoutes,
   'GET /api/sessions/{sessionId}/participants': async (req) => {
     const { session } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: false, action: 'list participants' });

@@ -13,7 +13,7 @@ import { getCodeQuery, putCodeBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 
 export const handler = httpHandler({
-  // GET/PUT /notes (SPEC §10): the interviewers' notes are a second document on this write path.
+  // GET/PUT /notes (docs/protocol.md §10): the interviewers' notes are a second document on this write path.
   ...notesRoutes,
   'GET /api/sessions/{sessionId}/code': async (req) => {
     const { format } = parseQuery(req, getCodeQuery);

@@ -1,4 +1,4 @@
-/** `POST|GET /api/sessions/{sessionId}/executions`, `GET .../executions/{executionId}` (SPEC §3, §6). */
+/** `POST|GET /api/sessions/{sessionId}/executions`, `GET .../executions/{executionId}` (docs/protocol.md §3, §6). */
 import { authorize } from '#core/access.js';
 import { readExecution, requestRun } from '#core/executions.js';
 import { viewExecution, viewExecutions } from '#core/execution-view.js';

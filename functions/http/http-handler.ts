@@ -118,7 +118,7 @@ export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z
   return parsed.data;
 }
 
-/** `Authorization: Bearer <token>` (SPEC §2). */
+/** `Authorization: Bearer <token>` (docs/protocol.md §2). */
 export function bearerToken(req: HttpRequest): string | undefined {
   const header = req.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

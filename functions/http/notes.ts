@@ -1,4 +1,4 @@
-/** `GET|PUT /api/sessions/{sessionId}/notes` (SPEC §10): interviewers read and write, reviewers read. */
+/** `GET|PUT /api/sessions/{sessionId}/notes` (docs/protocol.md §10): interviewers read and write, reviewers read. */
 import { authorize } from '#core/access.js';
 import { getNotes, putNotes } from '#core/notes.js';
 import { getCodeQuery, putNotesBody } from '#contract/schemas.js';

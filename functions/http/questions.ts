@@ -1,6 +1,6 @@
 /**
  * The question bank (`/api/questions`, operators) and a session's question (`/api/sessions/{id}/question`),
- * SPEC §8. Every answer that carries a session's question is in the view of the caller's role.
+ * docs/protocol.md §8. Every answer that carries a session's question is in the view of the caller's role.
  */
 import { authorize } from '#core/access.js';
 import { authenticateOperator } from '#core/operators.js';

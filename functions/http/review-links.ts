@@ -1,4 +1,4 @@
-/** Review links (SPEC §10): the interviewer creates, lists and revokes read-only tokens for reviewers. */
+/** Review links (docs/protocol.md §10): the interviewer creates, lists and revokes read-only tokens for reviewers. */
 import { authorize, type AccessRule } from '#core/access.js';
 import { createReviewLink, reviewLinksOf, revokeLink } from '#core/review-links.js';
 import { createReviewLinkBody } from '#contract/schemas.js';

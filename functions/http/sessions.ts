@@ -18,7 +18,7 @@ import type { SessionUpdatedMessage } from '#contract/questions.js';
 import { relay } from '../ws/document-actions.js';
 
 export const handler = httpHandler({
-  // POST/GET/DELETE /review-links (SPEC §10): who may read the session.
+  // POST/GET/DELETE /review-links (docs/protocol.md §10): who may read the session.
   ...reviewLinkRoutes,
   // The credential is checked before the body or query: an anonymous caller learns nothing else.
   'POST /api/sessions': async (req) => {

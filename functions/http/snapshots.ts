@@ -1,4 +1,4 @@
-/** Snapshot routes: create, list, read, restore (SPEC §3). */
+/** Snapshot routes: create, list, read, restore (docs/protocol.md §3). */
 import { authorize } from '#core/access.js';
 import { createSnapshot, readSnapshot, restoreSnapshot } from '#core/snapshots.js';
 import { listSnapshots } from '#aws/store/snapshots.js';

@@ -1,4 +1,4 @@
-/** `GET /api/sessions/{sessionId}/timeline` (SPEC §10): playback for interviewers and reviewers. */
+/** `GET /api/sessions/{sessionId}/timeline` (docs/protocol.md §10): playback for interviewers and reviewers. */
 import { authorize } from '#core/access.js';
 import { timelinePage } from '#core/timeline.js';
 import { LIMITS } from '#contract/limits.js';

@@ -1,5 +1,5 @@
 /**
- * `activity` (SPEC §10): a participant's browser reports a paste (with its size) or that the editor lost
+ * `activity` (docs/protocol.md §10): a participant's browser reports a paste (with its size) or that the editor lost
  * or regained focus. Client-reported, and said so wherever it is shown. Stored in the history (and so
  * in the timeline) and relayed to interviewer connections only.
  */

@@ -13,7 +13,7 @@ import { publish } from '#aws/publish.js';
 import { documentChanged } from '#core/events.js';
 import { take } from './rate.js';
 
-/** Every role but the interviewer is subject to the editing lock (SPEC §8: the interviewer is never locked out). */
+/** Every role but the interviewer is subject to the editing lock (docs/protocol.md §8: the interviewer is never locked out). */
 export const sessionRef = (ctx: WsContext): SessionRef => ({ sessionId: ctx.conn.sessionId, ttl: ctx.conn.sessionTtl, lockable: ctx.conn.role !== 'interviewer' });
 
 export function limitRate(ctx: WsContext, kind: Parameters<typeof take>[1]): void {

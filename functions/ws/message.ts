@@ -1,5 +1,5 @@
 /**
- * Every client message (SPEC §5): the action routes and `$default`. Parse → validate with the action's
+ * Every client message (docs/protocol.md §5): the action routes and `$default`. Parse → validate with the action's
  * schema → run the action. Anything wrong gets an `error` message with the contract's code and changes
  * nothing; the Lambda itself always answers 200 so API Gateway does not report the route as failed.
  */
@@ -28,7 +28,7 @@ type Runner = (ctx: WsContext, msg: any) => Promise<unknown>;
 
 const ACTIONS: Record<ActionName, Runner> = {
   'join-session': joinSession,
-  // `doc:"notes"` (SPEC §10): the same operations on the interviewers' notes.
+  // `doc:"notes"` (docs/protocol.md §10): the same operations on the interviewers' notes.
   'code-change': byDocument(codeChange, notesCodeChange),
   'yjs-update': byDocument(yjsUpdate, notesYjsUpdate),
   sync: byDocument(sync, notesSync),

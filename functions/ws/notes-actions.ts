@@ -1,5 +1,5 @@
 /**
- * `code-change`, `yjs-update` and `sync` with `doc:"notes"` (SPEC §10): the same document operations as
+ * `code-change`, `yjs-update` and `sync` with `doc:"notes"` (docs/protocol.md §10): the same document operations as
  * the code's (shared/core/code.ts) on the notes document, accepted only from interviewer connections
  * and relayed only to interviewer connections. Every message about the notes carries `doc:"notes"`.
  */

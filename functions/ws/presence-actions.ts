@@ -1,4 +1,4 @@
-/** Presence and session actions: join, leave, awareness, cursor, language, ping (SPEC §5). */
+/** Presence and session actions: join, leave, awareness, cursor, language, ping (docs/protocol.md §5). */
 import { AppError, errors } from '#contract/errors.js';
 import { isActive } from '#core/access.js';
 import { currentDocument } from '#core/code.js';
@@ -115,7 +115,7 @@ export async function languageChange(ctx: WsContext, msg: ActionOf<'language-cha
   if (!isActive(session)) throw errors.sessionExpired();
   const updated = await updateSessionFields(session, { language }, me.userId!);
   if (!updated) throw errors.sessionExpired();
-  // An untouched document follows the language (SPEC §8): the new language's starter code.
+  // An untouched document follows the language (docs/protocol.md §8): the new language's starter code.
   const placed = updated.language !== session.language ? await placeStarterCode(updated, me.userId!) : [];
   await publish([{ type: 'LanguageChanged', sessionId: ctx.conn.sessionId, userId: me.userId!, language }, ...placed], { connections });
   return { language };

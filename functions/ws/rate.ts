@@ -1,5 +1,5 @@
 /**
- * Per-connection rate limits (SPEC §4: cursor 10/s, edits 50/s, language changes 1 per 5 s) as token
+ * Per-connection rate limits (docs/protocol.md §4: cursor 10/s, edits 50/s, language changes 1 per 5 s) as token
  * buckets in the memory of the Lambda container. Approximate by design: a DynamoDB counter would cost a
  * call per message and break the 2-call budget of an edit. API Gateway spreads one connection's
  * messages over the warm containers of the message function, so the enforced bound is

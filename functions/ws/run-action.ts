@@ -1,4 +1,4 @@
-/** `run-code`: runs the current document (or the given language) for the sender (SPEC §5, §6). */
+/** `run-code`: runs the current document (or the given language) for the sender (docs/protocol.md §5, §6). */
 import { errors } from '#contract/errors.js';
 import { isActive } from '#core/access.js';
 import { requestRun } from '#core/executions.js';

@@ -1,5 +1,5 @@
 /**
- * `npm run api-key -- <command> <target>`: operator API keys (SPEC §2) of a deployed stage or of the
+ * `npm run api-key -- <command> <target>`: operator API keys (docs/protocol.md §2) of a deployed stage or of the
  * local stack. Keys are written straight to the stage's DynamoDB table with your AWS credentials: there
  * is deliberately no HTTP route that mints keys.
  *

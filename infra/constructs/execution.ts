@@ -1,5 +1,5 @@
 /**
- * The execution pipeline (SPEC §6, docs/execution.md): a run request is stored, then a message goes to
+ * The execution pipeline (docs/protocol.md §6, docs/execution.md): a run request is stored, then a message goes to
  * its language's queue; Fargate runners of that language (started on demand) run it in the sandbox and
  * push the output; the dead-letter function and the watchdog end whatever gets lost.
  *

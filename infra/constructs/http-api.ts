@@ -1,5 +1,5 @@
 /**
- * The HTTP API (SPEC §3): one Lambda per HTTP_FUNCTIONS group (shared/contract/routes.ts), every route key of the
+ * The HTTP API (docs/protocol.md §3): one Lambda per HTTP_FUNCTIONS group (shared/contract/routes.ts), every route key of the
  * group wired to it with payload format 2.0, one `$default` stage with throttling and JSON access logs.
  * With `-c jwtIssuer=… -c jwtAudience=…` the operator routes (OPERATOR_ROUTES) get API Gateway's JWT
  * authorizer; otherwise their handler checks an operator API key (shared/core/operators.ts).
@@ -27,7 +27,7 @@ import { ProjectFunction } from './project-function.js';
 
 /**
  * Functions with `pushes: true` may post to connections; only those listed here may also close them
- * (DELETE /api/sessions/{sessionId} ends the session and closes its sockets, SPEC §3).
+ * (DELETE /api/sessions/{sessionId} ends the session and closes its sockets, docs/protocol.md §3).
  */
 const CLOSES_SOCKETS: ReadonlySet<HttpFunctionName> = new Set<HttpFunctionName>(['sessions']);
 
@@ -71,7 +71,7 @@ export class HttpApiConstruct extends Construct {
 
     this.api = new HttpApi(this, 'Api', {
       apiName: `interview-http-${stage.name}`,
-      description: 'Interview backend HTTP API (SPEC §3)',
+      description: 'Interview backend HTTP API (docs/protocol.md §3)',
       // The stage is created below: the default one cannot be given throttling or access logs.
       createDefaultStage: false,
       corsPreflight: {
@@ -146,7 +146,7 @@ export class HttpApiConstruct extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Session routes authorize in the handlers with per-session bearer tokens (SPEC §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions, /api/questions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract.',
+        'Session routes authorize in the handlers with per-session bearer tokens (docs/protocol.md §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions, /api/questions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract.',
     });
 
     new CfnOutput(this, 'HttpApiUrl', { key: 'HttpApiUrl', value: this.url, description: 'Base URL of the HTTP API' });

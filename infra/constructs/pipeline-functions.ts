@@ -2,7 +2,7 @@
  * The functions of the execution pipeline that no route calls (shared/contract/routes.ts PIPELINE_FUNCTIONS):
  * the launcher on the launch queue (the only principal that may call ecs:RunTask), the dead-letter
  * function on the shared DLQ and the scheduled watchdog. The last two make sure every execution
- * reaches a final status (SPEC §6) even when a runner dies or never starts.
+ * reaches a final status (docs/protocol.md §6) even when a runner dies or never starts.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';

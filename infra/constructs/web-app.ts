@@ -1,5 +1,5 @@
 /**
- * The web app (SPEC §7, §9): a private S3 bucket read only by CloudFront through Origin Access Control,
+ * The web app (docs/protocol.md §7, §9): a private S3 bucket read only by CloudFront through Origin Access Control,
  * the files of web/dist (built at synth with esbuild, so `cdk synth` works offline on a fresh clone)
  * and a generated `config.json` with the API URLs. Idle cost: the storage of a few hundred KB.
  */

@@ -1,5 +1,5 @@
 /**
- * The WebSocket API (SPEC §5): route selection and routes come from shared/contract/routes.ts, one Lambda per
+ * The WebSocket API (docs/protocol.md §5): route selection and routes come from shared/contract/routes.ts, one Lambda per
  * WS_FUNCTIONS entry, one stage named after the deployment stage, throttled and access-logged.
  */
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -23,7 +23,7 @@ export type WsFunctionName = keyof typeof WS_FUNCTIONS;
  * here, so its permissions are a decision, not a default.
  */
 const WS_GRANTS: Record<WsFunctionName, { table: TableAccess; connections: readonly ConnectionMethod[]; runs: boolean; timeout: Duration }> = {
-  // $connect cannot push: the connection does not exist until it returns (NOTES.md).
+  // $connect cannot push: the connection does not exist until it returns (docs/aws-notes.md).
   connect: { table: 'readWrite', connections: [], runs: false, timeout: Duration.seconds(10) },
   // Tells the others `user-left`.
   disconnect: { table: 'readWrite', connections: ['POST'], runs: false, timeout: Duration.seconds(15) },
@@ -56,7 +56,7 @@ export class WebSocketApiConstruct extends Construct {
 
     this.api = new WebSocketApi(this, 'Api', {
       apiName: `interview-ws-${stage.name}`,
-      description: 'Live collaboration channel of the interview backend (SPEC §5)',
+      description: 'Live collaboration channel of the interview backend (docs/protocol.md §5)',
       routeSelectionExpression: WS_ROUTE_SELECTION_EXPRESSION,
     });
 
@@ -107,11 +107,11 @@ export class WebSocketApiConstruct extends Construct {
     this.functions = functions;
 
     // Browsers cannot send headers on a WebSocket handshake, so an API Gateway authorizer has nothing to
-    // check that the $connect handler does not already check better (SPEC §2).
+    // check that the $connect handler does not already check better (docs/protocol.md §2).
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Authorization happens in the $connect handler: it verifies the per-session bearer token (query string, SPEC §2) against its stored hash and the session state; API Gateway authorizers cannot see session ids or roles. Later routes are only reachable on an accepted connection.',
+        'Authorization happens in the $connect handler: it verifies the per-session bearer token (query string, docs/protocol.md §2) against its stored hash and the session state; API Gateway authorizers cannot see session ids or roles. Later routes are only reachable on an accepted connection.',
     });
 
     new CfnOutput(this, 'WebSocketUrl', { key: 'WebSocketUrl', value: this.stage.url, description: 'wsUrl clients connect to' });

@@ -1,5 +1,5 @@
 /**
- * One output stream of a step, capped. SPEC §4 keeps and pushes 32 KiB per stream, marked truncated.
+ * One output stream of a step, capped. docs/protocol.md §4 keeps and pushes 32 KiB per stream, marked truncated.
  * Beyond the cap the program may keep writing for a while (a long but finite print is not an
  * offence: it ends COMPLETED with `truncated`), but a program still writing at `floodBytes` is
  * flooding and gets stopped (OUTPUT_LIMIT), so endless output costs a bounded amount of CPU.

@@ -1,5 +1,5 @@
 /**
- * The messages of a run's end, per role (SPEC §8). `execution-finished` carries the execution as the
+ * The messages of a run's end, per role (docs/protocol.md §8). `execution-finished` carries the execution as the
  * recipient's role may see it (shared/core/execution-view.ts): one message per role present, so a
  * candidate's socket never receives a hidden test's stdin, expected output, stdout or stderr.
  * `execution-test-result` carries no test data at all, so one message serves every role.

@@ -23,7 +23,7 @@ export interface DocumentChange {
   code?: string;
   textVersion?: number;
   userId: string;
-  /** The interviewers' notes (SPEC §10): every message says so; callers pick interviewer recipients. */
+  /** The interviewers' notes (docs/protocol.md §10): every message says so; callers pick interviewer recipients. */
   doc?: 'notes';
 }
 

@@ -1,6 +1,6 @@
 /**
  * Server → client pushes through the API Gateway Management API (the real SDK client, pointed at the
- * local front's endpoint in the local stack). Fan-out rules from NOTES.md:
+ * local front's endpoint in the local stack). Fan-out rules from docs/aws-notes.md:
  *  - bounded concurrency, and every post awaited before the handler returns;
  *  - GoneException (410) means *that* recipient is dead: delete that connection, not the sender's;
  *  - throttling shares the account's 10,000 req/s: back off and retry;

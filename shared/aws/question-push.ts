@@ -1,5 +1,5 @@
 /**
- * `question-updated` (SPEC §8) to everyone in a session, each connection in the view of its role: a
+ * `question-updated` (docs/protocol.md §8) to everyone in a session, each connection in the view of its role: a
  * connection whose role does not see hidden tests is sent a message built from the restricted view, so
  * a hidden test's stdin and expected output never exist in its frame. Over 128 KiB (starter code of 8
  * languages can be 800 KiB) the message keeps what identifies the question and says where to fetch it.

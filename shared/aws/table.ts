@@ -11,10 +11,10 @@
  *                                              for the session's retention; playback reads it)
  *   S#<sessionId>    DOC#<version:12>#S<n:3>   part n of a compacted state holding versions 1..version
  *                                              (a state over one item's 400 KB is split across parts)
- *   S#<sessionId>    NOTE#<version:12>#U       the interviewers' notes (SPEC §10): a second document, same
+ *   S#<sessionId>    NOTE#<version:12>#U       the interviewers' notes (docs/protocol.md §10): a second document, same
  *   S#<sessionId>    NOTE#<version:12>#S<n:3>  layout as DOC#, its version counter `notesVersion` on META
  *   S#<sessionId>    H#<ulid>                  history entry
- *   S#<sessionId>    R#<linkId>                review link: SHA-256 of its token, expiry, revokedAt (SPEC §10)
+ *   S#<sessionId>    R#<linkId>                review link: SHA-256 of its token, expiry, revokedAt (docs/protocol.md §10)
  *   S#<sessionId>    P#<ulid>                  snapshot (with its code)
  *   S#<sessionId>    C#<connectionId>          live WebSocket connection (presence)
  *   S#<sessionId>    X#<ulid>                  execution

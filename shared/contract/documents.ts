@@ -1,5 +1,5 @@
 /**
- * The documents of a session (SPEC §10): the shared `code` and the interviewers' private `notes`. Both
+ * The documents of a session (docs/protocol.md §10): the shared `code` and the interviewers' private `notes`. Both
  * are one Yjs `Y.Text` named "code" (one client class syncs either) and go through the same write path
  * (shared/core/code.ts → shared/aws/store/documents.ts): same versions, same integrity, same `sync`.
  *
@@ -22,7 +22,7 @@ export function parseDocumentId(id: string): { sessionId: string; doc: DocName }
   return id.endsWith(NOTES_SUFFIX) ? { sessionId: id.slice(0, -NOTES_SUFFIX.length), doc: 'notes' } : { sessionId: id, doc: 'code' };
 }
 
-/** UTF-8 bytes a document's text may hold (SPEC §4: code 100 KiB; §10: notes 64 KiB). */
+/** UTF-8 bytes a document's text may hold (docs/protocol.md §4: code 100 KiB; §10: notes 64 KiB). */
 export const maxTextBytes = (id: string): number => (parseDocumentId(id).doc === 'notes' ? LIMITS.notesMaxBytes : LIMITS.codeMaxBytes);
 
 /** The document's name in error messages. */

@@ -1,5 +1,5 @@
 /**
- * The contract's error codes (SPEC §3, §5) and the typed domain errors that carry them.
+ * The contract's error codes (docs/protocol.md §3, §5) and the typed domain errors that carry them.
  * Handlers map an AppError to `{error, message, details}` with its status; anything else is a bug and
  * becomes INTERNAL_ERROR without leaking its message.
  */
@@ -10,9 +10,9 @@ export const ERROR_STATUS = {
   INVALID_MESSAGE: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
-  /** The interviewer locked the editor: a candidate's edit changed nothing (SPEC §8). */
+  /** The interviewer locked the editor: a candidate's edit changed nothing (docs/protocol.md §8). */
   EDITING_LOCKED: 403,
-  /** The interviewer turned runs off for candidates (SPEC §8). */
+  /** The interviewer turned runs off for candidates (docs/protocol.md §8). */
   RUNS_DISABLED: 403,
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,

@@ -1,4 +1,4 @@
-/** Execution statuses and the execution object of SPEC §6: one definition for handlers, runner and store. */
+/** Execution statuses and the execution object of docs/protocol.md §6: one definition for handlers, runner and store. */
 import type { LanguageId } from './languages.js';
 import type { ExecutionMode, TestResult, TestSummary } from './questions.js';
 
@@ -29,7 +29,7 @@ export interface RunResult {
   truncated: { stdout: boolean; stderr: boolean };
 }
 
-/** The execution object of SPEC §6. */
+/** The execution object of docs/protocol.md §6. */
 export interface Execution extends Omit<RunResult, 'status'> {
   executionId: string;
   sessionId: string;
@@ -39,7 +39,7 @@ export interface Execution extends Omit<RunResult, 'status'> {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  /** SPEC §8: `tests` for a run of the session question's tests (absent: a plain run). */
+  /** docs/protocol.md §8: `tests` for a run of the session question's tests (absent: a plain run). */
   mode?: ExecutionMode;
   /** Per-test verdicts and their count, once a `mode:"tests"` run finished; see shared/core/execution-view.ts for a candidate's view. */
   tests?: TestResult[];

@@ -1,4 +1,4 @@
-/** Ids: sessions are UUID v4 (SPEC §3); everything else is a ULID so ids sort by creation time. */
+/** Ids: sessions are UUID v4 (docs/protocol.md §3); everything else is a ULID so ids sort by creation time. */
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 

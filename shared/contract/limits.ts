@@ -1,5 +1,5 @@
 /**
- * Every limit of the product contract (SPEC §4, §5) lives here and only here.
+ * Every limit of the product contract (docs/protocol.md §4, §5) lives here and only here.
  * The CDK stack, the handlers, the local stack and the runner all import these numbers.
  */
 const KIB = 1024;
@@ -7,9 +7,9 @@ const MIB = 1024 * KIB;
 
 export const LIMITS = {
   session: {
-    /** Default lifetime of an active session (SPEC §4: 4 h). */
+    /** Default lifetime of an active session (docs/protocol.md §4: 4 h). */
     defaultDurationMinutes: 4 * 60,
-    /** Upper bound a creator may ask for (SPEC §4: 24 h). */
+    /** Upper bound a creator may ask for (docs/protocol.md §4: 24 h). */
     maxDurationMinutes: 24 * 60,
     minDurationMinutes: 5,
     /** How long an ended/expired session stays readable before TTL removes every item of it. */
@@ -20,7 +20,7 @@ export const LIMITS = {
   /** Code is measured in UTF-8 bytes. */
   codeMaxBytes: 100 * KIB,
   stdinMaxBytes: 64 * KIB,
-  /** The interviewers' private notes (SPEC §10), UTF-8 bytes. */
+  /** The interviewers' private notes (docs/protocol.md §10), UTF-8 bytes. */
   notesMaxBytes: 64 * KIB,
   /** Output kept and pushed per stream; beyond it the run is marked truncated. */
   outputMaxBytesPerStream: 32 * KIB,
@@ -28,9 +28,9 @@ export const LIMITS = {
   httpBodyMaxBytes: 512 * KIB,
   snapshotLabelMaxLength: 120,
   history: { defaultPageSize: 50, maxPageSize: 200 },
-  /** GET /timeline pages (SPEC §10); a page also stops at about pageMaxBytes of updates (Lambda answers ≤ 6 MB). */
+  /** GET /timeline pages (docs/protocol.md §10); a page also stops at about pageMaxBytes of updates (Lambda answers ≤ 6 MB). */
   timeline: { defaultPageSize: 500, maxPageSize: 2000, pageMaxBytes: 1 * MIB },
-  /** Review links (SPEC §10): expiresInHours 1–720, default 168 (a week). */
+  /** Review links (docs/protocol.md §10): expiresInHours 1–720, default 168 (a week). */
   reviewLinks: { defaultHours: 168, maxHours: 720 },
   /** GET /api/sessions pages. */
   sessionList: { defaultPageSize: 20, maxPageSize: 100 },
@@ -46,7 +46,7 @@ export const LIMITS = {
     compileMemoryBytes: 1024 * MIB,
   },
   /**
-   * A `mode:"tests"` run (SPEC §8): each test gets the run limits, cut to what is left of these totals
+   * A `mode:"tests"` run (docs/protocol.md §8): each test gets the run limits, cut to what is left of these totals
    * for all its tests together (wall: the whole test phase, sandbox set-up included; CPU: the programs').
    * A test that finds less than 100 ms left is not run and ends TIMEOUT (runner/tests-job.ts).
    */
@@ -81,16 +81,16 @@ export const LIMITS = {
     outputFlushBytes: 4 * 1024,
   },
   rate: {
-    /** Session creation per operator identity (SPEC §4). */
+    /** Session creation per operator identity (docs/protocol.md §4). */
     sessionCreatePerMinute: 60,
     runsPerMinutePerUser: 10,
     cursorPerSecond: 10,
     editsPerSecond: 50,
     languageChangeIntervalMs: 5_000,
-    /** `activity` reports per connection (SPEC §10). */
+    /** `activity` reports per connection (docs/protocol.md §10). */
     activityPerSecond: 5,
   },
-  /** API Gateway WebSocket quotas (NOTES.md): they must hold in the local front as well. */
+  /** API Gateway WebSocket quotas (docs/aws-notes.md): they must hold in the local front as well. */
   websocket: {
     frameMaxBytes: 32 * KIB,
     messageMaxBytes: 128 * KIB,

@@ -1,4 +1,4 @@
-/** The WebSocket contract (SPEC §5): client actions as zod schemas, server messages as types. */
+/** The WebSocket contract (docs/protocol.md §5): client actions as zod schemas, server messages as types. */
 import * as z from 'zod/mini';
 import type { Execution } from './execution-types.js';
 import { DOC_NAMES, type DocName } from './documents.js';
@@ -17,7 +17,7 @@ const base64 = z.string().check(
 const userId = z.string().check(z.regex(/^[A-Za-z0-9_.:@-]{1,64}$/, 'letters, digits and _.:@- only, 1-64 characters'));
 const line = z.int().check(z.minimum(1));
 const shortString = z.string().check(z.minLength(1), z.maxLength(32));
-/** Which document of the session an edit or sync is about (SPEC §10); default the code. */
+/** Which document of the session an edit or sync is about (docs/protocol.md §10); default the code. */
 const doc = z.optional(z.enum(DOC_NAMES));
 
 export const actionSchemas = {
@@ -78,7 +78,7 @@ export type ServerMessage =
       yjsState?: string;
       /** Set when the document is too large for one WebSocket message: fetch it over HTTP instead. */
       documentUrl?: string;
-      /** Interviewers only (SPEC §10): the notes' text, and with format yjs their state. */
+      /** Interviewers only (docs/protocol.md §10): the notes' text, and with format yjs their state. */
       notes?: string;
       notesYjsState?: string;
       /** Interviewers only, instead of notes/notesYjsState when they did not fit: GET /notes. */

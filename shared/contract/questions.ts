@@ -1,5 +1,5 @@
 /**
- * Questions and tests (SPEC §8): the request schemas, the stored shapes, the per-test verdicts and the
+ * Questions and tests (docs/protocol.md §8): the request schemas, the stored shapes, the per-test verdicts and the
  * role views. One module for the handlers, the runner, the WebSocket messages and the web app, so the
  * rule "a candidate sees a hidden test by name only" is written exactly once (`questionForRole`,
  * `testResultForRole`).
@@ -18,7 +18,7 @@ export const QUESTION_LIMITS = {
   /** One starter program per language, each bounded like the session's document. */
   starterCodeMaxBytes: LIMITS.codeMaxBytes,
   maxTests: 50,
-  /** A test's stdin is a run's stdin (SPEC §4), its expected output the same size. */
+  /** A test's stdin is a run's stdin (docs/protocol.md §4), its expected output the same size. */
   testStdinMaxBytes: LIMITS.stdinMaxBytes,
   testExpectedMaxBytes: LIMITS.stdinMaxBytes,
   /** Not in the contract: a name identifies a test in verdicts, so keep it short and unique. */
@@ -177,7 +177,7 @@ export const TEST_STATUSES = [
 ] as const;
 export type TestStatus = (typeof TEST_STATUSES)[number];
 
-/** One test's verdict in a `mode:"tests"` execution (SPEC §8). */
+/** One test's verdict in a `mode:"tests"` execution (docs/protocol.md §8). */
 export interface TestResult {
   name: string;
   hidden: boolean;
@@ -216,7 +216,7 @@ export function testResultForRole(result: TestResult, role: string): TestResult 
   return { name: result.name, hidden: true, status: result.status, durationMs: result.durationMs };
 }
 
-/** SPEC §8's comparison: trailing whitespace of every line and trailing blank lines do not count. */
+/** docs/protocol.md §8's comparison: trailing whitespace of every line and trailing blank lines do not count. */
 export function normalizeOutput(text: string): string {
   return text
     .split(/\r?\n/)

@@ -35,7 +35,7 @@ export const HTTP_FUNCTIONS = {
       'GET /api/sessions/{sessionId}',
       'PATCH /api/sessions/{sessionId}',
       'DELETE /api/sessions/{sessionId}',
-      // Review links (SPEC §10; functions/http/review-links.ts): no push, the table only.
+      // Review links (docs/protocol.md §10; functions/http/review-links.ts): no push, the table only.
       'POST /api/sessions/{sessionId}/review-links',
       'GET /api/sessions/{sessionId}/review-links',
       'DELETE /api/sessions/{sessionId}/review-links/{linkId}',
@@ -45,7 +45,7 @@ export const HTTP_FUNCTIONS = {
   },
   code: {
     entry: 'functions/http/code.ts',
-    // The notes (SPEC §10; functions/http/notes.ts) share the code's write path, grants and pushes.
+    // The notes (docs/protocol.md §10; functions/http/notes.ts) share the code's write path, grants and pushes.
     routes: ['GET /api/sessions/{sessionId}/code', 'PUT /api/sessions/{sessionId}/code', 'GET /api/sessions/{sessionId}/notes', 'PUT /api/sessions/{sessionId}/notes'],
     table: 'readWrite',
     pushes: true,
@@ -63,7 +63,7 @@ export const HTTP_FUNCTIONS = {
   },
   activity: {
     entry: 'functions/http/activity.ts',
-    // The timeline (SPEC §10; functions/http/timeline.ts) reads the history and the document logs.
+    // The timeline (docs/protocol.md §10; functions/http/timeline.ts) reads the history and the document logs.
     routes: ['GET /api/sessions/{sessionId}/participants', 'GET /api/sessions/{sessionId}/history', 'GET /api/sessions/{sessionId}/timeline'],
     table: 'read',
     pushes: false,
@@ -79,7 +79,7 @@ export const HTTP_FUNCTIONS = {
     pushes: true,
     runs: true,
   },
-  /** The operators' question bank and a session's question (SPEC §8): pushes question-updated and starter code. */
+  /** The operators' question bank and a session's question (docs/protocol.md §8): pushes question-updated and starter code. */
   questions: {
     entry: 'functions/http/questions.ts',
     routes: [
@@ -123,7 +123,7 @@ export const HTTP_CORS = {
 } as const;
 
 /**
- * Routes only operators may call (SPEC §2): the handler authenticates an API key or, where the deployment
+ * Routes only operators may call (docs/protocol.md §2): the handler authenticates an API key or, where the deployment
  * has a JWT issuer, API Gateway's JWT authorizer guards them (infra/constructs/http-api.ts).
  */
 export const OPERATOR_ROUTES: readonly string[] = [
@@ -137,7 +137,7 @@ export const OPERATOR_ROUTES: readonly string[] = [
 ];
 
 /**
- * The WebSocket route table (SPEC §5). API Gateway selects routes with `$request.body.action`; every
+ * The WebSocket route table (docs/protocol.md §5). API Gateway selects routes with `$request.body.action`; every
  * action route and `$default` go to one message function (a live session then warms one Lambda, not
  * nine), `$connect` and `$disconnect` have their own. infra/ wires the routes from this table and the
  * local front builds `requestContext.routeKey` with the same rule.

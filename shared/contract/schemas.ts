@@ -1,5 +1,5 @@
 /**
- * zod schemas of the contract's inputs (SPEC §3 bodies and queries). Handlers parse with these; the
+ * zod schemas of the contract's inputs (docs/protocol.md §3 bodies and queries). Handlers parse with these; the
  * field problems become VALIDATION_ERROR details. `zod/mini` (functional checks, tree-shakable) keeps
  * each Lambda bundle ~80 KB smaller than classic zod, for the same validation.
  */
@@ -18,7 +18,7 @@ export const createSessionBody = z.strictObject({
   durationMinutes: z.optional(
     z.int().check(z.minimum(LIMITS.session.minDurationMinutes), z.maximum(LIMITS.session.maxDurationMinutes)),
   ),
-  /** A question of the operator's bank (SPEC §8); its starter code becomes the first document. */
+  /** A question of the operator's bank (docs/protocol.md §8); its starter code becomes the first document. */
   questionId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 
@@ -26,7 +26,7 @@ export const patchSessionBody = z
   .strictObject({
     title: z.optional(title),
     language: z.optional(languageField),
-    /** The interviewer's controls (SPEC §8): refuse a candidate's runs / edits. */
+    /** The interviewer's controls (docs/protocol.md §8): refuse a candidate's runs / edits. */
     runsDisabled: z.optional(z.boolean()),
     editingLocked: z.optional(z.boolean()),
   })
@@ -36,7 +36,7 @@ export const patchSessionBody = z
 
 export const putCodeBody = z.strictObject({ code: z.string(), baseVersion: z.optional(nonNegativeInt) });
 
-/** SPEC §10: the 64 KiB bound is the document's own (PAYLOAD_TOO_LARGE), like the code's 100 KiB. */
+/** docs/protocol.md §10: the 64 KiB bound is the document's own (PAYLOAD_TOO_LARGE), like the code's 100 KiB. */
 export const putNotesBody = z.strictObject({ notes: z.string(), baseVersion: z.optional(nonNegativeInt) });
 
 export const createReviewLinkBody = z.strictObject({
@@ -54,7 +54,7 @@ export const runBody = z.strictObject({
   language: z.optional(languageField),
   code: z.optional(z.string()),
   stdin: z.optional(z.string()),
-  /** `tests`: run the session question's tests (SPEC §8) instead of one run with `stdin`. */
+  /** `tests`: run the session question's tests (docs/protocol.md §8) instead of one run with `stdin`. */
   mode: z.optional(z.enum(EXECUTION_MODES)),
 });
 

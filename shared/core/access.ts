@@ -1,9 +1,9 @@
 /**
- * Who may do what in a session (SPEC §2) and whether the session still accepts changes (SPEC §4).
+ * Who may do what in a session (docs/protocol.md §2) and whether the session still accepts changes (docs/protocol.md §4).
  * Order of checks: malformed id (400), no token (401, before any read), unknown session (404),
  * wrong token (401), role (403), ended/expired for changes (410).
  *
- * Reviewers (a review link's token, SPEC §10) read whatever an interviewer may read, during the session
+ * Reviewers (a review link's token, docs/protocol.md §10) read whatever an interviewer may read, during the session
  * and after it, and are refused every change (403) and the WebSocket (whose connect is a change).
  */
 import { errors } from '#contract/errors.js';

@@ -36,7 +36,7 @@ import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf
 
 /** What a document write needs to know about its session. */
 export type SessionRef = Pick<SessionItem, 'sessionId' | 'ttl'> & {
-  /** The writer is refused while the interviewer has locked the editor (a candidate, SPEC §8). */
+  /** The writer is refused while the interviewer has locked the editor (a candidate, docs/protocol.md §8). */
   lockable?: boolean;
 };
 

@@ -20,7 +20,7 @@ export type SessionEvent =
   | { type: 'RunQueued'; sessionId: string; executionId: string; language: LanguageId; userId: string }
   /** An execution reached a final status outside a runner (watchdog, dead letter). */
   | { type: 'ExecutionFinished'; sessionId: string; execution: Execution }
-  /** The session got a question (SPEC §8): everyone is told, each in the view of its role. */
+  /** The session got a question (docs/protocol.md §8): everyone is told, each in the view of its role. */
   | { type: 'QuestionChanged'; sessionId: string; question: Question }
   /** A PATCH: everyone gets session-updated with the title, language and both controls as they are now. */
   | { type: 'SessionUpdated'; sessionId: string; userId: string; session: Pick<SessionItem, 'title' | 'language' | 'runsDisabled' | 'editingLocked'> };

@@ -1,5 +1,5 @@
 /**
- * The one view of an execution per role (SPEC §8): a candidate never receives a hidden test's stdin,
+ * The one view of an execution per role (docs/protocol.md §8): a candidate never receives a hidden test's stdin,
  * expectedStdout, stdout or stderr; its entry keeps only `name`, `hidden`, `status` and `durationMs`.
  * Every path that hands an execution to a client goes through here: `GET .../executions`,
  * `GET .../executions/{id}`, an idempotent replay, and `execution-finished` (shared/aws/finished-push.ts).

@@ -1,5 +1,5 @@
 /**
- * Run requests (SPEC §6, issue 5): validated, rate-limited per user, idempotent by key, stored QUEUED
+ * Run requests (docs/protocol.md §6, issue 5): validated, rate-limited per user, idempotent by key, stored QUEUED
  * before they are acknowledged. The RunQueued event it returns is what queues the run for the
  * language's runners and tells everyone in the session (publish()).
  */
@@ -29,7 +29,7 @@ export interface RunRequest {
   code?: string;
   stdin?: string;
   idempotencyKey?: string;
-  /** `tests`: the session question's tests, each with its own stdin (SPEC §8). */
+  /** `tests`: the session question's tests, each with its own stdin (docs/protocol.md §8). */
   mode?: ExecutionMode;
 }
 
@@ -64,7 +64,7 @@ export async function requestRun(
   actor: { userId: string; role: Role },
   req: RunRequest,
 ): Promise<{ execution: Execution; replay: boolean; events: SessionEvent[] }> {
-  // The interviewer's switch (SPEC §8), on the session item just read: refused before anything is counted or written.
+  // The interviewer's switch (docs/protocol.md §8), on the session item just read: refused before anything is counted or written.
   if (session.runsDisabled === true && actor.role !== 'interviewer') throw errors.runsDisabled();
   const mode: ExecutionMode = req.mode ?? 'run';
   const questionRevision = mode === 'tests' ? testsRevision(session, req) : undefined;
@@ -82,7 +82,7 @@ export async function requestRun(
   // client escape the limit by re-joining under another id.
   await consumeRateLimit('run', `${session.sessionId}:${role}`, LIMITS.rate.runsPerMinutePerUser, 60);
 
-  // The document's version is kept with the run: playback replays the edits up to it (SPEC §10).
+  // The document's version is kept with the run: playback replays the edits up to it (docs/protocol.md §10).
   const current = req.code === undefined ? await getCode(session.sessionId) : undefined;
   const code = req.code ?? current!.code;
   const item = newExecutionItem({

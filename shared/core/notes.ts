@@ -1,5 +1,5 @@
 /**
- * The interviewers' private notes (SPEC §10): the session's second document, written through the one
+ * The interviewers' private notes (docs/protocol.md §10): the session's second document, written through the one
  * document write path (shared/core/code.ts) under its own document id, version counter and key range.
  * Everything the code's integrity guarantees say holds for the notes as well. Who may read them is
  * decided by the callers (HTTP access rules, the WebSocket role checks): this module never relays.

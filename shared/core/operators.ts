@@ -1,5 +1,5 @@
 /**
- * Operators (SPEC §2): who may create and list sessions. Two credentials:
+ * Operators (docs/protocol.md §2): who may create and list sessions. Two credentials:
  *   - an API key (`Authorization: Bearer ik_...`): 256 random bits, stored only as a SHA-256 hash, named;
  *     created, listed and revoked with `npm run api-key` (infra/bin/api-key.ts);
  *   - a JWT, where the deployment is configured with an issuer and audience: API Gateway's JWT authorizer

@@ -1,5 +1,5 @@
 /**
- * The question bank (SPEC §8, operators) and a session's question (interviewers). Storage is in
+ * The question bank (docs/protocol.md §8, operators) and a session's question (interviewers). Storage is in
  * shared/aws/store/questions.ts; the role views are the contract's (`questionForRole`). What a caller
  * gets back here is always the whole question: the HTTP and WebSocket layers apply the view of the
  * role they answer.

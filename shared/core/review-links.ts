@@ -1,5 +1,5 @@
 /**
- * Review links (SPEC §10): a read-only token for the hiring committee, scoped to one session, expiring
+ * Review links (docs/protocol.md §10): a read-only token for the hiring committee, scoped to one session, expiring
  * and revocable. The token is `rv.<linkId>.<256 random bits>`: the link id names the one item to read
  * (a GetItem in the session's partition, so a token of another session finds nothing), the secret is
  * compared in constant time with the stored SHA-256. Only the hash is stored.

@@ -1,4 +1,4 @@
-/** Session lifecycle (SPEC §3, §4): create, list (the operator's own), view, patch, end, purge. */
+/** Session lifecycle (docs/protocol.md §3, §4): create, list (the operator's own), view, patch, end, purge. */
 import { errors } from '#contract/errors.js';
 import { newSessionId } from '#contract/ids.js';
 import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '#contract/languages.js';
@@ -35,7 +35,7 @@ export interface CreateSessionInput {
 
 export async function createSession(input: CreateSessionInput, operator: Operator, nowMs: number = Date.now()) {
   const language = checkLanguage(input.language) ?? DEFAULT_LANGUAGE;
-  // Per operator identity (SPEC §4), not per IP: one office behind a NAT is many interviewers.
+  // Per operator identity (docs/protocol.md §4), not per IP: one office behind a NAT is many interviewers.
   await consumeRateLimit('create-session', operator.id, LIMITS.rate.sessionCreatePerMinute, 60, nowMs);
 
   const sessionId = newSessionId();

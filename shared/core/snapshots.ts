@@ -1,4 +1,4 @@
-/** Snapshots (SPEC §3): save the current code, list, read, and restore (interviewer only). */
+/** Snapshots (docs/protocol.md §3): save the current code, list, read, and restore (interviewer only). */
 import { errors } from '#contract/errors.js';
 import { isSortableId, newId } from '#contract/ids.js';
 import { getSnapshot, putSnapshot, type Snapshot, type SnapshotWithCode } from '#aws/store/snapshots.js';

@@ -1,5 +1,5 @@
 /**
- * Starter code (SPEC §8): when a session gets a question or changes language, a document nobody has
+ * Starter code (docs/protocol.md §8): when a session gets a question or changes language, a document nobody has
  * written in yet becomes the starter code of the session's language — the question's, or the language's
  * own template when the question has none for it (or there is no question: a new session starts with
  * that template, so it is the session's starter code then).

@@ -1,5 +1,5 @@
 /**
- * Playback (SPEC §10 `GET /timeline`): the session's stored edits of both documents and its history,
+ * Playback (docs/protocol.md §10 `GET /timeline`): the session's stored edits of both documents and its history,
  * merged into one stream, oldest first. Applying the `edit`s of `doc:"code"` in order to an empty
  * `Y.Doc` gives the code at each point, because every write (Yjs updates, merged text edits, PUT /code,
  * restores, starter code, the creation text) is one log item and log items are never removed before
@@ -19,7 +19,7 @@ import { ULID_CHARS } from '#contract/ids.js';
 import { LIMITS } from '#contract/limits.js';
 import { readHistory, readLog, type HistoryItem, type LogItem, type ReadStats } from '#aws/store/timeline.js';
 
-/** The history types playback shows (SPEC §10); the rest (title changes, snapshots taken) stay in /history. */
+/** The history types playback shows (docs/protocol.md §10); the rest (title changes, snapshots taken) stay in /history. */
 export const TIMELINE_HISTORY_TYPES: ReadonlySet<string> = new Set([
   'language-changed',
   'user-joined',

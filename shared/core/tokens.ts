@@ -1,5 +1,5 @@
 /**
- * Session tokens (SPEC §2): 256 random bits, handed out once, stored only as SHA-256 hashes. A slow
+ * Session tokens (docs/protocol.md §2): 256 random bits, handed out once, stored only as SHA-256 hashes. A slow
  * password hash is unnecessary: the input already has 256 bits of entropy, so a hash cannot be brute-forced.
  * Comparison is constant-time over the fixed-length digests.
  */

@@ -1,5 +1,5 @@
 /**
- * The interviewer's room in a real browser (SPEC §10): private notes that a second interviewer sees live
+ * The interviewer's room in a real browser (docs/protocol.md §10): private notes that a second interviewer sees live
  * and the candidate's page never gets; the candidate's paste and focus loss in the interviewer's activity
  * feed; a review link whose replay page moves the code back and forth in time with the runs on it.
  */

@@ -1,5 +1,5 @@
 /**
- * Questions, test runs and the interviewer's controls in a real browser (SPEC §8, §9): the interviewer
+ * Questions, test runs and the interviewer's controls in a real browser (docs/protocol.md §8, §9): the interviewer
  * attaches a question written in the room, the candidate sees its prompt and starter code (and hidden
  * tests by name only), solves it, runs the tests, and both pages show the verdicts; then the interviewer
  * locks the editor and turns runs off, and the candidate's page cannot type or run.

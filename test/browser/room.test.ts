@@ -1,5 +1,5 @@
 /**
- * The web app in a real browser against the local stack (SPEC §9): an interviewer and a candidate in two
+ * The web app in a real browser against the local stack (docs/protocol.md §9): an interviewer and a candidate in two
  * browser contexts hold an interview — typing at once, running code, going offline, ending the session.
  */
 import { mkdirSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The client library's interviewer features against the local stack (SPEC §10): the notes document
+ * The client library's interviewer features against the local stack (docs/protocol.md §10): the notes document
  * synced between two interviewers (a panel) and to the server, never to a candidate connection (every raw
  * frame it received is searched), and activity reports relayed to interviewers only.
  */

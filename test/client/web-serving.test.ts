@@ -1,4 +1,4 @@
-/** The local stack serves the web app next to the API (SPEC §7): files, the SPA routes and config.json. */
+/** The local stack serves the web app next to the API (docs/protocol.md §7): files, the SPA routes and config.json. */
 import { describe, expect, it } from 'vitest';
 import { httpUrl, wsUrl } from './support.js';
 

@@ -82,7 +82,7 @@ describe('cdk-nag AwsSolutions on the real app', () => {
   it('acknowledges only the expected rules', () => {
     const allowed = [
       /AwsSolutions-L1$/, // Node 22 pinned on purpose
-      /AwsSolutions-APIG4$/, // authorization in the handlers (SPEC §2)
+      /AwsSolutions-APIG4$/, // authorization in the handlers (docs/protocol.md §2)
       /AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketApi[0-9A-F]+>\/dev\/(POST|DELETE)\/@connections\/\*\]$/,
       /AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AmazonAPIGatewayPushToCloudWatchLogs\]$/,
       /AwsSolutions-ECS2$/, // non-secret configuration in runner task definitions

@@ -1,5 +1,5 @@
 /**
- * Operator authentication in the template (SPEC §2): with `-c jwtIssuer/jwtAudience` API Gateway's JWT
+ * Operator authentication in the template (docs/protocol.md §2): with `-c jwtIssuer/jwtAudience` API Gateway's JWT
  * authorizer guards exactly the operator routes; without, no route has an authorizer (the handler checks
  * API keys). Also what `npm run api-key -- --stage` relies on: the table's name pattern.
  */

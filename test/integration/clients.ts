@@ -1,5 +1,5 @@
 /**
- * Test clients of the product's HTTP and WebSocket contract (SPEC §3, §5), used by the realtime
+ * Test clients of the product's HTTP and WebSocket contract (docs/protocol.md §3, §5), used by the realtime
  * integration tests and bench/realtime.ts:
  *   - `createSession` / `api`: the HTTP API;
  *   - `WsClient`: a raw socket with an inbox of server messages (`take` consumes them in order);
@@ -224,7 +224,7 @@ export class YjsClient {
   }
 
   /**
-   * Yjs sync steps 1 and 2 over JSON (SPEC §5 `sync`): take what the server has, then send what it
+   * Yjs sync steps 1 and 2 over JSON (docs/protocol.md §5 `sync`): take what the server has, then send what it
    * lacks (an update a BUSY refused, or a relay that never arrived) as one yjs-update.
    */
   async sync(): Promise<ServerMessage> {

@@ -1,5 +1,5 @@
 /**
- * The interviewer's controls (SPEC §3 PATCH, §8) against the local stack: `editingLocked` and
+ * The interviewer's controls (docs/protocol.md §3 PATCH, §8) against the local stack: `editingLocked` and
  * `runsDisabled` refuse a candidate's edits and runs on every path — HTTP, code-change, yjs-update,
  * run-code — change nothing, reach everyone as session-updated and leave a history entry; the
  * interviewer is never locked out. And `mode:"tests"` without a question is refused.

@@ -1,5 +1,5 @@
 /**
- * Document integrity under contention and faults (SPEC §5 "Document integrity"), end to end: a local
+ * Document integrity under contention and faults (docs/protocol.md §5 "Document integrity"), end to end: a local
  * stack whose DynamoDB sits behind a proxy that delays a quarter of the requests by up to 150 ms and
  * drops about 1 % of the responses (the write happened; the client never heard). Three Yjs clients, a
  * versioned text client and two HTTP writers (GET, then PUT with baseVersion) insert unique tokens at

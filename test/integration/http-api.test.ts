@@ -1,5 +1,5 @@
 /**
- * SPEC §3 over real HTTP against the local stack (DynamoDB Local + the real handlers): the happy paths,
+ * docs/protocol.md §3 over real HTTP against the local stack (DynamoDB Local + the real handlers): the happy paths,
  * every bad input leaving stored data unchanged, and the races of issue 2.
  */
 import { describe, expect, it } from 'vitest';

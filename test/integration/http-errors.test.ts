@@ -1,6 +1,6 @@
 /**
  * Bad input of every kind gets the contract's error, never a 500 or a stack trace, and stored data
- * stays exactly as it was (SPEC §3 errors; issue 2 "Bad input").
+ * stays exactly as it was (docs/protocol.md §3 errors; issue 2 "Bad input").
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createSession, operatorHeaders, type NewSession } from './http.js';

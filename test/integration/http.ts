@@ -3,7 +3,7 @@
  * Requests can leave from any loopback address (127.0.0.0/8): the front sees a different source IP,
  * exactly as API Gateway would.
  *
- * Operators (SPEC §2): POST/GET /api/sessions need an operator key. `OPERATOR_KEY` is the one the test
+ * Operators (docs/protocol.md §2): POST/GET /api/sessions need an operator key. `OPERATOR_KEY` is the one the test
  * stack takes from INTERVIEW_API_KEY (default `local-dev-key`); `operatorHeaders()` sends it.
  * `createSession()` uses a key of this test file's own (`newOperatorKey()`), so that files do not share
  * one operator's 60 sessions/min.

@@ -1,5 +1,5 @@
 /**
- * Operators against the real local stack (SPEC §2, §3): API keys on POST/GET /api/sessions, the listing
+ * Operators against the real local stack (docs/protocol.md §2, §3): API keys on POST/GET /api/sessions, the listing
  * (own only, newest first, cursor, status), revocation taking effect at once, the `npm run api-key` CLI
  * against DynamoDB Local, and the local stack's INTERVIEW_API_KEY rules.
  */

@@ -1,5 +1,5 @@
 /**
- * Run requests and run messages that arrive more than once (SPEC §3 Idempotency-Key, §6 "a message
+ * Run requests and run messages that arrive more than once (docs/protocol.md §3 Idempotency-Key, §6 "a message
  * delivered twice runs once"): a retried POST returns the same execution, and a run message delivered
  * again (SQS is at-least-once) never runs the program a second time. The program prints a random number,
  * so a second run would be visible in the stored stdout and in a second `execution-started`.

@@ -1,5 +1,5 @@
 /**
- * Every language of SPEC §6 runs through the whole pipeline (HTTP → queue → that language's runner
+ * Every language of docs/protocol.md §6 runs through the whole pipeline (HTTP → queue → that language's runner
  * process → sandbox, compile step included) and reads stdin: a greeting of the name given on stdin.
  * The first run of a language boots its runner, and compilers take seconds: generous timeouts.
  */

@@ -1,6 +1,6 @@
 /**
  * A burst: 50 runs submitted at once across 5 sessions (both roles of each, 5 runs each: under the
- * 10 runs/min per user of SPEC §4). Every run is stored, queued, picked up (the runners scale out under
+ * 10 runs/min per user of docs/protocol.md §4). Every run is stored, queued, picked up (the runners scale out under
  * the backlog) and finishes with its own output: none lost, none mixed up, none stuck.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The run queue cannot be reached (SPEC §6: a run request is stored before it is acknowledged, and
+ * The run queue cannot be reached (docs/protocol.md §6: a run request is stored before it is acknowledged, and
  * every execution reaches a final status). Breaking SQS of the shared stack would break every other
  * test, so this file runs its own HTTP + WebSocket front (the same handlers, in this worker) on the shared
  * DynamoDB Local, with SQS pointed at a port nobody listens on: every SendMessage is refused, exactly as

@@ -1,5 +1,5 @@
 /**
- * Runs are limited to 10 per minute per user (SPEC §4): the 11th is refused with RATE_LIMIT_EXCEEDED
+ * Runs are limited to 10 per minute per user (docs/protocol.md §4): the 11th is refused with RATE_LIMIT_EXCEEDED
  * and nothing else happens (no execution stored, nothing queued); other users are not affected.
  */
 import { afterAll, describe, expect, it } from 'vitest';

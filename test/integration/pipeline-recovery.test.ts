@@ -1,5 +1,5 @@
 /**
- * "A lost or crashed worker ends as SYSTEM_ERROR, never stuck" (SPEC §6), with a real crash: the runner
+ * "A lost or crashed worker ends as SYSTEM_ERROR, never stuck" (docs/protocol.md §6), with a real crash: the runner
  * process holding a long run is SIGKILLed mid-run (no cleanup, no deregistration, its message still in
  * flight). Its claim deadline (compile + wall + 30 s grace, ~40 s for python) passes, the watchdog ends
  * the run, and everyone is told. The watchdog runs every 60 s in the stack; the test invokes its handler

@@ -1,5 +1,5 @@
 /**
- * `run-code` end to end on the local stack (SPEC §5, §6): a WebSocket client runs the session's current
+ * `run-code` end to end on the local stack (docs/protocol.md §5, §6): a WebSocket client runs the session's current
  * document; the real queue, runner process and sandbox run it; every participant, whatever its format,
  * sees queued → started → output in seq order → finished, and the result is readable over HTTP.
  */

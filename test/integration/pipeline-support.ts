@@ -1,7 +1,7 @@
 /**
  * What the execution-pipeline integration tests share: run requests over HTTP, waiting for a final
  * status, the execution events a socket saw, the runner process that holds a claim, and the depth of a
- * run queue. Everything goes through the contract (SPEC §3, §5, §6) except `rawExecution` (the stored
+ * run queue. Everything goes through the contract (docs/protocol.md §3, §5, §6) except `rawExecution` (the stored
  * item, with the bookkeeping the contract hides: attempts, claim holder, deadline) and `queueDepth`.
  */
 import { readFileSync } from 'node:fs';

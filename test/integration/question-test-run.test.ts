@@ -1,5 +1,5 @@
 /**
- * A `mode:"tests"` run end to end on the local stack (SPEC §8): a two-test question, one test hidden,
+ * A `mode:"tests"` run end to end on the local stack (docs/protocol.md §8): a two-test question, one test hidden,
  * run by the candidate over the WebSocket and over HTTP, against the real runner. Every raw frame the
  * candidate receives and every answer it gets is searched for the hidden test's stdin and expected
  * output; the interviewer sees them. A wrong program fails the hidden test too, still without details.

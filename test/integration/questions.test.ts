@@ -1,5 +1,5 @@
 /**
- * Questions (SPEC §8) against the local stack: the operator's bank (CRUD, validation, one operator's
+ * Questions (docs/protocol.md §8) against the local stack: the operator's bank (CRUD, validation, one operator's
  * questions only, a question far past DynamoDB's 400 KB item limit), a session's question per role —
  * a hidden test's stdin and expected output are searched for in every raw frame a candidate receives,
  * including one who joins late — and starter code placement on question and language changes.

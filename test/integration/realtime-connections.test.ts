@@ -1,5 +1,5 @@
 /**
- * Connection lifecycle over real sockets (SPEC §5, NOTES.md "GoneException"): dead connections are
+ * Connection lifecycle over real sockets (docs/protocol.md §5, docs/aws-notes.md "GoneException"): dead connections are
  * removed, departures are announced, and ending a session kicks everyone out for good.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';

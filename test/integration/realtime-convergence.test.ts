@@ -1,5 +1,5 @@
 /**
- * SPEC §5: "Every participant converges to the same text whatever the interleaving, delivery order or
+ * docs/protocol.md §5: "Every participant converges to the same text whatever the interleaving, delivery order or
  * duplication of messages. A text client and a Yjs client in one session see the same document. A late
  * joiner gets the current document." Real sockets against the local stack running the real handlers.
  */

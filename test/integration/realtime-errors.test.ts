@@ -1,5 +1,5 @@
 /**
- * SPEC §5: "Anything else (not JSON, unknown action, wrong fields) gets an `error` message and changes
+ * docs/protocol.md §5: "Anything else (not JSON, unknown action, wrong fields) gets an `error` message and changes
  * nothing." Each malformed message gets `{type:"error", code}` with the contract's code, the stored
  * document (code and version) and the language stay as they were, and nobody else hears of it.
  */

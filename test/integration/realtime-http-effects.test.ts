@@ -1,5 +1,5 @@
 /**
- * HTTP changes reach the sockets (SPEC §3, §5): PUT /code, PATCH language and snapshot restore are pushed
+ * HTTP changes reach the sockets (docs/protocol.md §3, §5): PUT /code, PATCH language and snapshot restore are pushed
  * to every participant in the format it joined with; language-change over the socket too. And the server
  * never pushes more than 128 KiB: a document too large for one message is fetched over HTTP instead.
  */

@@ -1,5 +1,5 @@
 /**
- * The interviewer's room over real sockets and HTTP (SPEC §10): private notes reach interviewers only
+ * The interviewer's room over real sockets and HTTP (docs/protocol.md §10): private notes reach interviewers only
  * (every raw frame and every HTTP answer a candidate gets is searched for the notes text), a second
  * interviewer sees them live, activity is relayed to interviewers, and review links read but never
  * write or connect.

@@ -1,5 +1,5 @@
 /**
- * Playback is exact (SPEC §10 `GET /timeline`): two Yjs clients and a text client edit, the interviewer
+ * Playback is exact (docs/protocol.md §10 `GET /timeline`): two Yjs clients and a text client edit, the interviewer
  * PUTs code, changes language and runs twice while the others keep typing. Replaying every `edit` of
  * the code onto an empty Y.Doc gives GET /code's text; replaying up to each `execution-queued` gives
  * exactly the code that run executed (the stored execution's code).

@@ -1,4 +1,4 @@
-/** Snapshots, history and participants over HTTP (SPEC §3). */
+/** Snapshots, history and participants over HTTP (docs/protocol.md §3). */
 import { describe, expect, it } from 'vitest';
 import { call, createSession } from './http.js';
 

@@ -34,7 +34,7 @@ describe('runVerdict', () => {
   });
 });
 
-describe('runtime memory failures (SPEC §6)', () => {
+describe('runtime memory failures (docs/protocol.md §6)', () => {
   const failedWith = (text: string, exitCode: number | null = 1) => {
     const stderr = new CappedOutput(32 * 1024, 1 << 20);
     stderr.push(Buffer.from(text));

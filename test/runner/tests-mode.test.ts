@@ -1,5 +1,5 @@
 /**
- * `mode:"tests"` jobs through the real sandbox (SPEC §8): every language passes a two-test question
+ * `mode:"tests"` jobs through the real sandbox (docs/protocol.md §8): every language passes a two-test question
  * (one hidden) with a correct program and fails it with a wrong one; a timeout on one test leaves the
  * others running; a compile error ends every test; each test runs as a fresh uid in a fresh dir; the
  * total work of a test run is bounded.

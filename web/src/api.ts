@@ -1,4 +1,4 @@
-/** The HTTP API (SPEC §3) as the app uses it: JSON in and out, the contract's errors as ApiError. */
+/** The HTTP API (docs/protocol.md §3) as the app uses it: JSON in and out, the contract's errors as ApiError. */
 import type { AppConfig } from './config.js';
 
 export class ApiError extends Error {
@@ -45,7 +45,7 @@ export interface Language {
   version?: string;
 }
 
-/** The eight languages of SPEC §6, used until (or if) GET /api/languages answers. */
+/** The eight languages of docs/protocol.md §6, used until (or if) GET /api/languages answers. */
 export const LANGUAGES: Language[] = [
   { id: 'javascript', name: 'JavaScript' },
   { id: 'typescript', name: 'TypeScript' },

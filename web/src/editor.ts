@@ -43,7 +43,7 @@ export interface SharedEditor {
 }
 
 export interface EditorOptions {
-  /** Called with the size of every paste into the editor (the candidate's activity report, SPEC §10). */
+  /** Called with the size of every paste into the editor (the candidate's activity report, docs/protocol.md §10). */
   onPaste?: (chars: number) => void;
 }
 
@@ -51,7 +51,7 @@ export function createEditor(parent: HTMLElement, connection: Connection, label:
   return bindEditor(parent, connection.text, connection.awareness, label, [namedCursors], options);
 }
 
-/** The interviewers' notes (SPEC §10): the same binding on the notes text, plain prose, no cursors. */
+/** The interviewers' notes (docs/protocol.md §10): the same binding on the notes text, plain prose, no cursors. */
 export function createNotesEditor(parent: HTMLElement, connection: Connection, label: string): SharedEditor {
   return bindEditor(parent, connection.notes, null, label, [EditorView.lineWrapping]);
 }

@@ -1,5 +1,5 @@
 /**
- * `/`: the operator's page (SPEC §9). The operator key stays in this browser's storage and goes only
+ * `/`: the operator's page (docs/protocol.md §9). The operator key stays in this browser's storage and goes only
  * to the API, as a bearer token. Creating a session opens its room as the interviewer.
  */
 import { api, ApiError, keepSession, keptSession, languages, roomPath } from './api.js';

@@ -1,4 +1,4 @@
-/** The web app's entry: one page, three routes (SPEC §9, §10). */
+/** The web app's entry: one page, three routes (docs/protocol.md §9, §10). */
 import { loadConfig } from './config.js';
 import { h } from './dom.js';
 import { renderHome } from './home.js';

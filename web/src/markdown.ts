@@ -1,5 +1,5 @@
 /**
- * A question's prompt (SPEC §8: Markdown, written by the operator, shown to the candidate) rendered as
+ * A question's prompt (docs/protocol.md §8: Markdown, written by the operator, shown to the candidate) rendered as
  * DOM nodes. Text only ever goes in through `textContent` and links only get http(s)/mailto hrefs, so a
  * prompt cannot inject markup or script whatever it contains. No Markdown library is installed and a
  * prompt needs little: headings, paragraphs, lists, quotes, fenced code, inline code, bold, italic, links.

@@ -1,5 +1,5 @@
 /**
- * The interviewer's way to give the session a question (SPEC §8): pick one from the operator's bank
+ * The interviewer's way to give the session a question (docs/protocol.md §8): pick one from the operator's bank
  * (read with the operator key this browser keeps from the start page), or write one here — optionally
  * saved to the bank too. `PUT /api/sessions/{id}/question` then reaches everyone as `question-updated`.
  */

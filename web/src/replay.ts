@@ -1,5 +1,5 @@
 /**
- * `/s/{sessionId}/replay#token=…` (SPEC §10): the interview played back from its timeline, for the
+ * `/s/{sessionId}/replay#token=…` (docs/protocol.md §10): the interview played back from its timeline, for the
  * interviewer and for review links (read-only tokens that never open a socket). A slider over the whole
  * interview with play/pause, the code as it was at that moment, and the runs and their results marked
  * on the same time line; the events and the interviewers' notes beside it.

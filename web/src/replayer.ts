@@ -1,5 +1,5 @@
 /**
- * The code at any moment of an interview (SPEC §10): the timeline's `edit` events of the code document,
+ * The code at any moment of an interview (docs/protocol.md §10): the timeline's `edit` events of the code document,
  * applied in order onto an empty Y.Doc up to that moment. Moving forward applies only what is new;
  * moving back, or far ahead past a checkpoint already made, restarts from the nearest checkpoint (the
  * encoded state every CHECKPOINT_EVERY edits), so dragging the slider over an hour's 20,000 edits stays

@@ -1,5 +1,5 @@
 /**
- * The interviewer's controls (SPEC §3 PATCH, §8): lock the editor and turn runs off for the candidate.
+ * The interviewer's controls (docs/protocol.md §3 PATCH, §8): lock the editor and turn runs off for the candidate.
  * The server enforces both; the page shows them to everyone and disables the candidate's inputs.
  */
 import type { Connection, SessionApi } from '../../client/src/index.js';

@@ -1,5 +1,5 @@
 /**
- * What only interviewers have in the room (SPEC §10): private notes (a second shared document, never
+ * What only interviewers have in the room (docs/protocol.md §10): private notes (a second shared document, never
  * sent to a candidate), the activity the candidate's browser reports, review links for the hiring
  * committee and the way to the replay. Also the candidate side of activity: what its page reports.
  */

@@ -1,5 +1,5 @@
 /**
- * The question panel (SPEC §8, §9): the prompt (Markdown, rendered safely), the tests with their live
+ * The question panel (docs/protocol.md §8, §9): the prompt (Markdown, rendered safely), the tests with their live
  * verdicts, and Run tests. A candidate sees hidden tests by name only (the server sends nothing more);
  * the interviewer also sees each visible test's input and expected output, and can attach a question.
  */

@@ -1,4 +1,4 @@
-/** The run panel: stdin, Run, and the live output with the final status (SPEC §6, §9). */
+/** The run panel: stdin, Run, and the live output with the final status (docs/protocol.md §6, §9). */
 import type { Connection, ExecutionEvent, ExecutionResult } from '../../client/src/index.js';
 import { api } from './api.js';
 import type { AppConfig } from './config.js';

@@ -1,4 +1,4 @@
-/** Snapshots: save the code with a label; the interviewer can restore one (SPEC §3). */
+/** Snapshots: save the code with a label; the interviewer can restore one (docs/protocol.md §3). */
 import { api, ApiError } from './api.js';
 import type { AppConfig } from './config.js';
 import { clear, h } from './dom.js';

@@ -1,5 +1,5 @@
 /**
- * `/s/{sessionId}#token=…`: the interview room (SPEC §9). The token is read from the URL fragment,
+ * `/s/{sessionId}#token=…`: the interview room (docs/protocol.md §9). The token is read from the URL fragment,
  * which browsers never send to a server, and travels only as a bearer token or in the WebSocket URL.
  */
 import { connect, SessionApi, type Connection, type Status, type User } from '../../client/src/index.js';
@@ -53,7 +53,7 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   const banner = h('div', { testid: 'session-ended', class: 'banner', role: 'alert', hidden: true });
   const interviewer = h('section', { class: 'panel interviewer', hidden: true, 'aria-labelledby': 'iv-heading' }, h('h2', { id: 'iv-heading' }, 'Interviewer'));
   const editorHost = h('div', { testid: 'editor', class: 'editor' });
-  // Pastes are the candidate's to report (SPEC §10); an interviewer's own pastes are nobody's concern.
+  // Pastes are the candidate's to report (docs/protocol.md §10); an interviewer's own pastes are nobody's concern.
   const editor = createEditor(editorHost, connection, 'Shared code editor', {
     onPaste: (chars) => connection.role === 'candidate' && connection.reportActivity('paste', chars),
   });

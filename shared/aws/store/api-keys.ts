@@ -1,5 +1,5 @@
 /**
- * Operator API key items (SPEC §2): one item per key in the `APIKEYS` partition, keyed by the SHA-256 of
+ * Operator API key items (docs/protocol.md §2): one item per key in the `APIKEYS` partition, keyed by the SHA-256 of
  * the key, so authenticating a request is one GetItem and listing the keys one Query. The key itself is
  * never stored. A revoked key stays listed (with `revokedAt`) until its TTL removes it.
  */

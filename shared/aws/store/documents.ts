@@ -6,7 +6,7 @@
  *                   when its item does, so a version names one document state (updates 1..v).
  *   DOC#<v>#S<n>    a compacted state holding updates 1..v, split in parts below the 400 KB item limit.
  *
- * The interviewers' notes (SPEC §10) are a second document with the same layout under `NOTE#` and their
+ * The interviewers' notes (docs/protocol.md §10) are a second document with the same layout under `NOTE#` and their
  * own counter `notesVersion`: every function here takes a DOCUMENT ID (#contract/documents.ts), which is
  * the session id for the code and `<sessionId>~notes` for the notes.
  *
@@ -133,7 +133,7 @@ export async function readUpdatesAfter(sessionId: string, version: number): Prom
 }
 
 export interface AppendInput {
-  /** `lockable`: the writer is subject to the interviewer's `editingLocked` (a candidate, SPEC §8). */
+  /** `lockable`: the writer is subject to the interviewer's `editingLocked` (a candidate, docs/protocol.md §8). */
   session: Pick<SessionItem, 'sessionId' | 'ttl'> & { lockable?: boolean };
   /** The version this append must follow: it takes expectedVersion + 1 or fails. */
   expectedVersion: number;

@@ -22,7 +22,7 @@ export interface ExecutionItem extends Execution {
   watchPk?: string;
   watchDeadline?: number;
   idempotencyKey?: string;
-  /** `tests` runs the tests of the session question's revision `questionRevision` (SPEC §8); absent: a plain run. */
+  /** `tests` runs the tests of the session question's revision `questionRevision` (docs/protocol.md §8); absent: a plain run. */
   mode?: ExecutionMode;
   questionRevision?: number;
   /** The document version whose text `code` is (absent when the request brought its own code). */
@@ -38,7 +38,7 @@ const VIEW_FIELDS = [
 /** Present only on some executions (a measured run, a test run): absent rather than null. */
 const OPTIONAL_FIELDS = ['cpuTimeMs', 'memoryKb', 'mode', 'tests', 'summary'] as const;
 
-/** The public execution object of SPEC §6 (no code, no stdin, no bookkeeping). */
+/** The public execution object of docs/protocol.md §6 (no code, no stdin, no bookkeeping). */
 export function executionView(item: object): Execution {
   const source = item as Record<string, unknown>;
   const view: Record<string, unknown> = {};
@@ -191,7 +191,7 @@ export async function claimExecution(sessionId: string, executionId: string, wor
  * undefined when the claim was lost (taken over or ended by the watchdog): that result is dropped.
  */
 export async function finishExecution(item: ExecutionItem, workerId: string, result: RunResult & Pick<Execution, 'tests' | 'summary'>, nowMs: number = Date.now()): Promise<Execution | undefined> {
-  // A test run's verdicts (SPEC §8), bounded by the runner to keep the item under 400 KB (runner/test-results.ts).
+  // A test run's verdicts (docs/protocol.md §8), bounded by the runner to keep the item under 400 KB (runner/test-results.ts).
   const tests = result.tests && result.summary ? { ':tests': result.tests, ':summary': result.summary } : undefined;
   const finishedAt = new Date(nowMs).toISOString();
   const values: Record<string, unknown> = {

@@ -1,4 +1,4 @@
-/** History entries (SPEC §3 `GET /history`): append-only, one item per event, sorted by a ULID. */
+/** History entries (docs/protocol.md §3 `GET /history`): append-only, one item per event, sorted by a ULID. */
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { newId, ULID_CHARS } from '#contract/ids.js';
@@ -19,7 +19,7 @@ export const HISTORY_TYPES = [
   'execution-queued',
   'execution-finished',
   'session-ended',
-  /** Client-reported paste / focus events (SPEC §10): kind, chars?, username, role. */
+  /** Client-reported paste / focus events (docs/protocol.md §10): kind, chars?, username, role. */
   'activity',
   /** The session got a question (revision, title, testCount, questionId when from the bank: no test data). */
   'question-changed',

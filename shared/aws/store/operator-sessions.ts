@@ -1,5 +1,5 @@
 /**
- * The operator's session index (`GET /api/sessions`, SPEC §3): one item per session in the partition
+ * The operator's session index (`GET /api/sessions`, docs/protocol.md §3): one item per session in the partition
  * `OP#<operator>`, sort key `S#<createdAt>#<sessionId>`, so "the operator's own, newest first" is a Query
  * read backwards: no Scan, no GSI (whose eventual consistency would hide a session created a moment ago).
  * The item is written in the session's creation transaction and updated in the same transactions that
@@ -76,7 +76,7 @@ export function operatorIndexUpdate(
 
 export type ListStatus = 'active' | 'ended' | 'expired';
 
-/** Status as SPEC §3 reports it, evaluated on the index item the way effectiveStatus does on META. */
+/** Status as docs/protocol.md §3 reports it, evaluated on the index item the way effectiveStatus does on META. */
 const STATUS_FILTERS: Record<ListStatus, string> = {
   active: '#status = :active AND expiresAtEpoch > :nowSec',
   expired: '#status = :active AND expiresAtEpoch <= :nowSec',

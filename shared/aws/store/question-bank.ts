@@ -1,5 +1,5 @@
 /**
- * The operator's question bank (`QB#<operator>`, SPEC §8): head `Q#<questionId>` names its parts'
+ * The operator's question bank (`QB#<operator>`, docs/protocol.md §8): head `Q#<questionId>` names its parts'
  * `contentId`; parts live under `QP#<questionId>#<contentId>#…` (question-parts.ts). PUT writes the new
  * parts, swaps `contentId` in one conditional update (whose ALL_OLD names the parts it replaced) and
  * deletes those. A reader that raced a swap sees fewer parts than the head promises and reads again.

@@ -1,5 +1,5 @@
 /**
- * A session's question (SPEC §8) in the session's partition: revision r is a head `Q#<r>` and parts
+ * A session's question (docs/protocol.md §8) in the session's partition: revision r is a head `Q#<r>` and parts
  * `Q#<r>#C#…`, `Q#<r>#T#…` (question-parts.ts), written once and never changed; the session item's
  * `questionRevision` points at the newest complete one (moved only forward). A test run names its
  * revision, so it runs the tests it was queued with (`loadSessionTests`, read by the runner).

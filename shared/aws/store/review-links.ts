@@ -1,5 +1,5 @@
 /**
- * Review links (SPEC §10): one item per link in the session's partition (`R#<linkId>`), holding the
+ * Review links (docs/protocol.md §10): one item per link in the session's partition (`R#<linkId>`), holding the
  * SHA-256 of its token (never the token), its expiry and, once revoked, `revokedAt`. The items live as
  * long as the session's data (its `ttl`): a link never outlives what it gives access to.
  */

@@ -33,14 +33,14 @@ export interface SessionItem {
   expiresAtEpoch: number;
   endedAt?: string;
   version: number;
-  /** The notes document's newest version (SPEC §10); absent until their first write. */
+  /** The notes document's newest version (docs/protocol.md §10); absent until their first write. */
   notesVersion?: number;
   interviewerTokenHash: string;
   candidateTokenHash: string;
   ttl: number;
   /** The operator identity that created it (`key:<name>` / `jwt:<sub>`); absent on older sessions. */
   createdBy?: string;
-  /** The interviewer's controls (SPEC §8): absent = false. */
+  /** The interviewer's controls (docs/protocol.md §8): absent = false. */
   runsDisabled?: boolean;
   editingLocked?: boolean;
   /** The newest revision of the session's question (store/questions.ts); absent: no question. */

@@ -1,5 +1,5 @@
 /**
- * What playback reads (SPEC §10): a session's document log items (every accepted edit of the code and
+ * What playback reads (docs/protocol.md §10): a session's document log items (every accepted edit of the code and
  * of the notes, `DOC#<v>#U` / `NOTE#<v>#U`, kept for the session's retention) and its history entries
  * (`H#<ulid>`), each in ascending key order from a position. Nothing is written for playback: the
  * timeline is what the write path stores anyway.

@@ -1,5 +1,5 @@
 /**
- * Document integrity (SPEC §5): every acknowledged write stays in the document, a version names one
+ * Document integrity (docs/protocol.md §5): every acknowledged write stays in the document, a version names one
  * text, a stale conditional write changes nothing, and crashes, lost responses and contention never
  * leave a version unusable. Each interleaving runs the real store and domain code against a model of
  * DynamoDB's conditional writes (table-model.ts), with requests held, failed or lost at exact points.

@@ -1,4 +1,4 @@
-/** The error envelope every HTTP handler shares (functions/http/http-handler.ts): SPEC §3 "Errors (HTTP)". */
+/** The error envelope every HTTP handler shares (functions/http/http-handler.ts): docs/protocol.md §3 "Errors (HTTP)". */
 import { call, ddb, givenSession, INTERVIEWER_TOKEN, OPERATOR_KEY, SESSION_ID, SNAPSHOT_ID, useMockedDynamo, type HttpHandler } from '../fixtures.js';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * `POST /executions` with the interviewer's `runsDisabled` and with `mode:"tests"` (SPEC §3, §8): a
+ * `POST /executions` with the interviewer's `runsDisabled` and with `mode:"tests"` (docs/protocol.md §3, §8): a
  * refused run writes and counts nothing; a test run is one execution carrying the question revision it
  * was queued with, counted once by the run rate limit; no question is NOT_FOUND.
  */

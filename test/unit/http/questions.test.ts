@@ -1,5 +1,5 @@
 /**
- * The question bank and a session's question (SPEC §8) through the HTTP handlers, on an in-memory table
+ * The question bank and a session's question (docs/protocol.md §8) through the HTTP handlers, on an in-memory table
  * behind the mocked SDK: CRUD, validation details, per-test items under DynamoDB's 400 KB, the role
  * matrix of every route, per-role question-updated, and starter code placement.
  */

@@ -1,5 +1,5 @@
 /**
- * The role matrix of the interviewer's room routes (SPEC §10): notes, review links, timeline — and what
+ * The role matrix of the interviewer's room routes (docs/protocol.md §10): notes, review links, timeline — and what
  * a review token may do on every other route (read as an interviewer, write nothing, never connect).
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * The interviewer's controls over HTTP (SPEC §3 PATCH, §8): who may set them, session-updated to every
+ * The interviewer's controls over HTTP (docs/protocol.md §3 PATCH, §8): who may set them, session-updated to every
  * socket, the history entry, GET showing both flags, and `editingLocked` refusing a candidate's PUT
  * /code with EDITING_LOCKED — also when the lock lands between the handler's read and its write (the
  * append's own condition holds it).

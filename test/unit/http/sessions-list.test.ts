@@ -1,4 +1,4 @@
-/** `GET /api/sessions?status=&limit=&cursor=` (SPEC §3): the operator's own sessions, newest first. */
+/** `GET /api/sessions?status=&limit=&cursor=` (docs/protocol.md §3): the operator's own sessions, newest first. */
 import { call, commandNames, ddb, iso, nowSec, OPERATOR_ID, OPERATOR_KEY, useMockedDynamo, type Item } from '../fixtures.js';
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** Operators (SPEC §2): API keys and JWT claims on POST/GET /api/sessions, createdBy, the per-operator limit. */
+/** Operators (docs/protocol.md §2): API keys and JWT claims on POST/GET /api/sessions, createdBy, the per-operator limit. */
 import {
   apiKeyItem,
   call,

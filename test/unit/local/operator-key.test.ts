@@ -1,4 +1,4 @@
-/** The local stack's operator key (SPEC §2): INTERVIEW_API_KEY, else `local-dev-key` on loopback only. */
+/** The local stack's operator key (docs/protocol.md §2): INTERVIEW_API_KEY, else `local-dev-key` on loopback only. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPERATOR_KEY, isLoopbackHost, resolveOperatorKey } from '../../../local/operator-key.js';
 

@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` on run requests (SPEC §3): a retried request returns the execution of the first one
+ * `Idempotency-Key` on run requests (docs/protocol.md §3): a retried request returns the execution of the first one
  * and queues nothing more, including when both requests race. The table is a small in-memory model
  * that honours the `attribute_not_exists(SK)` conditions of the insert transaction.
  */

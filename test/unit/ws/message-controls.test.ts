@@ -1,5 +1,5 @@
 /**
- * The interviewer's controls on the WebSocket paths (SPEC §8): with `editingLocked` a candidate's
+ * The interviewer's controls on the WebSocket paths (docs/protocol.md §8): with `editingLocked` a candidate's
  * `code-change` (with and without baseVersion) and `yjs-update` get `error` EDITING_LOCKED and change
  * nothing, while the interviewer's edits go through; with `runsDisabled` a candidate's `run-code` (both
  * modes) gets RUNS_DISABLED; `mode:"tests"` without a question is NOT_FOUND.

@@ -1,5 +1,5 @@
 /**
- * The interviewer's room over the socket (SPEC §10), mocked SDK: `doc:"notes"` edits from interviewers
+ * The interviewer's room over the socket (docs/protocol.md §10), mocked SDK: `doc:"notes"` edits from interviewers
  * only, relayed to interviewers only; `activity` stored and relayed to interviewers only, rate limited;
  * `session-joined` carries the notes for interviewers and nothing about them for candidates.
  */

@@ -1,5 +1,5 @@
 /**
- * The fan-out rules of NOTES.md, seen through edits: a GoneException deletes *that* recipient, throttling
+ * The fan-out rules of docs/aws-notes.md, seen through edits: a GoneException deletes *that* recipient, throttling
  * is retried with backoff (at most 5 attempts), any other failure is logged and never fails the sender,
  * every post is awaited with bounded concurrency, and nothing over 128 KiB is ever sent.
  */
