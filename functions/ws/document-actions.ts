@@ -4,8 +4,8 @@
  */
 import * as Y from 'yjs';
 import { AppError, errors } from '#contract/errors.js';
-import { currentDocument, mergeTextEdit, mergeUpdate, replaceCode, textAfter, type SessionRef, type WriteResult } from '#core/code.js';
-import { listConnections, type ConnectionItem } from '#aws/store/connections.js';
+import { currentDocument, mergeTextEdit, mergeUpdate, replaceCode, textAfter, type SessionRef } from '#core/code.js';
+import { listConnections } from '#aws/store/connections.js';
 import { reply, requireJoined, type WsContext } from './context.js';
 import { documentUrl, type ActionOf } from '#contract/messages.js';
 import { shrink } from '#aws/notify.js';
@@ -47,10 +47,6 @@ export async function yjsUpdate(ctx: WsContext, msg: ActionOf<'yjs-update'>): Pr
   await publish(documentChanged(ctx.conn.sessionId, me.userId!, result), { connections, exclude: ctx.connectionId });
 }
 
-/** A stored change as a DocumentChanged event through publish(), for callers that hold a WriteResult. */
-export function relay(ctx: WsContext | undefined, connections: ConnectionItem[], result: WriteResult, userId: string, sessionId = ctx!.conn.sessionId): Promise<void> {
-  return publish(documentChanged(sessionId, userId, result), { connections, ...(ctx ? { exclude: ctx.connectionId } : {}) });
-}
 
 /**
  * Yjs sync steps 1 and 2 over JSON: what the client lacks, and the server's state vector so the client
