@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LANGUAGE_IDS, LANGUAGES, type LanguageId } from '#contract/languages.js';
 import { Runner } from '../runner/runner.js';
-import { sandboxEnv } from '../runner/job.js';
+import { sandboxEnv } from '../runner/sandbox-job.js';
 import { defaultToolDirs, resolveLanguage } from '../runner/sandbox/toolchain.js';
 
 const HELLO: Record<LanguageId, string> = Object.fromEntries(

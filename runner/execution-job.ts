@@ -15,7 +15,7 @@ import { parseRunMessage } from '#aws/runners/run-queue.js';
 import { listConnections, type ConnectionItem } from '#aws/store/connections.js';
 import { claimExecution, extendClaim, finishExecution, type ExecutionItem } from '#aws/store/executions.js';
 import type { RunResult } from '#contract/execution-types.js';
-import { systemError } from './job.js';
+import { systemError } from './sandbox-job.js';
 import { OutputPusher } from './output-pusher.js';
 import type { Runner } from './runner.js';
 import type { TestBudget } from './tests-job.js';

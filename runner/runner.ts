@@ -11,7 +11,7 @@ import { rmdir } from 'node:fs/promises';
 import { LANGUAGES, type LanguageId } from '#contract/languages.js';
 import type { RunJob, RunResult } from '#contract/execution-types.js';
 import { LIMITS } from '#contract/limits.js';
-import { executeJob, systemError, type JobContext, type RunHooks } from './job.js';
+import { executeJob, systemError, type JobContext, type RunHooks } from './sandbox-job.js';
 import { DEFAULT_TEST_BUDGET, executeTestsJob, type TestBudget, type TestHooks, type TestsJob, type TestsRunResult, type TestsSlot } from './tests-job.js';
 import { ensureHelper } from './sandbox/helper-binary.js';
 import { detectProtections, warnIfReduced, type Protections } from './sandbox/privileges.js';
@@ -22,7 +22,7 @@ import { DEFAULT_UID_BASE } from './sandbox/uid-lease.js';
 import { UidPool } from './sandbox/uid-pool.js';
 import { configuredWorkRoot, prepareWorkRoot } from './sandbox/workdir.js';
 
-export type { RunHooks } from './job.js';
+export type { RunHooks } from './sandbox-job.js';
 export type { TestHooks, TestsJob, TestsRunResult } from './tests-job.js';
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 

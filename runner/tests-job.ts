@@ -14,7 +14,7 @@ import type { RunResult } from '#contract/execution-types.js';
 import { LANGUAGES, type LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import type { TestCase, TestResult, TestSummary } from '#contract/questions.js';
-import { compileIn, inBox, RUN_LIMITS, runIn, systemError, type JobContext } from './job.js';
+import { compileIn, inBox, RUN_LIMITS, runIn, systemError, type JobContext } from './sandbox-job.js';
 import type { StepLimits } from './sandbox/step.js';
 import { resolveLanguage } from './sandbox/toolchain.js';
 import { regularFiles, type WorkFile } from './sandbox/workdir.js';

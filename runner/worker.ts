@@ -17,7 +17,7 @@ import { logger } from '#telemetry/log.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { deregister, heartbeat, liveRunners } from '#aws/store/runner-registry.js';
 import { handleMessage } from './execution-job.js';
-import { systemError } from './job.js';
+import { systemError } from './sandbox-job.js';
 import { Runner } from './runner.js';
 import { DEFAULT_TEST_BUDGET } from './tests-job.js';
 

@@ -86,7 +86,7 @@ export async function createWorkDir(root: string, uid: number | undefined, files
     else await copyRegularFile(f.copyFrom, file);
     if (uid !== undefined) await chown(file, uid, uid);
   }
-  // TMPDIR of the run (job.ts): the shared temp dirs are closed to it, temp files go here.
+  // TMPDIR of the run (sandbox-job.ts): the shared temp dirs are closed to it, temp files go here.
   await mkdir(join(dir, 'tmp'), { mode: 0o700 });
   if (uid !== undefined) {
     await chown(join(dir, 'tmp'), uid, uid);

@@ -22,7 +22,7 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } fr
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunJob, RunResult } from '#contract/execution-types.js';
-import type { RunHooks } from '../../../runner/job.js';
+import type { RunHooks } from '../../../runner/sandbox-job.js';
 import { handleMessage, type JobEnv } from '../../../runner/execution-job.js';
 import type { Runner } from '../../../runner/runner.js';
 import { useFunctionEnv } from '../env.js';
