@@ -6,7 +6,6 @@ import { bearerToken, httpHandler, parseBody, parseQuery } from './http-handler.
 import { json } from './response.js';
 import { reviewLinkRoutes } from './review-links.js';
 import { emit } from '#telemetry/metrics.js';
-import { broadcast } from '#aws/notify.js';
 import { config } from '#aws/config.js';
 import { publish } from '#aws/publish.js';
 import { languageChanged } from '#core/events.js';
@@ -14,8 +13,6 @@ import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } fr
 import { listConnections } from '#aws/store/connections.js';
 import { attachToNewSession, readQuestion } from '#core/questions.js';
 import { placeStarterCode } from '#core/starter-code.js';
-import type { SessionUpdatedMessage } from '#contract/questions.js';
-import { relay } from '../ws/document-actions.js';
 
 export const handler = httpHandler({
   // POST/GET/DELETE /review-links (docs/protocol.md §10): who may read the session.
