@@ -43,7 +43,8 @@ describe('history', () => {
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const rest = await call('GET', `/api/sessions/${s.sessionId}/history?limit=50&cursor=${first.body.nextCursor}`, { token: s.interviewerToken });
     const types = [...first.body.entries, ...rest.body.entries].map((e: { type: string }) => e.type);
-    expect(types).toEqual(['session-created', 'language-changed', 'snapshot-created', 'snapshot-restored', 'session-ended']);
+    // The untouched python template became rust's starter code with the language: a code-replaced entry.
+    expect(types).toEqual(['session-created', 'language-changed', 'code-replaced', 'snapshot-created', 'snapshot-restored', 'session-ended']);
     expect(rest.body.nextCursor).toBeNull();
   });
 });
