@@ -65,7 +65,9 @@ export async function startDynamoDbLocal({ port, dataDir, verbose }: DynamoDbLoc
   return { endpoint, stop };
 }
 
-async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+// The JVM starts in 2-5 s on an idle machine but took over 30 s at a load average of 20 on 2 cores;
+// waiting longer costs nothing when it answers early, and an exit of the child still fails at once.
+async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const client = localDynamoClient(endpoint);
   const deadline = Date.now() + timeoutMs;
   try {
