@@ -21,6 +21,9 @@ export interface Controls {
 
 export function sessionControls(connection: Connection, sessionApi: SessionApi, onChange: (state: ControlState) => void): Controls {
   const state: ControlState = { editingLocked: false, runsDisabled: false };
+  // What the interviewer asked for while its PATCH is in flight: news of an earlier change (a
+  // session-updated, a re-read) must not flip the box back under the interviewer's hand meanwhile.
+  const pending: Partial<ControlState> = {};
   const lock = h('input', { type: 'checkbox', testid: 'lock-editing', id: 'lock-editing' });
   const disable = h('input', { type: 'checkbox', testid: 'disable-runs', id: 'disable-runs' });
   const message = h('p', { class: 'message', role: 'alert' });
@@ -29,8 +32,8 @@ export function sessionControls(connection: Connection, sessionApi: SessionApi, 
   const set = (next: Partial<ControlState>) => {
     if (typeof next.editingLocked === 'boolean') state.editingLocked = next.editingLocked;
     if (typeof next.runsDisabled === 'boolean') state.runsDisabled = next.runsDisabled;
-    lock.checked = state.editingLocked;
-    disable.checked = state.runsDisabled;
+    lock.checked = pending.editingLocked ?? state.editingLocked;
+    disable.checked = pending.runsDisabled ?? state.runsDisabled;
     const candidate = connection.role !== 'interviewer';
     const parts = [
       state.editingLocked ? (candidate ? 'The interviewer has locked the editor.' : 'The editor is locked for the candidate.') : '',
@@ -44,18 +47,25 @@ export function sessionControls(connection: Connection, sessionApi: SessionApi, 
   const toggle = (input: HTMLInputElement, key: keyof ControlState) => {
     input.addEventListener('change', () => {
       const wanted = input.checked;
+      pending[key] = wanted;
       input.disabled = true;
       message.textContent = '';
       void sessionApi
         .patch({ [key]: wanted })
         .then(
-          (session) => set({ editingLocked: session.editingLocked, runsDisabled: session.runsDisabled }),
+          (session) => {
+            delete pending[key];
+            set({ editingLocked: session.editingLocked, runsDisabled: session.runsDisabled });
+          },
           (err: Error) => {
+            delete pending[key];
             message.textContent = err.message;
             set({}); // back to what is in force
           },
         )
-        .finally(() => (input.disabled = false));
+        .finally(() => {
+          input.disabled = false;
+        });
     });
   };
   toggle(lock, 'editingLocked');
