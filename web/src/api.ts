@@ -1,42 +1,12 @@
 /** The HTTP API (docs/protocol.md §3) as the app uses it: JSON in and out, the contract's errors as ApiError. */
+import { request } from '../../client/src/rest.js';
 import type { AppConfig } from './config.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// One HTTP call for the library and the app: the client's request() (contract errors as HttpError).
+export { HttpError as ApiError } from '../../client/src/rest.js';
 
-export async function api<T>(config: AppConfig, method: string, path: string, token?: string, body?: unknown): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(`${config.httpUrl}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch {
-    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection and try again.');
-  }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!res.ok) {
-    const err = (parsed ?? {}) as { error?: string; message?: string };
-    throw new ApiError(res.status, err.error ?? `HTTP_${res.status}`, err.message ?? res.statusText);
-  }
-  return parsed as T;
+export function api<T>(config: AppConfig, method: string, path: string, token?: string, body?: unknown): Promise<T> {
+  return request<T>(config.httpUrl, method, path, token, body);
 }
 
 export interface Language {
