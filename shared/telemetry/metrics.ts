@@ -2,12 +2,9 @@
  * The numbers an operator watches (issue 11): ONE list of metric names, units and dimension sets, read
  * by the code that emits them (`emit`) and by the CDK dashboard and alarms (infra/constructs/dashboard.ts).
  *
- * Emitted in CloudWatch embedded metric format (EMF): one JSON log line per event on stdout, which
- * CloudWatch Logs turns into metrics (Lambda, and the runners' awslogs driver, which sends with
- * PutLogEvents). No API call, nothing while idle. Namespace `InterviewBackend/<stage>`.
- * Written here rather than with Powertools Metrics: the format is one object (below), and Powertools
- * Metrics (with its own copy of Powertools commons) added 16 KB to every bundle, which put ws-message
- * over its 500 KB budget (bench/bundles.ts; docs/metrics.md has the figures).
+ * Emitted with Powertools Metrics in CloudWatch embedded metric format (EMF): one JSON log line per
+ * event on stdout, which CloudWatch Logs turns into metrics (Lambda, and the runners' awslogs driver,
+ * which sends with PutLogEvents). No API call, nothing while idle. Namespace `InterviewBackend/<stage>`.
  *
  * Dimensions are low-cardinality by construction: every dimension value must be one of a closed list
  * below (anything else is recorded as `other`), so a session id, connection id or token can never become
@@ -18,11 +15,13 @@
  * (local/metrics.ts) summarises them.
  */
 import { appendFileSync } from 'node:fs';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ERROR_STATUS } from '#contract/errors.js';
 import { FINAL_STATUSES } from '#contract/execution-types.js';
 import { LANGUAGE_IDS } from '#contract/languages.js';
+import { logger } from './log.js';
 
-/** The one service dimension every metric carries (as Powertools would add it): the dashboard queries it. */
+/** The one `service` dimension every metric carries (Powertools' default dimension): the dashboard queries it. */
 export const METRICS_SERVICE = 'interview-backend';
 /** Local stacks point this at a file: metric lines go there instead of stdout. */
 export const METRICS_FILE_ENV = 'INTERVIEW_METRICS_FILE';
@@ -100,37 +99,48 @@ export function dimensionValue(name: DimensionName, value: string): string {
   return (DIMENSION_VALUES[name] as readonly string[]).includes(value) ? value : 'other';
 }
 
+let current: { namespace: string; metrics: Metrics } | undefined;
+
+/**
+ * One Powertools Metrics instance per namespace (the stage is read at the first emit, so tests and the
+ * local stack can set STAGE before). Its `service` is ours, not POWERTOOLS_SERVICE_NAME: that variable
+ * names each function for its logs, and one service per function would split every metric in 13.
+ * Its own warnings (a dimension it refused) go to the structured log.
+ */
+function powertools(): Metrics {
+  const namespace = metricsNamespace(process.env.STAGE || 'local');
+  if (current?.namespace !== namespace) current = { namespace, metrics: new Metrics({ namespace, serviceName: METRICS_SERVICE, logger }) };
+  return current.metrics;
+}
+
 /**
  * Emits one EMF line for one event: `emit('RunsFinished', 1, { Status: 'COMPLETED', Language: 'python' })`.
- * One line carries every dimension set of the metric (CloudWatch extracts one metric per set).
+ * One line carries every dimension set of the metric (CloudWatch extracts one metric per set): each set
+ * is a Powertools dimension set, `[]` the service alone. The line is flushed at once rather than at the
+ * end of the invocation: `emit` is synchronous, so two events never share the instance's buffer, and a
+ * metric is not lost when the invocation fails or times out.
  * Never throws: a metric must not fail the request it describes.
  */
 export function emit<N extends MetricName>(name: N, value: number, dims: DimsOf<N>): void {
+  let metrics: Metrics | undefined;
   try {
+    metrics = powertools();
     const def: MetricDef = METRICS[name];
-    const values: Record<string, string> = {};
-    for (const set of def.dimensionSets) for (const d of set) values[d] = dimensionValue(d, String((dims as Record<string, string>)[d]));
-    const line = JSON.stringify({
-      _aws: {
-        Timestamp: Date.now(),
-        CloudWatchMetrics: [
-          { Namespace: metricsNamespace(process.env.STAGE || 'local'), Dimensions: def.dimensionSets.map((set) => ['service', ...set]), Metrics: [{ Name: name, Unit: def.unit }] },
-        ],
-      },
-      service: METRICS_SERVICE,
-      ...values,
-      [name]: value,
-    });
-    write(line);
+    for (const set of def.dimensionSets) {
+      metrics.addDimensions(Object.fromEntries(set.map((d) => [d, dimensionValue(d, String((dims as Record<string, string>)[d]))])));
+    }
+    metrics.addMetric(name, def.unit, value);
+    const file = process.env[METRICS_FILE_ENV];
+    // Powertools writes to stdout only (its own Console; the `logger` option is for its warnings), so the
+    // local file gets the line Powertools serialised, which is the one it would have printed.
+    if (file) appendFileSync(file, `${JSON.stringify(metrics.serializeMetrics())}\n`);
+    else metrics.publishStoredMetrics();
   } catch (err) {
     process.stderr.write(`metric ${name} not emitted: ${(err as Error).message}\n`);
+  } finally {
+    metrics?.clearMetrics();
+    metrics?.clearDimensions();
   }
-}
-
-function write(line: string): void {
-  const file = process.env[METRICS_FILE_ENV];
-  if (file) appendFileSync(file, `${line}\n`);
-  else process.stdout.write(`${line}\n`);
 }
 
 /** One metric value read back from an EMF line (tests, `npm run metrics`). */
