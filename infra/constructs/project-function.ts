@@ -14,7 +14,7 @@ import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-l
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#aws/config.js';
-import { LAMBDA_BUNDLE } from '../bundling.js';
+import { LAMBDA_BUNDLE, lambdaDefine } from '../bundling.js';
 import type { StageSettings } from '../stage.js';
 
 /** Repository root: handler entries in the route tables are relative to it. */
@@ -56,6 +56,7 @@ export class ProjectFunction extends Construct {
   constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
     super(scope, id);
     const { stage } = props;
+    const tracing = tracingEnabled(this);
 
     // An explicit log group (not the deprecated `logRetention` custom resource): retention and removal
     // follow the stage, and the role below can be scoped to exactly this group.
@@ -87,9 +88,10 @@ export class ProjectFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup: this.logGroup,
-      // `-c tracing=true`: X-Ray active tracing (one trace per invocation, billed per trace: docs/cost.md);
-      // off by default, and then absent from the template.
-      ...(tracingEnabled(this) ? { tracing: Tracing.ACTIVE } : {}),
+      // `-c tracing=true`: X-Ray active tracing (one trace per invocation, billed per trace: docs/cost.md)
+      // and Powertools Tracer built into the bundle (define below, shared/telemetry/tracing.ts); off by
+      // default, and then absent from the template and the bundle.
+      ...(tracing ? { tracing: Tracing.ACTIVE } : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       environment: {
@@ -99,6 +101,7 @@ export class ProjectFunction extends Construct {
         LOG_LEVEL: stage.logLevel,
         // Stack traces point into the TypeScript sources instead of the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
+        ...(tracing ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
         ...props.environment,
       },
       bundling: {
@@ -109,6 +112,7 @@ export class ProjectFunction extends Construct {
         mainFields: LAMBDA_BUNDLE.mainFields,
         banner: LAMBDA_BUNDLE.banner,
         minify: LAMBDA_BUNDLE.minify,
+        define: lambdaDefine(tracing),
         esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => [`--alias:${from}`, to])),
         logLevel: LogLevel.ERROR,
         sourceMap: true,

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { traceClient } from '#telemetry/tracing.js';
 import { config } from './config.js';
 
 let ddb: DynamoDBDocumentClient | undefined;
@@ -60,7 +61,8 @@ export function dynamo(): DynamoDBDocumentClient {
         : {}),
       maxAttempts: 4,
     });
-    ddb = DynamoDBDocumentClient.from(withoutLogger(base), {
+    // The document client shares the base client's middleware stack, so tracing the base traces both.
+    ddb = DynamoDBDocumentClient.from(traceClient(withoutLogger(base)), {
       marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     });
     ddb.middlewareStack.add(countingMiddleware('dynamodb'), { step: 'initialize', name: 'countCalls' });
@@ -81,6 +83,7 @@ export function management(): ApiGatewayManagementApiClient {
       cacheMiddleware: true,
     });
     withoutLogger(mgmt);
+    traceClient(mgmt);
     mgmt.middlewareStack.add(countingMiddleware('apigatewaymanagementapi'), { step: 'initialize', name: 'countCalls' });
   }
   return mgmt;

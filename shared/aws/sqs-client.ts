@@ -5,6 +5,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { countingMiddleware, localCredentials, onResetClients } from './clients.js';
 import { config } from './config.js';
+import { traceClient } from '#telemetry/tracing.js';
 
 let client: SQSClient | undefined;
 onResetClients(() => (client = undefined));
@@ -12,7 +13,7 @@ onResetClients(() => (client = undefined));
 export function sqs(): SQSClient {
   if (!client) {
     const c = config();
-    client = new SQSClient({ region: c.region, ...(c.sqsEndpoint ? { endpoint: c.sqsEndpoint, credentials: localCredentials } : {}) });
+    client = traceClient(new SQSClient({ region: c.region, ...(c.sqsEndpoint ? { endpoint: c.sqsEndpoint, credentials: localCredentials } : {}) }));
     client.middlewareStack.add(countingMiddleware('sqs'), { step: 'initialize', name: 'countCalls' });
   }
   return client;

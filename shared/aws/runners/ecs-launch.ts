@@ -2,6 +2,7 @@
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { countingMiddleware, onResetClients } from '#aws/clients.js';
 import { config } from '#aws/config.js';
+import { traceClient } from '#telemetry/tracing.js';
 import type { LanguageId } from '#contract/languages.js';
 
 let client: ECSClient | undefined;
@@ -9,7 +10,7 @@ onResetClients(() => (client = undefined));
 
 function ecs(): ECSClient {
   if (!client) {
-    client = new ECSClient({ region: config().region });
+    client = traceClient(new ECSClient({ region: config().region }));
     client.middlewareStack.add(countingMiddleware('ecs'), { step: 'initialize', name: 'countCalls' });
   }
   return client;
