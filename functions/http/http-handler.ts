@@ -9,6 +9,7 @@ import { AppError, errors } from '#contract/errors.js';
 import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
 import { emit } from '#telemetry/metrics.js';
+import { traceHandler } from '#telemetry/tracing.js';
 import { fieldProblems } from '#contract/schemas.js';
 import { errorResult, internalError, type HttpResult } from './response.js';
 
@@ -28,7 +29,7 @@ export interface HttpRequest {
 export type RouteHandler = (req: HttpRequest) => Promise<HttpResult>;
 
 export function httpHandler(routes: Record<string, RouteHandler>) {
-  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {
+  return traceHandler(async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {
     const started = performance.now();
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
     const sessionId = event.pathParameters?.sessionId;
@@ -62,7 +63,7 @@ export function httpHandler(routes: Record<string, RouteHandler>) {
     });
     logger.removeKeys(['requestId', 'sessionId', 'operator', 'apiKeyId']);
     return result;
-  };
+  });
 }
 
 function toRequest(event: APIGatewayProxyEventV2, requestId: string): HttpRequest {

@@ -12,6 +12,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#telemetry/log.js';
 import { emit } from '#telemetry/metrics.js';
+import { traceHandler } from '#telemetry/tracing.js';
 import { publish } from '#aws/publish.js';
 import { launchRequestSchema } from '#aws/runners/launch-queue.js';
 import { parseRunMessage } from '#aws/runners/run-queue.js';
@@ -49,5 +50,6 @@ async function record(r: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = async (event: SQSEvent, context?: Context) =>
-  processPartialResponse(event, record, processor, context ? { context } : undefined);
+export const handler = traceHandler(async (event: SQSEvent, context?: Context) =>
+  processPartialResponse(event, record, processor, context ? { context } : undefined),
+);

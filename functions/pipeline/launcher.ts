@@ -11,6 +11,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#telemetry/log.js';
 import { emit } from '#telemetry/metrics.js';
+import { traceHandler } from '#telemetry/tracing.js';
 import { reserveRunners, shrinkReservation } from '#aws/runners/capacity.js';
 import { RunTaskError, runTasks } from '#aws/runners/ecs-launch.js';
 import { launchRequestSchema } from '#aws/runners/launch-queue.js';
@@ -53,5 +54,6 @@ async function record(r: SQSRecord): Promise<void> {
   logger.info('runners started', { language, requested: count, started, inFlight: grant.inFlight + started });
 }
 
-export const handler = async (event: SQSEvent, context?: Context) =>
-  processPartialResponse(event, record, processor, context ? { context } : undefined);
+export const handler = traceHandler(async (event: SQSEvent, context?: Context) =>
+  processPartialResponse(event, record, processor, context ? { context } : undefined),
+);

@@ -11,13 +11,14 @@
 import type { LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
+import { traceHandler } from '#telemetry/tracing.js';
 import { publish } from '#aws/publish.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { emit } from '#telemetry/metrics.js';
 import { liveConnectionCounts } from '#aws/store/connections.js';
 import { failExecution, overdueExecutions } from '#aws/store/executions.js';
 
-export const handler = async (): Promise<{ ended: number; nudged: number }> => {
+export const handler = traceHandler(async (): Promise<{ ended: number; nudged: number }> => {
   const now = Date.now();
   let ended = 0;
   for (const o of await overdueExecutions(now)) {
@@ -39,7 +40,7 @@ export const handler = async (): Promise<{ ended: number; nudged: number }> => {
   await emitGauges(now);
   if (failed.length > 0) throw new Error(`could not ask for runners of ${failed.join(', ')}: queued runs may wait until their deadline`);
   return { ended, nudged: languages.size };
-};
+});
 
 /**
  * The minute's gauges, from one Query of the LIVE partition (shared/aws/store/connections.ts). Emitted only

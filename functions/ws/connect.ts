@@ -4,13 +4,14 @@
  * connection does not exist until this returns 200), so the client's first message is join-session.
  */
 import type { Context } from 'aws-lambda';
+import { traceHandler } from '#telemetry/tracing.js';
 import { authorize } from '#core/access.js';
 import { AppError } from '#contract/errors.js';
 import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
 import { putConnection } from '#aws/store/connections.js';
 
-export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
+export const handler = traceHandler((event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {
     const q = event.queryStringParameters ?? {};
     try {
@@ -30,4 +31,4 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
         errorCode: err.code,
       };
     }
-  });
+  }));

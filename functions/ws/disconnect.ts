@@ -1,12 +1,13 @@
 /** `$disconnect`: forget the connection and tell the others the user left (once, even after leave-session). */
 import type { Context } from 'aws-lambda';
+import { traceHandler } from '#telemetry/tracing.js';
 import { forgetSender } from './context.js';
 import { departed } from './presence-actions.js';
 import { forgetConnection } from './rate.js';
 import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
 import { forgetLiveConnection, getConnectionLookup } from '#aws/store/connections.js';
 
-export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
+export const handler = traceHandler((event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {
     const { connectionId } = event.requestContext;
     forgetSender(connectionId);
@@ -17,4 +18,4 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
     if (!lookup) return { result: { statusCode: 200 } }; // already removed (leave-session, gone on push)
     await departed(lookup.sessionId, lookup.sessionTtl, connectionId);
     return { result: { statusCode: 200 }, sessionId: lookup.sessionId };
-  });
+  }));

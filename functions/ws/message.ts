@@ -4,6 +4,7 @@
  * nothing; the Lambda itself always answers 200 so API Gateway does not report the route as failed.
  */
 import type { Context } from 'aws-lambda';
+import { traceHandler } from '#telemetry/tracing.js';
 import { AppError } from '#contract/errors.js';
 import { logger } from '#telemetry/log.js';
 import { fieldProblems } from '#contract/schemas.js';
@@ -65,7 +66,7 @@ function parseMessage(body: string | null | undefined, onAction: (a: ActionName)
   return { action: action as ActionName, msg: result.data };
 }
 
-export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
+export const handler = traceHandler((event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {
     const connectionId = event.requestContext.connectionId;
     const conn = await senderOf(connectionId).catch((err) => (err instanceof AppError ? undefined : Promise.reject(err)));
@@ -92,4 +93,4 @@ export const handler = (event: WsEvent, context?: Context): Promise<WsResult> =>
       ));
       return { result: { statusCode: 200 }, errorCode: err.code, sessionId: conn.sessionId, action };
     }
-  });
+  }));
