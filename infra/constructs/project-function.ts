@@ -123,6 +123,13 @@ export class ProjectFunction extends Construct {
         bundleAwsSDK: true,
       },
     });
+    if (tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing (-c tracing=true only) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions: X-Ray requires resource *.',
+      });
+    }
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
