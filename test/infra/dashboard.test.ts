@@ -113,22 +113,3 @@ describe('alarms on the product metrics', () => {
     expect(p.AlarmActions).toEqual([{ Ref: topic() }]);
   });
 });
-
-describe('traces (-c tracing=true)', () => {
-  const tracingModes = (b: Built) =>
-    Object.values(Template.fromStack(b.stack).toJSON().Resources as Record<string, Json>)
-      .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME)
-      .map((r) => r.Properties.TracingConfig?.Mode);
-
-  it('are off by default (no TracingConfig, nothing billed) and X-Ray active tracing on every function when asked', () => {
-    const modes = tracingModes(built);
-    expect(modes.length).toBeGreaterThan(10);
-    expect(new Set(modes)).toEqual(new Set([undefined]));
-    const traced = buildApp({ stage: 'dev', bundle: false, context: { tracing: 'true' } });
-    try {
-      expect(new Set(tracingModes(traced))).toEqual(new Set(['Active']));
-    } finally {
-      traced.cleanup();
-    }
-  });
-});
