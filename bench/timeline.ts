@@ -23,6 +23,7 @@ import { getSession } from '#aws/store/sessions.js';
 import { mergeUpdate } from '#core/code.js';
 import { putNotes } from '#core/notes.js';
 import { timelinePage } from '#core/timeline.js';
+import '#aws/wiring.js';
 import { api, createSession, unb64 } from '../test/integration/clients.js';
 import { round, table } from './stats.js';
 

@@ -20,6 +20,7 @@ import { usePushTransport } from '#aws/push.js';
 import { createLogger, type Logger } from './log.js';
 import { startPipeline, type LocalPipeline, type PipelineOptions } from './pipeline.js';
 import { installLocalKey } from '#core/operators.js';
+import '#aws/wiring.js';
 import { resolveOperatorKey, type OperatorKey } from './operator-key.js';
 import { freePortOr } from './ports.js';
 import { prepareWebApp, serveWebApp } from './web-app.js';

@@ -6,7 +6,8 @@ import { json } from './response.js';
 import { timelineRoutes } from './timeline.js';
 import { LIMITS } from '#contract/limits.js';
 import { historyQuery } from '#contract/schemas.js';
-import { listConnections, participantsOf } from '#aws/store/connections.js';
+import { listConnections } from '#aws/store/connections.js';
+import { participantsOf } from '#core/records.js';
 import { isValidHistoryCursor, listHistory } from '#aws/store/history.js';
 
 export const handler = httpHandler({

@@ -14,6 +14,7 @@ import { logger } from '#telemetry/log.js';
 import { emit } from '#telemetry/metrics.js';
 import { traceHandler } from '#telemetry/tracing.js';
 import { publish } from '#aws/publish.js';
+import '#aws/wiring.js';
 import { launchRequestSchema } from '#aws/runners/launch-queue.js';
 import { parseRunMessage } from '#aws/runners/run-queue.js';
 import { failExecution } from '#aws/store/executions.js';

@@ -13,6 +13,7 @@ import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
 import { traceHandler } from '#telemetry/tracing.js';
 import { publish } from '#aws/publish.js';
+import '#aws/wiring.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { emit } from '#telemetry/metrics.js';
 import { liveConnectionCounts } from '#aws/store/connections.js';

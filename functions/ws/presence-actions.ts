@@ -5,9 +5,9 @@ import { currentDocument } from '#core/code.js';
 import { checkLanguage } from '#core/sessions.js';
 import { textOf } from '#core/yjs-document.js';
 import { newId } from '#contract/ids.js';
-import { deleteConnection, listConnections, markJoined, participantsOf, type ConnectionItem } from '#aws/store/connections.js';
+import { deleteConnection, listConnections, markJoined, type ConnectionItem } from '#aws/store/connections.js';
+import { participantsOf } from '#core/records.js';
 import { appendHistory } from '#aws/store/history.js';
-import { ensureRunners } from '#aws/runners/launcher.js';
 import { getSession, updateSessionFields } from '#aws/store/sessions.js';
 import { reply, requireJoined, type WsContext } from './context.js';
 import { decodeBase64, diffFor, limitRate } from './document-actions.js';
@@ -54,15 +54,12 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
     userCount: users.length,
   };
   await reply(ctx, joinedMessage({ ...base, currentCode, ...(yjsState ? { yjsState } : {}) }, { ...base, documentUrl: documentUrl(sessionId, format) }, notes));
-  // Warm a runner for the session's language ahead of the first run (a cold Fargate task takes 30-60 s).
-  const warm = ensureRunners(session.language);
-  if (!wasJoined) {
-    await Promise.all([
-      broadcast(connections, { type: 'user-joined', userId, username, role, userCount: users.length }, ctx.connectionId),
-      appendHistory(sessionId, ctx.conn.sessionTtl, 'user-joined', { username, role }, userId),
-    ]);
-  }
-  await warm;
+  // publish() warms a runner of the session's language and, on a first join, tells the others.
+  const user = wasJoined ? undefined : { userId, username, role, userCount: users.length };
+  await Promise.all([
+    publish([{ type: 'SessionJoined', sessionId, language: session.language, ...(user ? { user } : {}) }], { connections, exclude: ctx.connectionId }),
+    user ? appendHistory(sessionId, ctx.conn.sessionTtl, 'user-joined', { username, role }, userId) : undefined,
+  ]);
 }
 
 /** Removes the connection and tells the others; used by leave-session and $disconnect. */

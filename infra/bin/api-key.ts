@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { resetClients } from '#aws/clients.js';
 import { ENV, resetConfig } from '#aws/config.js';
 import { createApiKey, describeApiKeys } from '#core/operators.js';
+import '#aws/wiring.js';
 import { AppError } from '#contract/errors.js';
 import { revokeApiKey } from '#aws/store/api-keys.js';
 import { LOCAL_TABLE_NAME } from '#aws/table.js';

@@ -18,7 +18,7 @@ import { failExecution } from './store/executions.js';
 export interface PublishOptions {
   /** The session's connections when the caller has read them already (saves a Query). */
   connections?: ConnectionItem[];
-  /** The writer's own connection: it has its document change already (DocumentChanged only). */
+  /** The writer's or joiner's own connection: it has its document change or session-joined already (DocumentChanged, SessionJoined). */
   exclude?: string;
 }
 
@@ -41,6 +41,12 @@ async function apply(event: SessionEvent, connections: ConnectionItem[], exclude
       await broadcastDocumentChange(recipients, { sessionId, update, version, userId, ...(text ? { code: text.code, textVersion: text.version } : {}) });
       return;
     }
+    case 'SessionJoined':
+      await Promise.all([
+        event.user ? broadcast(connections, { type: 'user-joined', ...event.user }, exclude) : undefined,
+        ensureRunners(event.language),
+      ]);
+      return;
     case 'LanguageChanged':
       await Promise.all([
         broadcast(connections, { type: 'language-update', language: event.language, userId: event.userId }),

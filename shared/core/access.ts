@@ -8,7 +8,8 @@
  */
 import { errors } from '#contract/errors.js';
 import { isSessionId } from '#contract/ids.js';
-import { getSession, type SessionItem } from '#aws/store/sessions.js';
+import { stores } from './ports.js';
+import type { SessionItem } from './records.js';
 import { reviewerFor, reviewLinkIdOf } from './review-links.js';
 import type { Role } from '#contract/roles.js';
 import { roleForToken } from './tokens.js';
@@ -50,7 +51,7 @@ export async function authorize(sessionIdParam: string | undefined, token: strin
   if (!token) throw errors.unauthorized();
   // A review token names its link: both items are read at once, so a reviewer costs no extra round trip.
   const [session, reviewer] = await Promise.all([
-    getSession(sessionId),
+    stores.sessions.getSession(sessionId),
     reviewLinkIdOf(token) ? reviewerFor(sessionId, token) : Promise.resolve(false),
   ]);
   if (!session) throw errors.sessionNotFound();

@@ -18,19 +18,8 @@ import { LIMITS } from '#contract/limits.js';
 import { maxTextBytes, textLabel } from '#contract/documents.js';
 import type { LanguageId } from '#contract/languages.js';
 import { logger } from '#telemetry/log.js';
-import {
-  appendUpdate,
-  deleteStates,
-  isContentionError,
-  newWriteId,
-  readDocument,
-  readUpdatesAfter,
-  writeState,
-  type AppendInput,
-  type AppendOutcome,
-} from '#aws/store/documents.js';
-import type { HistoryType } from '#aws/store/history.js';
-import type { SessionItem } from '#aws/store/sessions.js';
+import { stores } from './ports.js';
+import type { AppendInput, AppendOutcome, HistoryType, SessionItem } from './records.js';
 import { applyStored, cachedDocument, cacheStored, serialised, stateBytesBound, textBytesOf, type CachedDocument } from './document-cache.js';
 import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
@@ -55,9 +44,9 @@ export async function currentDocument(sessionId: string, knownVersion?: number):
   const entry = cachedDocument(sessionId);
   if (entry) {
     if (knownVersion !== undefined && entry.version >= knownVersion) return entry;
-    if (applyStored(entry, await readUpdatesAfter(sessionId, entry.version))) return entry;
+    if (applyStored(entry, await stores.documents.readUpdatesAfter(sessionId, entry.version))) return entry;
   }
-  const stored = await readDocument(sessionId);
+  const stored = await stores.documents.readDocument(sessionId);
   return cacheStored(sessionId, stored!);
 }
 
@@ -160,7 +149,7 @@ async function documentAt(sessionId: string, version: number): Promise<Y.Doc> {
   const entry = await currentDocument(sessionId);
   if (version > entry.version) throw errors.versionConflict(entry.version, textOf(entry.doc));
   if (version === entry.version) return loadDoc(encodeState(entry.doc), []);
-  const stored = await readDocument(sessionId, { atVersion: version, maxItems: LIMITS.document.baseVersionReachItems });
+  const stored = await stores.documents.readDocument(sessionId, { atVersion: version, maxItems: LIMITS.document.baseVersionReachItems });
   if (!stored || stored.version !== version) {
     const now = await currentDocument(sessionId);
     throw errors.versionConflict(now.version, textOf(now.doc));
@@ -229,7 +218,7 @@ async function drain(session: SessionRef, queue: PendingAppend[]): Promise<void>
 /** One commuting append: after a lost race it only needs the version the race left. */
 async function appendWithRetries(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<number> {
   let expected = guess;
-  const writeId = newWriteId();
+  const writeId = stores.documents.newWriteId();
   const budget = writeBudget();
   for (let attempt = 0; budget.left(attempt); attempt++) {
     const outcome = await serialised(session.sessionId, () => {
@@ -270,7 +259,7 @@ export interface ReplaceOptions {
  */
 export async function replaceCode(session: SessionRef, next: string, opts: ReplaceOptions): Promise<WriteResult> {
   assertCodeSize(next, session.sessionId);
-  const writeId = newWriteId();
+  const writeId = stores.documents.newWriteId();
   let knownVersion = opts.knownVersion;
   const budget = writeBudget();
   for (let attempt = 0; budget.left(attempt); attempt++) {
@@ -329,10 +318,10 @@ async function appendOnce(input: AppendInput): Promise<AppendOutcome> {
   const nowMs = Date.now(); // fixed across retries: the retried request must be identical
   for (let attempt = 1; ; attempt++) {
     try {
-      return await appendUpdate({ ...input, nowMs });
+      return await stores.documents.appendUpdate({ ...input, nowMs });
     } catch (err) {
       if (attempt >= TRANSIENT_TRIES) {
-        if (isContentionError(err)) throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+        if (stores.documents.isContentionError(err)) throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
         throw err;
       }
       logger.warn('document append failed; retrying the same write', { sessionId: input.session.sessionId, error: err as Error });
@@ -393,13 +382,13 @@ async function afterWrite(session: SessionRef, version: number, update: Uint8Arr
  * a reader that has just passed the newest state still finds the previous one complete.
  */
 async function compact(session: SessionRef, entry: CachedDocument): Promise<void> {
-  if (!applyStored(entry, await readUpdatesAfter(session.sessionId, entry.version))) return;
+  if (!applyStored(entry, await stores.documents.readUpdatesAfter(session.sessionId, entry.version))) return;
   const version = entry.version;
   const state = encodeState(entry.doc);
-  const parts = await writeState(session, version, state);
+  const parts = await stores.documents.writeState(session, version, state);
   entry.states.push({ version, parts });
   entry.stateBytes = state.length;
   entry.bytesSinceState = 0;
   const stale = entry.states.splice(0, Math.max(0, entry.states.length - 2));
-  if (stale.length > 0) await deleteStates(session.sessionId, stale);
+  if (stale.length > 0) await stores.documents.deleteStates(session.sessionId, stale);
 }

@@ -8,7 +8,7 @@
  * stored updates to it. Anything a request computes speculatively happens on a copy of its own.
  */
 import * as Y from 'yjs';
-import type { LogUpdate, StoredDocument } from '#aws/store/documents.js';
+import type { LogUpdate, StoredDocument } from './records.js';
 import { loadDoc, textOf, utf8Bytes } from './yjs-document.js';
 
 export interface CachedDocument {

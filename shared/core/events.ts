@@ -6,12 +6,19 @@
 import type { Execution } from '#contract/execution-types.js';
 import type { LanguageId } from '#contract/languages.js';
 import type { Question } from '#contract/questions.js';
-import type { SessionItem } from '#aws/store/sessions.js';
+import type { Role } from '#contract/roles.js';
+import type { SessionItem } from './records.js';
 import type { WriteResult } from './code.js';
 
 export type SessionEvent =
   /** A stored document write: Yjs clients get the update, text clients the text; the writer's own socket is skipped. */
   | { type: 'DocumentChanged'; sessionId: string; userId: string; version: number; update?: Uint8Array }
+  /**
+   * A socket joined the session: a runner of its language is warmed ahead of the first run (a cold
+   * Fargate task takes 30-60 s). `user` when the connection joined for the first time: the others get
+   * user-joined (the joiner, publish()'s `exclude`, has session-joined already).
+   */
+  | { type: 'SessionJoined'; sessionId: string; language: LanguageId; user?: { userId: string; username: string; role: Role; userCount: number } }
   /** The language switched: everyone is told and a runner of the new language is warmed. */
   | { type: 'LanguageChanged'; sessionId: string; userId: string; language: LanguageId }
   /** The session ended (now or earlier): every socket is told, closed and forgotten. */

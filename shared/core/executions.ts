@@ -8,17 +8,11 @@ import type { Execution } from '#contract/execution-types.js';
 import { isSortableId, newId } from '#contract/ids.js';
 import type { LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
-import {
-  executionView,
-  getExecution,
-  getIdempotentExecutionId,
-  newExecutionItem,
-  putExecution,
-} from '#aws/store/executions.js';
-import { consumeRateLimit } from '#aws/store/rate-limit.js';
+import { executionView } from './execution-view.js';
+import { stores } from './ports.js';
 import type { Role } from '#contract/roles.js';
 import type { ExecutionMode } from '#contract/questions.js';
-import type { SessionItem } from '#aws/store/sessions.js';
+import type { SessionItem } from './records.js';
 import { getCode, assertCodeSize } from './code.js';
 import type { SessionEvent } from './events.js';
 import { checkLanguage } from './sessions.js';
@@ -80,12 +74,12 @@ export async function requestRun(
   const { userId, role } = actor;
   // Keyed by role, which the token proves: a WebSocket userId is the client's choice and would let a
   // client escape the limit by re-joining under another id.
-  await consumeRateLimit('run', `${session.sessionId}:${role}`, LIMITS.rate.runsPerMinutePerUser, 60);
+  await stores.rateLimits.consumeRateLimit('run', `${session.sessionId}:${role}`, LIMITS.rate.runsPerMinutePerUser, 60);
 
   // The document's version is kept with the run: playback replays the edits up to it (docs/protocol.md §10).
   const current = req.code === undefined ? await getCode(session.sessionId) : undefined;
   const code = req.code ?? current!.code;
-  const item = newExecutionItem({
+  const item = stores.executions.newExecutionItem({
     sessionId: session.sessionId,
     executionId: newId(),
     language,
@@ -97,7 +91,7 @@ export async function requestRun(
     idempotencyKey: key,
     ...(questionRevision !== undefined ? { mode, questionRevision } : {}),
   });
-  if (!(await putExecution(item))) {
+  if (!(await stores.executions.putExecution(item))) {
     // Lost a race with a concurrent request carrying the same key: that one is the execution.
     const earlier = key ? await replayOf(session.sessionId, key) : undefined;
     if (earlier) return { execution: earlier, replay: true, events: [] };
@@ -111,14 +105,14 @@ export async function requestRun(
 }
 
 async function replayOf(sessionId: string, key: string): Promise<Execution | undefined> {
-  const executionId = await getIdempotentExecutionId(sessionId, key);
+  const executionId = await stores.executions.getIdempotentExecutionId(sessionId, key);
   if (!executionId) return undefined;
-  const execution = await getExecution(sessionId, executionId);
+  const execution = await stores.executions.getExecution(sessionId, executionId);
   return execution ? executionView(execution) : undefined;
 }
 
 export async function readExecution(sessionId: string, executionId: string | undefined): Promise<Execution> {
-  const item = isSortableId(executionId) ? await getExecution(sessionId, executionId) : undefined;
+  const item = isSortableId(executionId) ? await stores.executions.getExecution(sessionId, executionId) : undefined;
   if (!item) throw errors.notFound('Execution');
   return executionView(item);
 }

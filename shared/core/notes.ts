@@ -6,7 +6,7 @@
  */
 import { AppError, errors } from '#contract/errors.js';
 import { documentId } from '#contract/documents.js';
-import type { SessionItem } from '#aws/store/sessions.js';
+import type { SessionItem } from './records.js';
 import { currentDocument, replaceCode, type SessionRef, type WriteResult } from './code.js';
 import { encodeState, textOf } from './yjs-document.js';
 

@@ -11,7 +11,8 @@
 import { errors } from '#contract/errors.js';
 import { newId } from '#contract/ids.js';
 import { logger } from '#telemetry/log.js';
-import { deleteApiKey, getApiKey, listApiKeys, putApiKey, type ApiKeyItem } from '#aws/store/api-keys.js';
+import { stores } from './ports.js';
+import type { ApiKeyItem } from './records.js';
 import { hashToken, newToken } from './tokens.js';
 
 export interface Operator {
@@ -58,7 +59,7 @@ async function fromApiKey(bearer: string | undefined): Promise<Operator> {
   if (!bearer || bearer.length > MAX_KEY_LENGTH) throw unauthorized();
   // Looked up by hash: the stored value reveals nothing, and a lookup by a hash leaks no timing about
   // how much of a guess matched.
-  const item = await getApiKey(hashToken(bearer));
+  const item = await stores.apiKeys.getApiKey(hashToken(bearer));
   if (!item || item.revokedAt) throw unauthorized();
   return { id: `key:${item.name}`, via: 'api-key', keyId: item.keyId };
 }
@@ -83,13 +84,13 @@ export async function createApiKey(name: string, nowMs: number = Date.now()): Pr
     createdAt: new Date(nowMs).toISOString(),
     hint: key.slice(0, API_KEY_PREFIX.length + 4),
   };
-  await putApiKey(item);
+  await stores.apiKeys.putApiKey(item);
   return { keyId: item.keyId, name, createdAt: item.createdAt, key };
 }
 
 /** What `npm run api-key -- list` shows: never the hash. */
 export async function describeApiKeys(): Promise<Omit<ApiKeyItem, 'keyHash' | 'ttl'>[]> {
-  return (await listApiKeys()).map(({ keyHash: _hash, ttl: _ttl, ...rest }) => rest);
+  return (await stores.apiKeys.listApiKeys()).map(({ keyHash: _hash, ttl: _ttl, ...rest }) => rest);
 }
 
 /** The name of the local stack's key from INTERVIEW_API_KEY: sessions it creates are `key:local`'s. */
@@ -105,14 +106,14 @@ export async function installLocalKey(key: string, nowMs: number = Date.now()): 
     throw new Error(`INTERVIEW_API_KEY must be 1-${MAX_KEY_LENGTH} characters without spaces`);
   }
   const keyHash = hashToken(key);
-  for (const old of await listApiKeys()) {
+  for (const old of await stores.apiKeys.listApiKeys()) {
     // A revoked local key is installed afresh: the variable, not the table, says what the key is.
-    if (old.localEnv && (old.keyHash !== keyHash || old.revokedAt)) await deleteApiKey(old.keyHash);
+    if (old.localEnv && (old.keyHash !== keyHash || old.revokedAt)) await stores.apiKeys.deleteApiKey(old.keyHash);
   }
-  const existing = await getApiKey(keyHash);
+  const existing = await stores.apiKeys.getApiKey(keyHash);
   if (existing?.localEnv) return;
   if (existing) throw new Error('INTERVIEW_API_KEY equals a key created with `npm run api-key`; pick another value');
-  await putApiKey({
+  await stores.apiKeys.putApiKey({
     keyId: 'local',
     name: LOCAL_KEY_NAME,
     keyHash,

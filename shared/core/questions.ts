@@ -7,17 +7,8 @@
 import { AppError, errors } from '#contract/errors.js';
 import { isSortableId, newId, ULID_CHARS } from '#contract/ids.js';
 import { QUESTION_LIMITS, type QuestionInput, type QuestionSummary } from '#contract/questions.js';
-import {
-  deleteBankQuestion,
-  getBankQuestion,
-  listBankQuestions,
-  putBankQuestion,
-  QuestionReadRaced,
-  replaceBankQuestion,
-  type BankQuestion,
-} from '#aws/store/question-bank.js';
-import { getSessionQuestion, getStarterCodes, pointSessionQuestion, writeSessionRevision, type SessionQuestion } from '#aws/store/questions.js';
-import { getSession, type SessionItem } from '#aws/store/sessions.js';
+import { stores } from './ports.js';
+import { QuestionReadRaced, type BankQuestion, type SessionItem, type SessionQuestion } from './records.js';
 import { LIMITS } from '#contract/limits.js';
 import type { Operator } from './operators.js';
 import { placeStarterCode } from './starter-code.js';
@@ -55,13 +46,13 @@ async function readRetried<T>(read: () => Promise<T>): Promise<T> {
 
 export async function createQuestion(operator: Operator, input: QuestionInput): Promise<BankQuestion> {
   assertQuestionFits(input);
-  return putBankQuestion(operator.id, newId(), input, newId());
+  return stores.questionBank.putBankQuestion(operator.id, newId(), input, newId());
 }
 
 export async function readQuestion(operator: Operator, questionId: string | undefined): Promise<BankQuestion> {
   // Another operator's id and a malformed one answer alike: the bank does not say what exists.
   if (!isSortableId(questionId)) throw questionNotFound();
-  const q = await readRetried(() => getBankQuestion(operator.id, questionId));
+  const q = await readRetried(() => stores.questionBank.getBankQuestion(operator.id, questionId));
   if (!q) throw questionNotFound();
   return q;
 }
@@ -69,13 +60,13 @@ export async function readQuestion(operator: Operator, questionId: string | unde
 export async function updateQuestion(operator: Operator, questionId: string | undefined, input: QuestionInput): Promise<BankQuestion> {
   if (!isSortableId(questionId)) throw questionNotFound();
   assertQuestionFits(input);
-  const q = await replaceBankQuestion(operator.id, questionId, input, newId());
+  const q = await stores.questionBank.replaceBankQuestion(operator.id, questionId, input, newId());
   if (!q) throw questionNotFound();
   return q;
 }
 
 export async function removeQuestion(operator: Operator, questionId: string | undefined): Promise<void> {
-  if (!isSortableId(questionId) || !(await deleteBankQuestion(operator.id, questionId))) throw questionNotFound();
+  if (!isSortableId(questionId) || !(await stores.questionBank.deleteBankQuestion(operator.id, questionId))) throw questionNotFound();
 }
 
 const BANK_SK = new RegExp(`^Q#${ULID_CHARS}$`);
@@ -83,7 +74,7 @@ const BANK_SK = new RegExp(`^Q#${ULID_CHARS}$`);
 export async function listQuestions(operator: Operator, input: { limit?: number; cursor?: string }): Promise<{ questions: QuestionSummary[]; nextCursor: string | null }> {
   const afterSk = input.cursor === undefined ? undefined : Buffer.from(input.cursor, 'base64url').toString('utf8');
   if (afterSk !== undefined && !BANK_SK.test(afterSk)) throw errors.validation([{ field: 'cursor', message: 'not a cursor this API returned' }]);
-  const page = await listBankQuestions(operator.id, input.limit ?? QUESTION_LIMITS.list.defaultPageSize, afterSk);
+  const page = await stores.questionBank.listBankQuestions(operator.id, input.limit ?? QUESTION_LIMITS.list.defaultPageSize, afterSk);
   return { questions: page.items, nextCursor: page.nextSk === undefined ? null : Buffer.from(page.nextSk, 'utf8').toString('base64url') };
 }
 
@@ -119,17 +110,17 @@ export async function setSessionQuestion(
 ): Promise<{ question: SessionQuestion; previousStarterCode: StarterCode; session: SessionItem }> {
   let current: SessionItem = session;
   // Only the replaced question's starter code matters (text still equal to it counts as untouched): not its tests.
-  const previousStarterCode = current.questionRevision ? await getStarterCodes(current.sessionId, current.questionRevision) : {};
+  const previousStarterCode = current.questionRevision ? await stores.sessionQuestions.getStarterCodes(current.sessionId, current.questionRevision) : {};
   for (let attempt = 0; attempt < REVISION_TRIES; attempt++) {
     const revision = (current.questionRevision ?? 0) + 1 + attempt;
-    if (!(await writeSessionRevision(current, revision, resolved.input, { questionId: resolved.questionId, userId }))) continue;
+    if (!(await stores.sessionQuestions.writeSessionRevision(current, revision, resolved.input, { questionId: resolved.questionId, userId }))) continue;
     const detail = { title: resolved.input.title, testCount: resolved.input.tests.length, ...(resolved.questionId ? { questionId: resolved.questionId } : {}) };
-    if (await pointSessionQuestion(current, revision, detail, userId)) {
-      const question = await getSessionQuestion(current.sessionId, revision);
+    if (await stores.sessionQuestions.pointSessionQuestion(current, revision, detail, userId)) {
+      const question = await stores.sessionQuestions.getSessionQuestion(current.sessionId, revision);
       if (!question) throw new Error(`question revision ${revision} unreadable right after it was written`);
       return { question, previousStarterCode, session: { ...current, questionRevision: revision, questionTestCount: resolved.input.tests.length } };
     }
-    const fresh = await getSession(current.sessionId);
+    const fresh = await stores.sessions.getSession(current.sessionId);
     if (!fresh) throw errors.sessionNotFound();
     if (fresh.status !== 'active' || fresh.expiresAtEpoch * 1000 <= Date.now()) throw errors.sessionExpired();
     current = fresh;
@@ -139,7 +130,7 @@ export async function setSessionQuestion(
 
 /** POST /api/sessions with `questionId`: the new session's first revision, and its starter code. */
 export async function attachToNewSession(sessionId: string, question: BankQuestion, userId: string): Promise<void> {
-  const session = await getSession(sessionId);
+  const session = await stores.sessions.getSession(sessionId);
   if (!session) throw errors.sessionNotFound();
   const { title, prompt, starterCode, tests } = question;
   const { session: updated } = await setSessionQuestion(session, { input: { title, prompt, starterCode, tests }, questionId: question.questionId }, userId);
@@ -149,5 +140,5 @@ export async function attachToNewSession(sessionId: string, question: BankQuesti
 /** The session's current question, whole; undefined when it has none. */
 export async function currentQuestion(session: Pick<SessionItem, 'sessionId' | 'questionRevision'>): Promise<SessionQuestion | undefined> {
   if (!session.questionRevision) return undefined;
-  return getSessionQuestion(session.sessionId, session.questionRevision);
+  return stores.sessionQuestions.getSessionQuestion(session.sessionId, session.questionRevision);
 }

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { errors } from '#contract/errors.js';
 import { isSortableId, newId, ULID_CHARS } from '#contract/ids.js';
 import { LIMITS, epochSeconds } from '#contract/limits.js';
-import { getReviewLink, listReviewLinks, putReviewLink, revokeReviewLink, type ReviewLinkItem } from '#aws/store/review-links.js';
-import type { SessionItem } from '#aws/store/sessions.js';
+import { stores } from './ports.js';
+import type { ReviewLinkItem, SessionItem } from './records.js';
 import { hashToken, tokenMatches } from './tokens.js';
 
 const REVIEW_TOKEN = new RegExp(`^rv\\.(${ULID_CHARS})\\.[A-Za-z0-9_-]{43}$`);
@@ -34,7 +34,7 @@ export function reviewTokenValid(link: ReviewLinkItem | undefined, token: string
 export async function reviewerFor(sessionId: string, token: string): Promise<boolean> {
   const linkId = reviewLinkIdOf(token);
   if (!linkId) return false;
-  return reviewTokenValid(await getReviewLink(sessionId, linkId), token);
+  return reviewTokenValid(await stores.reviewLinks.getReviewLink(sessionId, linkId), token);
 }
 
 export interface ReviewLinkView {
@@ -69,7 +69,7 @@ export async function createReviewLink(
   const reviewToken = `rv.${linkId}.${randomBytes(32).toString('base64url')}`;
   const expiresAtEpoch = Math.min(epochSeconds(nowMs) + expiresInHours * 3600, session.ttl);
   const expiresAt = new Date(expiresAtEpoch * 1000).toISOString();
-  await putReviewLink({
+  await stores.reviewLinks.putReviewLink({
     sessionId: session.sessionId,
     linkId,
     tokenHash: hashToken(reviewToken),
@@ -84,12 +84,12 @@ export async function createReviewLink(
 
 export async function reviewLinksOf(sessionId: string): Promise<ReviewLinkView[]> {
   const nowMs = Date.now();
-  return (await listReviewLinks(sessionId)).map((l) => view(l, nowMs));
+  return (await stores.reviewLinks.listReviewLinks(sessionId)).map((l) => view(l, nowMs));
 }
 
 export async function revokeLink(sessionId: string, linkId: string | undefined): Promise<ReviewLinkView> {
   if (!isSortableId(linkId)) throw errors.notFound('Review link');
-  const revoked = await revokeReviewLink(sessionId, linkId);
+  const revoked = await stores.reviewLinks.revokeReviewLink(sessionId, linkId);
   if (!revoked) throw errors.notFound('Review link');
   return view(revoked);
 }

@@ -3,17 +3,8 @@ import { errors } from '#contract/errors.js';
 import { newSessionId } from '#contract/ids.js';
 import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '#contract/languages.js';
 import { LIMITS, epochSeconds } from '#contract/limits.js';
-import { listConnections, participantsOf, type ConnectionItem } from '#aws/store/connections.js';
-import { listOperatorSessions, OPERATOR_SESSION_SK, type ListStatus } from '#aws/store/operator-sessions.js';
-import { consumeRateLimit } from '#aws/store/rate-limit.js';
-import {
-  createSessionItems,
-  endSession as endSessionItem,
-  getSession,
-  purgeSession as purgeSessionItems,
-  updateSessionFields,
-  type SessionItem,
-} from '#aws/store/sessions.js';
+import { stores } from './ports.js';
+import { participantsOf, type ConnectionItem, type ListStatus, type SessionItem } from './records.js';
 import type { Role } from '#contract/roles.js';
 import { hashToken, newToken } from './tokens.js';
 import { effectiveStatus, isActive } from './access.js';
@@ -36,7 +27,7 @@ export interface CreateSessionInput {
 export async function createSession(input: CreateSessionInput, operator: Operator, nowMs: number = Date.now()) {
   const language = checkLanguage(input.language) ?? DEFAULT_LANGUAGE;
   // Per operator identity (docs/protocol.md §4), not per IP: one office behind a NAT is many interviewers.
-  await consumeRateLimit('create-session', operator.id, LIMITS.rate.sessionCreatePerMinute, 60, nowMs);
+  await stores.rateLimits.consumeRateLimit('create-session', operator.id, LIMITS.rate.sessionCreatePerMinute, 60, nowMs);
 
   const sessionId = newSessionId();
   const interviewerToken = newToken();
@@ -61,7 +52,7 @@ export async function createSession(input: CreateSessionInput, operator: Operato
   };
   const doc = loadDoc(undefined, []);
   replaceText(doc, LANGUAGES[language].template);
-  await createSessionItems(session, encodeState(doc));
+  await stores.sessions.createSessionItems(session, encodeState(doc));
   doc.destroy();
 
   return {
@@ -85,10 +76,10 @@ export interface ListSessionsInput {
 /** `GET /api/sessions`: the operator's own sessions, newest first, with the status they have now. */
 export async function listSessions(operator: Operator, input: ListSessionsInput, nowMs: number = Date.now()) {
   const afterSk = input.cursor === undefined ? undefined : Buffer.from(input.cursor, 'base64url').toString('utf8');
-  if (afterSk !== undefined && !OPERATOR_SESSION_SK.test(afterSk)) {
+  if (afterSk !== undefined && !stores.operatorSessions.isOperatorSessionCursor(afterSk)) {
     throw errors.validation([{ field: 'cursor', message: 'not a cursor this API returned' }]);
   }
-  const page = await listOperatorSessions(
+  const page = await stores.operatorSessions.listOperatorSessions(
     operator.id,
     { limit: input.limit ?? LIMITS.sessionList.defaultPageSize, afterSk, status: input.status },
     nowMs,
@@ -108,7 +99,7 @@ export async function listSessions(operator: Operator, input: ListSessionsInput,
 }
 
 export async function viewSession(session: SessionItem, connections?: ConnectionItem[], nowMs: number = Date.now()) {
-  const users = participantsOf(connections ?? (await listConnections(session.sessionId)));
+  const users = participantsOf(connections ?? (await stores.connections.listConnections(session.sessionId)));
   return {
     sessionId: session.sessionId,
     title: session.title,
@@ -136,13 +127,13 @@ export async function patchSession(
     throw errors.forbidden('lock the editor or turn runs off');
   }
   const language = checkLanguage(input.language);
-  const updated = await updateSessionFields(
+  const updated = await stores.sessions.updateSessionFields(
     session,
     { title: input.title, language, runsDisabled: input.runsDisabled, editingLocked: input.editingLocked },
     userId,
   );
   if (updated) return updated;
-  const current = await getSession(session.sessionId);
+  const current = await stores.sessions.getSession(session.sessionId);
   if (!current) throw errors.sessionNotFound();
   throw errors.sessionExpired();
 }
@@ -158,9 +149,9 @@ export async function endSession(
 ): Promise<{ ended: boolean; events: SessionEvent[] }> {
   const events: SessionEvent[] = [{ type: 'SessionEnded', sessionId: session.sessionId, reason }];
   if (session.status === 'ended') return { ended: false, events };
-  return { ended: await endSessionItem(session, userId, isActive(session) ? reason : 'expired'), events };
+  return { ended: await stores.sessions.endSession(session, userId, isActive(session) ? reason : 'expired'), events };
 }
 
 export async function purgeSession(sessionId: string): Promise<void> {
-  await purgeSessionItems(sessionId);
+  await stores.sessions.purgeSession(sessionId);
 }

@@ -1,8 +1,8 @@
 /** Snapshots (docs/protocol.md §3): save the current code, list, read, and restore (interviewer only). */
 import { errors } from '#contract/errors.js';
 import { isSortableId, newId } from '#contract/ids.js';
-import { getSnapshot, putSnapshot, type Snapshot, type SnapshotWithCode } from '#aws/store/snapshots.js';
-import type { SessionItem } from '#aws/store/sessions.js';
+import { stores } from './ports.js';
+import type { SessionItem, Snapshot, SnapshotWithCode } from './records.js';
 import { getCode, replaceCode, type WriteResult } from './code.js';
 import { documentChanged, languageChanged, type SessionEvent } from './events.js';
 import { utf8Bytes } from './yjs-document.js';
@@ -19,14 +19,14 @@ export async function createSnapshot(session: SessionItem, label: string | undef
     version,
     code,
   };
-  await putSnapshot(session.sessionId, session.ttl, snapshot);
+  await stores.snapshots.putSnapshot(session.sessionId, session.ttl, snapshot);
   const { code: _omit, ...publicView } = snapshot;
   return publicView;
 }
 
 
 export async function readSnapshot(sessionId: string, snapshotId: string | undefined): Promise<SnapshotWithCode> {
-  const snapshot = isSortableId(snapshotId) ? await getSnapshot(sessionId, snapshotId) : undefined;
+  const snapshot = isSortableId(snapshotId) ? await stores.snapshots.getSnapshot(sessionId, snapshotId) : undefined;
   if (!snapshot) throw errors.notFound('Snapshot');
   return snapshot;
 }

@@ -12,7 +12,7 @@
 import { AppError } from '#contract/errors.js';
 import { LANGUAGE_IDS, LANGUAGES, type LanguageId } from '#contract/languages.js';
 import type { StarterCode } from '#contract/questions.js';
-import { getStarterCodes } from '#aws/store/questions.js';
+import { stores } from './ports.js';
 import { getCode, replaceCode, type SessionRef } from './code.js';
 import { documentChanged, type SessionEvent } from './events.js';
 
@@ -42,7 +42,7 @@ export async function placeStarterCode(
   userId: string,
   opts: { previous?: StarterCode } = {},
 ): Promise<SessionEvent[]> {
-  const codes = session.questionRevision ? await getStarterCodes(session.sessionId, session.questionRevision) : {};
+  const codes = session.questionRevision ? await stores.sessionQuestions.getStarterCodes(session.sessionId, session.questionRevision) : {};
   const target = codes[session.language] ?? LANGUAGES[session.language].template;
   for (let attempt = 0; attempt < TRIES; attempt++) {
     const current = await getCode(session.sessionId);

@@ -17,7 +17,8 @@ import { errors } from '#contract/errors.js';
 import type { DocName } from '#contract/documents.js';
 import { ULID_CHARS } from '#contract/ids.js';
 import { LIMITS } from '#contract/limits.js';
-import { readHistory, readLog, type HistoryItem, type LogItem, type ReadStats } from '#aws/store/timeline.js';
+import { stores } from './ports.js';
+import type { HistoryItem, LogItem, ReadStats } from './records.js';
 
 /** The history types playback shows (docs/protocol.md §10); the rest (title changes, snapshots taken) stay in /history. */
 export const TIMELINE_HISTORY_TYPES: ReadonlySet<string> = new Set([
@@ -108,9 +109,9 @@ const historyEvent = (h: HistoryItem): TimelineEvent => ({
 export async function timelinePage(sessionId: string, cursor: string | undefined, limit: number, stats?: ReadStats): Promise<TimelinePage> {
   const from = decodeCursor(cursor);
   const [code, notes, history] = await Promise.all([
-    readLog(sessionId, 'code', from.code, limit, stats),
-    readLog(sessionId, 'notes', from.notes, limit, stats),
-    readHistory(sessionId, from.historySk, limit, stats),
+    stores.timeline.readLog(sessionId, 'code', from.code, limit, stats),
+    stores.timeline.readLog(sessionId, 'notes', from.notes, limit, stats),
+    stores.timeline.readHistory(sessionId, from.historySk, limit, stats),
   ]);
   const sources = { code, notes, history };
   const exhausted = { code: code.length < limit, notes: notes.length < limit, history: history.length < limit };

@@ -9,6 +9,7 @@ import { dynamo } from '#aws/clients.js';
 import { config } from '#aws/config.js';
 import { getCode } from '#core/code.js';
 import { forget } from '#core/document-cache.js';
+import '#aws/wiring.js';
 import { LIMITS } from '#contract/limits.js';
 import { getSession } from '#aws/store/sessions.js';
 import { keys } from '#aws/table.js';
@@ -41,6 +42,7 @@ describe('document store under concurrency', () => {
     const containers: (typeof import('#core/code.js'))[] = [];
     for (let c = 0; c < 4; c++) {
       vi.resetModules();
+      await import('#aws/wiring.js'); // each container wires its own module instances
       containers.push(await import('#core/code.js'));
     }
     await Promise.all(

@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import { inject } from 'vitest';
 import { localOperatorKey } from '../../local/operator-key.js';
 import { createApiKey } from '#core/operators.js';
+import '#aws/wiring.js';
 
 /** The local stack's operator key (INTERVIEW_API_KEY, else `local-dev-key`): what the test stack accepts. */
 export const OPERATOR_KEY = localOperatorKey();

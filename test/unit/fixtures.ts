@@ -25,6 +25,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import { resetConfig } from '#aws/config.js';
 import { resetDocumentCache } from '#core/document-cache.js';
+// Tests call use-cases directly too: the same composition root as the handlers.
+import '#aws/wiring.js';
 
 export { LAUNCH_QUEUE, TABLE };
 export * from './items.js';

@@ -7,23 +7,11 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
 import { isConditionFailure, queryAll, table } from './items.js';
+import type { ApiKeyItem } from '#core/records.js';
 import { epochSeconds } from '#contract/limits.js';
 
 /** How long a revoked key stays listed before TTL deletes it. */
 const REVOKED_RETENTION_SECONDS = 90 * 24 * 3600;
-
-export interface ApiKeyItem {
-  keyId: string;
-  name: string;
-  keyHash: string;
-  createdAt: string;
-  /** A few leading characters of the key: enough to tell keys apart in a list, useless to an attacker. */
-  hint: string;
-  revokedAt?: string;
-  /** The local stack's key from INTERVIEW_API_KEY (replaced at each start). */
-  localEnv?: boolean;
-  ttl?: number;
-}
 
 export async function putApiKey(item: ApiKeyItem): Promise<void> {
   await dynamo().send(

@@ -20,33 +20,11 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { parseDocumentId } from '#contract/documents.js';
-import type { LanguageId } from '#contract/languages.js';
 import { isLive, keys } from '#aws/table.js';
-import { historyItem, type HistoryType } from './history.js';
+import { historyItem } from './history.js';
 import { asBytes, cancellationCodes, isTransactionCanceled, table } from './items.js';
-import { ACTIVE_CONDITION, activeValues, batchDelete, type SessionItem } from './sessions.js';
-
-export interface LogUpdate {
-  version: number;
-  update: Uint8Array;
-  at: string;
-}
-
-export interface StoredState {
-  version: number;
-  parts: number;
-  bytes: Uint8Array;
-}
-
-/** What a read found: a state (absent when the log reaches back to version 1) and the updates above it. */
-export interface StoredDocument {
-  state?: StoredState;
-  /** Ascending, contiguous from (state?.version ?? 0) + 1. */
-  updates: LogUpdate[];
-  /** The newest version read. */
-  version: number;
-  updatedAt: string;
-}
+import { ACTIVE_CONDITION, activeValues, batchDelete } from './sessions.js';
+import type { AppendInput, AppendOutcome, LogUpdate, SessionItem, StoredDocument, StoredState } from '#core/records.js';
 
 /** Items per Query page: the log tail between two compactions plus a state's parts fit in one page. */
 const PAGE_ITEMS = 64;
@@ -131,30 +109,6 @@ export async function readUpdatesAfter(sessionId: string, version: number): Prom
   }
   return out;
 }
-
-export interface AppendInput {
-  /** `lockable`: the writer is subject to the interviewer's `editingLocked` (a candidate, docs/protocol.md §8). */
-  session: Pick<SessionItem, 'sessionId' | 'ttl'> & { lockable?: boolean };
-  /** The version this append must follow: it takes expectedVersion + 1 or fails. */
-  expectedVersion: number;
-  update: Uint8Array;
-  userId: string;
-  /** Unique per logical write (newWriteId) and kept across its retries: recognises our own earlier success. */
-  writeId: string;
-  /** Also switch the session language in the same transaction (snapshot restore). */
-  language?: LanguageId;
-  history?: { type: HistoryType; detail: Record<string, unknown> };
-  nowMs?: number;
-}
-
-/** Why an append did not take its version: the session's item as the failed condition saw it. */
-export type AppendOutcome =
-  | { ok: true; version: number; at: string }
-  | { ok: false; reason: 'moved'; currentVersion: number }
-  /** `locked`: a lockable writer met `editingLocked` (nothing was written; retrying cannot help). */
-  | { ok: false; reason: 'inactive' | 'missing' | 'locked' }
-  /** Another transaction touched the session item at that instant; nothing was decided. */
-  | { ok: false; reason: 'conflict' };
 
 /**
  * Appends one update as version expectedVersion + 1 in one transaction with the session's counter.

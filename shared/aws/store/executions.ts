@@ -6,62 +6,17 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import type { Execution, FinalStatus, RunResult } from '#contract/execution-types.js';
-import type { LanguageId } from '#contract/languages.js';
-import type { ExecutionMode } from '#contract/questions.js';
 import { LIMITS } from '#contract/limits.js';
 import { isLive, keys, WATCH_INDEX, WATCH_PK } from '#aws/table.js';
 import { emit } from '#telemetry/metrics.js';
 import { historyItem } from './history.js';
 import { isConditionFailure, isTransactionCanceled, table } from './items.js';
+import { executionView, VIEW_FIELDS } from '#core/execution-view.js';
+import type { ExecutionItem, NewExecution } from '#core/records.js';
 
-export interface ExecutionItem extends Execution {
-  code: string;
-  stdin: string;
-  attempts: number;
-  claimedBy?: string;
-  watchPk?: string;
-  watchDeadline?: number;
-  idempotencyKey?: string;
-  /** `tests` runs the tests of the session question's revision `questionRevision` (docs/protocol.md §8); absent: a plain run. */
-  mode?: ExecutionMode;
-  questionRevision?: number;
-  /** The document version whose text `code` is (absent when the request brought its own code). */
-  codeVersion?: number;
-  ttl: number;
-}
+export type { ExecutionItem };
 
-const VIEW_FIELDS = [
-  'executionId', 'sessionId', 'status', 'language', 'userId', 'stdout', 'stderr', 'compileOutput', 'exitCode',
-  'signal', 'durationMs', 'cpuTimeMs', 'memoryKb', 'truncated', 'createdAt', 'startedAt', 'finishedAt',
-  'mode', 'tests', 'summary',
-] as const;
-/** Present only on some executions (a measured run, a test run): absent rather than null. */
-const OPTIONAL_FIELDS = ['cpuTimeMs', 'memoryKb', 'mode', 'tests', 'summary'] as const;
-
-/** The public execution object of docs/protocol.md §6 (no code, no stdin, no bookkeeping). */
-export function executionView(item: object): Execution {
-  const source = item as Record<string, unknown>;
-  const view: Record<string, unknown> = {};
-  for (const f of VIEW_FIELDS) view[f] = source[f] ?? null;
-  view.truncated ??= { stdout: false, stderr: false };
-  for (const f of OPTIONAL_FIELDS) if (view[f] === null) delete view[f];
-  return view as unknown as Execution;
-}
-
-export function newExecutionItem(input: {
-  sessionId: string;
-  executionId: string;
-  language: LanguageId;
-  userId: string;
-  code: string;
-  codeVersion?: number;
-  stdin: string;
-  ttl: number;
-  idempotencyKey?: string;
-  mode?: ExecutionMode;
-  questionRevision?: number;
-  nowMs?: number;
-}): ExecutionItem {
+export function newExecutionItem(input: NewExecution): ExecutionItem {
   const nowMs = input.nowMs ?? Date.now();
   return {
     executionId: input.executionId,

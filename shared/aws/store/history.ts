@@ -4,29 +4,9 @@ import { dynamo } from '#aws/clients.js';
 import { newId, ULID_CHARS } from '#contract/ids.js';
 import { isLive, keys } from '#aws/table.js';
 import { table } from './items.js';
+import type { HistoryType } from '#core/records.js';
 
 const HISTORY_SK = new RegExp(`^H#${ULID_CHARS}$`);
-
-export const HISTORY_TYPES = [
-  'session-created',
-  'user-joined',
-  'user-left',
-  'language-changed',
-  'title-changed',
-  'code-replaced',
-  'snapshot-created',
-  'snapshot-restored',
-  'execution-queued',
-  'execution-finished',
-  'session-ended',
-  /** Client-reported paste / focus events (docs/protocol.md §10): kind, chars?, username, role. */
-  'activity',
-  /** The session got a question (revision, title, testCount, questionId when from the bank: no test data). */
-  'question-changed',
-  /** PATCH runsDisabled / editingLocked: the flags that changed. */
-  'controls-changed',
-] as const;
-export type HistoryType = (typeof HISTORY_TYPES)[number];
 
 export interface HistoryEntry {
   at: string;

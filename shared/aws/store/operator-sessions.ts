@@ -11,22 +11,10 @@ import { dynamo } from '#aws/clients.js';
 import type { LanguageId } from '#contract/languages.js';
 import { isLive, keys } from '#aws/table.js';
 import { table } from './items.js';
-import type { SessionItem, SessionStatus } from './sessions.js';
+import type { ListStatus, OperatorSessionItem, OperatorSessionPage, SessionItem, SessionStatus } from '#core/records.js';
 import { epochSeconds } from '#contract/limits.js';
 
 type UpdateItem = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
-
-export interface OperatorSessionItem {
-  sessionId: string;
-  title: string;
-  language: LanguageId;
-  status: SessionStatus;
-  createdAt: string;
-  expiresAt: string;
-  expiresAtEpoch: number;
-  createdBy: string;
-  ttl: number;
-}
 
 type Indexed = Pick<SessionItem, 'sessionId' | 'createdAt'> & { createdBy: string };
 
@@ -74,8 +62,6 @@ export function operatorIndexUpdate(
   };
 }
 
-export type ListStatus = 'active' | 'ended' | 'expired';
-
 /** Status as docs/protocol.md §3 reports it, evaluated on the index item the way effectiveStatus does on META. */
 const STATUS_FILTERS: Record<ListStatus, string> = {
   active: '#status = :active AND expiresAtEpoch > :nowSec',
@@ -87,12 +73,6 @@ const STATUS_FILTERS: Record<ListStatus, string> = {
 const FILTERED_PAGE = 100;
 /** Query pages one request may read before it answers with what it has and a cursor. */
 const MAX_PAGES = 10;
-
-export interface OperatorSessionPage {
-  items: OperatorSessionItem[];
-  /** SK to continue after, when there may be more. */
-  nextSk: string | undefined;
-}
 
 /**
  * One page of the operator's sessions, newest first, at most `limit` live items, after `afterSk` if given.
@@ -146,4 +126,5 @@ export async function listOperatorSessions(
 }
 
 /** A cursor is only ever an index SK: `S#<ISO time>#<UUID>`. */
-export const OPERATOR_SESSION_SK = /^S#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const OPERATOR_SESSION_SK = /^S#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const isOperatorSessionCursor = (sk: string): boolean => OPERATOR_SESSION_SK.test(sk);

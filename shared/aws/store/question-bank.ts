@@ -6,19 +6,14 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
-import type { Question, QuestionInput, QuestionSummary } from '#contract/questions.js';
+import type { QuestionInput } from '#contract/questions.js';
 import { keys } from '#aws/table.js';
 import { batchDelete } from './sessions.js';
 import { isConditionFailure, queryAll, table } from './items.js';
 import { assemble, batchPut, headOf, partItems, type Item } from './question-parts.js';
+import { QuestionReadRaced, type BankPage, type BankQuestion } from '#core/records.js';
 
 const bankPk = (operator: string) => keys.questionBankPk(operator);
-
-export interface BankQuestion extends Question {
-  questionId: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export async function putBankQuestion(operator: string, questionId: string, q: QuestionInput, contentId: string, nowMs = Date.now()): Promise<BankQuestion> {
   const at = new Date(nowMs).toISOString();
@@ -79,8 +74,6 @@ async function deleteParts(operator: string, questionId: string, contentId: stri
 /** Tries of a read that keeps meeting replacements before it gives up (the caller answers BUSY). */
 const READ_TRIES = 4;
 
-export class QuestionReadRaced extends Error {}
-
 export async function getBankQuestion(operator: string, questionId: string): Promise<BankQuestion | undefined> {
   for (let attempt = 0; attempt < READ_TRIES; attempt++) {
     const { Item: head } = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.bankQuestion(operator, questionId), ConsistentRead: true }));
@@ -97,7 +90,7 @@ export async function getBankQuestion(operator: string, questionId: string): Pro
 }
 
 /** One page of the operator's questions, newest first (question ids are ULIDs). */
-export async function listBankQuestions(operator: string, limit: number, afterSk?: string): Promise<{ items: QuestionSummary[]; nextSk?: string }> {
+export async function listBankQuestions(operator: string, limit: number, afterSk?: string): Promise<BankPage> {
   const out = await dynamo().send(new QueryCommand({
     TableName: table(),
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',

@@ -7,17 +7,13 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import type { LanguageId } from '#contract/languages.js';
-import type { Question, QuestionInput, StarterCode, TestCase } from '#contract/questions.js';
+import type { QuestionInput, StarterCode, TestCase } from '#contract/questions.js';
 import { isLive, keys } from '#aws/table.js';
 import { historyItem } from './history.js';
 import { isConditionFailure, isTransactionCanceled, queryAll, table } from './items.js';
 import { assemble, batchPut, headOf, partItems, type Item } from './question-parts.js';
+import type { SessionQuestion } from '#core/records.js';
 import { epochSeconds } from '#contract/limits.js';
-
-export interface SessionQuestion extends Question {
-  revision: number;
-  updatedAt: string;
-}
 
 export interface SessionRef {
   sessionId: string;

@@ -7,19 +7,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
 import { isConditionFailure, queryAll, table } from './items.js';
-
-export interface ReviewLinkItem {
-  sessionId: string;
-  linkId: string;
-  tokenHash: string;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string;
-  /** expiresAt in epoch seconds. */
-  expiresAtEpoch: number;
-  revokedAt?: string;
-  ttl: number;
-}
+import type { ReviewLinkItem } from '#core/records.js';
 
 export async function putReviewLink(link: ReviewLinkItem): Promise<void> {
   await dynamo().send(

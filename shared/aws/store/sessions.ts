@@ -18,43 +18,9 @@ import { historyItem } from './history.js';
 import { isConditionFailure, queryAll, retryTransactionConflicts, table } from './items.js';
 import { operatorIndexItem, operatorIndexKey, operatorIndexUpdate } from './operator-sessions.js';
 import { epochSeconds } from '#contract/limits.js';
+import type { SessionFields, SessionItem } from '#core/records.js';
 
-export type SessionStatus = 'active' | 'ended';
-
-export interface SessionItem {
-  sessionId: string;
-  title: string;
-  language: LanguageId;
-  status: SessionStatus;
-  createdAt: string;
-  lastActivity: string;
-  expiresAt: string;
-  /** expiresAt in epoch seconds, for condition expressions. */
-  expiresAtEpoch: number;
-  endedAt?: string;
-  version: number;
-  /** The notes document's newest version (docs/protocol.md §10); absent until their first write. */
-  notesVersion?: number;
-  interviewerTokenHash: string;
-  candidateTokenHash: string;
-  ttl: number;
-  /** The operator identity that created it (`key:<name>` / `jwt:<sub>`); absent on older sessions. */
-  createdBy?: string;
-  /** The interviewer's controls (docs/protocol.md §8): absent = false. */
-  runsDisabled?: boolean;
-  editingLocked?: boolean;
-  /** The newest revision of the session's question (store/questions.ts); absent: no question. */
-  questionRevision?: number;
-  /** How many tests that revision has (a `mode:"tests"` run of none is refused without a read). */
-  questionTestCount?: number;
-}
-
-export interface SessionFields {
-  title?: string;
-  language?: LanguageId;
-  runsDisabled?: boolean;
-  editingLocked?: boolean;
-}
+export type { SessionItem };
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

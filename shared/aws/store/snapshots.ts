@@ -1,24 +1,10 @@
 /** Snapshots (SK `P#<ulid>`): a named copy of the code and language at one moment. */
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
-import type { LanguageId } from '#contract/languages.js';
 import { isLive, keys } from '#aws/table.js';
 import { historyItem } from './history.js';
 import { queryAll, table } from './items.js';
-
-export interface Snapshot {
-  snapshotId: string;
-  label: string;
-  language: LanguageId;
-  createdAt: string;
-  createdBy: string;
-  size: number;
-  /** Code version the snapshot was taken at. */
-  version: number;
-}
-export interface SnapshotWithCode extends Snapshot {
-  code: string;
-}
+import type { Snapshot, SnapshotWithCode } from '#core/records.js';
 
 const PUBLIC_FIELDS = ['snapshotId', 'label', 'language', 'createdAt', 'createdBy', 'size', 'version'] as const;
 

@@ -13,27 +13,7 @@ import type { DocName } from '#contract/documents.js';
 import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
 import { asBytes, table } from './items.js';
-
-export interface LogItem {
-  version: number;
-  at: string;
-  userId?: string;
-  update: Uint8Array;
-}
-
-export interface HistoryItem {
-  sk: string;
-  at: string;
-  type: string;
-  userId?: string;
-  detail: Record<string, unknown>;
-}
-
-export interface ReadStats {
-  /** Read capacity units DynamoDB reported for the Queries. */
-  capacityUnits: number;
-  queries: number;
-}
+import type { HistoryItem, LogItem, ReadStats } from '#core/records.js';
 
 type Item = Record<string, unknown>;
 

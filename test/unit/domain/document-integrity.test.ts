@@ -48,6 +48,7 @@ const rejection = async (p: Promise<unknown>): Promise<AppError> => {
  */
 async function otherContainer(): Promise<typeof import('#core/code.js')> {
   vi.resetModules();
+  await import('#aws/wiring.js'); // the container's own composition root
   return import('#core/code.js');
 }
 

@@ -1,0 +1,22 @@
+/**
+ * The composition root of core's ports (shared/core/ports.ts): the DynamoDB stores are the adapters.
+ * Importing this module wires them, once, before any use-case runs; every entry point that can reach
+ * core imports it (the HTTP and WebSocket handler shells, the pipeline functions, the runner, the local
+ * stack, the operator CLI). Each store module is handed over whole: TypeScript checks that it has what
+ * the port declares, with the port's exact signatures.
+ */
+import { provide } from '#core/ports.js';
+import * as apiKeys from './store/api-keys.js';
+import * as connections from './store/connections.js';
+import * as documents from './store/documents.js';
+import * as executions from './store/executions.js';
+import * as operatorSessions from './store/operator-sessions.js';
+import * as questionBank from './store/question-bank.js';
+import * as sessionQuestions from './store/questions.js';
+import * as rateLimits from './store/rate-limit.js';
+import * as reviewLinks from './store/review-links.js';
+import * as sessions from './store/sessions.js';
+import * as snapshots from './store/snapshots.js';
+import * as timeline from './store/timeline.js';
+
+provide({ apiKeys, connections, documents, executions, operatorSessions, questionBank, sessionQuestions, rateLimits, reviewLinks, sessions, snapshots, timeline });
