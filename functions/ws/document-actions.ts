@@ -1,11 +1,13 @@
 /**
- * `code-change`, `yjs-update` and `sync`. An uncontended Yjs edit costs two DynamoDB calls: the Query of
- * the session's connections (who to relay to, and whether the sender joined) and the append.
+ * `code-change`, `yjs-update` and `sync`. An uncontended Yjs edit costs one DynamoDB call, its append:
+ * who to relay to (and whether the sender joined) comes from the container's copy of the session's
+ * connections, which the append's condition proves current (#aws/store/connection-cache.ts).
  */
 import * as Y from 'yjs';
 import { AppError, errors } from '#contract/errors.js';
 import { currentDocument, mergeTextEdit, mergeUpdate, replaceCode, textAfter, type SessionRef } from '#core/code.js';
 import { listConnections } from '#aws/store/connections.js';
+import { relayConnections, reloadConnections, sessionConnections } from '#aws/store/connection-cache.js';
 import { reply, requireJoined, type WsContext } from './context.js';
 import { documentUrl, type ActionOf } from '#contract/messages.js';
 import { shrink } from '#aws/notify.js';
@@ -41,11 +43,18 @@ export async function codeChange(ctx: WsContext, msg: ActionOf<'code-change'>): 
 export async function yjsUpdate(ctx: WsContext, msg: ActionOf<'yjs-update'>): Promise<void> {
   limitRate(ctx, 'edit');
   const update = decodeBase64(msg.update, 'update');
-  const connections = await listConnections(ctx.conn.sessionId);
-  const me = requireJoined(connections, ctx.connectionId);
+  const { sessionId } = ctx.conn;
+  const cached = await sessionConnections(sessionId);
+  // Not in the copy: the sender may have joined since it was read.
+  const me = isJoined(cached, ctx.connectionId) ? requireJoined(cached, ctx.connectionId) : requireJoined(await reloadConnections(sessionId), ctx.connectionId);
   const result = await mergeUpdate(sessionRef(ctx), update, me.userId!);
-  await publish(documentChanged(ctx.conn.sessionId, me.userId!, result), { connections, exclude: ctx.connectionId });
+  // After the append: the copy it was checked against (or a newer one), or a list read after it committed.
+  const connections = await relayConnections(sessionId);
+  await publish(documentChanged(sessionId, me.userId!, result), { connections, exclude: ctx.connectionId });
 }
+
+const isJoined = (connections: { connectionId: string; joined?: boolean }[], connectionId: string) =>
+  connections.some((c) => c.connectionId === connectionId && c.joined);
 
 
 /**

@@ -5,7 +5,8 @@ import { currentDocument } from '#core/code.js';
 import { checkLanguage } from '#core/sessions.js';
 import { textOf } from '#core/yjs-document.js';
 import { newId } from '#contract/ids.js';
-import { deleteConnection, listConnections, markJoined, type ConnectionItem } from '#aws/store/connections.js';
+import { bumpConnEpoch, deleteConnection, listConnections, markJoined, type ConnectionItem } from '#aws/store/connections.js';
+import { LIMITS } from '#contract/limits.js';
 import { participantsOf } from '#core/records.js';
 import { appendHistory } from '#aws/store/history.js';
 import { getSession, updateSessionFields } from '#aws/store/sessions.js';
@@ -30,14 +31,24 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
   const userId = msg.userId ?? me.userId ?? newId();
   const username = msg.username ?? me.username ?? role;
   // Everything that can refuse the message runs before the join is written: a refused join changes nothing.
-  const [entry, notes] = await Promise.all([currentDocument(sessionId, session.version), notesOnJoin(session, role, format)]);
+  const [first, notes] = await Promise.all([currentDocument(sessionId, session.version), notesOnJoin(session, role, format)]);
   // The text and the diff are taken now, at one version: the shared copy may move on while we wait.
-  const version = entry.version;
-  const currentCode = textOf(entry.doc);
-  const yjsState = format === 'yjs' ? Buffer.from(diffFor(entry.doc, stateVector)).toString('base64') : undefined;
+  let entry = first;
+  let version = entry.version;
+  let currentCode = textOf(entry.doc);
+  let yjsState = format === 'yjs' ? Buffer.from(diffFor(entry.doc, stateVector)).toString('base64') : undefined;
   const joinedAt = new Date().toISOString();
   if (!(await markJoined(sessionId, ctx.connectionId, { userId, username, format, joinedAt }))) {
     throw new AppError('NOT_FOUND', 'Connection closed while joining');
+  }
+  // The join is counted only at the version its state was read at: an edit committed since may have
+  // been relayed without this connection, so its state is read again (#aws/store/connection-cache.ts).
+  for (let tries = 1; !(await bumpConnEpoch(sessionId, version)); tries++) {
+    if (tries >= LIMITS.document.writeAttempts) throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+    entry = await currentDocument(sessionId);
+    version = entry.version;
+    currentCode = textOf(entry.doc);
+    yjsState = format === 'yjs' ? Buffer.from(diffFor(entry.doc, stateVector)).toString('base64') : undefined;
   }
   const wasJoined = me.joined === true;
   Object.assign(me, { joined: true, userId, username, format, joinedAt: me.joinedAt ?? joinedAt });

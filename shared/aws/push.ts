@@ -12,6 +12,7 @@ import { management } from './clients.js';
 import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
 import { deleteConnection } from '#aws/store/connections.js';
+import { forgetCachedConnection } from '#aws/store/connection-cache.js';
 import type { ServerMessage } from '#contract/messages.js';
 
 export interface Recipient {
@@ -102,6 +103,8 @@ export async function post(recipient: Recipient, message: ServerMessage | string
       const name = (err as { name?: string }).name ?? '';
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (name === 'GoneException' || status === 410) {
+        // Departures do not move connEpoch: the container's copy learns of this one here.
+        forgetCachedConnection(recipient.sessionId, recipient.connectionId);
         await deleteConnection(recipient.sessionId, recipient.connectionId).catch((e) =>
           logger.warn('could not delete a gone connection', { connectionId: recipient.connectionId, error: e as Error }),
         );

@@ -25,6 +25,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import { resetConfig } from '#aws/config.js';
 import { resetDocumentCache } from '#core/document-cache.js';
+import { resetConnectionCache } from '#aws/store/connection-cache.js';
 // Tests call use-cases directly too: the same composition root as the handlers.
 import '#aws/wiring.js';
 
@@ -185,6 +186,7 @@ export function useMockedDynamo(): void {
     resetConfig();
     stored.docPages = [];
     resetDocumentCache();
+    resetConnectionCache();
     stored.connections = [];
     stored.runners = [];
     stored.overdue = [];

@@ -89,6 +89,34 @@ export async function markJoined(
   }
 }
 
+/**
+ * Counts a join on the session item (`connEpoch`), once the connection is marked joined: copies of the
+ * session's connections read before it no longer pass an append's condition (connection-cache.ts).
+ * Conditional on the code still being at `version`, the version the joiner's state was read at: an edit
+ * committed in between may have been relayed without this connection, so the joiner reads again (false).
+ * TransactionConflict (an append on the session item at that instant) decides nothing: tried again.
+ */
+export async function bumpConnEpoch(sessionId: string, version: number): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await dynamo().send(
+        new UpdateCommand({
+          TableName: table(),
+          Key: keys.session(sessionId),
+          UpdateExpression: 'ADD connEpoch :one',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':one': 1, ':v': version },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      if ((err as { name?: string }).name !== 'TransactionConflictException' || attempt >= 6) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
+    }
+  }
+}
+
 /** Removes a connection and its lookup item. Idempotent; returns the removed item if it existed. */
 export async function deleteConnection(sessionId: string, connectionId: string): Promise<ConnectionItem | undefined> {
   // The lookup first: from then on no message is attributed to this connection; then its presence.

@@ -17,13 +17,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { parseDocumentId } from '#contract/documents.js';
 import { isLive, keys } from '#aws/table.js';
 import { historyItem } from './history.js';
 import { asBytes, cancellationCodes, isTransactionCanceled, table } from './items.js';
+import { sessionRange } from './range.js';
 import { ACTIVE_CONDITION, activeValues, batchDelete } from './sessions.js';
+import { connectionGuard, dropConnectionCopy, noteUnguardedAppend } from './connection-cache.js';
 import type { AppendInput, AppendOutcome, LogUpdate, SessionItem, StoredDocument, StoredState } from '#core/records.js';
 
 /** Items per Query page: the log tail between two compactions plus a state's parts fit in one page. */
@@ -37,28 +39,9 @@ const isUpdateItem = (i: Item) => typeof i.SK === 'string' && i.SK.endsWith('#U'
 const isStateItem = (i: Item) => typeof i.SK === 'string' && /#S\d{3}$/.test(i.SK);
 const toLogUpdate = (i: Item): LogUpdate => ({ version: Number(i.version), update: asBytes(i.update) ?? new Uint8Array(), at: String(i.at) });
 
-/**
- * The document items of a session between two SKs, page by page (strongly consistent: a reader must
- * see the append another invocation just made). The caller stops iterating when it has what it needs.
- */
-async function* documentItems(sessionId: string, lo: string, hi: string, newestFirst: boolean): AsyncGenerator<Item> {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': keys.sessionPk(parseDocumentId(sessionId).sessionId), ':lo': lo, ':hi': hi },
-        ConsistentRead: true,
-        ScanIndexForward: !newestFirst,
-        Limit: PAGE_ITEMS,
-        ExclusiveStartKey,
-      }),
-    );
-    yield* (page.Items ?? []) as Item[];
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-}
+/** The document items of a session between two SKs, page by page (range.ts). */
+const documentItems = (documentId: string, lo: string, hi: string, newestFirst: boolean) =>
+  sessionRange(parseDocumentId(documentId).sessionId, lo, hi, { newestFirst, pageItems: PAGE_ITEMS });
 
 /**
  * The document at its newest version, or at `atVersion` (the newest version ≤ it), read newest first.
@@ -135,6 +118,11 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
   // between a read of the flag and the write.
   const lock = input.session.lockable ? ' AND (attribute_not_exists(editingLocked) OR editingLocked <> :locked)' : '';
   if (lock) values[':locked'] = true;
+  // With a copy of the session's connections in this container, the append also proves the copy is
+  // current (no join since it was read): the relay can use it without a Query (connection-cache.ts).
+  const guard = doc === 'code' ? connectionGuard(sessionId) : undefined;
+  const epochIs = guard === undefined ? '' : guard === 0 ? ' AND attribute_not_exists(connEpoch)' : ' AND connEpoch = :connEpoch';
+  if (guard) values[':connEpoch'] = guard;
   if (input.language) {
     set += ', #language = :language';
     names['#language'] = 'language';
@@ -150,7 +138,7 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
               TableName: table(),
               Key: keys.session(sessionId),
               UpdateExpression: set,
-              ConditionExpression: `${counterIs} AND ${ACTIVE_CONDITION}${lock}`,
+              ConditionExpression: `${counterIs} AND ${ACTIVE_CONDITION}${lock}${epochIs}`,
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -171,11 +159,23 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
         ],
       }),
     );
+    // Unguarded, the relay must read the connections after this commit: no copy read before it may serve.
+    if (doc === 'code' && guard === undefined) noteUnguardedAppend(sessionId);
     return { ok: true, version: next, at };
   } catch (err) {
     if (!isTransactionCanceled(err)) throw err;
-    return failedAppend(err, input.writeId, next, nowMs, counter, input.session.lockable === true);
+    const outcome = failedAppend(err, input.writeId, next, nowMs, counter, input.session.lockable === true);
+    // Someone joined since the copy was read: drop it; the retry ('moved' retries at once) goes unguarded.
+    if (guard !== undefined && joinedSince(err, guard)) dropConnectionCopy(sessionId);
+    if (outcome.ok && doc === 'code' && guard === undefined) noteUnguardedAppend(sessionId);
+    return outcome;
   }
+}
+
+/** The session item as the failed condition saw it counts other joins than the copy the append relied on. */
+function joinedSince(err: unknown, guard: number): boolean {
+  const meta = (err as { CancellationReasons?: { Item?: Record<string, never> }[] }).CancellationReasons?.[0]?.Item;
+  return meta !== undefined && Number(unmarshall(meta).connEpoch ?? 0) !== guard;
 }
 
 function failedAppend(err: unknown, writeId: string, next: number, nowMs: number, counter: string, lockable: boolean): AppendOutcome {

@@ -192,25 +192,27 @@ describe('code-change', () => {
 describe('yjs-update', () => {
   useMockedDynamo();
 
-  it('costs 2 DynamoDB calls in steady state and one post per other joined client', async () => {
+  it('costs 1 DynamoDB call in steady state (the append) and one post per other joined client', async () => {
     const me = newConnectionId('yjs');
     const doc = givenEditingRoom(me, 'yjs');
     const first = clientEdit(doc, '\n# first');
     await send(me, { action: 'yjs-update', update: b64(first) });
-    // First frame of a cold container: sender lookup, connections, the document, the append.
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'QueryCommand', 'TransactWriteCommand']);
+    // First frame of a cold container: sender lookup, connEpoch, connections, the document, the append.
+    expect(commandNames()).toEqual(['GetCommand', 'GetCommand', 'QueryCommand', 'QueryCommand', 'TransactWriteCommand']);
+    expect(sent(QueryCommand)[0]).toMatchObject({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
+      ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':c': 'C#' },
+      ConsistentRead: true,
+    });
 
     ddb.resetHistory();
     mgmt.resetHistory();
     const update = clientEdit({ ...doc, updates: [...doc.updates, first] }, '\n# second'); // the same client types on
     await send(me, { action: 'yjs-update', update: b64(update) });
 
-    expect(commandNames()).toEqual(['QueryCommand', 'TransactWriteCommand']);
-    expect(sent(QueryCommand)[0]).toMatchObject({
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
-      ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':c': 'C#' },
-      ConsistentRead: true,
-    });
+    // The container's copy of the connections, proven current by the append's own condition.
+    expect(commandNames()).toEqual(['TransactWriteCommand']);
+    expect(transactItems()[0]!.Update!.ConditionExpression).toContain('attribute_not_exists(connEpoch)');
     const stored = transactItems()[1]!.Put!.Item!.update as Uint8Array;
     expect(Buffer.from(stored).equals(Buffer.from(update))).toBe(true); // stored as sent
 
