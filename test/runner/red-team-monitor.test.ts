@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LanguageId } from '#contract/languages.js';
+import { LIMITS } from '#contract/limits.js';
 import { NEEDS_ROOT, alive, isRoot, job, missingToolchain, processesOf, sleep, useRunner } from './support.js';
 
 // One slot: without fresh uids, consecutive jobs would share the slot's uid.
@@ -73,39 +74,50 @@ describe('defeat the monitor', () => {
   it('a killer fork stopped through F_SETOWN/F_SETSIG on a pipe does not wedge the slot', async (ctx) => {
     ctx.skip(!isRoot, NEEDS_ROOT);
     ctx.skip(!!missingToolchain(runner(), 'c'), missingToolchain(runner(), 'c'));
+    // The helper's killer fork takes the run's uid to kill(-1) as it: for that moment it is a process of
+    // the uid and, without the fix, still in the helper's process group. A pipe end made O_ASYNC with
+    // F_SETOWN(-that group) and F_SETSIG(SIGSTOP) sends SIGSTOP to every process of the uid in the group
+    // whenever the pipe changes: on each write, and when its holder dies (the kernel releases one end
+    // while the other is still open). So writers spinning on the other CPU stop the killer between its
+    // setresuid and their own SIGKILL, and every holder's death is another shot at the next killer. A
+    // killer waited for without WUNTRACED and a timeout then wedges the helper until the runner's guard
+    // kills it: SYSTEM_ERROR after the wall limit and its grace.
     const code = [
       '#define _GNU_SOURCE',
       '#include <fcntl.h>',
       '#include <signal.h>',
       '#include <stdio.h>',
       '#include <unistd.h>',
+      'static void arm(int fd, pid_t group) {',
+      '  fcntl(fd, F_SETOWN, -group);',
+      '  fcntl(fd, F_SETSIG, SIGSTOP);',
+      '  fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK);',
+      '}',
       'int main(void) {',
-      '  /* Several writers in tight loops: a SIGIO-turned-SIGSTOP is always in flight when the killer forks. */',
-      '  for (int i = 0; i < 6; i++) {',
+      "  pid_t group = getpgid(getppid()); /* the helper's process group */",
+      '  for (int i = 0; i < 56; i++) { /* just under the process limit: as many shots as allowed */',
+      '    if (fork() != 0) continue;',
+      '    /* A pipe of its own, both ends armed: its death releases it, whichever end goes first. */',
       '    int p[2];',
-      '    if (pipe(p)) return 1;',
-      '    /* SIGSTOP, instead of SIGIO, to every process of the uid in the helper\'s process group. */',
-      '    fcntl(p[0], F_SETOWN, -getpgid(getppid()));',
-      '    fcntl(p[0], F_SETSIG, SIGSTOP);',
-      '    fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK);',
-      '    fcntl(p[1], F_SETFL, O_NONBLOCK);',
-      '    if (fork() == 0) {',
-      '      char b[64];',
-      '      for (;;) if (write(p[1], "x", 1) < 0 || read(p[0], b, sizeof b) < 0) b[0] = 0;',
-      '    }',
+      '    char b[64];',
+      '    if (pipe(p)) _exit(1);',
+      '    arm(p[0], group);',
+      '    arm(p[1], group);',
+      '    for (;;) if (write(p[1], "x", 1) < 0 || read(p[0], b, sizeof b) < 0) b[0] = 0;',
       '  }',
       '  usleep(200000);',
       '  printf("armed\\n");',
       '  return 0;',
       '}',
     ].join('\n');
-    const t0 = Date.now();
-    const r = await runner().run(job('c', code));
-    expect(r).toMatchObject({ status: 'COMPLETED', stdout: 'armed\n' });
-    // Resolved by the helper, not by the runner's guard (wall limit + grace) after a wedge.
-    expect(Date.now() - t0).toBeLessThan(30_000 + 10_000 - 1);
-    expect(r.durationMs).toBeLessThan(10_000);
-    expect(processesOf(runner().slotUids)).toEqual([]);
+    // Whether a writer runs at the killer's moment depends on the scheduler: on the unfixed helper one
+    // attempt wedged 6 times in 10 on this 2-core machine, so several attempts make missing it unlikely.
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const r = await runner().run(job('c', code));
+      expect(r).toMatchObject({ status: 'COMPLETED', stdout: 'armed\n' });
+      expect(r.durationMs).toBeLessThan(LIMITS.run.wallMs);
+      expect(processesOf(runner().slotUids)).toEqual([]);
+    }
   });
 
   it('after the helper is killed mid-run, a RENAME_EXCHANGE racer deletes nothing outside the work dir', async (ctx) => {
