@@ -22,6 +22,7 @@ const session = { sessionId: SESSION_ID, ttl: meta.ttl };
 let client: Y.Doc;
 
 beforeEach(() => {
+  vi.useRealTimers(); // a test that failed on fake time must not leave it to the next
   table = new TableModel(`S#${SESSION_ID}`);
   table.items.set('META', { ...meta });
   client = yDoc('start\n');
@@ -202,23 +203,27 @@ describe('contention', () => {
       table.items.set(`DOC#${String(v).padStart(12, '0')}#U`, logItem(v, append(`r${v}`, rival)));
       void input;
     };
-    const err = await rejection(mergeUpdate(session, append('[mine]'), 'u1'));
+    // The 40 tries back off between them (up to 150 ms each): fake time, so a busy machine cannot stretch
+    // the test past its timeout, and the 8 s write budget is counted on the same clock.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
+    const settled = rejection(mergeUpdate(session, append('[mine]'), 'u1'));
+    await vi.runAllTimersAsync();
+    const err = await settled;
     expect(err).toMatchObject({ code: 'BUSY', status: 503, retryAfter: LIMITS.document.busyRetryAfterSeconds });
     table.gate = () => {};
     expect((await coldRead()).code).not.toContain('[mine]');
-    const replace = await rejection(
-      (async () => {
-        table.gate = (phase, command) => {
-          if (phase === 'before' && command === 'TransactWriteItems') {
-            const m = table.items.get('META')!;
-            const v = Number(m.version) + 1;
-            m.version = v;
-            table.items.set(`DOC#${String(v).padStart(12, '0')}#U`, logItem(v, append(`s${v}`, rival)));
-          }
-        };
-        return replaceCode(session, 'never', { userId: 'http' });
-      })(),
-    );
+    table.gate = (phase, command) => {
+      if (phase === 'before' && command === 'TransactWriteItems') {
+        const m = table.items.get('META')!;
+        const v = Number(m.version) + 1;
+        m.version = v;
+        table.items.set(`DOC#${String(v).padStart(12, '0')}#U`, logItem(v, append(`s${v}`, rival)));
+      }
+    };
+    const replacing = rejection(replaceCode(session, 'never', { userId: 'http' }));
+    await vi.runAllTimersAsync();
+    const replace = await replacing;
+    vi.useRealTimers();
     expect(replace.code).toBe('BUSY');
   });
 
@@ -288,7 +293,7 @@ describe('bounded state', () => {
     expect(await coldRead()).toMatchObject({ version: 482, code: '' });
     expect(table.calls.length - calls).toBe(1);
     expect(itemsRead).toBeLessThanOrEqual(64);
-  });
+  }, 120_000); // 482 writes through the real store code: ~2 s idle, 17 s seen at load 15 on 2 cores
 
   it('alternating 100 KiB replacements keep a cold read at the newest state plus a short tail', async () => {
     const big = (c: string) => `${c.repeat(100)}\n`.repeat(1000).slice(0, LIMITS.codeMaxBytes);
