@@ -8,48 +8,11 @@
  * 300 KB): they still count towards read units, but never travel. Strongly consistent: a replay right
  * after an edit must contain it.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocName } from '#contract/documents.js';
-import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
-import { asBytes, table } from './items.js';
+import { asBytes } from './items.js';
+import { sessionRange } from './range.js';
 import type { HistoryItem, LogItem, ReadStats } from '#core/records.js';
-
-type Item = Record<string, unknown>;
-
-async function* ascending(
-  sessionId: string,
-  lo: string,
-  hi: string,
-  projection: { expression: string; names: Record<string, string> },
-  /** Items per Query page: what the caller needs plus room for interleaved state parts. */
-  pageItems: number,
-  stats?: ReadStats,
-): AsyncGenerator<Item> {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':lo': lo, ':hi': hi },
-        ProjectionExpression: projection.expression,
-        ExpressionAttributeNames: projection.names,
-        ConsistentRead: true,
-        ScanIndexForward: true,
-        // A page never reads (and bills) far beyond what the caller takes.
-        Limit: pageItems,
-        ReturnConsumedCapacity: stats ? 'TOTAL' : undefined,
-      }),
-    );
-    if (stats) {
-      stats.queries++;
-      stats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
-    }
-    yield* (page.Items ?? []) as Item[];
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-}
 
 const LOG_PROJECTION = {
   expression: 'SK, version, #u, #at, userId, #ttl',
@@ -60,7 +23,7 @@ const LOG_PROJECTION = {
 export async function readLog(sessionId: string, doc: DocName, afterVersion: number, limit: number, stats?: ReadStats): Promise<LogItem[]> {
   const out: LogItem[] = [];
   const lo = keys.docVersion(afterVersion + 1, doc);
-  for await (const item of ascending(sessionId, lo, `${keys.docPrefixOf(doc)}~`, LOG_PROJECTION, limit + 16, stats)) {
+  for await (const item of sessionRange(sessionId, lo, `${keys.docPrefixOf(doc)}~`, { projection: LOG_PROJECTION, pageItems: limit + 16, stats })) {
     if (typeof item.SK !== 'string' || !item.SK.endsWith('#U') || !isLive(item)) continue;
     out.push({
       version: Number(item.version),
@@ -83,7 +46,7 @@ export async function readHistory(sessionId: string, afterSk: string | undefined
   const out: HistoryItem[] = [];
   // `~` sorts after every ULID character: the range starts right after `afterSk`.
   const lo = afterSk ? `${afterSk}~` : keys.historyPrefix;
-  for await (const item of ascending(sessionId, lo, `${keys.historyPrefix}~`, HISTORY_PROJECTION, limit + 1, stats)) {
+  for await (const item of sessionRange(sessionId, lo, `${keys.historyPrefix}~`, { projection: HISTORY_PROJECTION, pageItems: limit + 1, stats })) {
     if (!isLive(item)) continue;
     out.push({
       sk: String(item.SK),

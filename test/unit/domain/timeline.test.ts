@@ -136,6 +136,15 @@ describe('timeline merge', () => {
     expect(code).toEqual([...code].sort((a, b) => a - b));
   });
 
+  it('reads on past a page that holds only compacted states (the Query continues after LastEvaluatedKey)', async () => {
+    // Parts of large states fill the first page (limit 2 + 16 items) before the edit above them.
+    const parts = Array.from({ length: 30 }, (_, p) => ({ ...state(1), SK: `DOC#${pad(1)}#S${String(p).padStart(3, '0')}`, part: p }));
+    givenItems([...parts, edit('code', 2, 10)]);
+    const page = await timelinePage(SESSION_ID, undefined, 2);
+    expect(page.events.map(label)).toEqual(['code:2']);
+    expect(ddb.commandCalls(QueryCommand).some((c) => c.args[0].input.ExclusiveStartKey !== undefined)).toBe(true);
+  });
+
   it('an empty session has no events and no next page', async () => {
     givenItems([]);
     expect(await timelinePage(SESSION_ID, undefined, 10)).toEqual({ events: [], nextCursor: null });
