@@ -16,6 +16,14 @@ function markdownTable(lines: Line[], unit: string): string {
  */
 const TIMELINE = { bytesPerHour: 3_980.7 * 1024, edits: 20_000, readUnitsPerReplay: 1_114, retentionDays: 7 + 4 / 24 };
 
+/**
+ * Powertools Tracer's extra init time per cold start with -c tracing=true: CPU of importing the traced
+ * bundle minus the default one (bench/bundles.ts; docs/metrics.md "Bundle budget": 28-43 ms, paired), at
+ * the functions' default 512 MB.
+ */
+const TRACER_INIT_MS = 40;
+const tracerInitUsd = (TRACER_INIT_MS / 1000) * 0.5 * PRICES.lambdaGbSecond.usd;
+
 function playbackSection(facts: TemplateFacts): string {
   const gb = TIMELINE.bytesPerHour / 1024 ** 3;
   const months = TIMELINE.retentionDays / 30.4;
@@ -86,9 +94,12 @@ task), flow logs without traffic, the ECS cluster${facts.containerInsights ? '' 
 app's CloudFront distribution and function (billed per request) and its S3 bucket (a few MB, under
 $0.001). No dashboard.
 
-Traces are off (\`-c tracing=true\` turns on X-Ray active tracing, docs/metrics.md): X-Ray bills $5.00 per
+Traces are off (\`-c tracing=true\` turns on X-Ray active tracing and Powertools Tracer, docs/metrics.md): X-Ray bills $5.00 per
 million traces recorded, after 100,000 free a month per account; the watchdog alone would record 43,200 a
-month ($0.22 at list price), and an interview-hour a few thousand (under $0.02).
+month ($0.22 at list price), and an interview-hour a few thousand (under $0.02). The tracer also makes each
+cold start evaluate about ${TRACER_INIT_MS} ms more code (\`bench/bundles.ts\`, traced against default bundles), and
+Lambda bills the init phase: ${usd(tracerInitUsd * 1000)} per thousand cold starts at 512 MB. Off, the
+bundles do not contain the tracer (an esbuild \`define\` drops it), so none of this is paid.
 
 ## One interview-hour
 

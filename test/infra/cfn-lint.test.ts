@@ -36,7 +36,7 @@ function lint(files: string[]): Finding[] {
 // resource and property the other infra tests synthesize (cfn-lint takes ~15 s of CPU per template).
 const VARIANTS: { name: string; stage: string; context?: Record<string, unknown> }[] = [
   { name: 'dev', stage: 'dev' },
-  { name: 'prod, all options', stage: 'prod', context: { warmRunners: '1', alarmEmail: 'oncall@example.com', containerInsights: 'true', runnerCpu: '2048', runnerMemoryMiB: '4096' } },
+  { name: 'prod, all options', stage: 'prod', context: { warmRunners: '1', alarmEmail: 'oncall@example.com', containerInsights: 'true', tracing: 'true', runnerCpu: '2048', runnerMemoryMiB: '4096' } },
 ];
 
 describe('cfn-lint', () => {
