@@ -1,7 +1,7 @@
 /**
  * Runner benchmarks (printed figures, not timed tests):  npx tsx bench/runner.ts [rounds]
  *
- *  1. Overhead per language: a hello world through Runner.run (work dir, helper, uid switch, seccomp,
+ *  1. Overhead per language: a hello world through SlotPool.run (work dir, helper, uid switch, seccomp,
  *     /proc monitor, cleanup) against the same compile + run spawned bare. Budget for the interpreted
  *     languages the interviews use most: sandboxed <= 1.25 x bare + 30 ms.
  *  2. Throughput: trivial python runs per second through one runner with 2 slots.
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LANGUAGE_IDS, LANGUAGES, type LanguageId } from '#contract/languages.js';
-import { Runner } from '../runner/runner.js';
+import { SlotPool } from '../runner/slot-pool.js';
 import { sandboxEnv } from '../runner/sandbox-job.js';
 import { defaultToolDirs, resolveLanguage } from '../runner/sandbox/toolchain.js';
 
@@ -52,7 +52,7 @@ async function bare(language: LanguageId, toolDirs: string[]): Promise<number> {
   }
 }
 
-async function sandboxed(runner: Runner, language: LanguageId): Promise<number> {
+async function sandboxed(runner: SlotPool, language: LanguageId): Promise<number> {
   const t = performance.now();
   const r = await runner.run({ executionId: 'bench', language, code: HELLO[language], stdin: '' });
   if (r.status !== 'COMPLETED') throw new Error(`${language}: ${r.status} ${r.stderr}${r.compileOutput}`);
@@ -65,7 +65,7 @@ function row(cells: (string | number)[], widths: number[]): string {
 
 export async function main(rounds = Number(process.argv[2]) || 7): Promise<void> {
   const toolDirs = defaultToolDirs();
-  const runner = new Runner({ slots: 2 });
+  const runner = new SlotPool({ slots: 2 });
   await runner.ready();
   console.log(`runner bench: ${rounds} rounds, medians; root=${runner.protections.separateUid}\n`);
   const widths = [11, 9, 9, 7, 9, 8];

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { LanguageId } from '#contract/languages.js';
 import type { TestCase } from '#contract/questions.js';
-import { Runner } from '../runner/runner.js';
+import { SlotPool } from '../runner/slot-pool.js';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 const TESTS = 10;
@@ -42,7 +42,7 @@ interface Sample {
   programCpuPerTest: number;
 }
 
-async function testRun(runner: Runner, language: LanguageId, code: string): Promise<Sample> {
+async function testRun(runner: SlotPool, language: LanguageId, code: string): Promise<Sample> {
   let first = cpu();
   let last = first;
   const t0 = performance.now();
@@ -62,7 +62,7 @@ async function testRun(runner: Runner, language: LanguageId, code: string): Prom
   };
 }
 
-async function singleRuns(runner: Runner, language: LanguageId, code: string): Promise<number> {
+async function singleRuns(runner: SlotPool, language: LanguageId, code: string): Promise<number> {
   const t0 = performance.now();
   for (const t of tests) {
     const r = await runner.run({ executionId: 'bench-single', language, code, stdin: t.stdin });
@@ -75,7 +75,7 @@ const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) =
 
 export async function main(rounds = Number(process.argv[2]) || 3): Promise<void> {
   // One slot: the two sides never run at once, and a test run's tests are sequential anyway.
-  const runner = new Runner({ slots: 1 });
+  const runner = new SlotPool({ slots: 1 });
   await runner.ready();
   console.log(`tests-run bench: ${TESTS} tests, ${rounds} rounds (medians), 1 slot; root=${runner.protections.separateUid}\n`);
   const widths = [9, 13, 15, 8, 17, 18, 17];

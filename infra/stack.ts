@@ -5,7 +5,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Data } from './constructs/data.js';
-import { Execution } from './constructs/execution.js';
+import { RunPipeline } from './constructs/run-pipeline.js';
 import { HttpApiConstruct } from './constructs/http-api.js';
 import { Observability } from './constructs/observability.js';
 import { OperatorDashboard } from './constructs/dashboard.js';
@@ -33,7 +33,7 @@ export interface InterviewStackProps extends StackProps {
 export class InterviewStack extends Stack {
   readonly data: Data;
   readonly webSocket: WebSocketApiConstruct;
-  readonly execution: Execution;
+  readonly execution: RunPipeline;
   readonly http: HttpApiConstruct;
   readonly observability: Observability;
   readonly dashboard: OperatorDashboard;
@@ -49,7 +49,8 @@ export class InterviewStack extends Stack {
       table: this.data.table,
       manageAccountLogRole: props.manageAccountLogRole,
     });
-    this.execution = new Execution(this, 'Execution', {
+    // The construct id stays 'Execution' (the class was renamed): logical ids, hence deployed resources, unchanged.
+    this.execution = new RunPipeline(this, 'Execution', {
       stage,
       table: this.data.table,
       webSocket: this.webSocket.stage,

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isLanguageId } from '#contract/languages.js';
 import type { RunJob } from '#contract/execution-types.js';
-import { Runner } from './runner.js';
+import { SlotPool } from './slot-pool.js';
 
 const raw = JSON.parse(readFileSync(0, 'utf8')) as Partial<RunJob>;
 if (!isLanguageId(raw.language) || typeof raw.code !== 'string') {
@@ -14,7 +14,7 @@ if (!isLanguageId(raw.language) || typeof raw.code !== 'string') {
   process.exit(2);
 }
 const job: RunJob = { executionId: raw.executionId ?? 'cli', language: raw.language, code: raw.code, stdin: raw.stdin ?? '' };
-const runner = new Runner({ slots: 1 });
+const runner = new SlotPool({ slots: 1 });
 const result = await runner.run(job, {
   onOutput: (stream, chunk) => process.stderr.write(`${JSON.stringify({ stream, chunk })}\n`),
 });

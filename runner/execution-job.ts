@@ -17,12 +17,12 @@ import { claimExecution, extendClaim, finishExecution, type ExecutionItem } from
 import type { RunResult } from '#contract/execution-types.js';
 import { systemError } from './sandbox-job.js';
 import { OutputPusher } from './output-pusher.js';
-import type { Runner } from './runner.js';
+import type { SlotPool } from './slot-pool.js';
 import type { TestBudget } from './tests-job.js';
 
 export interface JobEnv {
   /** Only run() and runTests() are needed: a runner that cannot start hands in one that fails every job at once. */
-  runner: Pick<Runner, 'run' | 'runTests' | 'testBudget'>;
+  runner: Pick<SlotPool, 'run' | 'runTests' | 'testBudget'>;
   language: LanguageId;
   queueUrl: string;
   workerId: string;
@@ -104,7 +104,7 @@ async function runJob(env: JobEnv, item: ExecutionItem, output: OutputPusher): P
   return env.runner.runTests({ ...job, tests }, { onTestResult: (index, r) => output.send(testResultFrame(item.executionId, index, r)) });
 }
 
-/** A compile may first wait for the other slot's (one compile at a time, runner.ts): twice its wall. */
+/** A compile may first wait for the other slot's (one compile at a time, slot-pool.ts): twice its wall. */
 function runBudgetMs(language: LanguageId): number {
   return 2 * (LANGUAGES[language].compile?.limits.wallMs ?? 0) + LIMITS.run.wallMs;
 }

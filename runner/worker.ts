@@ -18,7 +18,7 @@ import { ensureRunners } from '#aws/runners/launcher.js';
 import { deregister, heartbeat, liveRunners } from '#aws/store/runner-registry.js';
 import { handleMessage } from './execution-job.js';
 import { systemError } from './sandbox-job.js';
-import { Runner } from './runner.js';
+import { SlotPool } from './slot-pool.js';
 import { DEFAULT_TEST_BUDGET } from './tests-job.js';
 
 /** The sandbox could not be set up (no gcc for the helper, an unusable work root...): see main(). */
@@ -37,7 +37,7 @@ export interface WorkerOptions {
 
 export class Worker {
   readonly workerId: string;
-  private readonly runner: Runner;
+  private readonly runner: SlotPool;
   private readonly active = new Set<Promise<unknown>>();
   private stopping = false;
   private lastWorkAt = Date.now();
@@ -45,7 +45,7 @@ export class Worker {
 
   constructor(private readonly opts: WorkerOptions) {
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.runner = new Runner({ slots: opts.slots });
+    this.runner = new SlotPool({ slots: opts.slots });
   }
 
   private get idleMs(): number {

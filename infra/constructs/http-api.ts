@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import { HTTP_CORS, HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '#contract/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
-import type { RunGrants } from './execution.js';
+import type { RunGrants } from './run-pipeline.js';
 import { ProjectFunction } from './project-function.js';
 
 /**

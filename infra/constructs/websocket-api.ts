@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '#contract/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
-import type { RunGrants } from './execution.js';
+import type { RunGrants } from './run-pipeline.js';
 import { ProjectFunction, type ConnectionMethod, type TableAccess } from './project-function.js';
 
 export type WsFunctionName = keyof typeof WS_FUNCTIONS;

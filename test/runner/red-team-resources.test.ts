@@ -7,7 +7,7 @@ import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Runner } from '../../runner/runner.js';
+import { SlotPool } from '../../runner/slot-pool.js';
 import { leaseUids, releaseUids } from '../../runner/sandbox/uid-lease.js';
 import { NEEDS_ROOT, isRoot, job, missingToolchain, processesOf, runHelper, useRunner } from './support.js';
 
@@ -126,7 +126,7 @@ describe('memory the RSS poll never sees', () => {
 
   it("stops the running programs when the task's memory passes its budget", async () => {
     let tight = false;
-    const small = new Runner({ slots: 2, log: () => {}, taskMemory: { budgetBytes: 2 ** 30, usage: () => (tight ? 2 ** 31 : 0), source: 'test' } });
+    const small = new SlotPool({ slots: 2, log: () => {}, taskMemory: { budgetBytes: 2 ** 30, usage: () => (tight ? 2 ** 31 : 0), source: 'test' } });
     try {
       const t0 = Date.now();
       const r = await small.run(job('python', "import time\nprint('up', flush=True)\ntime.sleep(8)\nprint('finished')\n"), {

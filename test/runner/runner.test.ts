@@ -1,5 +1,5 @@
 /**
- * The Runner's own contract: slots and concurrency, a distinct unprivileged uid per concurrent run,
+ * The SlotPool's own contract: slots and concurrency, a distinct unprivileged uid per concurrent run,
  * live output, what it reports, and the on-demand build of the helper.
  */
 import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { NEEDS_ROOT, isRoot, job, processesOf, useRunner } from './support.js';
 
 const runner = useRunner();
 
-describe('Runner', () => {
+describe('SlotPool', () => {
   it('runs as many jobs at once as it has slots, and queues the rest', async () => {
     const starts: number[] = [];
     const t0 = Date.now();
@@ -45,8 +45,8 @@ describe('Runner', () => {
 
   it('never shares a uid with a second runner on the same host', async (ctx) => {
     ctx.skip(!isRoot, NEEDS_ROOT);
-    const { Runner } = await import('../../runner/runner.js');
-    const second = new Runner({ slots: 2, log: () => {} });
+    const { SlotPool } = await import('../../runner/slot-pool.js');
+    const second = new SlotPool({ slots: 2, log: () => {} });
     try {
       await second.ready();
       expect(second.slotUids).toHaveLength(2 * 3); // three uids per slot: consecutive jobs never share one
@@ -57,8 +57,8 @@ describe('Runner', () => {
   });
 
   it('works in a private work root of its own, not a fixed shared path another user could hold', async () => {
-    const { Runner } = await import('../../runner/runner.js');
-    const [a, b] = [new Runner({ slots: 1, log: () => {} }), new Runner({ slots: 1, log: () => {} })];
+    const { SlotPool } = await import('../../runner/slot-pool.js');
+    const [a, b] = [new SlotPool({ slots: 1, log: () => {} }), new SlotPool({ slots: 1, log: () => {} })];
     try {
       await Promise.all([a.ready(), b.ready()]);
       expect(a.workRoot).not.toBe(b.workRoot);
@@ -75,14 +75,14 @@ describe('Runner', () => {
   });
 
   it("removes the empty private roots of runners that died without closing, and nothing that holds files", async () => {
-    const { Runner } = await import('../../runner/runner.js');
+    const { SlotPool } = await import('../../runner/slot-pool.js');
     const { mkdirSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
     const dead = join(tmpdir(), `sandbox-work-${process.getuid!()}-999999-AbCdEf`);
     const kept = join(tmpdir(), `sandbox-work-${process.getuid!()}-999998-AbCdEf`);
     mkdirSync(join(dead, 'job'), { recursive: true });
     mkdirSync(join(kept, 'job'), { recursive: true });
     writeFileSync(join(kept, 'job', 'left'), 'left by an abnormal end');
-    const r = new Runner({ slots: 1, log: () => {} });
+    const r = new SlotPool({ slots: 1, log: () => {} });
     try {
       await r.ready();
       expect(existsSync(dead)).toBe(false);
@@ -146,8 +146,8 @@ describe('Runner', () => {
   });
 
   it('reports a language without toolchain as SYSTEM_ERROR, not as the program failing', async () => {
-    const { Runner } = await import('../../runner/runner.js');
-    const bare = new Runner({ slots: 1, toolDirs: ['/nonexistent'], log: () => {} });
+    const { SlotPool } = await import('../../runner/slot-pool.js');
+    const bare = new SlotPool({ slots: 1, toolDirs: ['/nonexistent'], log: () => {} });
     try {
       const r = await bare.run(job('python', "print('x')\n"));
       expect(r.status).toBe('SYSTEM_ERROR');

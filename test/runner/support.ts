@@ -1,5 +1,5 @@
 /**
- * Shared set-up of the runner tests: one Runner per test file (2 slots, as on a Fargate task), the
+ * Shared set-up of the runner tests: one SlotPool per test file (2 slots, as on a Fargate task), the
  * reasons a test must skip (a missing toolchain, no root), and /proc probes that see the sandbox
  * from the outside.
  */
@@ -7,16 +7,16 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import type { LanguageId } from '#contract/languages.js';
 import type { RunJob } from '#contract/execution-types.js';
-import { Runner } from '../../runner/runner.js';
+import { SlotPool } from '../../runner/slot-pool.js';
 
 export const isRoot = process.getuid?.() === 0;
 export const NEEDS_ROOT = 'needs root (per-slot uid, kill by uid, /tmp cleanup); CI runs as root';
 
-/** Installs a Runner for the current test file and closes it afterwards. */
-export function useRunner(options: ConstructorParameters<typeof Runner>[0] = {}): () => Runner {
-  let runner: Runner | undefined;
+/** Installs a SlotPool for the current test file and closes it afterwards. */
+export function useRunner(options: ConstructorParameters<typeof SlotPool>[0] = {}): () => SlotPool {
+  let runner: SlotPool | undefined;
   beforeAll(async () => {
-    runner = new Runner({ slots: 2, log: () => {}, ...options });
+    runner = new SlotPool({ slots: 2, log: () => {}, ...options });
     await runner.ready();
   });
   afterAll(async () => {
@@ -34,7 +34,7 @@ export function job(language: LanguageId, code: string, stdin = ''): RunJob {
 }
 
 /** Why `language` cannot be tested here, or undefined. The CI installs every toolchain (docs/runner.md). */
-export function missingToolchain(runner: Runner, language: LanguageId): string | undefined {
+export function missingToolchain(runner: SlotPool, language: LanguageId): string | undefined {
   const a = runner.availability(language);
   return a.ok ? undefined : `toolchain missing: ${a.reason}`;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LANGUAGE_IDS } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import type { TestCase, TestResult } from '#contract/questions.js';
-import { Runner } from '../../runner/runner.js';
+import { SlotPool } from '../../runner/slot-pool.js';
 import type { TestsJob } from '../../runner/tests-job.js';
 import { DEFAULT_TEST_BUDGET } from '../../runner/tests-job.js';
 import { NEEDS_ROOT, isRoot, missingToolchain, processesOf, useRunner } from './support.js';
@@ -25,7 +25,7 @@ const testsJob = (language: TestsJob['language'], code: string, tests: TestCase[
 });
 
 /** Runs a tests job and records the per-test results in the order they were reported. */
-async function runTests(r: Runner, job: TestsJob) {
+async function runTests(r: SlotPool, job: TestsJob) {
   const streamed: { index: number; result: TestResult }[] = [];
   const result = await r.runTests(job, { onTestResult: (index, res) => streamed.push({ index, result: res }) });
   return { result, streamed };
@@ -141,7 +141,7 @@ describe('the total work of a test run', () => {
   it('cuts a test to what is left of the budget and does not start tests once it is used up', async () => {
     // An injected clock: after test 1 only 1 s of the wall budget is left, after test 2 none.
     let fakeNow = 0;
-    const bounded = new Runner({ slots: 1, log: () => {}, clock: () => fakeNow });
+    const bounded = new SlotPool({ slots: 1, log: () => {}, clock: () => fakeNow });
     try {
       const code = 'n = int(input())\nif n == 0:\n    while True:\n        pass\nprint(2 * n)\n';
       const tests: TestCase[] = [
@@ -166,7 +166,7 @@ describe('the total work of a test run', () => {
   });
 
   it('counts the CPU of all tests against the CPU budget', async () => {
-    const bounded = new Runner({ slots: 1, log: () => {}, testBudget: { wallMs: DEFAULT_TEST_BUDGET.wallMs, cpuMs: 400 } });
+    const bounded = new SlotPool({ slots: 1, log: () => {}, testBudget: { wallMs: DEFAULT_TEST_BUDGET.wallMs, cpuMs: 400 } });
     try {
       // Each test burns ~300 ms of CPU: the second finds < 100 ms of the 400 ms left... or at most
       // runs cut to what is left; the third is never started.

@@ -1,5 +1,5 @@
 /**
- * runner/execution-job.ts handleMessage: one run message from claim to DeleteMessage, with a fake Runner
+ * runner/execution-job.ts handleMessage: one run message from claim to DeleteMessage, with a fake SlotPool
  * (the sandbox itself is covered by test/runner). A duplicate delivery runs nothing.
  */
 import {
@@ -24,7 +24,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { RunJob, RunResult } from '#contract/execution-types.js';
 import type { RunHooks } from '../../../runner/sandbox-job.js';
 import { handleMessage, type JobEnv } from '../../../runner/execution-job.js';
-import type { Runner } from '../../../runner/runner.js';
+import type { SlotPool } from '../../../runner/slot-pool.js';
 import { useFunctionEnv } from '../env.js';
 
 // runner/ code runs in the python runner task: its container environment, as the stack sets it.
@@ -48,13 +48,13 @@ const completed: RunResult = {
   truncated: { stdout: false, stderr: false },
 };
 
-/** A Runner double: streams `output` through the hooks, then resolves `result`. */
+/** A SlotPool double: streams `output` through the hooks, then resolves `result`. */
 function fakeRunner(result: RunResult = completed, output: [('stdout' | 'stderr'), string][] = [['stdout', 'hi\n']]) {
   const run = vi.fn(async (_job: RunJob, hooks?: RunHooks) => {
     for (const [stream, chunk] of output) hooks?.onOutput?.(stream, chunk);
     return result;
   });
-  const env: JobEnv = { runner: { run } as unknown as Runner, language: 'python', queueUrl: QUEUE, workerId: 'worker-1' };
+  const env: JobEnv = { runner: { run } as unknown as SlotPool, language: 'python', queueUrl: QUEUE, workerId: 'worker-1' };
   return { run, env };
 }
 

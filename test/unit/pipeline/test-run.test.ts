@@ -33,7 +33,7 @@ import { viewExecution } from '#core/execution-view.js';
 import { finishedMessage } from '#aws/notify.js';
 import { finishExecution, type ExecutionItem } from '#aws/store/executions.js';
 import { handleMessage, type JobEnv } from '../../../runner/execution-job.js';
-import type { Runner, TestHooks, TestsJob, TestsRunResult } from '../../../runner/runner.js';
+import type { SlotPool, TestHooks, TestsJob, TestsRunResult } from '../../../runner/slot-pool.js';
 import { DEFAULT_TEST_BUDGET } from '../../../runner/tests-job.js';
 import { handler } from '../../../functions/http/executions.js';
 import { useFunctionEnv } from '../env.js';
@@ -76,7 +76,7 @@ function fakeRunner() {
     return testRun;
   });
   const run = vi.fn();
-  const env: JobEnv = { runner: { run, runTests, testBudget: DEFAULT_TEST_BUDGET } as unknown as Runner, language: 'python', queueUrl: 'q', workerId: 'worker-1' };
+  const env: JobEnv = { runner: { run, runTests, testBudget: DEFAULT_TEST_BUDGET } as unknown as SlotPool, language: 'python', queueUrl: 'q', workerId: 'worker-1' };
   return { run, runTests, env };
 }
 

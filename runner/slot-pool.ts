@@ -1,8 +1,9 @@
 /**
- * The sandbox runner: runs jobs concurrently in a fixed number of slots, each job as a uid of its own.
+ * The slot pool of a runner task: runs sandbox jobs concurrently in a fixed number of slots, each job as a
+ * uid of its own (a pool of slots, not a runner: the runner is the task, runner/worker.ts).
  * runner/worker.ts wraps it in the SQS worker; the CLI (runner/cli.ts) uses it directly.
  *
- *   const runner = new Runner({ slots: 2 });
+ *   const runner = new SlotPool({ slots: 2 });
  *   const result = await runner.run(job, { onOutput: (stream, chunk) => push(stream, chunk) });
  *   await runner.close();
  */
@@ -26,7 +27,7 @@ export type { RunHooks } from './sandbox-job.js';
 export type { TestHooks, TestsJob, TestsRunResult } from './tests-job.js';
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
-export interface RunnerOptions {
+export interface SlotPoolOptions {
   /** Concurrent jobs (default RUNNER_SLOTS or LIMITS.execution.slotsPerRunner). */
   slots?: number;
   /** Work root (default RUNNER_WORK_ROOT, else a private mkdtemp directory under the temp dir). */
@@ -65,7 +66,7 @@ function worldWritableDirs(dirs: readonly string[]): string[] {
 
 const jsonLog: Log = (message, fields) => console.warn(JSON.stringify({ level: 'WARN', component: 'runner', message, ...fields }));
 
-export class Runner {
+export class SlotPool {
   readonly slots: number;
   readonly protections: Protections;
   private workRootPath?: string;
@@ -92,7 +93,7 @@ export class Runner {
   readonly testBudget: TestBudget;
   private readonly clock: (() => number) | undefined;
 
-  constructor(options: RunnerOptions = {}) {
+  constructor(options: SlotPoolOptions = {}) {
     this.slots = options.slots ?? (Number(process.env.RUNNER_SLOTS) || LIMITS.execution.slotsPerRunner);
     this.freeSlots = this.slots;
     this.freeCompiles = options.compileSlots ?? (Number(process.env.RUNNER_COMPILE_SLOTS) || 1);

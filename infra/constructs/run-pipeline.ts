@@ -25,18 +25,23 @@ export interface RunGrants {
   grantRuns(fn: ProjectFunction): void;
 }
 
-export interface ExecutionProps extends Pick<RunnerClusterProps, 'cpu' | 'memoryMiB' | 'warmRunners' | 'maxRunnersPerLanguage' | 'image' | 'containerInsights'> {
+export interface RunPipelineProps extends Pick<RunnerClusterProps, 'cpu' | 'memoryMiB' | 'warmRunners' | 'maxRunnersPerLanguage' | 'image' | 'containerInsights'> {
   readonly stage: StageSettings;
   readonly table: ITable;
   readonly webSocket: WebSocketStage;
 }
 
-export class Execution extends Construct implements RunGrants {
+/**
+ * Named for what it is, the pipeline that runs code, not after the domain's Execution (a run's record).
+ * The stack creates it with the construct id 'Execution' as before: logical ids derive from construct
+ * ids, not class names, so a deployed stack keeps its queues, cluster and functions.
+ */
+export class RunPipeline extends Construct implements RunGrants {
   readonly queues: RunQueues;
   readonly runners: RunnerCluster;
   readonly pipeline: PipelineFunctions;
 
-  constructor(scope: Construct, id: string, props: ExecutionProps) {
+  constructor(scope: Construct, id: string, props: RunPipelineProps) {
     super(scope, id);
     const { stage, table, webSocket } = props;
 
