@@ -74,7 +74,7 @@ describe('the dependency rule', () => {
     expect(violations('aws', (s) => !outsideShared(s))).toEqual([]);
   });
 
-  it('no file reaches shared code by a ../shared path: the #contract, #core, #aws and #telemetry imports', () => {
+  it('no file climbs into shared/ by a relative path: it imports #contract, #core, #aws and #telemetry', () => {
     const dirs = ['functions', 'local', 'runner', 'infra', 'shared', 'test', 'bench'];
     const offenders = dirs.flatMap(tsFiles).filter((f) => /['"](\.\.\/)+shared\//.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(offenders).toEqual([]);
