@@ -14,7 +14,12 @@ const strip = (doc: Record<string, any>) => ({ ...doc, _aws: { ...doc._aws, Time
 
 describe('metric sink', () => {
   captureMetrics();
-  afterEach(() => delete process.env[METRICS_FILE_ENV]);
+  const serviceName = process.env.POWERTOOLS_SERVICE_NAME;
+  afterEach(() => {
+    delete process.env[METRICS_FILE_ENV];
+    if (serviceName === undefined) delete process.env.POWERTOOLS_SERVICE_NAME;
+    else process.env.POWERTOOLS_SERVICE_NAME = serviceName;
+  });
 
   it('writes the same EMF document to stdout, or to the local metrics file and not stdout', () => {
     process.env.POWERTOOLS_SERVICE_NAME = 'interview-ws-message'; // as the stack sets it, before the first emit

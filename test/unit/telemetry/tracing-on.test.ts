@@ -16,6 +16,8 @@ let daemon: Socket;
 let dynamoServer: Server;
 let tracing: typeof import('#telemetry/tracing.js');
 
+const savedEnv = { ...process.env };
+
 beforeAll(async () => {
   daemon = createSocket('udp4');
   daemon.on('message', (msg) => {
@@ -45,7 +47,8 @@ beforeAll(async () => {
 afterAll(() => {
   daemon?.close();
   dynamoServer?.close();
-  for (const k of ['POWERTOOLS_TRACE_ENABLED', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_FUNCTION_NAME', 'LAMBDA_TASK_ROOT', '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_XRAY_DAEMON_ADDRESS', 'AWS_XRAY_CONTEXT_MISSING']) delete process.env[k];
+  for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
+  Object.assign(process.env, savedEnv);
 });
 
 async function until(check: () => boolean): Promise<void> {
