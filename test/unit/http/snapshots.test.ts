@@ -43,7 +43,7 @@ describe('POST /api/sessions/{sessionId}/snapshots', () => {
   useMockedDynamo();
 
   it('saves the current code and answers 201 with the snapshot fields but not the code', async () => {
-    givenSession(sessionItem({ language: 'javascript' }));
+    const session = givenSession(sessionItem({ language: 'javascript' }));
     givenDocument(docItems('console.log("héllo")\n', { version: 6 }));
     const res = await createSnapshot({ label: 'first try' });
     expect(res.status).toBe(201);
@@ -54,7 +54,7 @@ describe('POST /api/sessions/{sessionId}/snapshots', () => {
     const [snapshot, history] = transactItems();
     expect(snapshot?.Put).toMatchObject({
       TableName: TABLE,
-      Item: { PK: `S#${SESSION_ID}`, SK: `P#${res.body.snapshotId}`, code: 'console.log("héllo")\n', ttl: sessionItem().ttl },
+      Item: { PK: `S#${SESSION_ID}`, SK: `P#${res.body.snapshotId}`, code: 'console.log("héllo")\n', ttl: session.ttl },
       ConditionExpression: 'attribute_not_exists(SK)',
     });
     expect(history?.Put?.Item).toMatchObject({ type: 'snapshot-created', detail: { snapshotId: res.body.snapshotId, label: 'first try' } });
