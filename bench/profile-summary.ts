@@ -23,11 +23,13 @@ interface Profile {
   timeDeltas: number[];
 }
 
+export const EMULATION = 'local emulation (API Gateway fronts, ws server)';
+
 /** The part a script belongs to, by its URL; undefined for Node's own and native frames. */
 export function partOf(url: string): string | undefined {
   if (!url) return undefined;
   if (url.includes('/bench/') || url.includes('/test/')) return 'bench';
-  if (url.includes('/local/') || url.includes('node_modules/ws/')) return 'local emulation (API Gateway fronts, ws server)';
+  if (url.includes('/local/') || url.includes('node_modules/ws/')) return EMULATION;
   if (url.includes('@aws-sdk/lib-dynamodb') || url.includes('@aws-sdk/util-dynamodb')) return 'AWS SDK: DynamoDB marshalling';
   if (url.includes('@aws-sdk') || url.includes('@smithy') || url.includes('@aws-crypto')) return 'AWS SDK: client (middleware, serde, signing, HTTP)';
   if (url.includes('node_modules/yjs') || url.includes('node_modules/lib0')) return 'Yjs';
@@ -59,6 +61,44 @@ export function summarise(profile: Profile): { part: string; ms: number }[] {
   return [...totals].map(([part, us]) => ({ part, ms: Math.round(us / 1000) })).sort((a, b) => b.ms - a.ms);
 }
 
+/** Parts that belong to neither side: split between them in proportion to what each side spent. */
+const SHARED_PARTS = new Set(['garbage collection', 'Node internals (no known caller)', 'tsx (module loading)', 'bench']);
+
+/**
+ * The share of the stack's busy time that would run in Lambda (handlers, the AWS SDK and Node's http
+ * under it, Yjs, zod, Powertools) against the API Gateway emulation (local/, the `ws` server): the
+ * first is "our own code" in AWS, the second is AWS's. Garbage collection and frames with no known
+ * caller go to both in proportion.
+ */
+export function lambdaShare(parts: { part: string; ms: number }[]): number {
+  let lambda = 0;
+  let emulation = 0;
+  for (const { part, ms } of parts) {
+    if (part === EMULATION) emulation += ms;
+    else if (!SHARED_PARTS.has(part)) lambda += ms;
+  }
+  return lambda + emulation === 0 ? NaN : lambda / (lambda + emulation);
+}
+
+/** The `top` frames by self time (one row per function and script, wherever it was called from). */
+export function topFrames(profile: Profile, top: number): { frame: string; part: string; ms: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, { part: string; us: number }>();
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    if (functionName === '(idle)' || functionName === '(program)') return;
+    const script = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(shared|functions|local|bench)\//, '$1/');
+    const key = `${functionName || '(anonymous)'} ${script}:${lineNumber + 1}`;
+    const row = totals.get(key) ?? { part: partOf(url) ?? '', us: 0 };
+    row.us += profile.timeDeltas[i] ?? 0;
+    totals.set(key, row);
+  });
+  return [...totals]
+    .map(([frame, r]) => ({ frame, part: r.part, ms: Math.round(r.us / 1000) }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, top);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];
   if (!file) {
@@ -69,4 +109,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const busy = rows.reduce((n, r) => n + r.ms, 0);
   console.log(`busy (sampled, not idle): ${busy} ms`);
   for (const r of rows) console.log(`${String(r.ms).padStart(8)} ms  ${String(Math.round((100 * r.ms) / busy)).padStart(3)} %  ${r.part}`);
+  const top = Number(process.argv[3] ?? 0);
+  if (top > 0) {
+    console.log(`\ntop ${top} frames by self time`);
+    for (const f of topFrames(JSON.parse(readFileSync(file, 'utf8')) as Profile, top)) {
+      console.log(`${String(f.ms).padStart(8)} ms  ${f.frame}${f.part ? `  [${f.part}]` : ''}`);
+    }
+  }
 }

@@ -7,6 +7,9 @@
  *    `collect` (while observing, every DynamoDB call asks for ReturnConsumedCapacity=TOTAL).
  *  - the CPU of one DynamoDB call through the SDK in that process (`probe`: sequential GetItems), the
  *    floor under the CPU of an edit, which makes at least one such call.
+ *  - who spent the stack's CPU between `profileStart` and `profileStop` (node:inspector's sampling
+ *    profiler, sorted by bench/profile-summary.ts into what would run in Lambda and the API Gateway
+ *    emulation);
  * BENCH_PROFILE_DIR=dir runs the stack under `node --cpu-prof` (the profile is written when it stops;
  * `npx tsx bench/profile-summary.ts FILE` sorts it by who spends). BENCH_PUSH_VIA=management-api makes the
  * handlers push through the SDK client and the local Management API over HTTP, as in AWS (default: direct).
@@ -14,7 +17,7 @@
  */
 import './quiet.js';
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Usage {
@@ -34,7 +37,7 @@ export interface Observed {
   failed: number;
 }
 
-type Request = { id: number; cmd: 'usage' | 'observe' | 'collect' | 'probe' | 'stop' };
+type Request = { id: number; cmd: 'usage' | 'observe' | 'collect' | 'probe' | 'profile-start' | 'profile-stop' | 'stop' };
 type Reply = { id: number; result: unknown } | { ready: { httpUrl: string; wsUrl: string; ddbEndpoint: string } };
 
 export interface StackProcess {
@@ -45,6 +48,10 @@ export interface StackProcess {
   collect(): Promise<Observed>;
   /** CPU microseconds per DynamoDB GetItem through the handlers' SDK client (mean of sequential calls). */
   probe(): Promise<number>;
+  /** Starts sampling the stack's main thread (every 2 ms: a small overhead on the CPU figures). */
+  profileStart(): Promise<void>;
+  /** Sampled milliseconds by part since profileStart (bench/profile-summary.ts `summarise`). */
+  profileStop(): Promise<{ part: string; ms: number }[]>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +81,8 @@ export async function startStackProcess(): Promise<StackProcess> {
     observe: () => ask<void>('observe'),
     collect: () => ask<Observed>('collect'),
     probe: () => ask<number>('probe'),
+    profileStart: () => ask<void>('profile-start'),
+    profileStop: () => ask<{ part: string; ms: number }[]>('profile-stop'),
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       await ask('stop');
@@ -111,6 +120,9 @@ async function runChild(child: ChildProcess | NodeJS.Process): Promise<void> {
   const { startLocalStack } = await import('../local/stack.js');
   const { dynamo, observeCommands } = await import('#aws/clients.js');
   const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { Session } = await import('node:inspector/promises');
+  const { summarise } = await import('./profile-summary.js');
+  const inspector = new Session();
   const pushVia = process.env.BENCH_PUSH_VIA === 'management-api' ? 'management-api' : 'direct';
   // BENCH_DDB_ENDPOINT: a DynamoDB Local already running (on a busy machine its JVM can take longer to
   // start than the stack waits); its JVM is still found by its port.
@@ -173,6 +185,19 @@ async function runChild(child: ChildProcess | NodeJS.Process): Promise<void> {
         for (let i = 0; i < calls; i++) await get();
         const cpu = process.cpuUsage(cpu0);
         return (cpu.user + cpu.system) / calls;
+      }
+      case 'profile-start':
+        inspector.connect();
+        await inspector.post('Profiler.enable');
+        await inspector.post('Profiler.setSamplingInterval', { interval: 2_000 });
+        await inspector.post('Profiler.start');
+        return undefined;
+      case 'profile-stop': {
+        const { profile } = await inspector.post('Profiler.stop');
+        inspector.disconnect();
+        // BENCH_PROFILE_PHASE=file keeps the profile for bench/profile-summary.ts (its top frames).
+        if (process.env.BENCH_PROFILE_PHASE) writeFileSync(process.env.BENCH_PROFILE_PHASE, JSON.stringify(profile));
+        return summarise(profile as Parameters<typeof summarise>[0]);
       }
       case 'stop':
         await stack.stop();
