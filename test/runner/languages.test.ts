@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { LANGUAGE_IDS, LANGUAGES } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
+import type { TestCase } from '#contract/questions.js';
 import { PROGRAMS } from './programs.js';
 import { job, missingToolchain, useRunner } from './support.js';
 
@@ -67,16 +68,37 @@ describe.each(LANGUAGE_IDS)('%s', (language) => {
       ctx.skip(!!missingToolchain(runner(), language), missingToolchain(runner(), language));
       const r = await runner().run(job(language, p.spin));
       expect(r.status).toBe('TIMEOUT');
-      // Whichever limit came first. On a busy 2-core machine the loop may get far less than 5 s of CPU
-      // in 10 s of wall (the wall limit), or die of RLIMIT_CPU's SIGXCPU (the kernel's own count of
-      // the CPU limit) before the monitor's next poll sees 90 % of it.
-      const hitCpu = r.cpuTimeMs! >= LIMITS.run.cpuMs * 0.9 || r.signal === 'SIGXCPU';
+      // Whichever limit came first: on a busy 2-core machine the loop may get under 5 s of CPU in the 10 s
+      // of wall. But a TIMEOUT before the wall limit is the CPU limit's, and then the CPU time reported
+      // must show it (90 %: the monitor polls every 20 ms). A SIGXCPU alone is not enough: the kernel
+      // counted the limit, so a report under it is the monitor losing CPU time (the red team saw
+      // TIMEOUT with neither, under load, for typescript, python and java; issue 9).
       const hitWall = r.durationMs >= LIMITS.run.wallMs;
-      expect({ hitCpu, hitWall, cpuTimeMs: r.cpuTimeMs, durationMs: r.durationMs, signal: r.signal }).toEqual(
-        expect.objectContaining(hitCpu ? { hitCpu: true } : { hitWall: true }),
-      );
+      const figures = { cpuTimeMs: r.cpuTimeMs, durationMs: r.durationMs, signal: r.signal };
+      if (!hitWall) expect({ ...figures, cpuAtLimit: r.cpuTimeMs! >= LIMITS.run.cpuMs * 0.9 }).toEqual({ ...figures, cpuAtLimit: true });
       // The monitor's clock stops it: a starved monitor may wake up late, but not by seconds.
       expect(r.durationMs).toBeLessThan(LIMITS.run.wallMs + 2_000);
+    });
+  });
+
+  // The test above reaches its 5 s CPU limit only when the loop gets half a core; on a loaded machine the
+  // 10 s wall limit comes first and the CPU path goes untested. A test run's CPU budget cuts the limit
+  // to 1 s, which a tenth of a core reaches: the CPU-limit stop and the CPU time it reports are tested
+  // under load too. (Before the helper waited for a killed multithreaded process, typescript and java
+  // stopped here reported 0 ms under load.)
+  describe('under a CPU limit the loop can reach on a loaded machine', () => {
+    const cpuMs = 1_000;
+    const bounded = useRunner({ slots: 1, testBudget: { wallMs: LIMITS.tests.totalWallMs, cpuMs } });
+    it('stops an endless loop at that CPU limit and reports the CPU time it used', async (ctx) => {
+      ctx.skip(!!missingToolchain(bounded(), language), missingToolchain(bounded(), language));
+      const spin: TestCase = { name: 'spin', stdin: '', expectedStdout: '', hidden: false };
+      const r = await bounded().runTests({ executionId: job(language, '').executionId, language, code: p.spin, tests: [spin] });
+      const [test] = r.tests;
+      expect(test?.status).toBe('TIMEOUT');
+      // Under a tenth of a core the wall limit came first: nothing to judge about the CPU limit.
+      ctx.skip(test!.durationMs >= LIMITS.run.wallMs, `the loop got under ${cpuMs} ms of CPU in ${LIMITS.run.wallMs} ms`);
+      const figures = { cpuTimeMs: r.cpuTimeMs, durationMs: test!.durationMs };
+      expect({ ...figures, cpuAtLimit: r.cpuTimeMs! >= cpuMs * 0.9 }).toEqual({ ...figures, cpuAtLimit: true });
     });
   });
 });
