@@ -57,13 +57,14 @@ export async function sessionConnections(sessionId: string): Promise<ConnectionI
  * append of the session (a guarded append proved it current when it committed); else read now.
  */
 export async function relayConnections(sessionId: string): Promise<ConnectionItem[]> {
-  const needed = Math.max(unguardedFloor, lastUnguarded.get(sessionId) ?? 0);
+  // Asked again after waiting: a copy dropped meanwhile raises what is needed.
+  const needed = () => Math.max(unguardedFloor, lastUnguarded.get(sessionId) ?? 0);
   const valid = () => {
     const copy = copies.get(sessionId);
-    return copy && copy.readFrom >= needed ? copy.connections : undefined;
+    return copy && copy.readFrom >= needed() ? copy.connections : undefined;
   };
   const read = reading.get(sessionId);
-  if (!valid() && read && read.readFrom >= needed) await read.connections.catch(() => undefined);
+  if (!valid() && read && read.readFrom >= needed()) await read.connections.catch(() => undefined);
   return valid() ?? reloadConnections(sessionId);
 }
 

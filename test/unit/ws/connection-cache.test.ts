@@ -5,9 +5,9 @@
  * connection stops getting relays, and a join that races an edit either holds the edit in its state or
  * gets its relay.
  */
-import { commandNames, connectionItem, ddb, docItems, lookupItem, logItem, mgmt, pushedTo, SESSION_ID, sessionItem, useMockedDynamo } from '../fixtures.js';
+import { commandNames, connectionItem, ddb, docItems, lookupItem, logItem, mgmt, pushedTo, sent, SESSION_ID, sessionItem, useMockedDynamo } from '../fixtures.js';
 import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { MemoryTable } from '../memory-table.js';
@@ -67,6 +67,14 @@ describe('a Yjs edit with the container copy of the connections', () => {
       expect(relays(bob).at(-1)).toBe(update);
     }
     expect(meta().version).toBe(5);
+  });
+
+  it('a burst of edits on a cold container reads the connections once', async () => {
+    const updates = [edit('\n# 1'), edit('\n# 2'), edit('\n# 3')];
+    await Promise.all(updates.map((update) => send(ann, { action: 'yjs-update', update })));
+    const listReads = sent(QueryCommand).filter((q) => q.ExpressionAttributeValues?.[':c'] === 'C#');
+    expect(listReads).toHaveLength(1);
+    expect(relays(bob).sort()).toEqual([...updates].sort());
   });
 
   it('a connection that joins between two edits gets the second edit', async () => {
