@@ -9,6 +9,7 @@ import { historyQuery } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 import { participantsOf } from '#core/records.js';
 import { isValidHistoryCursor, listHistory } from '#aws/store/history.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 export const handler = httpHandler({
   // GET /timeline (docs/protocol.md §10): playback reads the history and the document logs.

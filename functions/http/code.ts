@@ -11,6 +11,7 @@ import { documentChanged } from '#core/events.js';
 import { publish } from '#aws/publish.js';
 import { getCodeQuery, putCodeBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 export const handler = httpHandler({
   // GET/PUT /notes (docs/protocol.md §10): the interviewers' notes are a second document on this write path.

@@ -7,6 +7,7 @@ import { json } from './response.js';
 import { runBody } from '#contract/schemas.js';
 import { listExecutions } from '#aws/store/executions.js';
 import { publish } from '#aws/publish.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 export const handler = httpHandler({
   'POST /api/sessions/{sessionId}/executions': async (req) => {

@@ -12,8 +12,6 @@ import { emit } from '#telemetry/metrics.js';
 import { traceHandler } from '#telemetry/tracing.js';
 import { fieldProblems } from '#contract/schemas.js';
 import { errorResult, internalError, type HttpResult } from './response.js';
-// The composition root: core's storage ports get their DynamoDB adapters before any route runs.
-import '#aws/wiring.js';
 
 export interface HttpRequest {
   routeKey: string;

@@ -20,6 +20,7 @@ import { listQuestionsQuery, QUESTION_LIMITS, questionForRole, questionInputSche
 import { publish } from '#aws/publish.js';
 import { bearerToken, httpHandler, parseBody, parseQuery, parseWith, readJsonBody, type HttpRequest } from './http-handler.js';
 import { json, type HttpResult } from './response.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 /** Question bodies are larger than other requests: bounded by what a Lambda payload carries. */
 const questionBody = <S extends Parameters<typeof parseBody>[1]>(req: HttpRequest, schema: S) =>

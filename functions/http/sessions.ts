@@ -13,6 +13,7 @@ import { createSessionBody, listSessionsQuery, patchSessionBody, purgeQuery } fr
 import { listConnections } from '#aws/store/connections.js';
 import { attachToNewSession, readQuestion } from '#core/questions.js';
 import { placeStarterCode } from '#core/starter-code.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 export const handler = httpHandler({
   // POST/GET/DELETE /review-links (docs/protocol.md §10): who may read the session.

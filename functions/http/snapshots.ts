@@ -8,6 +8,7 @@ import { placeStarterCode } from '#core/starter-code.js';
 import { publish } from '#aws/publish.js';
 import { createSnapshotBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 export const handler = httpHandler({
   'POST /api/sessions/{sessionId}/snapshots': async (req) => {

@@ -3,13 +3,14 @@
  * Each layer may import only the layers to its left, so a use-case can be read, and tested, without
  * the AWS SDK, and the contract can be published without any of the server.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, WS_FUNCTIONS } from '#contract/routes.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const SPECIFIER = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const SPECIFIER = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s*['"]([^'"]+)['"]/gm;
 
 function tsFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
@@ -23,7 +24,7 @@ function tsFiles(dir: string): string[] {
 function importsOf(file: string): string[] {
   const source = readFileSync(join(ROOT, file), 'utf8');
   return [...source.matchAll(SPECIFIER)].map((m) => {
-    const spec = (m[1] ?? m[2])!;
+    const spec = (m[1] ?? m[2] ?? m[3])!;
     if (!spec.startsWith('.')) return spec;
     return relative(ROOT, resolve(ROOT, file, '..', spec)).split(sep).join('/');
   });
@@ -32,6 +33,22 @@ function importsOf(file: string): string[] {
 /** The layer an import lands in: `#core/x.js` and `shared/core/x.ts` both say `core`. */
 const layerOf = (spec: string): string | undefined => /^(?:#|shared\/)(contract|core|aws|telemetry)\//.exec(spec)?.[1];
 const outsideShared = (spec: string) => /^(functions|local|runner|infra|web|client|bench|test)\//.test(spec);
+
+/** Every repository file `entry` loads, following our own imports (`#core/x.js` is shared/core/x.ts). */
+function reachable(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const file = todo.pop()!;
+    if (seen.has(file) || !existsSync(join(ROOT, file))) continue;
+    seen.add(file);
+    for (const spec of importsOf(file)) {
+      const path = spec.replace(/^#(contract|core|aws|telemetry)\//, 'shared/$1/');
+      if (/^(shared|functions|runner|local|infra)\/.*\.js$/.test(path)) todo.push(path.replace(/\.js$/, '.ts'));
+    }
+  }
+  return seen;
+}
 
 function violations(layer: string, allowed: (spec: string) => boolean): string[] {
   return tsFiles(`shared/${layer}`).flatMap((file) => importsOf(file).filter((s) => !allowed(s)).map((s) => `${file} imports ${s}`));
@@ -68,6 +85,13 @@ describe('the dependency rule', () => {
     expect(importsOf('shared/core/code.ts')).toEqual(expect.arrayContaining(['shared/core/ports.js', 'shared/core/records.js']));
     // `import type { … } from '#core/records.js'` is the only import of records in that store.
     expect(importsOf('shared/aws/store/documents.ts')).toContain('#core/records.js');
+  });
+
+  it('every function entry that reaches core\'s ports also loads the composition root that wires them', () => {
+    const entries = [...Object.values(HTTP_FUNCTIONS), ...Object.values(WS_FUNCTIONS), ...Object.values(PIPELINE_FUNCTIONS)].map((d) => d.entry);
+    const reaching = entries.filter((e) => reachable(e).has('shared/core/ports.ts'));
+    expect(reaching).toEqual(expect.arrayContaining(['functions/http/sessions.ts', 'functions/ws/message.ts'])); // not vacuous
+    expect(reaching.filter((e) => !reachable(e).has('shared/aws/wiring.ts'))).toEqual([]);
   });
 
   it('aws imports no handler, local-stack, runner or infrastructure code', () => {
