@@ -84,9 +84,9 @@ describe.each(LANGUAGE_IDS)('%s', (language) => {
   // The test above reaches its 5 s CPU limit only when the loop gets half a core; on a loaded machine the
   // 10 s wall limit comes first and the CPU path goes untested. A test run's CPU budget cuts the limit
   // to 1 s, which a tenth of a core reaches: the CPU-limit stop and the CPU time it reports are tested
-  // under load too. (Before the helper waited for a killed multithreaded process, javascript and python
-  // stopped here reported 860-890 ms under load; while RLIMIT_CPU sat at the limit, c and cpp were
-  // killed by the kernel's tick-sampled count at 860-960 ms.)
+  // under load too. (Under load it failed on the helper from before it waited for a killed
+  // multithreaded process, and on the one whose RLIMIT_CPU sat at the limit: c and cpp killed by the
+  // kernel's tick-sampled count at 860-870 ms.)
   describe('under a CPU limit the loop can reach on a loaded machine', () => {
     const cpuMs = 1_000;
     const bounded = useRunner({ slots: 1, testBudget: { wallMs: LIMITS.tests.totalWallMs, cpuMs } });
