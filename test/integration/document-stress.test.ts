@@ -23,6 +23,7 @@ beforeAll(async () => {
     delayShare: 0.25,
     delayMs: [0, 150],
     dropShare: 0.01,
+    dropAtLeastOneBy: 200,
     random: rng(20261130),
   });
   stack = await startLocalStack({ port: 0, ddbEndpoint: proxy.endpoint, tableName: 'interview-stress', quiet: true, pipeline: false });

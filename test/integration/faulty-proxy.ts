@@ -15,6 +15,11 @@ export interface FaultyProxyOptions {
   delayMs: [number, number];
   /** Share of upstream→client chunks (responses) dropped together with the connection. */
   dropShare: number;
+  /**
+   * Drop this response (1-based count) if chance dropped none before it: a slow machine makes fewer
+   * requests in a fixed time, and a fault test whose fault never happened proves nothing.
+   */
+  dropAtLeastOneBy?: number;
   random?: () => number;
 }
 
@@ -27,6 +32,7 @@ export interface FaultyProxy {
 export async function startFaultyProxy(opts: FaultyProxyOptions): Promise<FaultyProxy> {
   const random = opts.random ?? Math.random;
   const stats = { delayed: 0, dropped: 0, connections: 0 };
+  let responses = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     stats.connections++;
@@ -53,7 +59,9 @@ export async function startFaultyProxy(opts: FaultyProxyOptions): Promise<Faulty
     });
     // Upstream → client: a dropped response resets the connection instead of arriving.
     upstream.on('data', (chunk) => {
-      if (random() < opts.dropShare) {
+      responses++;
+      const forced = stats.dropped === 0 && responses === opts.dropAtLeastOneBy;
+      if (random() < opts.dropShare || forced) {
         stats.dropped++;
         kill();
         return;
