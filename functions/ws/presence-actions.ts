@@ -1,7 +1,7 @@
 /** Presence and session actions: join, leave, awareness, cursor, language, ping (docs/protocol.md §5). */
 import { AppError, errors } from '#contract/errors.js';
 import { isActive } from '#core/access.js';
-import { currentDocument } from '#core/code.js';
+import { backoff, currentDocument } from '#core/code.js';
 import { checkLanguage } from '#core/sessions.js';
 import { textOf } from '#core/yjs-document.js';
 import { newId } from '#contract/ids.js';
@@ -45,6 +45,7 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
   // been relayed without this connection, so its state is read again (#aws/store/connection-cache.ts).
   for (let tries = 1; !(await bumpConnEpoch(sessionId, version)); tries++) {
     if (tries >= LIMITS.document.writeAttempts) throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+    await backoff(tries); // as a write does: the wait goes before the catch-up read, not after it
     entry = await currentDocument(sessionId);
     version = entry.version;
     currentCode = textOf(entry.doc);

@@ -351,7 +351,8 @@ function writeBudget(): { left(attempt: number): boolean } {
   return { left: (attempt) => attempt < LIMITS.document.writeAttempts && (attempt === 0 || Date.now() < deadline) };
 }
 
-const backoff = (attempt: number) =>
+/** The jittered wait before a write's next try (and before its catch-up read): doubling from 4 ms, capped. */
+export const backoff = (attempt: number) =>
   new Promise((r) => setTimeout(r, Math.random() * Math.min(LIMITS.document.writeBackoffMaxMs, 4 * 2 ** attempt)));
 
 /**

@@ -8,7 +8,8 @@
 import { commandNames, connectionItem, ddb, docItems, lookupItem, logItem, mgmt, pushedTo, sent, SESSION_ID, sessionItem, useMockedDynamo } from '../fixtures.js';
 import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { LIMITS } from '#contract/limits.js';
 import * as Y from 'yjs';
 import { MemoryTable } from '../memory-table.js';
 import { newConnectionId, send } from './events.js';
@@ -158,6 +159,46 @@ describe('a join racing an edit', () => {
     Y.applyUpdate(carolDoc, Buffer.from(joined.yjsState as string, 'base64'));
     expect(carolDoc.getText('code').toString()).toBe('# raced\na = 1');
     expect(meta().connEpoch).toBe(1);
+  });
+
+  it('a join that loses that race on every try waits before each catch-up read and ends in BUSY, not counted', async () => {
+    const carol = connected('carol');
+    const bumps: number[] = [];
+    const reads: number[] = [];
+    let clock = 0;
+    const waits: number[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    // Every wait the join makes is recorded and then runs at once: the test sees the order, not the time.
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      waits.push(++clock);
+      return realSetTimeout(fn, 0);
+    }) as typeof setTimeout);
+    ddb.on(UpdateCommand).callsFake((input: { UpdateExpression?: string }) => {
+      if (input.UpdateExpression === 'ADD connEpoch :one') {
+        bumps.push(++clock);
+        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+      }
+      return (table as unknown as { update(i: unknown): unknown }).update(input);
+    });
+    const query = ddb.commandCalls(QueryCommand).length;
+    ddb.on(QueryCommand).callsFake((input: unknown) => {
+      reads.push(++clock);
+      return (table as unknown as { query(i: unknown): unknown }).query(input);
+    });
+    await send(carol, { action: 'join-session', format: 'yjs', username: 'carol' });
+    vi.restoreAllMocks();
+    expect(pushedTo(carol)).toEqual([expect.objectContaining({ type: 'error', code: 'BUSY' })]);
+    expect(bumps).toHaveLength(LIMITS.document.writeAttempts);
+    expect(meta().connEpoch).toBeUndefined();
+    // Between two tries: a wait, then the catch-up read, then the next try.
+    for (let k = 1; k < bumps.length; k++) {
+      const wait = waits.find((w) => w > bumps[k - 1]! && w < bumps[k]!);
+      const read = reads.find((r) => r > bumps[k - 1]! && r < bumps[k]!);
+      expect(wait, `a wait between try ${k} and ${k + 1}`).toBeDefined();
+      expect(read, `a catch-up read between try ${k} and ${k + 1}`).toBeDefined();
+      expect(wait!).toBeLessThan(read!);
+    }
+    expect(ddb.commandCalls(QueryCommand).length).toBeGreaterThan(query);
   });
 
   it('an append guarded by an older epoch changes nothing', async () => {
