@@ -1,7 +1,7 @@
 /**
  * zod schemas of what the HTTP API answers (docs/protocol.md §3, §6, §8, §10): the bodies handlers return, as
  * a client may rely on them. The handlers build these bodies in shared/core; these schemas describe
- * them for the generated OpenAPI document (shared/contract/openapi.ts), and the contract conformance
+ * them for the generated OpenAPI document (docs/generate/openapi.ts), and the contract conformance
  * test (test/unit/contract/) parses real handler answers with them, so a drift fails a test.
  *
  * Objects are open (`looseObject`): a client must ignore fields it does not know, since new ones may be

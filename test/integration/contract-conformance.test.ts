@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as z from 'zod/mini';
-import { HTTP_DOCS } from '#contract/http-docs.js';
+import { HTTP_DOCS } from '../../docs/generate/http-docs.js';
 import { HTTP_FUNCTIONS } from '#contract/routes.js';
 import { errorResponse } from '#contract/responses.js';
 import { parseServerMessage, SERVER_MESSAGES } from '#contract/server-messages.js';
@@ -35,7 +35,7 @@ const seen = new Map<string, Set<number>>();
 async function call(method: string, template: string, params: Record<string, string>, token?: string, body?: unknown) {
   const routeKey = `${method} ${template}`;
   const doc = HTTP_DOCS[routeKey];
-  expect(doc, `${routeKey} is described in shared/contract/http-docs.ts`).toBeDefined();
+  expect(doc, `${routeKey} is described in docs/generate/http-docs.ts`).toBeDefined();
   const path = template.replace(/\{(\w+)\}/g, (_m, name: string) => params[name]!);
   const res = await api(httpUrl, method, path, token, body);
   if (res.status === doc!.success.status) {

@@ -64,6 +64,16 @@ describe('the dependency rule', () => {
     expect(violations('contract', (s) => /^(zod(\/mini)?|ulid|node:.*)$/.test(s) || layerOf(s) === 'contract')).toEqual([]);
   });
 
+  it('the contract docs generator (docs/generate) reads only the contract, and nothing deployed or run imports it', () => {
+    const generator = tsFiles('docs/generate');
+    expect(generator.length).toBeGreaterThan(0);
+    const own = (s: string) => s.startsWith('docs/generate/');
+    const bad = generator.flatMap((f) => importsOf(f).filter((s) => !(own(s) || layerOf(s) === 'contract' || /^(zod(\/mini)?|node:.*)$/.test(s))).map((s) => `${f} imports ${s}`));
+    expect(bad).toEqual([]);
+    const product = ['shared', 'functions', 'runner', 'local', 'infra', 'client', 'web'].flatMap(tsFiles);
+    expect(product.flatMap((f) => importsOf(f).filter((s) => s.includes('docs/generate/')).map((s) => `${f} imports ${s}`))).toEqual([]);
+  });
+
   it('telemetry imports only the contract, the Powertools logger and Node built-ins', () => {
     expect(violations('telemetry', (s) => layerOf(s) === 'contract' || layerOf(s) === 'telemetry' || /^(@aws-lambda-powertools\/|node:)/.test(s))).toEqual([]);
   });
@@ -100,7 +110,7 @@ describe('the dependency rule', () => {
   });
 
   it('no file climbs into shared/ by a relative path: it imports #contract, #core, #aws and #telemetry', () => {
-    const dirs = ['functions', 'local', 'runner', 'infra', 'shared', 'test', 'bench'];
+    const dirs = ['functions', 'local', 'runner', 'infra', 'shared', 'test', 'bench', 'docs/generate'];
     const offenders = dirs.flatMap(tsFiles).filter((f) => /['"](\.\.\/)+shared\//.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(offenders).toEqual([]);
   });

@@ -8,10 +8,10 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '#contract/errors.js';
 import { actionSchemas } from '#contract/messages.js';
-import { buildOpenApi } from '#contract/openapi.js';
+import { buildOpenApi } from '../../../docs/generate/openapi.js';
 import { HTTP_FUNCTIONS, WS_ACTIONS } from '#contract/routes.js';
 import { SERVER_MESSAGES } from '#contract/server-messages.js';
-import { contractDocs } from '#contract/write-docs.js';
+import { contractDocs } from '../../../docs/generate/write-docs.js';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');

@@ -1,15 +1,15 @@
 /**
- * Builds the OpenAPI 3.1 document of the HTTP API (docs/openapi.json) from the route table (routes.ts:
+ * Builds the OpenAPI 3.1 document of the HTTP API (docs/openapi.json) from the route table (shared/contract/routes.ts:
  * every route API Gateway serves) and the route descriptions (http-docs.ts: zod schemas of queries,
  * bodies and answers, converted with zod's own `toJSONSchema`). Pure: no I/O; `write-docs.ts` writes the
  * file and the unit test compares it with a fresh build.
  */
 import * as z from 'zod/mini';
-import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { ERROR_STATUS, type ErrorCode } from '#contract/errors.js';
 import { HTTP_DOCS, type RouteDoc } from './http-docs.js';
-import { LIMITS } from './limits.js';
-import { errorResponse } from './responses.js';
-import { HTTP_FUNCTIONS, OPERATOR_ROUTES } from './routes.js';
+import { LIMITS } from '#contract/limits.js';
+import { errorResponse } from '#contract/responses.js';
+import { HTTP_FUNCTIONS, OPERATOR_ROUTES } from '#contract/routes.js';
 
 type Json = Record<string, unknown>;
 

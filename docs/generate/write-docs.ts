@@ -1,6 +1,6 @@
 /**
- * `npm run contract`: writes docs/openapi.json and docs/websocket.md from the contract modules (a
- * developer tool: nothing deployed imports it). `--check` writes nothing and exits 1 when a committed
+ * `npm run contract`: writes docs/openapi.json and docs/websocket.md from the contract modules
+ * (shared/contract/). A developer tool beside the files it writes: nothing deployed imports it. `--check` writes nothing and exits 1 when a committed
  * file differs from a fresh build (the unit test test/unit/contract/docs.test.ts does the same).
  */
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,14 +1,14 @@
 /**
  * Builds docs/websocket.md: every client action (the zod schemas the message handler parses with,
- * messages.ts) and every server message (server-messages.ts), each with its JSON Schema. One Markdown
+ * shared/contract/messages.ts) and every server message (shared/contract/server-messages.ts), each with its JSON Schema. One Markdown
  * page rather than AsyncAPI: the protocol is one channel with messages told apart by `action`/`type`,
  * which a table of schemas says plainly; the prose rules live in docs/protocol.md §5. Pure: no I/O.
  */
 import * as z from 'zod/mini';
-import { LIMITS } from './limits.js';
-import { actionSchemas } from './messages.js';
-import { WS_ROUTE_SELECTION_EXPRESSION } from './routes.js';
-import { SERVER_MESSAGES } from './server-messages.js';
+import { LIMITS } from '#contract/limits.js';
+import { actionSchemas } from '#contract/messages.js';
+import { WS_ROUTE_SELECTION_EXPRESSION } from '#contract/routes.js';
+import { SERVER_MESSAGES } from '#contract/server-messages.js';
 
 /** One line each; an action or message without one still gets its schema. */
 const ACTION_NOTES: Record<string, string> = {

@@ -1,14 +1,14 @@
 /**
- * What each HTTP route means to a client, keyed by the route table's route keys (routes.ts): who may
+ * What each HTTP route means to a client, keyed by the route table's route keys (shared/contract/routes.ts): who may
  * call it, its query, body and headers (the zod schemas handlers parse with), its success answer (the
- * schemas of responses.ts) and the errors beyond those its access implies. The OpenAPI document
+ * schemas of shared/contract/responses.ts) and the errors beyond those its access implies. The OpenAPI document
  * (openapi.ts) is generated from the route table and this; a route in the table without an entry here
  * still appears there, with its access and errors only, until someone describes it.
  */
 import type * as z from 'zod/mini';
-import type { ErrorCode } from './errors.js';
-import { listQuestionsQuery, questionInputSchema, questionRefSchema } from './questions.js';
-import * as R from './responses.js';
+import type { ErrorCode } from '#contract/errors.js';
+import { listQuestionsQuery, questionInputSchema, questionRefSchema } from '#contract/questions.js';
+import * as R from '#contract/responses.js';
 import {
   createReviewLinkBody,
   createSessionBody,
@@ -22,7 +22,7 @@ import {
   putNotesBody,
   runBody,
   timelineQuery,
-} from './schemas.js';
+} from '#contract/schemas.js';
 
 export type Role = 'interviewer' | 'candidate' | 'reviewer';
 
