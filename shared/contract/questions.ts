@@ -9,6 +9,12 @@
 import * as z from 'zod/mini';
 import { LANGUAGE_IDS, type LanguageId } from './languages.js';
 import { LIMITS } from './limits.js';
+import { seesHiddenTests } from './test-results.js';
+
+// Verdicts and their role views live apart, free of zod: the execution view (every stored run) needs
+// them, and a function that never parses a question should not carry its schemas.
+export { TEST_STATUSES, seesHiddenTests, testResultForRole, normalizeOutput, outputMatches } from './test-results.js';
+export type { TestStatus, TestResult, TestSummary } from './test-results.js';
 
 const KIB = 1024;
 
@@ -166,42 +172,8 @@ export interface QuestionSummary {
   testCount: number;
 }
 
-export const TEST_STATUSES = [
-  'PASSED',
-  'FAILED',
-  'TIMEOUT',
-  'MEMORY_LIMIT',
-  'OUTPUT_LIMIT',
-  'RUNTIME_ERROR',
-  'COMPILE_ERROR',
-] as const;
-export type TestStatus = (typeof TEST_STATUSES)[number];
-
-/** One test's verdict in a `mode:"tests"` execution (docs/protocol.md §8). */
-export interface TestResult {
-  name: string;
-  hidden: boolean;
-  status: TestStatus;
-  durationMs: number;
-  stdout?: string;
-  stderr?: string;
-  expectedStdout?: string;
-}
-
-export interface TestSummary {
-  passed: number;
-  total: number;
-}
-
 export const EXECUTION_MODES = ['run', 'tests'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
-
-/**
- * Roles that see hidden tests in full. Everything else (candidate, and any role added later) gets the
- * restricted view: the check fails closed.
- */
-const FULL_VIEW_ROLES: ReadonlySet<string> = new Set(['interviewer', 'reviewer']);
-export const seesHiddenTests = (role: string): boolean => FULL_VIEW_ROLES.has(role);
 
 export function questionForRole(question: Question, role: string): QuestionView {
   if (seesHiddenTests(role)) return question;
@@ -210,20 +182,3 @@ export function questionForRole(question: Question, role: string): QuestionView 
     tests: question.tests.map((t): TestCase | HiddenTestView => (t.hidden ? { name: t.name, hidden: true } : t)),
   };
 }
-
-export function testResultForRole(result: TestResult, role: string): TestResult {
-  if (seesHiddenTests(role) || !result.hidden) return result;
-  return { name: result.name, hidden: true, status: result.status, durationMs: result.durationMs };
-}
-
-/** docs/protocol.md §8's comparison: trailing whitespace of every line and trailing blank lines do not count. */
-export function normalizeOutput(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.replace(/\s+$/, ''))
-    .join('\n')
-    .replace(/\n+$/, '');
-}
-
-export const outputMatches = (stdout: string, expectedStdout: string): boolean =>
-  normalizeOutput(stdout) === normalizeOutput(expectedStdout);

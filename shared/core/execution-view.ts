@@ -6,7 +6,7 @@
  * The rule fails closed: only the roles `seesHiddenTests` names (interviewer, reviewer) get everything.
  */
 import type { Execution } from '#contract/execution-types.js';
-import { seesHiddenTests, testResultForRole } from '#contract/questions.js';
+import { seesHiddenTests, testResultForRole } from '#contract/test-results.js';
 
 export const VIEW_FIELDS = [
   'executionId', 'sessionId', 'status', 'language', 'userId', 'stdout', 'stderr', 'compileOutput', 'exitCode',
