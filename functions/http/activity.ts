@@ -9,7 +9,12 @@ import { historyQuery } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
 import { participantsOf } from '#core/records.js';
 import { isValidHistoryCursor, listHistory } from '#aws/store/history.js';
-import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
+import { provide } from '#core/ports.js';
+import * as sessions from '#aws/store/sessions.js';
+import * as reviewLinks from '#aws/store/review-links.js';
+import * as timeline from '#aws/store/timeline.js';
+// This function's composition root: only the ports its code reaches (test/unit/architecture.test.ts).
+provide({ sessions, reviewLinks, timeline });
 
 export const handler = httpHandler({
   // GET /timeline (docs/protocol.md §10): playback reads the history and the document logs.

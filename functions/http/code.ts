@@ -11,7 +11,12 @@ import { documentChanged } from '#core/events.js';
 import { publish } from '#aws/publish.js';
 import { getCodeQuery, putCodeBody } from '#contract/schemas.js';
 import { listConnections } from '#aws/store/connections.js';
-import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
+import { provide } from '#core/ports.js';
+import * as sessions from '#aws/store/sessions.js';
+import * as reviewLinks from '#aws/store/review-links.js';
+import * as documents from '#aws/store/documents.js';
+// This function's composition root: only the ports its code reaches (test/unit/architecture.test.ts).
+provide({ sessions, reviewLinks, documents });
 
 export const handler = httpHandler({
   // GET/PUT /notes (docs/protocol.md §10): the interviewers' notes are a second document on this write path.

@@ -14,7 +14,10 @@ import { logger } from '#telemetry/log.js';
 import { emit } from '#telemetry/metrics.js';
 import { traceHandler } from '#telemetry/tracing.js';
 import { publish } from '#aws/publish.js';
-import '#aws/wiring.js';
+import { provide } from '#core/ports.js';
+import * as documents from '#aws/store/documents.js';
+// This function's composition root: only the ports its code reaches (test/unit/architecture.test.ts).
+provide({ documents });
 import { launchRequestSchema } from '#aws/runners/launch-queue.js';
 import { parseRunMessage } from '#aws/runners/run-queue.js';
 import { failExecution } from '#aws/store/executions.js';

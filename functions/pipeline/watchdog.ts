@@ -13,7 +13,10 @@ import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
 import { traceHandler } from '#telemetry/tracing.js';
 import { publish } from '#aws/publish.js';
-import '#aws/wiring.js';
+import { provide } from '#core/ports.js';
+import * as documents from '#aws/store/documents.js';
+// This function's composition root: only the ports its code reaches (test/unit/architecture.test.ts).
+provide({ documents });
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { emit } from '#telemetry/metrics.js';
 import { liveConnectionCounts } from '#aws/store/connections.js';

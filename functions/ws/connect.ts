@@ -10,6 +10,11 @@ import { AppError } from '#contract/errors.js';
 import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
 import { putConnection } from '#aws/store/connections.js';
+import { provide } from '#core/ports.js';
+import * as sessions from '#aws/store/sessions.js';
+import * as reviewLinks from '#aws/store/review-links.js';
+// This function's composition root: only the ports its code reaches (test/unit/architecture.test.ts).
+provide({ sessions, reviewLinks });
 
 export const handler = traceHandler((event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {

@@ -6,6 +6,7 @@ import { departed } from './presence-actions.js';
 import { forgetConnection } from './rate.js';
 import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
 import { forgetLiveConnection, getConnectionLookup } from '#aws/store/connections.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 export const handler = traceHandler((event: WsEvent, context?: Context): Promise<WsResult> =>
   withWsLogging(event, context, async () => {

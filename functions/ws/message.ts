@@ -24,6 +24,7 @@ import {
 } from './presence-actions.js';
 import { runCode } from './run-action.js';
 import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
+import '#aws/wiring.js'; // the composition root: core's storage ports get their DynamoDB adapters
 
 type Runner = (ctx: WsContext, msg: any) => Promise<unknown>;
 

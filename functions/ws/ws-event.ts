@@ -2,8 +2,6 @@
 import type { Context } from 'aws-lambda';
 import { logger } from '#telemetry/log.js';
 import { emit } from '#telemetry/metrics.js';
-// The composition root: core's storage ports get their DynamoDB adapters before any action runs.
-import '#aws/wiring.js';
 
 export interface WsEvent {
   requestContext: {

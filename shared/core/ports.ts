@@ -151,16 +151,22 @@ export interface Stores {
   apiKeys: ApiKeyStore;
 }
 
-let wired: Stores | undefined;
+let wired: Partial<Stores> = {};
 
-/** Called once by the composition root; a second call (a test's own stores) replaces the first. */
-export function provide(adapters: Stores): void {
-  wired = adapters;
+/**
+ * Called by a composition root: `#aws/wiring.js` wires every port; a function that reaches only a few
+ * wires just those (its bundle then carries only their stores). Each call replaces the ports it names
+ * (a test's own stores replace the wired ones); test/unit/architecture.test.ts checks that every port an
+ * entry point's code reaches is wired by a provide() that entry point loads.
+ */
+export function provide(adapters: Partial<Stores>): void {
+  wired = { ...wired, ...adapters };
 }
 
 function port<K extends keyof Stores>(name: K): Stores[K] {
-  if (!wired) throw new Error(`core's ${name} port is not wired: the entry point must import '#aws/wiring.js'`);
-  return wired[name];
+  const adapter = wired[name];
+  if (!adapter) throw new Error(`core's ${name} port is not wired: the entry point must provide() it (or import '#aws/wiring.js')`);
+  return adapter as Stores[K];
 }
 
 /** The ports, looked up at each call so that import order between core and the wiring does not matter. */

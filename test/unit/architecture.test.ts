@@ -50,6 +50,20 @@ function reachable(entry: string): Set<string> {
   return seen;
 }
 
+/** The ports a core file uses: `stores.documents` → documents. */
+function portsUsed(file: string): string[] {
+  if (!file.startsWith('shared/core/') || file === 'shared/core/ports.ts') return [];
+  return [...readFileSync(join(ROOT, file), 'utf8').matchAll(/\bstores\.(\w+)/g)].map((m) => m[1]!);
+}
+
+/** The ports a file wires: the names inside its `provide({ … })` calls (shorthand or `name: value`). */
+function providedPorts(file: string): string[] {
+  if (file === 'shared/core/ports.ts') return [];
+  return [...readFileSync(join(ROOT, file), 'utf8').matchAll(/\bprovide\(\{([^}]*)\}\)/g)].flatMap((m) =>
+    m[1]!.split(',').map((part) => part.split(':')[0]!.trim()).filter(Boolean),
+  );
+}
+
 function violations(layer: string, allowed: (spec: string) => boolean): string[] {
   return tsFiles(`shared/${layer}`).flatMap((file) => importsOf(file).filter((s) => !allowed(s)).map((s) => `${file} imports ${s}`));
 }
@@ -97,12 +111,25 @@ describe('the dependency rule', () => {
     expect(importsOf('shared/aws/store/documents.ts')).toContain('#core/records.js');
   });
 
-  it('every entry point that reaches core\'s ports also loads the composition root that wires them', () => {
+  it('every port an entry point\'s code reaches is wired by a provide() that entry point loads', () => {
+    // Each function wires what its own code uses (a function that never reads a question does not carry
+    // the question stores); shared/aws/wiring.ts wires all of them for the rest. A port reached but not
+    // provided would fail at run time with "not wired": this makes it a test failure instead.
     const functions = [...Object.values(HTTP_FUNCTIONS), ...Object.values(WS_FUNCTIONS), ...Object.values(PIPELINE_FUNCTIONS)].map((d) => d.entry);
     const entries = [...functions, 'runner/main.ts', 'runner/cli.ts', 'local/start.ts', 'infra/bin/api-key.ts'];
-    const reaching = entries.filter((e) => reachable(e).has('shared/core/ports.ts'));
-    expect(reaching).toEqual(expect.arrayContaining(['functions/http/sessions.ts', 'functions/ws/message.ts'])); // not vacuous
-    expect(reaching.filter((e) => !reachable(e).has('shared/aws/wiring.ts'))).toEqual([]);
+    const missing = entries.flatMap((e) => {
+      const files = [...reachable(e)];
+      const provided = new Set(files.flatMap(providedPorts));
+      return [...new Set(files.flatMap(portsUsed))].filter((p) => !provided.has(p)).map((p) => `${e} reaches stores.${p} but does not wire it`);
+    });
+    expect(missing).toEqual([]);
+    // Not vacuous: the message function reaches the documents port, the connect function the sessions port.
+    expect(new Set([...reachable('functions/ws/message.ts')].flatMap(portsUsed))).toContain('documents');
+    expect(new Set([...reachable('functions/ws/connect.ts')].flatMap(portsUsed))).toContain('sessions');
+    // Every use of the ports in core is `stores.<port>` (what portsUsed reads): no destructuring, no index.
+    const code = (f: string) => readFileSync(join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    const other = tsFiles('shared/core').flatMap((f) => [...code(f).matchAll(/\bstores\b(?!\.\w)(?! \} from)(?!: Stores)/g)].map(() => f));
+    expect(other.filter((f) => f !== 'shared/core/ports.ts')).toEqual([]);
   });
 
   it('aws imports no handler, local-stack, runner or infrastructure code', () => {
