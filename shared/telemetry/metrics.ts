@@ -101,6 +101,24 @@ export function dimensionValue(name: DimensionName, value: string): string {
 
 let current: { namespace: string; metrics: Metrics } | undefined;
 
+type MetricsLogger = NonNullable<NonNullable<ConstructorParameters<typeof Metrics>[0]>['logger']>;
+/**
+ * Powertools' own warnings go to our log, but one: it warns whenever a key is in two dimension sets, which
+ * is how a metric is published both by Status and by Status+Language. Ours always carry one value per
+ * key (every set is built from the same `dims`), so that warning is noise: it was one WARN line per
+ * finished run.
+ */
+const SAME_KEY_IN_TWO_SETS = /^EMF key ".+" is defined as both a dimension set and dimension set;/;
+// Powertools Metrics hands its logger one message string per call.
+const metricsLogger: MetricsLogger = {
+  debug: (message: unknown) => logger.debug(String(message)),
+  info: (message: unknown) => logger.info(String(message)),
+  warn: (message: unknown) => {
+    if (!SAME_KEY_IN_TWO_SETS.test(String(message))) logger.warn(String(message));
+  },
+  error: (message: unknown) => logger.error(String(message)),
+};
+
 /**
  * One Powertools Metrics instance per namespace (the stage is read at the first emit, so tests and the
  * local stack can set STAGE before). Its `service` is ours, not POWERTOOLS_SERVICE_NAME: that variable
@@ -109,7 +127,7 @@ let current: { namespace: string; metrics: Metrics } | undefined;
  */
 function powertools(): Metrics {
   const namespace = metricsNamespace(process.env.STAGE || 'local');
-  if (current?.namespace !== namespace) current = { namespace, metrics: new Metrics({ namespace, serviceName: METRICS_SERVICE, logger }) };
+  if (current?.namespace !== namespace) current = { namespace, metrics: new Metrics({ namespace, serviceName: METRICS_SERVICE, logger: metricsLogger }) };
   return current.metrics;
 }
 

@@ -6,7 +6,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '#telemetry/log.js';
 import { emit, METRICS_FILE_ENV } from '#telemetry/metrics.js';
 import { captureMetrics, emitted } from '../metrics/capture.js';
 
@@ -47,5 +48,22 @@ describe('metric sink', () => {
     expect(second!.sets).toEqual([{ service: 'interview-backend' }]);
     expect(JSON.parse(second!.raw)).not.toHaveProperty('Errors');
     expect(JSON.parse(second!.raw)).not.toHaveProperty('Code');
+  });
+
+  it('a metric in nested dimension sets (Status, Status+Language) logs no warning (Powertools warned once per finished run)', () => {
+    const logged: string[] = [];
+    const spy = vi.spyOn(logger, 'warn').mockImplementation(((message: string) => void logged.push(message)) as typeof logger.warn);
+    try {
+      emit('RunsFinished', 1, { Status: 'FAILED', Language: 'python' });
+      const [line] = emitted();
+      expect(line!.sets).toEqual([
+        { service: 'interview-backend' },
+        { service: 'interview-backend', Status: 'FAILED' },
+        { service: 'interview-backend', Status: 'FAILED', Language: 'python' },
+      ]);
+      expect(logged).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
