@@ -42,6 +42,7 @@ export type EnsureOutcome = 'warm' | 'launched' | 'booting' | 'failed';
  * watchdog turn a run nobody picks up into SYSTEM_ERROR instead of leaving it stuck.
  */
 export async function ensureRunners(language: LanguageId, desired = 1, nowMs: number = Date.now()): Promise<EnsureOutcome> {
+  if (launcher === queueLauncher && !config().launchQueueUrl) return noLauncher(language);
   let leased = false;
   try {
     const want = Math.min(desired, config().runners.maxPerLanguage);
@@ -59,4 +60,21 @@ export async function ensureRunners(language: LanguageId, desired = 1, nowMs: nu
     }
     return 'failed';
   }
+}
+
+let toldNoLauncher = false;
+
+/**
+ * Nothing can start a runner here: no launch queue is configured and no local launcher was registered (a
+ * local stack started without its pipeline, as the benches and some tests run it; in AWS every function
+ * that warms runners has LAUNCH_QUEUE_URL, test/infra/function-env.test.ts). Said once per container
+ * instead of an ERROR per join, and without reading the registry or taking a lease for nothing; a run
+ * requested meanwhile still ends SYSTEM_ERROR by its deadline.
+ */
+function noLauncher(language: LanguageId): EnsureOutcome {
+  if (!toldNoLauncher) {
+    toldNoLauncher = true;
+    logger.warn('runners cannot be started here: no launch queue (LAUNCH_QUEUE_URL) and no local launcher', { language });
+  }
+  return 'failed';
 }

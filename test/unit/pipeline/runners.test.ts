@@ -2,7 +2,8 @@ import { LIMITS } from '#contract/limits.js';
 import { conditionFailed, ddb, givenRunners, LAUNCH_QUEUE, launchRequests, runnerItem, sent, sqsMock, TABLE, useMockedDynamo } from '../fixtures.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '#telemetry/log.js';
 import { resetConfig } from '#aws/config.js';
 import { ensureRunners, queueLauncher, setLauncher } from '#aws/runners/launcher.js';
 
@@ -99,15 +100,24 @@ describe('ensureRunners(language)', () => {
     await expect(ensureRunners('python', 1, NOW)).resolves.toBe('failed');
   });
 
-  it('is "failed" without sending anything when no launch queue is configured', async () => {
+  it('is "failed" without any call when no launch queue is configured, and says so once (a WARN, not an ERROR per join)', async () => {
     const saved = process.env.LAUNCH_QUEUE_URL;
     delete process.env.LAUNCH_QUEUE_URL;
     resetConfig();
+    const warned: string[] = [];
+    const errored: string[] = [];
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(((m: string) => void warned.push(m)) as typeof logger.warn);
+    const error = vi.spyOn(logger, 'error').mockImplementation(((m: string) => void errored.push(m)) as typeof logger.error);
     try {
       expect(await ensureRunners('go', 1, NOW)).toBe('failed');
+      expect(await ensureRunners('python', 1, NOW)).toBe('failed');
       expect(sqsMock.commandCalls(SendMessageCommand)).toEqual([]);
-      expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([{ PK: 'LEASE#go', SK: 'LEASE' }]);
+      expect(ddb.calls()).toEqual([]); // no registry read, no lease taken and given back
+      expect(warned).toEqual(['runners cannot be started here: no launch queue (LAUNCH_QUEUE_URL) and no local launcher']);
+      expect(errored).toEqual([]);
     } finally {
+      warn.mockRestore();
+      error.mockRestore();
       process.env.LAUNCH_QUEUE_URL = saved;
       resetConfig();
     }
