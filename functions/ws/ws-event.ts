@@ -1,7 +1,7 @@
 /** The parts of API Gateway WebSocket events the handlers read, and the one-line-per-message log. */
 import type { Context } from 'aws-lambda';
 import { logger } from '#telemetry/log.js';
-import { emit } from '#telemetry/metrics.js';
+import { emitAll, type MetricEvent } from '#telemetry/metrics.js';
 
 export interface WsEvent {
   requestContext: {
@@ -60,15 +60,18 @@ const EDIT_ACTIONS = new Set(['yjs-update', 'code-change']);
  */
 function countEvent(routeKey: string, outcome: { result: WsResult; errorCode?: string; action?: string }): void {
   const { errorCode } = outcome;
+  const events: MetricEvent[] = [];
   if (routeKey === '$connect') {
-    if (outcome.result.statusCode === 200) emit('ConnectionsOpened', 1, {});
+    if (outcome.result.statusCode === 200) events.push(['ConnectionsOpened', 1, {}]);
   } else if (routeKey === '$disconnect') {
-    emit('ConnectionsClosed', 1, {});
+    events.push(['ConnectionsClosed', 1, {}]);
   } else {
     const action = outcome.action ?? 'invalid';
-    emit('Messages', 1, { Action: action });
-    if (!errorCode && EDIT_ACTIONS.has(action)) emit('EditsMerged', 1, { Action: action });
-    if (errorCode === 'BUSY') emit('BusyAnswers', 1, { Action: action });
+    events.push(['Messages', 1, { Action: action }]);
+    if (!errorCode && EDIT_ACTIONS.has(action)) events.push(['EditsMerged', 1, { Action: action }]);
+    if (errorCode === 'BUSY') events.push(['BusyAnswers', 1, { Action: action }]);
   }
-  if (errorCode) emit('Errors', 1, { Api: 'websocket', Code: errorCode });
+  if (errorCode) events.push(['Errors', 1, { Api: 'websocket', Code: errorCode }]);
+  // A merged edit's two metrics share one EMF line (same dimensions).
+  emitAll(events);
 }

@@ -131,6 +131,9 @@ function powertools(): Metrics {
   return current.metrics;
 }
 
+/** One event for `emitAll`: a metric name, its value and the values of its dimensions. */
+export type MetricEvent = { [N in MetricName]: readonly [N, number, DimsOf<N>] }[MetricName];
+
 /**
  * Emits one EMF line for one event: `emit('RunsFinished', 1, { Status: 'COMPLETED', Language: 'python' })`.
  * One line carries every dimension set of the metric (CloudWatch extracts one metric per set): each set
@@ -140,21 +143,43 @@ function powertools(): Metrics {
  * Never throws: a metric must not fail the request it describes.
  */
 export function emit<N extends MetricName>(name: N, value: number, dims: DimsOf<N>): void {
+  emitAll([[name, value, dims] as unknown as MetricEvent]);
+}
+
+/**
+ * Emits the events of one request (a WebSocket message: `Messages` and `EditsMerged` by the same action)
+ * in as few EMF lines as CloudWatch reads them the same: events whose dimension sets and values are equal
+ * share one line, since every metric of a line is published under every set of the line. A merged edit
+ * was two lines; now one serialisation and one write (bench/realtime.ts, docs/document.md).
+ */
+export function emitAll(events: readonly MetricEvent[]): void {
+  const lines = new Map<string, { sets: Record<string, string>[]; metrics: [MetricName, number][] }>();
+  for (const [name, value, dims] of events) {
+    const def: MetricDef = METRICS[name];
+    const sets = def.dimensionSets.map((set) =>
+      Object.fromEntries(set.map((d) => [d, dimensionValue(d, String((dims as Record<string, string>)[d]))])),
+    );
+    const key = JSON.stringify(sets);
+    const line = lines.get(key) ?? { sets, metrics: [] };
+    line.metrics.push([name, value]);
+    lines.set(key, line);
+  }
+  for (const { sets, metrics: line } of lines.values()) publishLine(sets, line);
+}
+
+function publishLine(sets: Record<string, string>[], line: [MetricName, number][]): void {
   let metrics: Metrics | undefined;
   try {
     metrics = powertools();
-    const def: MetricDef = METRICS[name];
-    for (const set of def.dimensionSets) {
-      metrics.addDimensions(Object.fromEntries(set.map((d) => [d, dimensionValue(d, String((dims as Record<string, string>)[d]))])));
-    }
-    metrics.addMetric(name, def.unit, value);
+    for (const set of sets) metrics.addDimensions(set);
+    for (const [name, value] of line) metrics.addMetric(name, METRICS[name].unit, value);
     const file = process.env[METRICS_FILE_ENV];
     // Powertools writes to stdout only (its own Console; the `logger` option is for its warnings), so the
     // local file gets the line Powertools serialised, which is the one it would have printed.
     if (file) appendFileSync(file, `${JSON.stringify(metrics.serializeMetrics())}\n`);
     else metrics.publishStoredMetrics();
   } catch (err) {
-    process.stderr.write(`metric ${name} not emitted: ${(err as Error).message}\n`);
+    process.stderr.write(`metric ${line.map(([n]) => n).join(', ')} not emitted: ${(err as Error).message}\n`);
   } finally {
     metrics?.clearMetrics();
     metrics?.clearDimensions();

@@ -37,22 +37,22 @@ export function captureMetrics(): void {
   afterEach(() => vi.restoreAllMocks());
 }
 
+/** The EMF lines written so far, raw. */
+export const emittedLines = (): readonly string[] => lines;
+
+/**
+ * Every metric value of the lines, in order. A line may carry several metrics (the events of one
+ * request with the same dimensions): CloudWatch publishes each of them under every set of the line.
+ */
 export function emitted(): Emitted[] {
-  return lines.map((raw) => {
+  return lines.flatMap((raw) => {
     const doc = JSON.parse(raw) as Record<string, any>;
     const [directive, ...more] = doc._aws.CloudWatchMetrics as { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
     expect(more).toEqual([]);
-    expect(directive!.Metrics).toHaveLength(1); // one event, one line
+    expect(directive!.Metrics.length).toBeGreaterThan(0);
     expect(typeof doc._aws.Timestamp).toBe('number');
-    const { Name, Unit } = directive!.Metrics[0]!;
-    return {
-      name: Name,
-      unit: Unit,
-      value: doc[Name],
-      namespace: directive!.Namespace,
-      sets: directive!.Dimensions.map((set) => Object.fromEntries(set.map((d) => [d, doc[d]]))),
-      raw,
-    };
+    const sets = directive!.Dimensions.map((set) => Object.fromEntries(set.map((d) => [d, doc[d]])));
+    return directive!.Metrics.map(({ Name, Unit }) => ({ name: Name, unit: Unit, value: doc[Name], namespace: directive!.Namespace, sets, raw }));
   });
 }
 

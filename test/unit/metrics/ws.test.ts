@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { withWsLogging } from '../../../functions/ws/ws-event.js';
 import { connect, disconnect, newConnectionId, send, sendRaw } from '../ws/events.js';
 import { wsMessageEvent } from '../ws/events.js';
-import { captureMetrics, expectNoneCarries, summary } from './capture.js';
+import { captureMetrics, emitted, emittedLines, expectNoneCarries, summary } from './capture.js';
 
 describe('WebSocket metrics', () => {
   useMockedDynamo();
@@ -87,5 +87,22 @@ describe('WebSocket metrics', () => {
       'Errors{Api=websocket,Code=INTERNAL_ERROR}=1',
     ]);
     expectNoneCarries(SESSION_ID, 'c-1=');
+  });
+
+  it('a merged edit writes ONE line carrying Messages and EditsMerged, each under the total and by action', async () => {
+    const event = wsMessageEvent({ connectionId: 'c-1=', body: {} });
+    await withWsLogging(event, undefined, async () => ({ result: { statusCode: 200 }, action: 'yjs-update', sessionId: SESSION_ID }));
+    expect(emittedLines()).toHaveLength(1);
+    const [messages, merged] = emitted();
+    for (const m of [messages!, merged!]) {
+      expect(m.sets).toEqual([{ service: 'interview-backend' }, { service: 'interview-backend', Action: 'yjs-update' }]);
+      expect(m.value).toBe(1);
+    }
+    expect([messages!.name, merged!.name]).toEqual(['Messages', 'EditsMerged']);
+    // An error's dimensions differ (Api, Code): it gets a line of its own rather than publishing
+    // Messages under Api+Code.
+    await withWsLogging(event, undefined, async () => ({ result: { statusCode: 200 }, action: 'code-change', errorCode: 'BUSY', sessionId: SESSION_ID }));
+    expect(emittedLines()).toHaveLength(3);
+    expect(emitted().filter((m) => m.name === 'Errors')[0]!.sets).toEqual([{ service: 'interview-backend', Api: 'websocket', Code: 'BUSY' }]);
   });
 });
