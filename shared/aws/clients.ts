@@ -10,6 +10,7 @@ import { traceClient } from '#telemetry/tracing.js';
 import { config } from './config.js';
 
 let ddb: DynamoDBDocumentClient | undefined;
+let ddbBase: DynamoDBClient | undefined;
 let mgmt: ApiGatewayManagementApiClient | undefined;
 /** Credentials for the local stack's services, which accept any. */
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -62,12 +63,23 @@ export function dynamo(): DynamoDBDocumentClient {
       maxAttempts: 4,
     });
     // The document client shares the base client's middleware stack, so tracing the base traces both.
-    ddb = DynamoDBDocumentClient.from(traceClient(withoutLogger(base)), {
+    ddbBase = traceClient(withoutLogger(base));
+    ddb = DynamoDBDocumentClient.from(ddbBase, {
       marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     });
     ddb.middlewareStack.add(countingMiddleware('dynamodb'), { step: 'initialize', name: 'countCalls' });
   }
   return ddb;
+}
+
+/**
+ * The DocumentClient's own base client (same configuration, middleware, tracing and call counting), for
+ * the one request sent with attributes marshalled by us: the document append (store/items.ts
+ * `transactWriteMarshalled`). Everywhere else, `dynamo()`.
+ */
+export function dynamoBase(): DynamoDBClient {
+  dynamo();
+  return ddbBase!;
 }
 
 export function management(): ApiGatewayManagementApiClient {
@@ -92,6 +104,7 @@ export function management(): ApiGatewayManagementApiClient {
 /** Forget the singletons (tests, local stack reconfiguration). */
 export function resetClients(): void {
   ddb = undefined;
+  ddbBase = undefined;
   mgmt = undefined;
   for (const reset of resetters) reset();
 }

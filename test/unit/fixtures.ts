@@ -15,15 +15,16 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException, TransactWriteItemsCommand, type TransactWriteItemsCommandInput } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSEvent, SQSRecord } from 'aws-lambda';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import { resetConfig } from '#aws/config.js';
+import { dynamo } from '#aws/clients.js';
 import { resetDocumentCache } from '#core/document-cache.js';
 import { resetConnectionCache } from '#aws/store/connection-cache.js';
 // Tests call use-cases directly too: the same composition root as the handlers.
@@ -140,6 +141,35 @@ export const sqsEvent = (...bodies: string[]): SQSEvent => ({
 // ---------------------------------------------------------------- the mocked DocumentClient
 
 export const ddb = mockClient(DynamoDBDocumentClient);
+
+/**
+ * The DocumentClient's base client, which the document append uses with attributes it marshalled itself
+ * (shared/aws/store/items.ts `transactWriteMarshalled`). Its TransactWriteItems is handed to the mocked
+ * DocumentClient as the TransactWriteCommand it stands for, unmarshalled: every test and table model
+ * sees one kind of transaction, whichever client sent it.
+ */
+export const ddbBase = mockClient(DynamoDBClient);
+const asDocumentItem = (v: Record<string, any> | undefined) => (v === undefined ? undefined : unmarshall(v));
+export function bridgeBaseClient(): void {
+  ddbBase.reset();
+  ddbBase.on(TransactWriteItemsCommand).callsFake((input: TransactWriteItemsCommandInput) =>
+    dynamo().send(
+      new TransactWriteCommand({
+        ...input,
+        TransactItems: (input.TransactItems ?? []).map((item) => {
+          const [kind, body] = Object.entries(item).find(([, v]) => v !== undefined) as [string, Record<string, any>];
+          const converted: Record<string, unknown> = { ...body };
+          for (const attr of ['Key', 'Item', 'ExpressionAttributeValues']) {
+            if (body[attr] === undefined) delete converted[attr];
+            else converted[attr] = asDocumentItem(body[attr]);
+          }
+          return { [kind]: converted };
+        }),
+      }),
+    ),
+  );
+}
+bridgeBaseClient();
 /** The API Gateway Management API: HTTP routes push their effects to live sockets. */
 export const mgmt = mockClient(ApiGatewayManagementApiClient);
 /** Run queues (SendMessage from the API, Delete/ChangeVisibility from the runner). */
@@ -191,6 +221,7 @@ export function useMockedDynamo(): void {
     stored.runners = [];
     stored.overdue = [];
     ddb.reset();
+    bridgeBaseClient();
     ddb.on(GetCommand).resolves({});
     ddb.on(QueryCommand).callsFake(answerQuery);
     ddb.on(TransactWriteCommand).resolves({});

@@ -17,12 +17,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { parseDocumentId } from '#contract/documents.js';
 import { isLive, keys } from '#aws/table.js';
 import { historyItem } from './history.js';
-import { asBytes, cancellationCodes, isTransactionCanceled, table } from './items.js';
+import { asBytes, cancellationCodes, isTransactionCanceled, table, transactWriteMarshalled } from './items.js';
 import { sessionRange } from './range.js';
 import { ACTIVE_CONDITION, activeValues, batchDelete } from './sessions.js';
 import { connectionGuard, dropConnectionCopy, noteUnguardedAppend } from './connection-cache.js';
@@ -129,36 +129,34 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
     values[':language'] = input.language;
   }
   try {
-    await dynamo().send(
-      new TransactWriteCommand({
-        ClientRequestToken: `${input.writeId}-${next}`, // ≤ 36 characters: a 16-character writeId
-        TransactItems: [
-          {
-            Update: {
-              TableName: table(),
-              Key: keys.session(sessionId),
-              UpdateExpression: set,
-              ConditionExpression: `${counterIs} AND ${ACTIVE_CONDITION}${lock}${epochIs}`,
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
+    await transactWriteMarshalled({
+      ClientRequestToken: `${input.writeId}-${next}`, // ≤ 36 characters: a 16-character writeId
+      TransactItems: [
+        {
+          Update: {
+            TableName: table(),
+            Key: keys.session(sessionId),
+            UpdateExpression: set,
+            ConditionExpression: `${counterIs} AND ${ACTIVE_CONDITION}${lock}${epochIs}`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
-          {
-            Put: {
-              TableName: table(),
-              Item: { ...keys.docUpdate(sessionId, next, doc), version: next, update: input.update, at, userId: input.userId, writeId: input.writeId, ttl },
-              ConditionExpression: 'attribute_not_exists(SK)',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
+        },
+        {
+          Put: {
+            TableName: table(),
+            Item: { ...keys.docUpdate(sessionId, next, doc), version: next, update: input.update, at, userId: input.userId, writeId: input.writeId, ttl },
+            ConditionExpression: 'attribute_not_exists(SK)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
-          ...(input.history
-            // The entry names the version it made: playback orders it right after that edit.
-            ? [{ Put: { TableName: table(), Item: historyItem(sessionId, ttl, input.history.type, { ...input.history.detail, version: next }, input.userId, nowMs) } }]
-            : []),
-        ],
-      }),
-    );
+        },
+        ...(input.history
+          // The entry names the version it made: playback orders it right after that edit.
+          ? [{ Put: { TableName: table(), Item: historyItem(sessionId, ttl, input.history.type, { ...input.history.detail, version: next }, input.userId, nowMs) } }]
+          : []),
+      ],
+    });
     // Unguarded, the relay must read the connections after this commit: no copy read before it may serve.
     if (doc === 'code' && guard === undefined) noteUnguardedAppend(sessionId);
     return { ok: true, version: next, at };
