@@ -189,7 +189,7 @@ async function runChild(child: ChildProcess | NodeJS.Process): Promise<void> {
       case 'profile-start':
         inspector.connect();
         await inspector.post('Profiler.enable');
-        await inspector.post('Profiler.setSamplingInterval', { interval: 2_000 });
+        await inspector.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PROFILE_INTERVAL_US ?? 10_000) });
         await inspector.post('Profiler.start');
         return undefined;
       case 'profile-stop': {
