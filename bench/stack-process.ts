@@ -48,7 +48,7 @@ export interface StackProcess {
   collect(): Promise<Observed>;
   /** CPU microseconds per DynamoDB GetItem through the handlers' SDK client (mean of sequential calls). */
   probe(): Promise<number>;
-  /** Starts sampling the stack's main thread (every 2 ms: a small overhead on the CPU figures). */
+  /** Starts sampling the stack's main thread (every 10 ms, BENCH_PROFILE_INTERVAL_US: at 2 ms the profiler added 0.6-1.0 CPU-s per 1,000 edits at 40 edits/s). */
   profileStart(): Promise<void>;
   /** Sampled milliseconds by part since profileStart (bench/profile-summary.ts `summarise`). */
   profileStop(): Promise<{ part: string; ms: number }[]>;
