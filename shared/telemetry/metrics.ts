@@ -154,15 +154,20 @@ export function emit<N extends MetricName>(name: N, value: number, dims: DimsOf<
  */
 export function emitAll(events: readonly MetricEvent[]): void {
   const lines = new Map<string, { sets: Record<string, string>[]; metrics: [MetricName, number][] }>();
-  for (const [name, value, dims] of events) {
-    const def: MetricDef = METRICS[name];
-    const sets = def.dimensionSets.map((set) =>
-      Object.fromEntries(set.map((d) => [d, dimensionValue(d, String((dims as Record<string, string>)[d]))])),
-    );
-    const key = JSON.stringify(sets);
-    const line = lines.get(key) ?? { sets, metrics: [] };
-    line.metrics.push([name, value]);
-    lines.set(key, line);
+  try {
+    for (const [name, value, dims] of events) {
+      const def: MetricDef = METRICS[name];
+      const sets = def.dimensionSets.map((set) =>
+        Object.fromEntries(set.map((d) => [d, dimensionValue(d, String((dims as Record<string, string>)[d]))])),
+      );
+      const key = JSON.stringify(sets);
+      const line = lines.get(key) ?? { sets, metrics: [] };
+      line.metrics.push([name, value]);
+      lines.set(key, line);
+    }
+  } catch (err) {
+    process.stderr.write(`metrics not emitted: ${(err as Error).message}\n`);
+    return;
   }
   for (const { sets, metrics: line } of lines.values()) publishLine(sets, line);
 }

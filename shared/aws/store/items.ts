@@ -77,7 +77,8 @@ function marshallItem(item: DocTransactItem): TransactWriteItem {
  * client: the same request on the wire and the same errors (a cancelled transaction's reasons carry
  * marshalled items with either client). For the hottest request only, the document append: the
  * DocumentClient adds its marshalling middleware to each command's stack and resolves the chain again
- * on every call, which was 1.0 ms of an append's 2.6 ms of CPU (`npx tsx bench/sdk-call.ts`).
+ * on every call: 1.0 of an append's 2.4 ms of CPU in isolation (`npx tsx bench/sdk-call.ts`), less in the
+ * running stack, where the difference is within the spread of its CPU per edit (docs/document.md).
  */
 export async function transactWriteMarshalled(input: TransactWriteCommandInput): Promise<void> {
   await dynamoBase().send(new TransactWriteItemsCommand(marshallTransaction(input)));
