@@ -14,6 +14,7 @@ import { ensureRunners } from './runners/launcher.js';
 import { broadcastQuestion } from './question-push.js';
 import { listConnections, type ConnectionItem } from './store/connections.js';
 import { failExecution } from './store/executions.js';
+import { sendRunMessage } from './runners/run-queue-send.js';
 
 export interface PublishOptions {
   /** The session's connections when the caller has read them already (saves a Query). */
@@ -76,7 +77,6 @@ async function queueRun(event: Extract<SessionEvent, { type: 'RunQueued' }>, con
   // Told before the message is sent, so no participant can see execution-started before execution-queued.
   await broadcast(connections, { type: 'execution-queued', executionId, language, userId });
   try {
-    const { sendRunMessage } = await import('./runners/run-queue-send.js');
     await sendRunMessage(language, { sessionId, executionId });
   } catch (err) {
     logger.error('run queue unreachable', { executionId, language, error: err as Error });

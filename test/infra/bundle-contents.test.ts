@@ -11,6 +11,10 @@ import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, WS_FUNCTIONS } from '#contract/rout
 
 /** The repository files and packages a function's bundle is made of. */
 async function inputsOf(entry: string): Promise<string[]> {
+  return Object.entries((await bundleOf(entry)).inputs).filter(([, i]) => i.bytesInOutput > 0).map(([file]) => file);
+}
+
+async function bundleOf(entry: string): Promise<{ inputs: Record<string, { bytesInOutput: number }>; imports: { path: string; kind: string; external?: boolean }[] }> {
   const result = await build({
     ...LAMBDA_BUNDLE,
     entryPoints: [entry],
@@ -22,7 +26,8 @@ async function inputsOf(entry: string): Promise<string[]> {
     logLevel: 'error',
   });
   const output = Object.values(result.metafile.outputs)[0]!;
-  return Object.entries(output.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([file]) => file);
+  const imports = Object.values(result.metafile.inputs).flatMap((input) => input.imports);
+  return { inputs: output.inputs, imports };
 }
 
 const stores = (inputs: string[]) => inputs.map((f) => /shared\/aws\/store\/([\w-]+)\.ts$/.exec(f)?.[1]).filter(Boolean).sort();
@@ -45,6 +50,20 @@ describe('bundle contents', () => {
         expect(stores(inputs), `${entry}: ${store}`).not.toContain(store);
       }
       expect(stores(inputs), entry).toContain('documents');
+    }
+  });
+
+  // A dynamic import() of our own code inside a one-file bundle makes esbuild wrap that module and all it
+  // shares with the rest (the SDK's core, client-dynamodb's index) in lazy initialisers it cannot
+  // tree-shake: the aggregated `DynamoDB` client and every operation's schema came along (~63 KB and
+  // import time in every function that queued runs; docs/metrics.md "Bundle budget").
+  it('no function imports our own modules dynamically, so the SDK stays tree-shaken', async () => {
+    for (const entry of [HTTP_FUNCTIONS.code.entry, HTTP_FUNCTIONS.sessions.entry, WS_FUNCTIONS.message.entry, PIPELINE_FUNCTIONS.watchdog.entry]) {
+      const { inputs, imports } = await bundleOf(entry);
+      const lazy = imports.filter((i) => i.kind === 'dynamic-import' && !i.external && !i.path.includes('node_modules/')).map((i) => i.path);
+      expect(lazy, entry).toEqual([]);
+      const bundled = Object.keys(inputs).filter((f) => inputs[f]!.bytesInOutput > 0);
+      expect(bundled.filter((f) => f.endsWith('client-dynamodb/dist-es/DynamoDB.js')), entry).toEqual([]);
     }
   });
 

@@ -1,4 +1,4 @@
-/** RunTask for the ECS launcher, loaded on first launch: only launching code bundles the ECS client. */
+/** RunTask for the ECS launcher: only the launcher function (functions/pipeline/launcher.ts) bundles the ECS client. */
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { countingMiddleware, onResetClients } from '#aws/clients.js';
 import { config } from '#aws/config.js';

@@ -7,6 +7,7 @@
 import { config } from '#aws/config.js';
 import type { LanguageId } from '#contract/languages.js';
 import { logger } from '#telemetry/log.js';
+import { requestLaunch } from './launch-queue.js';
 import { liveRunners, releaseLaunchLease, takeLaunchLease } from '#aws/store/runner-registry.js';
 
 export interface RunnerLauncher {
@@ -21,7 +22,6 @@ export interface RunnerLauncher {
  */
 export const queueLauncher: RunnerLauncher = {
   async launch(language, count) {
-    const { requestLaunch } = await import('./launch-queue.js');
     await requestLaunch(language, count);
   },
 };

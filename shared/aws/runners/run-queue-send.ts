@@ -1,4 +1,4 @@
-/** Sending a run message: loaded on first use (see sqs-client.ts) so other Lambdas don't pay for SQS. */
+/** Sending a run message (only functions that queue runs bundle it: see sqs-client.ts). */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { LanguageId } from '#contract/languages.js';
 import { sqs } from '#aws/sqs-client.js';

@@ -1,6 +1,6 @@
 /**
  * Run messages: one small SQS message per execution, to its language's queue. The execution item is the
- * truth; the message only says which one. Sending lives in run-queue-send.ts (loaded on first use).
+ * truth; the message only says which one. Sending lives in run-queue-send.ts.
  */
 import * as z from 'zod/mini';
 import { config } from '#aws/config.js';
