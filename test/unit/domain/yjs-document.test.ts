@@ -1,7 +1,7 @@
 /** shared/core/yjs-document.ts: pure Yjs, no I/O. */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
+import { DIFF_MAX_EDITS, encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
 
 const docWith = (text: string) => {
   const doc = loadDoc(undefined, []);
@@ -96,6 +96,58 @@ describe('replaceText', () => {
     expect(textOf(doc)).toBe(to);
     expect(textOf(remote)).toBe(to); // a lone surrogate would be re-encoded as U+FFFD on the wire
     for (const s of insertedStrings(update)) expect(hasLoneSurrogate(s)).toBe(false);
+  });
+
+  /** `length` characters drawn from `alphabet` by a seeded PRNG. */
+  const randomText = (seed: number, length: number, alphabet = 'abcdefghij (){};=\n') => {
+    const rnd = prng(seed);
+    return Array.from({ length }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+  };
+
+  it('still finds small scattered edits in a large text (below DIFF_MAX_EDITS)', () => {
+    const doc = docWith(LARGE);
+    let next = LARGE;
+    for (let i = 50; i < 2000; i += 50) next = next.replace(`values[${i}] *`, `values[${i}] /`);
+    const update = replaceText(doc, next)!;
+    expect(textOf(doc)).toBe(next);
+    expect(insertedStrings(update)).toEqual(Array.from({ length: 39 }, () => '/'));
+  });
+
+  // A text client (or PUT /code) replacing a large text by an unrelated one: an unbounded character
+  // diff of two 19 K texts took 6-15 s of CPU (fast-diff); the bound makes it one delete + one insert.
+  it('replaces a middle that differs by more than DIFF_MAX_EDITS whole, so unrelated large texts cost little', () => {
+    const from = randomText(1, 19_000);
+    const to = randomText(2, 19_000);
+    const doc = docWith(from);
+    const remote = replicaOf(doc);
+    const update = replaceText(doc, to)!;
+    Y.applyUpdate(remote, update);
+    expect(textOf(doc)).toBe(to);
+    expect(textOf(remote)).toBe(to);
+    // one insert: the middle between the common prefix and suffix (a few characters at most)
+    const wholeMiddle = (inserted: string[], next: string) => inserted.length === 1 && next.includes(inserted[0]!) && inserted[0]!.length > next.length - 10;
+    expect(wholeMiddle(insertedStrings(update), to)).toBe(true);
+    // the same at 3,000 characters, where an unbounded diff is quick but finds hundreds of small inserts
+    const small = docWith(randomText(3, 3_000));
+    const to2 = randomText(4, 3_000);
+    expect(wholeMiddle(insertedStrings(replaceText(small, to2)!), to2)).toBe(true);
+    expect(DIFF_MAX_EDITS).toBeLessThan(3_000);
+  });
+
+  it('keeps a concurrent Yjs insert exactly once when the middle around it is replaced whole', () => {
+    const server = docWith(`head\n${randomText(5, 4_000)}\ntail`);
+    const yjsClient = replicaOf(server);
+    let clientEdit!: Uint8Array;
+    yjsClient.once('update', (u: Uint8Array) => (clientEdit = u));
+    yjsClient.getText('code').insert(2_000, '<TOKEN>');
+    const textEdit = replaceText(server, `head\n${randomText(6, 4_000)}\ntail`)!;
+    expect(insertedStrings(textEdit)).toHaveLength(1); // the whole-middle path
+    Y.applyUpdate(server, clientEdit);
+    Y.applyUpdate(yjsClient, textEdit);
+    expect(textOf(server)).toBe(textOf(yjsClient));
+    expect(textOf(server).split('<TOKEN>')).toHaveLength(2);
+    expect(textOf(server).startsWith('head\n')).toBe(true);
+    expect(textOf(server).endsWith('\ntail')).toBe(true);
   });
 
   it('keeps surrogate pairs whole over many random edits of emoji-heavy text', () => {
