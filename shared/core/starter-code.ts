@@ -17,7 +17,8 @@ import { getCode, replaceCode, type SessionRef } from './code.js';
 import { documentChanged, type SessionEvent } from './events.js';
 
 const TEMPLATES = LANGUAGE_IDS.map((id) => LANGUAGES[id].template);
-const normal = (text: string) => text.replace(/\s+$/, '');
+// trimEnd, not /\s+$/: the text is the candidate's, and that regex is quadratic on a long run of spaces.
+const normal = (text: string) => text.trimEnd();
 
 /** Judging and writing again after an edit raced the placement: past this, someone is typing anyway. */
 const TRIES = 3;

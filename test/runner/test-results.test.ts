@@ -24,6 +24,16 @@ describe('testStatus', () => {
     expect(testStatus(ok(''), '\n\n')).toBe('PASSED');
   });
 
+  // The output is the candidate's program's: `/\s+$/` took 1.8 s on 32 KB of spaces and an "x", and
+  // about 100 s on these 256 KB; linear normalisation takes milliseconds, far inside the test's timeout.
+  it('compares hostile output (a long run of whitespace before one character) in linear time', () => {
+    const spaces = ' \t'.repeat(128 * 1024);
+    expect(testStatus(ok(`${spaces}x`), 'x')).toBe('FAILED'); // leading whitespace counts
+    expect(testStatus(ok(`x${spaces}\n${'\n'.repeat(256 * 1024)}`), 'x')).toBe('PASSED');
+    expect(testStatus(ok(`${'\n'.repeat(256 * 1024)}x`), 'x')).toBe('FAILED');
+    expect(testStatus(ok(`x\n${spaces}y`), `x\n${spaces}y  `)).toBe('PASSED');
+  }, 5_000);
+
   it('fails on leading whitespace, inner blank lines and other text', () => {
     expect(testStatus(ok(' 1\n'), '1\n')).toBe('FAILED');
     expect(testStatus(ok('1\n\n2\n'), '1\n2\n')).toBe('FAILED');
