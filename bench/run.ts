@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const here = import.meta.dirname;
-const benches = ['http', 'bundles', 'realtime', 'sdk-call', 'runner', 'tests-run', 'pipeline'];
+const benches = ['http', 'bundles', 'realtime', 'sdk-call', 'text-diff', 'runner', 'tests-run', 'pipeline'];
 let failed = 0;
 for (const name of benches) {
   const file = join(here, `${name}.ts`);
