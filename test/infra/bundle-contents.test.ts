@@ -55,7 +55,7 @@ describe('bundle contents', () => {
 
   // A dynamic import() of our own code inside a one-file bundle makes esbuild wrap that module and all it
   // shares with the rest (the SDK's core, client-dynamodb's index) in lazy initialisers it cannot
-  // tree-shake: the aggregated `DynamoDB` client and every operation's schema came along (~63 KB and
+  // tree-shake: the aggregated `DynamoDB` client and every operation's schema came along (52-64 KB and
   // import time in every function that queued runs; docs/metrics.md "Bundle budget").
   it('no function imports our own modules dynamically, so the SDK stays tree-shaken', async () => {
     for (const entry of [HTTP_FUNCTIONS.code.entry, HTTP_FUNCTIONS.sessions.entry, WS_FUNCTIONS.message.entry, PIPELINE_FUNCTIONS.watchdog.entry]) {
