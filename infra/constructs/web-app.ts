@@ -18,6 +18,7 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
@@ -83,6 +84,10 @@ export class WebApp extends Construct {
     });
     this.url = `https://${this.distribution.distributionDomainName}`;
 
+    // CDK's one BucketDeployment handler (a singleton both deployments share, made with the first one's
+    // props) logs here, with the stage's retention, not to an implicit group kept forever.
+    const deployLogs = new LogGroup(this, 'DeploymentLogs', { retention: props.stage.logRetention, removalPolicy: props.stage.removalPolicy });
+
     // Chunks carry a content hash in their names: cache them for a year. Everything else (index.html,
     // the entry script and style, config.json) is revalidated on every load, so a deploy shows at once.
     const chunks = new BucketDeployment(this, 'Chunks', {
@@ -92,6 +97,7 @@ export class WebApp extends Construct {
       cacheControl: [CacheControl.setPublic(), CacheControl.maxAge(Duration.days(365)), CacheControl.immutable()],
       prune: false, // an open page may still load the previous deploy's chunks
       retainOnDelete: false,
+      logGroup: deployLogs,
     });
     const app = new BucketDeployment(this, 'App', {
       sources: [
@@ -104,6 +110,7 @@ export class WebApp extends Construct {
       // the origin, CloudFront keeps these for the cache policy's minimum TTL of 1 s only.
       cacheControl: [CacheControl.noCache()],
       retainOnDelete: false,
+      logGroup: deployLogs,
     });
     app.node.addDependency(chunks); // new entry points only once the chunks they import are there
 

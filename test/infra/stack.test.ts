@@ -134,6 +134,12 @@ describe('functions', () => {
       const props = resources[logicalId(fn.fn)]!.Properties;
       expect(props.LoggingConfig?.LogGroup, name).toEqual({ Ref: logicalId(fn.logGroup) });
     }
+    // Every other Lambda too (CDK's BucketDeployment handler): a log group of the template, never an
+    // implicit /aws/lambda/... group created at run time and kept forever.
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const ref = (fn.Properties.LoggingConfig?.LogGroup as { Ref?: string } | undefined)?.Ref;
+      expect(ref && resources[ref]?.Type, id).toBe('AWS::Logs::LogGroup');
+    }
     for (const [id, group] of ofType('AWS::Logs::LogGroup')) {
       expect(group.Properties.RetentionInDays, id).toBeGreaterThan(0);
     }
