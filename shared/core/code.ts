@@ -21,7 +21,7 @@ import { logger } from '#telemetry/log.js';
 import { stores } from './ports.js';
 import type { AppendInput, AppendOutcome, HistoryType, SessionItem } from './records.js';
 import { applyStored, cachedDocument, cacheStored, serialised, stateBytesBound, textBytesOf, type CachedDocument } from './document-cache.js';
-import { encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
+import { encodeState, holdsUpdate, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf, utf8Bytes } from './yjs-document.js';
 
 /** What a document write needs to know about its session. */
 export type SessionRef = Pick<SessionItem, 'sessionId' | 'ttl'> & {
@@ -95,9 +95,10 @@ export async function mergeUpdate(session: SessionRef, update: Uint8Array, userI
   const entry = cachedDocument(session.sessionId) ?? (await currentDocument(session.sessionId));
   assertStateRoom(entry, update);
   if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > maxTextBytes(session.sessionId)) await assertFits(session.sessionId, update);
-  const version = await appendCommuting(session, update, userId, entry.version);
-  await afterWrite(session, version, update);
-  return { version, update, changed: true };
+  const appended = await appendCommuting(session, update, userId, entry.version);
+  if (!appended.stored) return { version: appended.version, changed: false };
+  await afterWrite(session, appended.version, update);
+  return { version: appended.version, update, changed: true };
 }
 
 function checked(update: Uint8Array): { insertedBytes: number } {
@@ -136,9 +137,10 @@ export async function mergeTextEdit(session: SessionRef, code: string, baseVersi
     const { insertedBytes } = checked(update);
     assertStateRoom(entry, update);
     if (insertedBytes > 0 && textBytesOf(entry) + insertedBytes > maxTextBytes(session.sessionId)) await assertFits(session.sessionId, update);
-    const version = await appendCommuting(session, update, userId, Math.max(entry.version, baseVersion));
-    await afterWrite(session, version, update);
-    return { version, update, changed: true };
+    const appended = await appendCommuting(session, update, userId, Math.max(entry.version, baseVersion));
+    if (!appended.stored) return { version: appended.version, changed: false };
+    await afterWrite(session, appended.version, update);
+    return { version: appended.version, update, changed: true };
   } finally {
     base.destroy();
   }
@@ -163,7 +165,7 @@ async function documentAt(sessionId: string, version: number): Promise<Y.Doc> {
  * and one transaction, so a busy session costs a transaction per round trip, not per keystroke. Every
  * waiting writer learns the version that holds its update.
  */
-function appendCommuting(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<number> {
+function appendCommuting(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<Appended> {
   return new Promise((resolve, reject) => {
     let queue = pendingAppends.get(session.sessionId);
     if (!queue) {
@@ -181,7 +183,7 @@ interface PendingAppend {
   /** Batched only with writers of the same standing: a candidate's update never rides an interviewer's append. */
   lockable: boolean;
   guess: number;
-  resolve: (version: number) => void;
+  resolve: (appended: Appended) => void;
   reject: (err: unknown) => void;
 }
 
@@ -206,8 +208,8 @@ async function drain(session: SessionRef, queue: PendingAppend[]): Promise<void>
     }
     try {
       const update = batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((p) => p.update));
-      const version = await appendWithRetries({ ...session, lockable }, update, author, Math.max(...batch.map((p) => p.guess)));
-      batch.forEach((p) => p.resolve(version));
+      const appended = await appendWithRetries({ ...session, lockable }, update, author, Math.max(...batch.map((p) => p.guess)));
+      batch.forEach((p) => p.resolve(appended));
     } catch (err) {
       batch.forEach((p) => p.reject(err));
     }
@@ -215,18 +217,31 @@ async function drain(session: SessionRef, queue: PendingAppend[]): Promise<void>
   pendingAppends.delete(session.sessionId);
 }
 
+/** A commuting append's result: the version that holds the update, and whether this write stored it. */
+interface Appended {
+  version: number;
+  /** false: the document already held all of it (a re-sent update), and nothing was written. */
+  stored: boolean;
+}
+
 /** One commuting append: after a lost race it only needs the version the race left. */
-async function appendWithRetries(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<number> {
+async function appendWithRetries(session: SessionRef, update: Uint8Array, userId: string, guess: number): Promise<Appended> {
   let expected = guess;
   const writeId = stores.documents.newWriteId();
   const budget = writeBudget();
   for (let attempt = 0; budget.left(attempt); attempt++) {
-    const outcome = await serialised(session.sessionId, () => {
-      // The container's copy is current for what this container wrote: start from it.
-      expected = Math.max(expected, cachedDocument(session.sessionId)?.version ?? 0);
-      return appendAndAdvance({ session, expectedVersion: expected, update, userId, writeId });
+    const tried = await serialised(session.sessionId, async () => {
+      // The container's copy is current for what this container wrote: start from it. What it already
+      // holds (the first copy of a re-sent update landed meanwhile) is not written again. Sound on a
+      // stale copy too: the stored document only grows, so it holds whatever the copy holds.
+      const cached = cachedDocument(session.sessionId);
+      if (cached && holdsUpdate(cached.doc, update)) return { kind: 'held' as const, version: cached.version };
+      expected = Math.max(expected, cached?.version ?? 0);
+      return { kind: 'tried' as const, outcome: await appendAndAdvance({ session, expectedVersion: expected, update, userId, writeId }) };
     });
-    if (outcome.ok) return outcome.version;
+    if (tried.kind === 'held') return { version: tried.version, stored: false };
+    const { outcome } = tried;
+    if (outcome.ok) return { version: outcome.version, stored: true };
     if (outcome.reason === 'moved') {
       // The first miss is usually a stale copy, not contention: try the returned version at once.
       if (attempt > 0) await backoff(attempt);

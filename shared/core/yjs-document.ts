@@ -123,3 +123,29 @@ export function inspectUpdate(update: Uint8Array, rootName: string = TEXT_NAME):
 }
 
 export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/**
+ * Whether `doc` already holds everything `update` would add: each of its items (by id) and each of its
+ * deletions. A client re-sends what it thinks the server lacks (`sync`, every 30 s while editing), and
+ * an update still on its way at that moment comes twice; the second changes nothing and must not take a
+ * version of its own. Cost: one decode of the update plus a binary search per deleted range, never a
+ * walk of the whole document (`Y.snapshotContainsUpdate` would build the document's delete set first).
+ */
+export function holdsUpdate(doc: Y.Doc, update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  for (const struct of structs) {
+    if (struct instanceof Y.Skip) continue;
+    if (Y.getState(doc.store, struct.id.client) < struct.id.clock + struct.length) return false;
+  }
+  for (const [client, ranges] of ds.clients) {
+    const held = doc.store.clients.get(client);
+    for (const { clock, len } of ranges) {
+      if (!held || Y.getState(doc.store, client) < clock + len) return false;
+      // The client's structs cover its clocks 0..state without gaps (collected items stay as GC structs).
+      for (let i = Y.findIndexSS(held, clock); i < held.length && held[i]!.id.clock < clock + len; i++) {
+        if (!held[i]!.deleted) return false;
+      }
+    }
+  }
+  return true;
+}

@@ -94,7 +94,7 @@ describe('convergence', () => {
     await convergence(200, 25);
   }, 240_000);
 
-  it('Yjs updates delivered twice and in shuffled order converge to the sender-side document', async () => {
+  it('Yjs updates delivered twice and in shuffled order converge to the sender-side document; a copy already held takes no version and is not relayed', async () => {
     const session = await newSession('duplicates');
     const sender = await YjsClient.join(session, { username: 'sender' });
     const watcher = await YjsClient.join(session, { username: 'watcher' });
@@ -118,16 +118,43 @@ describe('convergence', () => {
       const j = Math.floor(random() * (i + 1));
       [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
     }
-    // One at a time (each relayed before the next is sent): the order and the duplicates are the test.
+    // One at a time: the order and the duplicates are the test. A delivery the server does not hold yet
+    // is stored and relayed before the next is sent. One it already holds (the second copy of an update
+    // it has integrated, as a client's sync re-sends) takes no version and is not relayed. A mirror of
+    // the server's document, fed the same deliveries in the same order, says which is which.
+    const mirror = new Y.Doc();
+    Y.applyUpdate(mirror, unb64(sender.joined.yjsState));
+    const before = (await getCode(session)).version;
+    let stored = 0;
     for (const update of deliveries) {
-      const relayed = watcher.ws.take('yjs-update', () => true, 10_000);
-      sender.ws.send({ action: 'yjs-update', update: Buffer.from(update).toString('base64') });
+      const data = Buffer.from(update).toString('base64');
+      const held = Y.snapshotContainsUpdate(Y.snapshot(mirror), update);
+      Y.applyUpdate(mirror, update);
+      if (held) {
+        sender.ws.send({ action: 'yjs-update', update: data });
+        continue;
+      }
+      stored++;
+      const relayed = watcher.ws.take('yjs-update', (m) => m.update === data, 10_000);
+      sender.ws.send({ action: 'yjs-update', update: data });
       await relayed;
     }
+    expect(stored).toBeGreaterThanOrEqual(recorded.length);
+    expect(stored).toBeLessThan(deliveries.length); // some second copies came after their first was stored
 
-    const expected = ytext.toString();
-    await eventually(async () => (await getCode(session)).code === expected, 15_000, 'GET /code to match the local document');
+    await eventually(async () => (await getCode(session)).code === ytext.toString(), 15_000, 'GET /code to match the local document');
     expect(sender.ws.received('error')).toEqual([]);
+    // A last edit, sent after every copy, is the next version: no copy took one of its own, and none was relayed.
+    const lastEdit = (() => {
+      const known = Y.encodeStateVector(local);
+      ytext.insert(0, '!');
+      return Buffer.from(Y.encodeStateAsUpdate(local, known)).toString('base64');
+    })();
+    const relayedLast = watcher.ws.take('yjs-update', (m) => m.update === lastEdit, 10_000);
+    sender.ws.send({ action: 'yjs-update', update: lastEdit });
+    expect((await relayedLast).version).toBe(before + stored + 1);
+    expect(watcher.ws.received('yjs-update')).toHaveLength(stored + 1); // the watcher itself sends nothing
+    const expected = ytext.toString();
     const fresh = await YjsClient.join(session, { username: 'fresh' });
     expect(fresh.text()).toBe(expected);
     expect(fresh.joined.currentCode).toBe(expected);

@@ -180,6 +180,46 @@ describe('crashes and lost responses', () => {
   });
 });
 
+describe('an update that arrives twice', () => {
+  it('takes one version: the second copy writes nothing and relays nothing', async () => {
+    const update = append('[twice]');
+    const first = await mergeUpdate(session, update, 'u1');
+    const writes = table.calls.length;
+    const second = await mergeUpdate(session, update, 'u1');
+    expect(first).toMatchObject({ version: 2, changed: true });
+    expect(second).toEqual({ version: 2, changed: false }); // no update: documentChanged() relays nothing
+    expect(table.calls.slice(writes)).toEqual([]);
+    expect(table.versions().log).toEqual([1, 2]);
+    expect(await coldRead()).toMatchObject({ version: 2, code: 'start\n[twice]' });
+  });
+
+  it('a copy re-sent while the first was still on its way (a sync meanwhile) is recognised once the first is stored', async () => {
+    await currentDocument(SESSION_ID);
+    const hold = holdFirstAppend();
+    const update = append('[in flight]');
+    const first = mergeUpdate(session, update, 'u1'); // held before its transaction
+    const resent = mergeUpdate(session, update, 'u1'); // queued behind it in this container
+    hold.open();
+    expect(await first).toMatchObject({ version: 2, changed: true });
+    expect(await resent).toEqual({ version: 2, changed: false });
+    expect(table.versions().log).toEqual([1, 2]);
+    // And the next real edit is version 3, so a GET -> PUT made in between was not made stale.
+    expect((await mergeUpdate(session, append('!'), 'u1')).version).toBe(3);
+  });
+
+  it('a deletion sent twice takes one version, and a copy that only partly repeats one still counts', async () => {
+    const removeStart = edit((t) => t.delete(0, 2)); // "start\n" -> "art\n"
+    expect((await mergeUpdate(session, removeStart, 'u1')).version).toBe(2);
+    expect(await mergeUpdate(session, removeStart, 'u1')).toEqual({ version: 2, changed: false });
+    // A second replica that deletes "ar" plus one character not yet deleted: new, so stored.
+    const other = yDoc('');
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(client));
+    const overlapping = edit((t) => t.delete(0, 1), other); // deletes "a", which nobody deleted yet
+    expect(await mergeUpdate(session, overlapping, 'u2')).toMatchObject({ version: 3, changed: true });
+    expect(await coldRead()).toMatchObject({ version: 3, code: 'rt\n' });
+  });
+});
+
 describe('contention', () => {
   it('retries a transaction cancelled only by a concurrent transaction (TransactionConflict)', async () => {
     let conflicts = 0;

@@ -1,7 +1,7 @@
 /** shared/core/yjs-document.ts: pure Yjs, no I/O. */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { DIFF_MAX_EDITS, encodeState, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
+import { DIFF_MAX_EDITS, encodeState, holdsUpdate, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
 
 const docWith = (text: string) => {
   const doc = loadDoc(undefined, []);
@@ -177,5 +177,81 @@ describe('inspectUpdate on bytes that are not a Yjs update', () => {
     ['pseudo-random bytes', new Uint8Array(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256))],
   ])('rejects garbage (%s) with InvalidUpdate', (_, garbage) => {
     expect(() => inspectUpdate(garbage)).toThrow(InvalidUpdate);
+  });
+});
+
+describe('holdsUpdate: whether a document already has all an update would add', () => {
+  /** The update a change on `doc` makes (as the client would send it). */
+  const changeOn = (doc: Y.Doc, change: (t: Y.Text) => void) => {
+    const before = Y.encodeStateVector(doc);
+    doc.transact(() => change(doc.getText('code')));
+    return Y.encodeStateAsUpdate(doc, before);
+  };
+
+  it('an insert: not before it is applied, yes after, and still after later edits merged around it', () => {
+    const server = docWith('hello');
+    const client = replicaOf(server);
+    const insert = changeOn(client, (t) => t.insert(5, ' world'));
+    expect(holdsUpdate(server, insert)).toBe(false);
+    Y.applyUpdate(server, insert);
+    expect(holdsUpdate(server, insert)).toBe(true);
+    const other = replicaOf(server);
+    Y.applyUpdate(server, changeOn(other, (t) => t.insert(0, '>> ')));
+    expect(holdsUpdate(server, insert)).toBe(true);
+    expect(holdsUpdate(server, Y.encodeStateAsUpdate(client))).toBe(true); // a whole replica's state, all known
+  });
+
+  it('a deletion (no new items): held only once every character in it is deleted', () => {
+    const server = docWith('abcdef');
+    const client = replicaOf(server);
+    const cut = changeOn(client, (t) => t.delete(1, 3)); // bcd
+    expect(Y.decodeUpdate(cut).structs).toHaveLength(0);
+    expect(holdsUpdate(server, cut)).toBe(false);
+    const partly = replicaOf(server);
+    Y.applyUpdate(server, changeOn(partly, (t) => t.delete(1, 2))); // bc only
+    expect(holdsUpdate(server, cut)).toBe(false);
+    Y.applyUpdate(server, cut);
+    expect(textOf(server)).toBe('aef');
+    expect(holdsUpdate(server, cut)).toBe(true);
+  });
+
+  it('items or deletions of a client the document has never seen are not held', () => {
+    const server = docWith('abc');
+    const stranger = docWith('xyz'); // another history entirely
+    const deletion = changeOn(stranger, (t) => t.delete(0, 1));
+    expect(holdsUpdate(server, Y.encodeStateAsUpdate(stranger))).toBe(false);
+    expect(holdsUpdate(server, deletion)).toBe(false);
+  });
+
+  it('an empty update is held (it adds nothing)', () => {
+    expect(holdsUpdate(docWith('abc'), new Uint8Array([0, 0]))).toBe(true);
+  });
+
+  it('agrees with Y.snapshotContainsUpdate on random edits from three replicas', () => {
+    const random = prng(7);
+    const server = docWith('seed text\n');
+    const replicas = [0, 1, 2].map(() => replicaOf(server));
+    const sent: Uint8Array[] = [];
+    const late: Uint8Array[] = [];
+    const answers = { held: 0, not: 0 };
+    for (let step = 0; step < 300; step++) {
+      const r = replicas[Math.floor(random() * 3)]!;
+      const update = changeOn(r, (t) => {
+        if (t.length > 0 && random() < 0.4) t.delete(Math.floor(random() * t.length), 1 + Math.floor(random() * Math.min(3, t.length - 1)));
+        else t.insert(Math.floor(random() * (t.length + 1)), String.fromCharCode(97 + Math.floor(random() * 26)));
+      });
+      sent.push(update);
+      // Most arrive at once; the others late, in any order (until then the server holds what follows them as pending).
+      if (random() < 0.7) Y.applyUpdate(server, update);
+      else late.push(update);
+      if (late.length > 0 && random() < 0.3) Y.applyUpdate(server, late.splice(Math.floor(random() * late.length), 1)[0]!);
+      for (const probe of [update, sent[Math.floor(random() * sent.length)]!]) {
+        const held = holdsUpdate(server, probe);
+        expect(held, `step ${step}`).toBe(Y.snapshotContainsUpdate(Y.snapshot(server), probe));
+        answers[held ? 'held' : 'not']++;
+      }
+    }
+    expect(answers.held).toBeGreaterThan(50);
+    expect(answers.not).toBeGreaterThan(50);
   });
 });
