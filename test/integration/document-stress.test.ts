@@ -132,7 +132,8 @@ describe('document integrity under contention, delays and lost responses', () =>
     // Afterwards a fresh GET -> PUT with its base succeeds first time.
     const after = await getCode(access);
     const put = await api(stack.httpUrl, 'PUT', `/api/sessions/${access.sessionId}/code`, access.token, { code: `${after.code}<done>\n`, baseVersion: after.version });
-    expect(put.status).toBe(200);
+    // On failure, say what moved the version (a 409 carries the current version and text).
+    expect(put.status, `GET said version ${after.version}; PUT answered ${JSON.stringify(put.body).slice(0, 300)}`).toBe(200);
     await Promise.all([text.ws.close(), ...yjs.map((c) => c.ws.close())]);
   }, (SECONDS + 150) * 1000);
 });
