@@ -246,6 +246,10 @@ async function appendWithRetries(session: SessionRef, update: Uint8Array, userId
       // The first miss is usually a stale copy, not contention: try the returned version at once.
       if (attempt > 0) await backoff(attempt);
       expected = outcome.currentVersion;
+      // Lost to its own author: quite possibly to another copy of this very update (a sync re-sent it
+      // while this one was on its way, and another container stored it). Only then is the copy worth a
+      // catch-up read, so that the next try can see the update is already held.
+      if (outcome.wonBy === userId) await currentDocument(session.sessionId, outcome.currentVersion);
       continue;
     }
     refuseInactive(outcome);

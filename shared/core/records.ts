@@ -146,7 +146,8 @@ export interface AppendInput {
 /** Why an append did not take its version: the session's item as the failed condition saw it. */
 export type AppendOutcome =
   | { ok: true; version: number; at: string }
-  | { ok: false; reason: 'moved'; currentVersion: number }
+  /** `wonBy`: the author of the write that took the version this one wanted, when the store saw it. */
+  | { ok: false; reason: 'moved'; currentVersion: number; wonBy?: string }
   /** `locked`: a lockable writer met `editingLocked` (nothing was written; retrying cannot help). */
   | { ok: false; reason: 'inactive' | 'missing' | 'locked' }
   /** Another transaction touched the session item at that instant; nothing was decided. */

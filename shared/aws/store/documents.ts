@@ -190,7 +190,9 @@ function failedAppend(err: unknown, writeId: string, next: number, nowMs: number
   if (!meta || !isLive(meta, nowMs)) return { ok: false, reason: 'missing' };
   if (meta.status !== 'active' || Number(meta.expiresAtEpoch) * 1000 <= nowMs) return { ok: false, reason: 'inactive' };
   if (lockable && meta.editingLocked === true) return { ok: false, reason: 'locked' };
-  return { ok: false, reason: 'moved', currentVersion: Number(meta[counter] ?? 0) };
+  // The log item that took our version came back with the cancellation (ALL_OLD): say who wrote it.
+  const wonBy = typeof logItem?.userId === 'string' ? logItem.userId : undefined;
+  return { ok: false, reason: 'moved', currentVersion: Number(meta[counter] ?? 0), ...(wonBy !== undefined ? { wonBy } : {}) };
 }
 
 /**

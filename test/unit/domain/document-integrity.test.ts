@@ -207,6 +207,33 @@ describe('an update that arrives twice', () => {
     expect((await mergeUpdate(session, append('!'), 'u1')).version).toBe(3);
   });
 
+  it('a copy another container stored first: the original, losing to its own author, catches up and writes nothing', async () => {
+    await currentDocument(SESSION_ID); // this container's copy: version 1
+    const hold = holdFirstAppend();
+    const update = append('[twice]');
+    const original = mergeUpdate(session, update, 'u1'); // held before its transaction
+    const copy = await (await otherContainer()).mergeUpdate(session, update, 'u1'); // the re-sent copy, elsewhere
+    expect(copy).toMatchObject({ version: 2, changed: true });
+    const before = table.calls.length;
+    hold.open();
+    expect(await original).toEqual({ version: 2, changed: false });
+    expect(table.calls.slice(before)).toEqual(['Query']); // the catch-up read, and no second write
+    expect(table.versions().log).toEqual([1, 2]);
+  });
+
+  it('losing to another author costs no read: the update is new and is simply retried', async () => {
+    await currentDocument(SESSION_ID);
+    const hold = holdFirstAppend();
+    const other = yDoc('');
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(client));
+    const slow = mergeUpdate(session, append('[A]'), 'a');
+    await (await otherContainer()).mergeUpdate(session, append('[C]', other), 'c');
+    const before = table.calls.length;
+    hold.open();
+    expect(await slow).toMatchObject({ version: 3, changed: true });
+    expect(table.calls.slice(before)).toEqual(['TransactWriteItems']);
+  });
+
   it('a deletion sent twice takes one version, and a copy that only partly repeats one still counts', async () => {
     const removeStart = edit((t) => t.delete(0, 2)); // "start\n" -> "art\n"
     expect((await mergeUpdate(session, removeStart, 'u1')).version).toBe(2);
