@@ -235,14 +235,16 @@ describe('an update that arrives twice', () => {
   });
 
   it('a deletion sent twice takes one version, and a copy that only partly repeats one still counts', async () => {
+    // A second replica, still at "start\n", will delete "sta": two characters the first deletion also
+    // removes, and one nobody has deleted yet.
+    const other = yDoc('');
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(client));
     const removeStart = edit((t) => t.delete(0, 2)); // "start\n" -> "art\n"
     expect((await mergeUpdate(session, removeStart, 'u1')).version).toBe(2);
     expect(await mergeUpdate(session, removeStart, 'u1')).toEqual({ version: 2, changed: false });
-    // A second replica that deletes "ar" plus one character not yet deleted: new, so stored.
-    const other = yDoc('');
-    Y.applyUpdate(other, Y.encodeStateAsUpdate(client));
-    const overlapping = edit((t) => t.delete(0, 1), other); // deletes "a", which nobody deleted yet
+    const overlapping = edit((t) => t.delete(0, 3), other);
     expect(await mergeUpdate(session, overlapping, 'u2')).toMatchObject({ version: 3, changed: true });
+    expect(await mergeUpdate(session, overlapping, 'u2')).toEqual({ version: 3, changed: false });
     expect(await coldRead()).toMatchObject({ version: 3, code: 'rt\n' });
   });
 });
