@@ -13,7 +13,7 @@ import { Emitter } from './events.js';
 import { DEFAULT_TIMING, type ConnectOptions, type Timing } from './options.js';
 import { OPEN, Pacer, socketConstructor, type SocketLike } from './socket.js';
 import { Timers } from './timers.js';
-import { colorFor, fetchParticipants, fetchPointed, fetchYjsState, httpUrlFor, readSessionProblem } from './http.js';
+import { colorFor, fetchFinalDocument, fetchParticipants, fetchPointed, fetchYjsState, httpUrlFor, readSessionProblem } from './http.js';
 import { activityEvent, executionEvent, watchNetwork } from './messages.js';
 import type { ActivityKind, ConnectionEvents, DocName, Question, ServerError, ServerMessage, Status, User } from './types.js';
 
@@ -304,7 +304,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.attempts = 0;
     this.setVersion(msg.version);
     const user = this.awareness.getLocalState()?.user as Record<string, unknown> | undefined;
-    this.awareness.setLocalStateField('user', { ...user, name: this.opts.username ?? msg.role, userId: msg.userId, ...colorFor(msg.userId) });
+    this.awareness.setLocalStateField('user', { ...user, name: this.opts.username ?? roleName(msg.role), userId: msg.userId, ...colorFor(msg.userId) });
     this.setStatus('connected');
     this.emit('language', { language: msg.language });
     this.emit('presence', this.users);
@@ -374,8 +374,25 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   private end(reason: string): void {
     if (this.status === 'ended') return;
+    const neverJoined = this.userId === undefined;
     this.shutDown('ended');
     this.emit('ended', { reason });
+    if (neverJoined) void this.readFinalDocument();
+  }
+
+  /**
+   * Opened (or reloaded) after the session ended: the socket refuses us, but the code stays readable for 7
+   * days. It is read once over HTTP into `doc` (nothing is sent: the sync stopped with the connection),
+   * so an editor bound to `text` shows it; `language` follows.
+   */
+  private async readFinalDocument(): Promise<void> {
+    const final = await fetchFinalDocument(this.httpUrl, this.sessionId, this.opts.token).catch(() => undefined);
+    if (!final) return;
+    Y.applyUpdate(this.doc, final.state, this);
+    this.language = final.language;
+    this.setVersion(final.version);
+    this.emit('language', { language: final.language });
+    this.emit('final', { version: final.version });
   }
 
   private shutDown(status: 'closed' | 'ended'): void {
@@ -406,6 +423,9 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.detach.push(watchNetwork(offline, online));
   }
 }
+
+/** The name others' editors show on our cursor when we chose none: the role, as a name ("Candidate"). */
+const roleName = (role: unknown) => (typeof role === 'string' && role ? role.charAt(0).toUpperCase() + role.slice(1) : 'guest');
 
 /** Stops listening to a socket and closes it. `ws` reports closing a socket mid-handshake as an error event: keep a listener. */
 function forget(socket: SocketLike, code?: number, reason?: string): void {

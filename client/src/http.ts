@@ -24,6 +24,20 @@ export async function fetchYjsState(httpUrl: string, documentUrl: string, token:
 }
 
 /**
+ * The document of a session that ended (or expired) before this connection ever joined: its data stays
+ * readable for 7 days (docs/protocol.md §4), and a page opened after the end shows it read-only.
+ */
+export async function fetchFinalDocument(httpUrl: string, sessionId: string, token: string): Promise<{ state: Uint8Array; language: string; version: number }> {
+  const url = new URL(resolve(httpUrl, `api/sessions/${encodeURIComponent(sessionId)}/code`));
+  url.searchParams.set('format', 'yjs');
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET ${url.pathname} answered ${res.status}`);
+  const body = (await res.json()) as { yjsState?: string; language?: string; version?: number };
+  if (!body.yjsState || typeof body.language !== 'string') throw new Error(`GET ${url.pathname} returned no yjsState`);
+  return { state: fromBase64(body.yjsState), language: body.language, version: Number(body.version ?? 0) };
+}
+
+/**
  * Why the server would refuse this session and token, or undefined when it would not (or cannot be
  * asked): a browser cannot see a WebSocket handshake's status, so after refused handshakes we ask HTTP.
  */

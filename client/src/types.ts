@@ -115,6 +115,8 @@ export interface ConnectionEvents extends Record<string, unknown> {
   execution: ExecutionEvent;
   error: ServerError;
   ended: { reason: string };
+  /** After `ended`, when the connection never joined: `doc` now holds the session's final document (read over HTTP). */
+  final: { version: number };
   /** The server's document version after a sync or a relayed update. */
   version: number;
 }

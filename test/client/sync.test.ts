@@ -1,7 +1,7 @@
 /** The client library against the local stack: joining, editing together, presence and awareness. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Connection } from '../../client/src/index.js';
-import { codeOf, createSession, until, wsUrl } from './support.js';
+import { api, codeOf, createSession, until, wsUrl } from './support.js';
 
 const open: Connection[] = [];
 const client = (sessionId: string, token: string, username: string) => {
@@ -68,5 +68,27 @@ describe('client library', () => {
     expect(res.status).toBe(200);
     await ended;
     expect(a.status).toBe('ended');
+  });
+
+  it('opened after the session ended: ended, with the final document and language read once, and nothing sent', async () => {
+    const s = await createSession({ language: 'go' });
+    const code = 'package main\n\nfunc main() { println("kept") }\n';
+    expect((await api('PUT', `/api/sessions/${s.sessionId}/code`, s.candidateToken, { code })).status).toBe(200);
+    expect((await api('DELETE', `/api/sessions/${s.sessionId}`, s.interviewerToken)).status).toBe(200);
+    const version = (await api<{ version: number }>('GET', `/api/sessions/${s.sessionId}/code`, s.candidateToken)).body.version;
+
+    const late = client(s.sessionId, s.candidateToken, 'Late');
+    const languages: string[] = [];
+    late.on('language', ({ language }) => languages.push(language));
+    const final = new Promise<{ version: number }>((r) => late.on('final', r));
+    await expect(late.whenConnected()).rejects.toThrow(/ended/);
+    expect(await final).toEqual({ version });
+    expect(late.text.toString()).toBe(code);
+    expect(late.language).toBe('go');
+    expect(languages).toEqual(['go']);
+    // Read-only: a local change goes nowhere (the session took no write, and no error came back).
+    late.text.insert(0, '// local only\n');
+    const after = await api<{ code: string; version: number }>('GET', `/api/sessions/${s.sessionId}/code`, s.candidateToken);
+    expect(after.body).toMatchObject({ code, version });
   });
 });

@@ -23,12 +23,34 @@ const MODES: Record<string, () => Promise<Extension>> = {
   rust: async () => (await import('@codemirror/lang-rust')).rust(),
 };
 
-/** Remote cursors always show their owner's name (y-codemirror.next shows it on hover only). */
+/**
+ * Remote cursors show their owner's name while that person moves or types, and for 2.5 s after; then the
+ * label fades (it sits over the line above, and a cursor at rest must not hide code), and comes back on
+ * hover. y-codemirror.next alone shows it on hover only, so a reader would not know whose cursor it is.
+ */
+const NAME_SHOWN_MS = 2500;
 const namedCursors = EditorView.theme({
-  '.cm-ySelectionInfo': { opacity: '1', fontFamily: 'system-ui, sans-serif', top: '-1.25em' },
+  '.cm-ySelectionInfo': { fontFamily: 'system-ui, sans-serif', top: '-1.25em', transition: 'opacity .4s ease-in-out' },
+  '&.cm-names-shown .cm-ySelectionInfo': { opacity: '1', transitionDelay: '0s' },
   // Room above the first line for a name label.
   '.cm-content': { paddingTop: '14px' },
 });
+
+/** Shows the names while any other participant's cursor or selection changes (awareness `change`, not the heartbeats). */
+function flashNames(view: EditorView, awareness: Awareness): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onChange = ({ added, updated }: { added: number[]; updated: number[] }) => {
+    if (![...added, ...updated].some((id) => id !== awareness.clientID)) return;
+    view.dom.classList.add('cm-names-shown');
+    clearTimeout(timer);
+    timer = setTimeout(() => view.dom.classList.remove('cm-names-shown'), NAME_SHOWN_MS);
+  };
+  awareness.on('change', onChange);
+  return () => {
+    clearTimeout(timer);
+    awareness.off('change', onChange);
+  };
+}
 
 /** A language's CodeMirror mode, loaded on demand (no mode for an unknown language). */
 export async function languageMode(language: string): Promise<Extension> {
@@ -86,6 +108,7 @@ function bindEditor(parent: HTMLElement, text: Y.Text, awareness: Awareness | nu
       ],
     }),
   });
+  if (awareness) flashNames(view, awareness);
   let requested = '';
   return {
     view,

@@ -21,6 +21,16 @@ export function notesPanel(connection: Connection): HTMLElement {
   );
 }
 
+/** The notes of a session that ended, read once (read-only: nobody writes them any more). */
+export function endedNotes(sessionApi: SessionApi): HTMLElement {
+  const text = h('pre', { testid: 'notes', class: 'notes-final' }, 'Reading the notes…');
+  void sessionApi.notes().then(
+    ({ notes }) => (text.textContent = notes || 'No notes were written.'),
+    (err: Error) => (text.textContent = `The notes could not be read: ${err.message}`),
+  );
+  return h('section', { class: 'panel', 'aria-labelledby': 'notes-heading' }, h('h2', { id: 'notes-heading' }, 'Private notes'), text);
+}
+
 const KIND_TEXT: Record<string, (e: ActivityEvent) => string> = {
   paste: (e) => `pasted ${e.chars ?? '?'} characters into the editor`,
   'focus-lost': () => 'left the page (another tab or window)',

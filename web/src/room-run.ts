@@ -14,6 +14,14 @@ const FINAL_LABELS: Record<string, string> = {
   SYSTEM_ERROR: 'System error',
 };
 
+/** Why a run did not start, in words (the code and the server's message are in the tooltip). */
+const RUN_REFUSED: Record<string, string> = {
+  RUNS_DISABLED: 'Runs are turned off by the interviewer',
+  RATE_LIMIT_EXCEEDED: 'Too many runs: wait a few seconds and try again',
+  BUSY: 'The runners are busy: try again in a moment',
+  SESSION_EXPIRED: 'The session has ended',
+};
+
 export function runPanel(connection: Connection, config: AppConfig, token: string): { element: HTMLElement; setEnabled(on: boolean): void } {
   const stdin = h('textarea', { testid: 'stdin', rows: 3, spellcheck: false, placeholder: 'Input for the program' });
   const run = h('button', { type: 'button', testid: 'run', class: 'primary' }, 'Run');
@@ -39,10 +47,13 @@ export function runPanel(connection: Connection, config: AppConfig, token: strin
     if (execution.stderr) output.append(h('span', { class: 'stderr' }, execution.stderr));
     // A test run's verdicts are in the question panel; say so here rather than show an empty output.
     if (execution.summary) output.append(`Tests: ${execution.summary.passed} of ${execution.summary.total} passed (details in the question panel)\n`);
+    const cut = [execution.truncated?.stdout && 'stdout', execution.truncated?.stderr && 'stderr'].filter(Boolean);
+    if (cut.length) output.append(h('span', { class: 'note', testid: 'output-truncated' }, `\n[${cut.join(' and ')} cut: only the first 32 KiB of each stream is kept]\n`));
+    // The code stays as the contract names it (scripts read it); the words say what it means.
     status.textContent = execution.status;
     status.title = FINAL_LABELS[execution.status] ?? execution.status;
     status.className = `run-status ${execution.status === 'COMPLETED' ? 'ok' : 'bad'}`;
-    meta.textContent = execution.durationMs !== undefined ? `${execution.durationMs} ms` : '';
+    meta.textContent = [FINAL_LABELS[execution.status], execution.durationMs !== undefined ? `${execution.durationMs} ms` : ''].filter(Boolean).join(' · ');
   };
 
   connection.on('execution', (event: ExecutionEvent) => {
@@ -81,9 +92,10 @@ export function runPanel(connection: Connection, config: AppConfig, token: strin
   });
   connection.on('error', (error) => {
     if (error.action === 'run-code') {
-      status.textContent = error.code === 'RUNS_DISABLED' ? 'Runs are turned off by the interviewer' : error.code;
-      status.title = error.message;
+      status.textContent = RUN_REFUSED[error.code] ?? error.message;
+      status.title = `${error.code}: ${error.message}`;
       status.className = 'run-status bad';
+      meta.textContent = '';
     }
   });
 

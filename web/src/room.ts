@@ -9,7 +9,7 @@ import { clear, displayName, field, h } from './dom.js';
 import { createEditor } from './editor.js';
 import { attachQuestionForm } from './question-form.js';
 import { sessionControls, type Controls } from './room-controls.js';
-import { activityFeed, notesPanel, reportFocus, reviewLinks } from './room-interviewer.js';
+import { activityFeed, endedNotes, notesPanel, replayPath, reportFocus, reviewLinks } from './room-interviewer.js';
 import { questionPanel } from './room-question.js';
 import { runPanel } from './room-run.js';
 import { snapshotsPanel } from './room-snapshots.js';
@@ -27,6 +27,11 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   clear(root);
   if (!token) {
     root.append(h('main', { class: 'notice' }, h('h1', {}, 'Missing access token'), h('p', {}, 'Open the full link you were given: it ends with #token=…')));
+    return;
+  }
+  // A review link opened as a room (its /replay cut off): the socket refuses reviewers, the replay is theirs.
+  if (token.startsWith('rv.')) {
+    location.replace(replayPath(sessionId, token));
     return;
   }
   const kept = keptSession(sessionId);
@@ -49,6 +54,7 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   const status = h('span', { testid: 'connection', class: 'connection connecting', role: 'status', 'aria-live': 'polite' }, STATUS_TEXT.connecting);
   const participants = h('ul', { testid: 'participants', class: 'participants', 'aria-label': 'Participants' });
   const language = h('select', { testid: 'language' });
+  const languageMessage = h('span', { class: 'message', role: 'alert', testid: 'language-message' });
   for (const lang of await languages(config)) language.append(h('option', { value: lang.id }, lang.name));
   const banner = h('div', { testid: 'session-ended', class: 'banner', role: 'alert', hidden: true });
   const interviewer = h('section', { class: 'panel interviewer', hidden: true, 'aria-labelledby': 'iv-heading' }, h('h2', { id: 'iv-heading' }, 'Interviewer'));
@@ -76,7 +82,9 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
   };
   const controls: Controls = sessionControls(connection, sessionApi, applyInputs);
 
-  root.append(
+  const page = h('div', { class: 'room-page' });
+  root.append(page);
+  page.append(
     h(
       'header',
       { class: 'topbar room-bar' },
@@ -84,6 +92,7 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
       title,
       status,
       field('language', 'Language', language),
+      languageMessage,
       h('div', { class: 'people' }, h('span', { class: 'muted' }, 'Here:'), participants),
     ),
     banner,
@@ -116,19 +125,27 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
     language.value = lang;
     void editor.setLanguage(lang);
   });
+  let languageMessageTimer: ReturnType<typeof setTimeout> | undefined;
+  const sayAboutLanguage = (text: string) => {
+    languageMessage.textContent = text;
+    clearTimeout(languageMessageTimer);
+    if (text) languageMessageTimer = setTimeout(() => (languageMessage.textContent = ''), 6000);
+  };
   language.addEventListener('change', () => {
     try {
       connection.setLanguage(language.value);
+      sayAboutLanguage('');
     } catch {
       if (connection.language) language.value = connection.language;
     }
   });
   connection.on('error', (error) => {
-    if (error.action === 'language-change' && connection.language) language.value = connection.language;
-    if (!error.action && (error.code === 'UNAUTHORIZED' || error.code === 'SESSION_NOT_FOUND' || error.code === 'FORBIDDEN')) {
-      banner.hidden = false;
-      banner.textContent = 'This link is not valid (wrong or revoked token, or an unknown session).';
+    if (error.action === 'language-change') {
+      if (connection.language) language.value = connection.language;
+      sayAboutLanguage(error.code === 'RATE_LIMIT_EXCEEDED' ? 'Language not changed: too many changes at once, try again in a few seconds.' : `Language not changed: ${error.message}`);
     }
+    // Without an action: what HTTP said about a link the socket refused (client/src/http.ts readSessionProblem).
+    if (!error.action && error.code !== 'CLIENT_ERROR') refuseLink(root, error.code);
   });
   // `session-updated` messages carry no version and two of them may arrive out of order (two quick
   // toggles): show each at once, then read the session, which is always the newest state.
@@ -143,7 +160,19 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
     banner.textContent = 'This session has ended. The code stays readable here.';
     ended = true;
     applyInputs();
+    // Opened after the end: the library reads the final code; the rest of the room is read here.
+    if (!setUp) void showEndedRoom();
   });
+  const showEndedRoom = async () => {
+    void question.load();
+    void snapshots.refresh();
+    // Only an interviewer's token may list review links: that is how this page learns it is one.
+    const isInterviewer = await sessionApi.reviewLinks().then(() => true, () => false);
+    if (!isInterviewer) return;
+    interviewer.hidden = false;
+    interviewer.append(h('p', { class: 'muted' }, 'The interview is over: the replay, the notes and review links stay here for 7 days.'));
+    interviewer.after(endedNotes(sessionApi), reviewLinks(sessionApi, token));
+  };
 
   let setUp = false;
   connection.on('status', (s) => {
@@ -156,6 +185,7 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
     setUp = true;
     if (connection.userId) sessionStorage.setItem(userKey, connection.userId);
     void snapshots.refresh();
+    watchSnapshots(connection, snapshots.refresh);
     controls.set({}); // the notice's wording depends on the role, known now
     if (connection.role === 'candidate') reportFocus(connection);
     if (connection.role !== 'interviewer') return;
@@ -195,4 +225,35 @@ function buildInterviewerControls(panel: HTMLElement, connection: Connection, co
   });
   connection.on('ended', () => (end.disabled = true));
   panel.append(end, message);
+}
+
+/**
+ * Snapshots the other person saves come with no message (the contract has none): the list is read again
+ * when the page comes back into view, and every 30 s while it is in view and connected.
+ */
+function watchSnapshots(connection: Connection, refresh: () => Promise<void>): void {
+  const visible = () => document.visibilityState === 'visible' && connection.status === 'connected';
+  document.addEventListener('visibilitychange', () => visible() && void refresh());
+  window.addEventListener('focus', () => visible() && void refresh());
+  setInterval(() => visible() && void refresh(), 30_000);
+}
+
+const REFUSED: Record<string, string> = {
+  UNAUTHORIZED: 'The token in this link is wrong, or it was revoked.',
+  SESSION_NOT_FOUND: 'There is no such session (it may have been deleted).',
+  INVALID_SESSION: 'This address does not name a session.',
+  FORBIDDEN: 'This link may not join the room.',
+};
+
+/** A link the server refuses: nothing of the room is of use, so none of it stays on the page. */
+function refuseLink(root: HTMLElement, code: string): void {
+  root.replaceChildren(
+    h(
+      'main',
+      { class: 'notice', testid: 'link-refused' },
+      h('h1', {}, 'This link does not open a session'),
+      h('p', {}, REFUSED[code] ?? `The server refused it (${code}).`),
+      h('p', {}, 'Ask the interviewer for a new link. ', h('a', { href: '/' }, 'Go to the start page')),
+    ),
+  );
 }
