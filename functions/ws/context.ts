@@ -19,12 +19,17 @@ const cache = new Map<string, ConnectionLookup>();
 export async function senderOf(connectionId: string): Promise<ConnectionLookup> {
   const cached = cache.get(connectionId);
   if (cached && cached.ttl * 1000 > Date.now()) return cached;
-  const lookup = await getConnectionLookup(connectionId);
+  // Past its TTL too: the session expired under an open socket, and its next message must hear so.
+  const lookup = await getConnectionLookup(connectionId, { evenExpired: true });
   if (!lookup) throw new AppError('NOT_FOUND', 'Unknown connection: reconnect and join again');
+  if (outlived(lookup)) return lookup;
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
   cache.set(connectionId, lookup);
   return lookup;
 }
+
+/** The connection's item is past its TTL: the session's expiry, or the connection's own 2 hours. */
+export const outlived = (lookup: ConnectionLookup, nowMs: number = Date.now()): boolean => lookup.ttl * 1000 <= nowMs;
 
 export const forgetSender = (connectionId: string): void => {
   cache.delete(connectionId);

@@ -5,10 +5,15 @@
  */
 import type { Context } from 'aws-lambda';
 import { traceHandler } from '#telemetry/tracing.js';
-import { AppError } from '#contract/errors.js';
+import { AppError, errors } from '#contract/errors.js';
 import { logger } from '#telemetry/log.js';
 import { fieldProblems } from '#contract/schemas.js';
-import { reply, senderOf, type WsContext } from './context.js';
+import { outlived, reply, senderOf, type WsContext } from './context.js';
+import { isActive } from '#core/access.js';
+import { stores } from '#core/ports.js';
+import { endSessionSockets } from '#aws/notify.js';
+import { closeConnection } from '#aws/push.js';
+import type { ConnectionItem } from '#aws/store/connections.js';
 import { activity } from './activity-action.js';
 import { codeChange, sync, yjsUpdate } from './document-actions.js';
 import { byDocument, notesCodeChange, notesSync, notesYjsUpdate } from './notes-actions.js';
@@ -55,7 +60,7 @@ function parseMessage(body: string | null | undefined, onAction: (a: ActionName)
     throw new AppError('INVALID_MESSAGE', 'Messages must be JSON objects with an "action" field');
   }
   const action = (parsed as { action?: unknown }).action;
-  if (typeof action !== 'string' || !(action in actionSchemas)) {
+  if (typeof action !== 'string' || !Object.hasOwn(actionSchemas, action)) {
     throw new AppError('INVALID_MESSAGE', `Unknown action ${JSON.stringify(action ?? null)}`, { actions: Object.keys(actionSchemas) });
   }
   onAction(action as ActionName);
@@ -73,6 +78,7 @@ export const handler = traceHandler((event: WsEvent, context?: Context): Promise
     const conn = await senderOf(connectionId).catch((err) => (err instanceof AppError ? undefined : Promise.reject(err)));
     if (!conn) return { result: { statusCode: 200 }, errorCode: 'NOT_FOUND' }; // connection already gone: nobody to tell
     const ctx: WsContext = { connectionId, conn };
+    if (outlived(conn)) return afterItsTime(ctx, event);
     let action: string | undefined;
     try {
       const parsed = parseMessage(
@@ -95,3 +101,32 @@ export const handler = traceHandler((event: WsEvent, context?: Context): Promise
       return { result: { statusCode: 200 }, errorCode: err.code, sessionId: conn.sessionId, action };
     }
   }));
+
+/**
+ * A message on a connection whose item is past its TTL. Its session expired under the open socket (API
+ * Gateway keeps it up to 2 hours): the action is refused with SESSION_EXPIRED, then the socket hears
+ * `session-ended` and is closed, as an ended session's are. Otherwise the connection outlived its own 2
+ * hours (API Gateway is about to close it anyway): closed, and the client reconnects.
+ */
+async function afterItsTime(ctx: WsContext, event: WsEvent): Promise<{ result: WsResult; errorCode?: string; sessionId?: string; action?: string }> {
+  const session = await stores.sessions.getSession(ctx.conn.sessionId);
+  if (session && isActive(session)) {
+    await closeConnection(ctx.connectionId);
+    return { result: { statusCode: 200 }, errorCode: 'NOT_FOUND', sessionId: ctx.conn.sessionId };
+  }
+  const action = actionNamed(event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
+  const err = errors.sessionExpired();
+  await reply(ctx, { type: 'error', code: err.code, message: err.message, ...(action ? { action } : {}) });
+  await endSessionSockets([{ connectionId: ctx.connectionId, sessionId: ctx.conn.sessionId } as ConnectionItem], 'expired');
+  return { result: { statusCode: 200 }, errorCode: err.code, sessionId: ctx.conn.sessionId, ...(action ? { action } : {}) };
+}
+
+/** The action a message names, when it is one of ours (for the error's `action`); nothing else is read. */
+function actionNamed(body: string | null | undefined): ActionName | undefined {
+  try {
+    const action = (JSON.parse(body ?? '') as { action?: unknown } | null)?.action;
+    return typeof action === 'string' && Object.hasOwn(actionSchemas, action) ? (action as ActionName) : undefined;
+  } catch {
+    return undefined;
+  }
+}

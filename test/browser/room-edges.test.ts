@@ -52,7 +52,7 @@ describe('the room at its edges', () => {
     await until(async () => (await interviewer.getByTestId('notes').innerText()).includes('NOTES-ENDED-2c9'), 'the notes, read-only');
     await until(async () => (await codeMirrorText(interviewer, 'editor')).includes('ENDED-CODE-7f3'), 'the code in the interviewer’s editor');
     // A banner, and still nothing below the window: the room shrinks instead.
-    const overflow = await interviewer.evaluate(() => document.scrollingElement!.scrollHeight - window.innerHeight);
+    const overflow = await interviewer.evaluate<number>('document.scrollingElement.scrollHeight - window.innerHeight');
     expect(overflow).toBeLessThanOrEqual(0);
     expect((await api('GET', `/api/sessions/${s.sessionId}/code`, s.candidateToken)).body).toMatchObject({ code });
   });
@@ -84,7 +84,7 @@ describe('the room at its edges', () => {
     await until(async () => (await interviewer.getByTestId('snapshots').innerText()).includes('No snapshots yet'), 'an empty list');
     await candidate.getByTestId('snapshot').click();
     await until(async () => !(await candidate.getByTestId('snapshots').innerText()).includes('No snapshots yet'), 'the candidate’s own list');
-    await interviewer.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await interviewer.evaluate("window.dispatchEvent(new Event('focus'))");
     await until(async () => (await interviewer.getByTestId('snapshots').getByRole('button', { name: /Restore/ }).count()) === 1, 'the snapshot, restorable, in the interviewer’s list');
   });
 
@@ -96,12 +96,12 @@ describe('the room at its edges', () => {
     await candidate.keyboard.type('x = 1');
     const label = interviewer.locator('[data-testid=editor] .cm-ySelectionInfo');
     await until(async () => (await label.count()) === 1 && (await label.innerText()) === 'Candidate', 'the candidate’s cursor, named');
-    const shown = () => interviewer.evaluate(() => document.querySelector('[data-testid=editor] .cm-editor')!.classList.contains('cm-names-shown'));
+    const shown = () => interviewer.evaluate<boolean>("document.querySelector('[data-testid=editor] .cm-editor').classList.contains('cm-names-shown')");
     await candidate.keyboard.type('1');
     await until(shown, 'the name shown while the candidate types');
     // At rest the name goes (2.5 s after the last move): the label is transparent over the line above.
     await until(async () => !(await shown()), 'the name hidden at rest', 30_000);
-    await until(async () => (await label.evaluate((el) => getComputedStyle(el).opacity)) === '0', 'the label transparent');
+    await until(async () => (await interviewer.evaluate<string>("getComputedStyle(document.querySelector('[data-testid=editor] .cm-ySelectionInfo')).opacity")) === '0', 'the label transparent');
   });
 
   it('a language change the server refuses says why beside the select, and the select shows the language in force', async () => {

@@ -57,9 +57,10 @@ export async function putConnection(conn: ConnectionItem, sessionTtl: number): P
  * message (or `$disconnect`) reads it; an eventually consistent read may not find it yet, and then
  * join-session gets no answer at all and `$disconnect` leaves a ghost participant for up to 2 h.
  */
-export async function getConnectionLookup(connectionId: string): Promise<ConnectionLookup | undefined> {
+/** `evenExpired`: also a lookup past its TTL (not yet deleted), so a message on it can be answered. */
+export async function getConnectionLookup(connectionId: string, { evenExpired = false } = {}): Promise<ConnectionLookup | undefined> {
   const out = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.connectionLookup(connectionId), ConsistentRead: true }));
-  return isLive(out.Item) ? (out.Item as ConnectionLookup) : undefined;
+  return out.Item && (evenExpired || isLive(out.Item)) ? (out.Item as ConnectionLookup) : undefined;
 }
 
 /**
