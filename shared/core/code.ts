@@ -12,6 +12,7 @@
  * Every loop has a bounded budget; past it the client gets BUSY and nothing changed. Retries after a
  * lost response reuse the write's id, and the store recognises the write's own earlier success.
  */
+import { createHash } from 'node:crypto';
 import * as Y from 'yjs';
 import { AppError, errors } from '#contract/errors.js';
 import { LIMITS } from '#contract/limits.js';
@@ -128,6 +129,10 @@ export async function mergeTextEdit(session: SessionRef, code: string, baseVersi
   assertCodeSize(code, session.sessionId);
   const base = await documentAt(session.sessionId, baseVersion);
   try {
+    // A resend of the same change (a client that got no ack may resend: every action is safe to repeat)
+    // must not apply twice. Made under a client id derived from the base, the author and the text, it is
+    // the very same Yjs update, which the document already holds: no second copy of the insert.
+    base.clientID = textEditClientId(session.sessionId, baseVersion, userId, code);
     const update = replaceText(base, code);
     if (!update) {
       const { version } = await currentDocument(session.sessionId);
@@ -144,6 +149,15 @@ export async function mergeTextEdit(session: SessionRef, code: string, baseVersi
   } finally {
     base.destroy();
   }
+}
+
+/**
+ * The Yjs client id of a text client's edit: the same (document, base version, author, text) always gives
+ * the same id, so the same edit. A clash with another client's id is as unlikely as between Yjs's own
+ * random 32-bit ids.
+ */
+export function textEditClientId(documentId: string, baseVersion: number, userId: string, code: string): number {
+  return createHash('sha256').update(`${documentId}\0${baseVersion}\0${userId}\0`).update(code, 'utf8').digest().readUInt32BE(0);
 }
 
 /** A private copy of the document exactly at `version`. */
