@@ -1,11 +1,12 @@
 /** Presence and session actions: join, leave, awareness, cursor, language, ping (docs/protocol.md §5). */
+import type { Role } from '#contract/roles.js';
 import { AppError, errors } from '#contract/errors.js';
 import { isActive } from '#core/access.js';
 import { backoff, currentDocument } from '#core/code.js';
 import { checkLanguage } from '#core/sessions.js';
 import { textOf } from '#core/yjs-document.js';
 import { newId } from '#contract/ids.js';
-import { bumpConnEpoch, deleteConnection, listConnections, markJoined, type ConnectionItem } from '#aws/store/connections.js';
+import { bindUserId, bumpConnEpoch, deleteConnection, listConnections, markJoined, type ConnectionItem } from '#aws/store/connections.js';
 import { LIMITS } from '#contract/limits.js';
 import { participantsOf } from '#core/records.js';
 import { appendHistory } from '#aws/store/history.js';
@@ -19,6 +20,21 @@ import { broadcast, shrink } from '#aws/notify.js';
 import { closeConnection } from '#aws/push.js';
 import { publish } from '#aws/publish.js';
 
+/** Names other roles write under over HTTP (their history entries' userId): never a WebSocket user's. */
+const ROLE_NAMES = new Set(['interviewer', 'candidate', 'reviewer']);
+
+/**
+ * The userId this join gets: the one the client asks for (to stay the same user across reconnects) when
+ * it is free or already this role's, else a new one. A candidate cannot take an interviewer's id, or the
+ * name "interviewer", and be shown, relayed and recorded as them.
+ */
+async function identityOf(sessionId: string, asked: string | undefined, role: Role, sessionTtl: number): Promise<string> {
+  if (asked && (!ROLE_NAMES.has(asked) || asked === role) && (await bindUserId(sessionId, asked, role, sessionTtl))) return asked;
+  const minted = newId();
+  await bindUserId(sessionId, minted, role, sessionTtl);
+  return minted;
+}
+
 export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>): Promise<void> {
   const { sessionId, role } = ctx.conn;
   const [session, connections] = await Promise.all([getSession(sessionId), listConnections(sessionId)]);
@@ -28,7 +44,7 @@ export async function joinSession(ctx: WsContext, msg: ActionOf<'join-session'>)
   const me = connections.find((c) => c.connectionId === ctx.connectionId);
   if (!me) throw new AppError('NOT_FOUND', 'Unknown connection: reconnect and join again');
   const format = msg.format ?? 'text';
-  const userId = msg.userId ?? me.userId ?? newId();
+  const userId = await identityOf(sessionId, msg.userId ?? me.userId, role, ctx.conn.sessionTtl);
   const username = msg.username ?? me.username ?? role;
   // Everything that can refuse the message runs before the join is written: a refused join changes nothing.
   const [first, notes] = await Promise.all([currentDocument(sessionId, session.version), notesOnJoin(session, role, format)]);

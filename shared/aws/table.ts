@@ -17,6 +17,7 @@
  *   S#<sessionId>    R#<linkId>                review link: SHA-256 of its token, expiry, revokedAt (docs/protocol.md §10)
  *   S#<sessionId>    P#<ulid>                  snapshot (with its code)
  *   S#<sessionId>    C#<connectionId>          live WebSocket connection (presence)
+ *   S#<sessionId>    U#<userId>                the role a userId joined with first: no other role may claim it
  *   S#<sessionId>    X#<ulid>                  execution
  *   S#<sessionId>    I#<idempotencyKey>        idempotency record of a run request
  *   S#<sessionId>    Q#<revision:6>            a revision of the session's question (head: title, prompt, counts);
@@ -100,6 +101,8 @@ export const keys = {
   reviewLinkPrefix: 'R#',
   connection: (sessionId: string, connectionId: string) => ({ PK: `S#${sessionId}`, SK: `C#${connectionId}` }),
   connectionPrefix: 'C#',
+  /** Which role a self-declared WebSocket userId belongs to in this session (first join wins). */
+  userBinding: (sessionId: string, userId: string) => ({ PK: `S#${sessionId}`, SK: `U#${userId}` }),
   connectionLookup: (connectionId: string) => ({ PK: `CONN#${connectionId}`, SK: 'CONN' }),
   execution: (sessionId: string, id: string) => ({ PK: `S#${sessionId}`, SK: `X#${id}` }),
   executionPrefix: 'X#',

@@ -2,7 +2,7 @@
  * Live WebSocket connections of a session (SK `C#<connectionId>`), the presence list behind
  * `GET /participants`, `userCount` and every fan-out.
  */
-import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
 import type { Role } from '#contract/roles.js';
@@ -61,6 +61,30 @@ export async function putConnection(conn: ConnectionItem, sessionTtl: number): P
 export async function getConnectionLookup(connectionId: string, { evenExpired = false } = {}): Promise<ConnectionLookup | undefined> {
   const out = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.connectionLookup(connectionId), ConsistentRead: true }));
   return out.Item && (evenExpired || isLive(out.Item)) ? (out.Item as ConnectionLookup) : undefined;
+}
+
+/**
+ * Binds a userId to the role that joins with it first, for the session's life. Clients choose their
+ * userId (to stay one user across reconnects and tabs), so without this a candidate could join as the
+ * interviewer's id and its edits, runs and presence would carry the interviewer's name. False when the id
+ * is another role's. One conditional write per join; repeating it for the same role is a no-op.
+ */
+export async function bindUserId(sessionId: string, userId: string, role: Role, ttl: number): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new PutCommand({
+        TableName: table(),
+        Item: { ...keys.userBinding(sessionId, userId), userId, role, ttl },
+        ConditionExpression: 'attribute_not_exists(SK) OR #role = :role',
+        ExpressionAttributeNames: { '#role': 'role' },
+        ExpressionAttributeValues: { ':role': role },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
 }
 
 /**

@@ -47,6 +47,37 @@ function givenRoom(me: string, mine: Item = {}): void {
 describe('join-session', () => {
   useMockedDynamo();
 
+  it("binds the asked userId to the joining role; an id bound to another role is not given out: the join gets a new one", async () => {
+    const me = newConnectionId('me');
+    givenRoom(me);
+    givenDocument(docItems('x'));
+    // DynamoDB refuses the binding: 'ann' is the interviewer's (condition: absent, or this role's).
+    ddb.on(PutCommand).callsFake((input: { Item?: Item }) => {
+      if (input.Item?.SK === 'U#ann') throw conditionFailed();
+      return {};
+    });
+    await send(me, { action: 'join-session', userId: 'ann', username: 'Ann' });
+    const joined = pushedTo(me).find((m) => m.type === 'session-joined');
+    expect(joined.userId).not.toBe('ann');
+    const bindings = sent(PutCommand).filter((p) => String(p.Item?.SK).startsWith('U#'));
+    expect(bindings.map((b) => b.Item)).toEqual([
+      expect.objectContaining({ PK: `S#${SESSION_ID}`, SK: 'U#ann', role: 'candidate' }),
+      expect.objectContaining({ SK: `U#${joined.userId}`, role: 'candidate' }),
+    ]);
+    expect(bindings[0]).toMatchObject({ ConditionExpression: 'attribute_not_exists(SK) OR #role = :role', ExpressionAttributeValues: { ':role': 'candidate' } });
+    expect(sent(UpdateCommand)[0]).toMatchObject({ ExpressionAttributeValues: { ':u': joined.userId } });
+  });
+
+  it("never gives a candidate another role's name as its userId (HTTP writes record the role as userId)", async () => {
+    const me = newConnectionId('me');
+    givenRoom(me);
+    givenDocument(docItems('x'));
+    await send(me, { action: 'join-session', userId: 'interviewer' });
+    const joined = pushedTo(me).find((m) => m.type === 'session-joined');
+    expect(joined.userId).not.toBe('interviewer');
+    expect(sent(PutCommand).some((p) => p.Item?.SK === 'U#interviewer')).toBe(false);
+  });
+
   it('marks the connection joined (conditionally) and answers session-joined with the text, version and users', async () => {
     const me = newConnectionId('me');
     givenRoom(me);
