@@ -4,7 +4,7 @@ import { AppError, errors } from '#contract/errors.js';
 import { isActive } from '#core/access.js';
 import { backoff, currentDocument } from '#core/code.js';
 import { checkLanguage } from '#core/sessions.js';
-import { textOf } from '#core/yjs-document.js';
+import { isAwarenessUpdate, textOf } from '#core/yjs-document.js';
 import { newId } from '#contract/ids.js';
 import { bindUserId, bumpConnEpoch, deleteConnection, listConnections, markJoined, type ConnectionItem } from '#aws/store/connections.js';
 import { LIMITS } from '#contract/limits.js';
@@ -117,7 +117,9 @@ async function relay(ctx: WsContext, build: (me: ConnectionItem) => Parameters<t
 
 export async function awarenessUpdate(ctx: WsContext, msg: ActionOf<'awareness-update'>): Promise<void> {
   limitRate(ctx, 'cursor');
-  decodeBase64(msg.update, 'update');
+  if (!isAwarenessUpdate(decodeBase64(msg.update, 'update'))) {
+    throw new AppError('INVALID_MESSAGE', 'update is not a y-protocols awareness update', [{ field: 'update', message: 'not an awareness update' }]);
+  }
   await relay(ctx, (me) => ({ type: 'awareness-update', update: msg.update, userId: me.userId! }));
 }
 

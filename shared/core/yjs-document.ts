@@ -4,6 +4,7 @@
  */
 import * as Y from 'yjs';
 import { diffChars } from 'diff';
+import * as decoding from 'lib0/decoding';
 
 export const TEXT_NAME = 'code';
 
@@ -148,4 +149,24 @@ export function holdsUpdate(doc: Y.Doc, update: Uint8Array): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Checks that bytes are a y-protocols awareness update (`encodeAwarenessUpdate`): a count, then per client
+ * its id, clock and state as JSON text, and nothing after. The server relays awareness without keeping
+ * it, but garbage relayed would make every other client's decoder throw.
+ */
+export function isAwarenessUpdate(bytes: Uint8Array): boolean {
+  try {
+    const decoder = decoding.createDecoder(bytes);
+    const count = decoding.readVarUint(decoder);
+    for (let i = 0; i < count; i++) {
+      decoding.readVarUint(decoder); // clientID
+      decoding.readVarUint(decoder); // clock
+      JSON.parse(decoding.readVarString(decoder));
+    }
+    return !decoding.hasContent(decoder);
+  } catch {
+    return false;
+  }
 }

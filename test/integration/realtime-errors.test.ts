@@ -63,6 +63,8 @@ const MALFORMED: Array<[string, string, string, string | undefined]> = [
   ['yjs-update with base64 text that is not a Yjs update', yjs(Buffer.from('hello, world!').toString('base64')), 'INVALID_MESSAGE', 'update'],
   ['yjs-update with random bytes', yjs(b64(randomBytes(64))), 'INVALID_MESSAGE', 'update'],
   ['awareness-update with garbage base64', '{"action":"awareness-update","update":"***"}', 'INVALID_MESSAGE', 'update'],
+  ['awareness-update with base64 text that is not an awareness update', JSON.stringify({ action: 'awareness-update', update: Buffer.from('not awareness at all').toString('base64') }), 'INVALID_MESSAGE', 'update'],
+  ['awareness-update cut short', JSON.stringify({ action: 'awareness-update', update: Buffer.from([1, 200, 1, 3, 0, 9, 123]).toString('base64') }), 'INVALID_MESSAGE', 'update'],
   ['cursor-update with line 0', '{"action":"cursor-update","position":{"lineNumber":0,"column":1}}', 'INVALID_MESSAGE', 'position.lineNumber'],
   ['cursor-update without position', '{"action":"cursor-update"}', 'INVALID_MESSAGE', 'position'],
   ['join-session with an unknown format', '{"action":"join-session","format":"xml"}', 'INVALID_MESSAGE', 'format'],

@@ -1,7 +1,7 @@
 /** shared/core/yjs-document.ts: pure Yjs, no I/O. */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { DIFF_MAX_EDITS, encodeState, holdsUpdate, InvalidUpdate, inspectUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
+import { DIFF_MAX_EDITS, encodeState, holdsUpdate, InvalidUpdate, inspectUpdate, isAwarenessUpdate, loadDoc, replaceText, textOf } from '#core/yjs-document.js';
 
 const docWith = (text: string) => {
   const doc = loadDoc(undefined, []);
@@ -253,5 +253,27 @@ describe('holdsUpdate: whether a document already has all an update would add', 
     }
     expect(answers.held).toBeGreaterThan(50);
     expect(answers.not).toBeGreaterThan(50);
+  });
+});
+
+describe('isAwarenessUpdate', () => {
+  it('accepts what y-protocols encodes (a state, a removal) and refuses text, cut-short and trailing bytes', async () => {
+    const { Awareness, encodeAwarenessUpdate } = await import('y-protocols/awareness');
+    const doc = new Y.Doc();
+    const awareness = new Awareness(doc);
+    try {
+      awareness.setLocalStateField('user', { name: 'Ann', color: '#123' });
+      const state = encodeAwarenessUpdate(awareness, [doc.clientID]);
+      expect(isAwarenessUpdate(state)).toBe(true);
+      expect(isAwarenessUpdate(new Uint8Array([0]))).toBe(true); // no clients: nothing to relay, nothing wrong
+      expect(isAwarenessUpdate(new TextEncoder().encode('not awareness at all'))).toBe(false);
+      expect(isAwarenessUpdate(state.subarray(0, state.length - 2))).toBe(false);
+      expect(isAwarenessUpdate(new Uint8Array([...state, 7]))).toBe(false);
+      expect(isAwarenessUpdate(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]))).toBe(false); // a huge count, no entries
+      awareness.setLocalState(null);
+      expect(isAwarenessUpdate(encodeAwarenessUpdate(awareness, [doc.clientID]))).toBe(true);
+    } finally {
+      awareness.destroy();
+    }
   });
 });

@@ -40,7 +40,8 @@ function givenRoom(me: string, joined = true): void {
   ]);
 }
 
-const AWARENESS = Buffer.from([1, 200, 1, 3, 0, 2, 123, 125]).toString('base64');
+// A y-protocols awareness update: one client (id 200), clock 3, state "{}".
+const AWARENESS = Buffer.from([1, 200, 1, 3, 2, 123, 125]).toString('base64');
 
 describe('awareness-update and cursor-update', () => {
   useMockedDynamo();
