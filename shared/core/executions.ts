@@ -65,10 +65,14 @@ export async function requestRun(
   const language: LanguageId = checkLanguage(req.language) ?? session.language;
   if (req.code !== undefined) assertCodeSize(req.code);
   if (req.stdin !== undefined && utf8Bytes(req.stdin) > LIMITS.stdinMaxBytes) throw errors.payloadTooLarge('stdin', LIMITS.stdinMaxBytes);
-  const key = checkIdempotencyKey(req.idempotencyKey);
+  const asked = checkIdempotencyKey(req.idempotencyKey);
+  // The caller's key: scoped by the role its token proves, so another participant's same key is another
+  // request; and a key sent again with a different request is refused, not answered with the first run.
+  const key = asked ? `${actor.role}:${asked}` : undefined;
+  const retried = { mode, language, ...(req.code !== undefined ? { code: req.code } : {}), stdin: req.stdin ?? '' };
 
   if (key) {
-    const earlier = await replayOf(session.sessionId, key);
+    const earlier = await replayOf(session.sessionId, key, retried);
     if (earlier) return { execution: earlier, replay: true, events: [] };
   }
   const { userId, role } = actor;
@@ -93,7 +97,7 @@ export async function requestRun(
   });
   if (!(await stores.executions.putExecution(item))) {
     // Lost a race with a concurrent request carrying the same key: that one is the execution.
-    const earlier = key ? await replayOf(session.sessionId, key) : undefined;
+    const earlier = key ? await replayOf(session.sessionId, key, retried) : undefined;
     if (earlier) return { execution: earlier, replay: true, events: [] };
     throw new Error('execution insert failed without an idempotency conflict');
   }
@@ -104,11 +108,25 @@ export async function requestRun(
   };
 }
 
-async function replayOf(sessionId: string, key: string): Promise<Execution | undefined> {
+/**
+ * The run an earlier request with this key queued, if the request is the same: the same mode, language and
+ * stdin, and the same code when the request names one (without, the code is the document's at the time,
+ * which may have moved since: that is still the same request). Otherwise VALIDATION_ERROR.
+ */
+async function replayOf(sessionId: string, key: string, retried: { mode: ExecutionMode; language: LanguageId; code?: string; stdin: string }): Promise<Execution | undefined> {
   const executionId = await stores.executions.getIdempotentExecutionId(sessionId, key);
   if (!executionId) return undefined;
   const execution = await stores.executions.getExecution(sessionId, executionId);
-  return execution ? executionView(execution) : undefined;
+  if (!execution) return undefined;
+  const same =
+    (execution.mode ?? 'run') === retried.mode &&
+    execution.language === retried.language &&
+    execution.stdin === retried.stdin &&
+    (retried.code === undefined || execution.code === retried.code);
+  if (!same) {
+    throw errors.validation([{ field: 'Idempotency-Key', message: 'already used for a different request' }], 'This Idempotency-Key was used for a different run request');
+  }
+  return executionView(execution);
 }
 
 export async function readExecution(sessionId: string, executionId: string | undefined): Promise<Execution> {

@@ -53,6 +53,20 @@ describe('Idempotency-Key', () => {
     const ids = (await listExecutionsOverHttp(session)).map((e) => e.executionId);
     expect(ids.sort()).toEqual([a.body.executionId, c.body.executionId].sort());
   });
+
+  it("is the caller's: another role's same key is another run, and the same key with another request is refused", async () => {
+    const session = await newSession();
+    const mine = await postRun(session, { code: RANDOM_PROGRAM, stdin: 'x' }, { key: 'k1', token: session.candidateToken });
+    const theirs = await postRun(session, { code: RANDOM_PROGRAM, stdin: 'x' }, { key: 'k1', token: session.interviewerToken });
+    expect([mine.status, theirs.status]).toEqual([202, 202]);
+    expect(theirs.body.executionId).not.toBe(mine.body.executionId);
+    const changed = await postRun(session, { code: RANDOM_PROGRAM, stdin: 'y' }, { key: 'k1', token: session.candidateToken });
+    expect(changed.status).toBe(400);
+    expect(changed.body).toMatchObject({ error: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'Idempotency-Key' })] });
+    const again = await postRun(session, { code: RANDOM_PROGRAM, stdin: 'x' }, { key: 'k1', token: session.candidateToken });
+    expect(again.body.executionId).toBe(mine.body.executionId);
+    expect((await listExecutionsOverHttp(session)).map((e) => e.executionId).sort()).toEqual([mine.body.executionId, theirs.body.executionId].sort());
+  });
 });
 
 describe('a run message delivered twice runs once', () => {
