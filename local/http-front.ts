@@ -2,12 +2,12 @@
  * The HTTP API front: turns a node:http request into the API Gateway HTTP API payload format 2.0 event,
  * invokes the handler module that shared/contract/routes.ts maps the route to, and writes the handler's result back
  * the way API Gateway interprets a 2.0 response. Also answers what API Gateway itself answers without a
- * Lambda: unmatched routes (404), oversize bodies (413), handler failures (500) and CORS preflights.
+ * Lambda: oversize bodies (413), handler failures (500) and CORS preflights; unmatched routes go to `$default`.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HTTP_CORS, HTTP_FUNCTIONS, type HttpFunctionName } from '#contract/routes.js';
+import { HTTP_CORS, HTTP_DEFAULT_ROUTE_FUNCTION, HTTP_FUNCTIONS, type HttpFunctionName } from '#contract/routes.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 import { apiGatewayTime, invoke } from './lambda.js';
 import { apiGatewayId } from './ids.js';
@@ -54,8 +54,8 @@ export function createHttpFront(
       return;
     }
 
-    const route = matchRoute(method, url.pathname);
-    if (!route) return sendJson(res, 404, { message: 'Not Found' });
+    // No route: API Gateway's `$default` route (shared/contract/routes.ts) answers, as deployed.
+    const route = matchRoute(method, url.pathname) ?? { fn: HTTP_DEFAULT_ROUTE_FUNCTION, routeKey: '$default', pathParameters: {} };
 
     const body = await readBody(req);
     if (body === 'too-large') {

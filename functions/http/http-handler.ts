@@ -15,6 +15,9 @@ import { errorResult, internalError, type HttpResult } from './response.js';
 
 export interface HttpRequest {
   routeKey: string;
+  /** The request's own method and path (what `$default` names in its 404). */
+  method: string;
+  path: string;
   pathParameters: Record<string, string | undefined>;
   query: Record<string, string | undefined>;
   headers: Record<string, string | undefined>;
@@ -73,6 +76,8 @@ function toRequest(event: APIGatewayProxyEventV2, requestId: string): HttpReques
   if (body !== undefined && event.isBase64Encoded) body = Buffer.from(body, 'base64').toString('utf8');
   return {
     routeKey: event.routeKey,
+    method: event.requestContext?.http?.method ?? 'GET',
+    path: event.rawPath ?? '/',
     pathParameters: event.pathParameters ?? {},
     query: event.queryStringParameters ?? {},
     headers,

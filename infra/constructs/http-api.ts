@@ -9,6 +9,8 @@ import {
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
   HttpStage,
   LogGroupLogDestination,
   PayloadFormatVersion,
@@ -19,7 +21,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HTTP_CORS, HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '#contract/routes.js';
+import { HTTP_CORS, HTTP_DEFAULT_ROUTE_FUNCTION, HTTP_FUNCTIONS, OPERATOR_ROUTES, type HttpFunctionName } from '#contract/routes.js';
 import type { StageSettings } from '../stage.js';
 import { jsonAccessLogFormat } from './access-log.js';
 import type { RunGrants } from './run-pipeline.js';
@@ -139,6 +141,8 @@ export class HttpApiConstruct extends Construct {
         const authorizer = OPERATOR_ROUTES.includes(routeKey) ? operatorAuthorizer : undefined;
         this.api.addRoutes({ path, methods: [method], integration, ...(authorizer ? { authorizer } : {}) });
       }
+      // Whatever no route matches: the contract's 404 body instead of API Gateway's {"message":"Not Found"}.
+      if (name === HTTP_DEFAULT_ROUTE_FUNCTION) new HttpRoute(this.api, 'DefaultRoute', { httpApi: this.api, routeKey: HttpRouteKey.DEFAULT, integration });
       functions[name] = fn;
     }
     this.functions = functions;
@@ -146,7 +150,7 @@ export class HttpApiConstruct extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Session routes authorize in the handlers with per-session bearer tokens (docs/protocol.md §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions, /api/questions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract.',
+        'Session routes authorize in the handlers with per-session bearer tokens (docs/protocol.md §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions, /api/questions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract; the $default route only answers 404 NOT_FOUND (no table, no grants).',
     });
 
     new CfnOutput(this, 'HttpApiUrl', { key: 'HttpApiUrl', value: this.url, description: 'Base URL of the HTTP API' });

@@ -24,8 +24,11 @@ export const LIMITS = {
   notesMaxBytes: 64 * KIB,
   /** Output kept and pushed per stream; beyond it the run is marked truncated. */
   outputMaxBytesPerStream: 32 * KIB,
-  /** HTTP request bodies: largest legal body is ~100 KiB of code JSON-escaped; leave room for escaping. */
-  httpBodyMaxBytes: 512 * KIB,
+  /**
+   * HTTP request bodies. The largest legal one is a run's: 100 KiB of code and 64 KiB of stdin, and JSON
+   * escapes a control character as 6 bytes (\u0001), so legal text can take 6 times its size on the wire.
+   */
+  httpBodyMaxBytes: 6 * (100 + 64) * KIB + 4 * KIB,
   snapshotLabelMaxLength: 120,
   history: { defaultPageSize: 50, maxPageSize: 200 },
   /** GET /timeline pages (docs/protocol.md §10); a page also stops at about pageMaxBytes of updates (Lambda answers ≤ 6 MB). */

@@ -112,6 +112,13 @@ export const PIPELINE_FUNCTIONS = {
 export type HttpFunctionName = keyof typeof HTTP_FUNCTIONS;
 
 /**
+ * The HTTP API's `$default` route: whatever no route above matches (an unknown path, a method a path does
+ * not take) goes to this function, which answers 404 `NOT_FOUND` in the contract's error shape rather than
+ * API Gateway's own `{"message":"Not Found"}`. The cheapest function: no table, no grants.
+ */
+export const HTTP_DEFAULT_ROUTE_FUNCTION: HttpFunctionName = 'meta';
+
+/**
  * The HTTP API's CORS policy, for API Gateway (infra/constructs/http-api.ts) and the local front alike.
  * 429 answers carry Retry-After (docs/protocol.md §3): a browser client must be able to read it.
  */

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, type HttpFunctionName, WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '#contract/routes.js';
+import { HTTP_DEFAULT_ROUTE_FUNCTION, HTTP_FUNCTIONS, PIPELINE_FUNCTIONS, type HttpFunctionName, WS_FUNCTIONS, WS_ROUTE_SELECTION_EXPRESSION } from '#contract/routes.js';
 import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '#aws/table.js';
 import type { WsFunctionName } from '../../infra/constructs/websocket-api.js';
 import { ENV } from '#aws/config.js';
@@ -161,8 +161,13 @@ describe('HTTP API', () => {
         expect(integration.IntegrationUri, `${routeKey} -> ${name}`).toEqual({ 'Fn::GetAtt': [logicalId(httpFn(name).fn), 'Arn'] });
       }
     }
-    const expected = Object.values(HTTP_FUNCTIONS).flatMap((d) => d.routes).length;
+    const expected = Object.values(HTTP_FUNCTIONS).flatMap((d) => d.routes).length + 1; // + $default
     expect(routes.filter((r) => r.ApiId?.Ref === apiId)).toHaveLength(expected);
+    // Unmatched requests reach the contract's 404 (functions/http/meta.ts), not API Gateway's own body.
+    const fallback = routes.find((r) => r.RouteKey === '$default' && r.ApiId?.Ref === apiId);
+    expect(fallback, '$default').toBeDefined();
+    const fallbackIntegration = resources[fallback!.Target['Fn::Join'][1][1].Ref as string]!.Properties;
+    expect(fallbackIntegration.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalId(httpFn(HTTP_DEFAULT_ROUTE_FUNCTION).fn), 'Arn'] });
   });
 
   it('lets browsers send Authorization, Content-Type and Idempotency-Key', () => {

@@ -65,7 +65,21 @@ describe('bad input', () => {
     expect(res.body.details).toEqual([expect.objectContaining({ field: 'code' })]);
   });
 
-  it('an unknown route is a 404', async () => {
-    expect((await call('GET', '/api/nothing-here')).status).toBe(404);
+  it("an unknown route, or a method a path does not take, is the contract's 404 NOT_FOUND (API Gateway's $default route)", async () => {
+    for (const [method, path] of [['GET', '/api/nothing-here'], ['PUT', `/api/sessions/${s.sessionId}`], ['DELETE', '/api/health'], ['GET', '/api/__proto__']] as const) {
+      const res = await call(method, path, { token: s.interviewerToken });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.body, `${method} ${path}`).toEqual({ error: 'NOT_FOUND', message: `Route ${method} ${path} not found` });
+    }
+    expect(await stored()).toEqual(snapshot);
+  });
+
+  it('legal code that JSON escapes to six times its size (100 KiB of control characters) is taken, not refused as too large', async () => {
+    const other = await createSession({ title: 'escaped', language: 'python' });
+    const code = '\u0001'.repeat(100 * KIB);
+    expect(JSON.stringify({ code }).length).toBeGreaterThan(600 * KIB);
+    const put = await call('PUT', `/api/sessions/${other.sessionId}/code`, { token: other.interviewerToken, body: { code } });
+    expect(put.status).toBe(200);
+    expect((await call('GET', `/api/sessions/${other.sessionId}/code`, { token: other.interviewerToken })).body.code).toBe(code);
   });
 });

@@ -75,12 +75,14 @@ function fixtureStack(wsQuotas: Partial<WsQuotas> = {}): Promise<LocalStack> {
 describe('local stack with the real handlers (global setup)', () => {
   const httpUrl = inject('httpUrl');
 
-  it('answers an unmatched route with 404 {"message":"Not Found"} like API Gateway', async () => {
+  it("sends an unmatched route to the $default route's function, as the deployed HTTP API does: the contract's 404", async () => {
     const res = await fetch(`${httpUrl}/api/nope`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ message: 'Not Found' });
+    expect(await res.json()).toEqual({ error: 'NOT_FOUND', message: 'Route GET /api/nope not found' });
     // A known path under another method is unmatched too.
-    expect((await fetch(`${httpUrl}/api/health`, { method: 'DELETE' })).status).toBe(404);
+    const wrongMethod = await fetch(`${httpUrl}/api/health`, { method: 'DELETE' });
+    expect(wrongMethod.status).toBe(404);
+    expect(await wrongMethod.json()).toMatchObject({ error: 'NOT_FOUND' });
   });
 
   it('routes GET /api/health to the meta handler module', async () => {

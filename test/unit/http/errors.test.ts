@@ -2,6 +2,7 @@
 import { call, ddb, givenSession, INTERVIEWER_TOKEN, OPERATOR_KEY, SESSION_ID, SNAPSHOT_ID, useMockedDynamo, type HttpHandler } from '../fixtures.js';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '#contract/limits.js';
 import { handler as activity } from '../../../functions/http/activity.js';
 import { handler as code } from '../../../functions/http/code.js';
 import { handler as sessions } from '../../../functions/http/sessions.js';
@@ -77,7 +78,7 @@ describe('the error envelope', () => {
       routeKey: 'PUT /api/sessions/{sessionId}/code',
       sessionId: SESSION_ID,
       token: INTERVIEWER_TOKEN,
-      body: { code: 'x'.repeat(600 * 1024) },
+      body: { code: 'x'.repeat(LIMITS.httpBodyMaxBytes) },
     });
     expect(res.status).toBe(413);
     expect(res.body.error).toBe('PAYLOAD_TOO_LARGE');

@@ -75,7 +75,7 @@ describe('Idempotency-Key on POST /executions', () => {
   it('stores the key with the execution, in the same transaction', async () => {
     const res = await run('retry-me-1');
     expect(res.status).toBe(202);
-    expect(table.get(`S#${SESSION_ID}|I#retry-me-1`)).toMatchObject({ executionId: res.body.executionId, ttl: expect.any(Number) });
+    expect(table.get(`S#${SESSION_ID}|I#candidate:retry-me-1`)).toMatchObject({ executionId: res.body.executionId, ttl: expect.any(Number) });
   });
 
   it('answers a retry with the same execution and queues one message in total', async () => {
