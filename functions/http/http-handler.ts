@@ -112,13 +112,13 @@ export function readJsonBody(req: HttpRequest, maxBytes: number = LIMITS.httpBod
 }
 
 export function parseQuery<S extends z.ZodMiniType>(req: HttpRequest, schema: S): z.infer<S> {
-  return parseWith(schema, { ...req.query });
+  return parseWith(schema, { ...req.query }, '(query)');
 }
 
-export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, root = '(body)'): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const problems = fieldProblems(parsed.error);
+    const problems = fieldProblems(parsed.error, root);
     throw errors.validation(problems, `Invalid request: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
   }
   return parsed.data;

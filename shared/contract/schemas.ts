@@ -80,6 +80,49 @@ export interface FieldProblem {
   message: string;
 }
 
-export function fieldProblems(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): FieldProblem[] {
-  return error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join('.') : '(body)', message: i.message }));
+/** What zod reports about one field (the fields read here are those of zod 4's issue codes). */
+interface Issue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  origin?: string;
+  maximum?: number | bigint;
+  minimum?: number | bigint;
+  expected?: string;
+  keys?: readonly string[];
+  values?: readonly unknown[];
+  format?: string;
+}
+
+/** `root` names a problem of the whole object (an unknown field): `(body)`, or `(query)` for a query string. */
+export function fieldProblems(error: { issues: readonly Issue[] }, root = '(body)'): FieldProblem[] {
+  return error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join('.') : root, message: describeIssue(i) }));
+}
+
+const UNITS: Record<string, string> = { string: 'characters', array: 'items', set: 'items', file: 'bytes' };
+
+/**
+ * zod/mini carries no message locale (it would add to every bundle) and says "Invalid input" for every
+ * issue: the issue's own fields say what was wrong, in the same words for every route. A schema's own
+ * message (a refinement's) is kept.
+ */
+function describeIssue(i: Issue): string {
+  if (i.message !== 'Invalid input') return i.message;
+  const unit = UNITS[i.origin ?? ''];
+  switch (i.code) {
+    case 'too_big':
+      return `at most ${String(i.maximum)}${unit ? ` ${unit}` : ''}`;
+    case 'too_small':
+      return i.origin === 'string' && Number(i.minimum) === 1 ? 'must not be empty' : `at least ${String(i.minimum)}${unit ? ` ${unit}` : ''}`;
+    case 'invalid_type':
+      return i.expected ? `expected ${i.expected}` : i.message;
+    case 'unrecognized_keys':
+      return `unknown field${(i.keys?.length ?? 0) > 1 ? 's' : ''}: ${(i.keys ?? []).join(', ')}`;
+    case 'invalid_value':
+      return i.values?.length ? `expected one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}` : i.message;
+    case 'invalid_format':
+      return i.format ? `not a valid ${i.format}` : i.message;
+    default:
+      return i.message;
+  }
 }

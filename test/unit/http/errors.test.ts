@@ -85,3 +85,28 @@ describe('the error envelope', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 });
+
+describe('validation details say what is wrong', () => {
+  useMockedDynamo();
+
+  it('names the limit, the expected type and the unknown field; a query string problem is (query)', async () => {
+    const created = await call(sessions, {
+      routeKey: 'POST /api/sessions',
+      token: OPERATOR_KEY,
+      body: { title: 'x'.repeat(LIMITS.session.titleMaxLength + 1), durationMinutes: 'soon', extra: true },
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.details).toEqual([
+      { field: 'title', message: `at most ${LIMITS.session.titleMaxLength} characters` },
+      { field: 'durationMinutes', message: 'expected number' },
+      { field: '(body)', message: 'unknown field: extra' },
+    ]);
+    givenSession();
+    const read = await call(code, { routeKey: 'GET /api/sessions/{sessionId}/code', sessionId: SESSION_ID, token: INTERVIEWER_TOKEN, query: { format: 'xml', foo: '1' } });
+    expect(read.status).toBe(400);
+    expect(read.body.details).toEqual([
+      { field: 'format', message: expect.stringMatching(/^expected one of .*"yjs"/) },
+      { field: '(query)', message: 'unknown field: foo' },
+    ]);
+  });
+});
