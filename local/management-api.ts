@@ -4,7 +4,9 @@
  * Like the AWS endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`), the endpoint has a
  * base path and the SDK appends `/@connections/{connectionId}` to it. Wire format = AWS's restJson1:
  * errors carry `x-amzn-errortype` so the SDK throws GoneException / PayloadTooLargeException.
- * Requests are not authenticated (AWS checks SigV4 + execute-api:ManageConnections; IAM is infra's job).
+ * Requests are not authenticated (AWS checks SigV4 + execute-api:ManageConnections; IAM is infra's job),
+ * so they are taken from this machine only: with `npm start -- --host 0.0.0.0` the API is reachable from
+ * the network, and anyone there could otherwise post to, read or close any socket whose id they learn.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordCall } from '#aws/clients.js';
@@ -23,6 +25,11 @@ export function handleManagementRequest(
 ): boolean {
   const path = (req.url ?? '/').split('?')[0]!;
   if (path !== MANAGEMENT_BASE_PATH && !path.startsWith(`${MANAGEMENT_BASE_PATH}/`)) return false;
+  if (!isLoopback(req.socket.remoteAddress)) {
+    // What API Gateway answers a request without valid credentials.
+    sendJson(res, 403, { message: 'Forbidden' });
+    return true;
+  }
   const match = /^\/@connections\/([^/]+)$/.exec(path.slice(MANAGEMENT_BASE_PATH.length));
   if (!match) {
     sendJson(res, 404, { message: 'Not Found' });
@@ -39,6 +46,13 @@ export function handleManagementRequest(
     } else gone(res, connectionId);
   } else sendJson(res, 404, { message: 'Not Found' });
   return true;
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses (how a dual-stack server reports IPv4 peers). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }
 
 async function post(front: WsFront, max: number, connectionId: string, req: IncomingMessage, res: ServerResponse) {
