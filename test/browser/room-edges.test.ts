@@ -43,6 +43,7 @@ describe('the room at its edges', () => {
     expect(await candidate.getByTestId('language').inputValue()).toBe('go');
     await until(async () => (await candidate.getByTestId('question-title').innerText().catch(() => '')) === 'Echo', 'the question');
     expect(await editor(candidate).getAttribute('contenteditable')).toBe('false');
+    expect(await candidate.getByTestId('run').isVisible()).toBe(false); // nothing runs any more
     expect(await candidate.getByTestId('replay-link').count()).toBe(0);
     expect(await candidate.content()).not.toContain('NOTES-ENDED-2c9');
 

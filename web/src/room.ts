@@ -164,6 +164,7 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
     if (!setUp) void showEndedRoom();
   });
   const showEndedRoom = async () => {
+    run.element.hidden = true; // nothing runs any more; the replay has every run
     void question.load();
     void snapshots.refresh();
     // Only an interviewer's token may list review links: that is how this page learns it is one.
