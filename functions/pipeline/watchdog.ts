@@ -6,7 +6,10 @@
  *  - a run QUEUED for longer than queuedNudgeMs makes sure a runner of its language is alive: the
  *    runner that would have served it may have died after the request found it warm (or the launcher
  *    found the deployment at its runner cap: this is how the run gets a runner once capacity frees).
- *    A launch that fails fails the invocation (after the rest of the pass), so the Errors alarm fires.
+ *    A launch that fails fails the invocation (after the rest of the pass), so the Errors alarm fires;
+ *  - a socket whose session expired under it hears `session-ended {reason: "expired"}` and is closed,
+ *    within a minute of the expiry, as an ended session's sockets are at once (API Gateway would keep it
+ *    open up to 2 hours, and an idle client would learn it only on its next message).
  */
 import type { LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
@@ -19,7 +22,11 @@ import * as documents from '#aws/store/documents.js';
 provide({ documents });
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { emit } from '#telemetry/metrics.js';
-import { liveConnectionCounts } from '#aws/store/connections.js';
+import { forgetLiveConnection, liveConnectionCounts } from '#aws/store/connections.js';
+import type { ConnectionItem } from '#aws/store/connections.js';
+import { getSession } from '#aws/store/sessions.js';
+import { endSessionSockets } from '#aws/notify.js';
+import { isActive } from '#core/records.js';
 import { failExecution, overdueExecutions } from '#aws/store/executions.js';
 
 export const handler = traceHandler(async (): Promise<{ ended: number; nudged: number }> => {
@@ -53,10 +60,29 @@ export const handler = traceHandler(async (): Promise<{ ended: number; nudged: n
  */
 async function emitGauges(nowMs: number): Promise<void> {
   try {
-    const { connections, sessions } = await liveConnectionCounts(nowMs);
+    const { connections, sessions, outlived } = await liveConnectionCounts(nowMs);
     if (sessions > 0) emit('ActiveSessions', sessions, {});
     if (connections > 0) emit('ConnectedUsers', connections, {});
+    await closeOutlived(outlived, nowMs);
   } catch (err) {
     logger.error('could not read the live connections for the gauges', { error: err as Error });
+  }
+}
+
+/**
+ * Sockets past their TTL. Their session expired: they hear `session-ended {reason: "expired"}` and are closed
+ * (a message they send meanwhile gets the same answer: functions/ws/message.ts). A socket of a session still
+ * active is past its own 2 hours: API Gateway closed it, and only its item was left behind.
+ */
+async function closeOutlived(outlived: { connectionId: string; sessionId: string }[], nowMs: number): Promise<void> {
+  const bySession = new Map<string, string[]>();
+  for (const o of outlived) bySession.set(o.sessionId, [...(bySession.get(o.sessionId) ?? []), o.connectionId]);
+  for (const [sessionId, connectionIds] of bySession) {
+    const session = await getSession(sessionId);
+    if (!session || !isActive(session, nowMs)) {
+      await endSessionSockets(connectionIds.map((connectionId) => ({ connectionId, sessionId }) as ConnectionItem), 'expired');
+      logger.info('watchdog closed the sockets of an expired session', { sessionId, sockets: connectionIds.length });
+    }
+    await Promise.all(connectionIds.map((connectionId) => forgetLiveConnection(connectionId)));
   }
 }

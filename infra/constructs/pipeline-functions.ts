@@ -83,7 +83,8 @@ export class PipelineFunctions extends Construct {
       timeout: Duration.seconds(Math.min(50, everyMinutes * 60 - 10)),
     })
       .bindTable(table, 'readWrite', { indexes: [WATCH_INDEX] })
-      .bindWebSocket(webSocket, ['POST']);
+      // DELETE: it closes the sockets of sessions that expired under them (functions/pipeline/watchdog.ts).
+      .bindWebSocket(webSocket, ['POST', 'DELETE']);
     // A run still QUEUED makes the watchdog ask for a runner of its language (ensureRunners): it sends
     // launch requests like any run-queuing function, so it needs the queue, its URL and the per-language cap.
     watchdog.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.launchQueue.queueArn] }));

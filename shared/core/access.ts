@@ -9,7 +9,7 @@
 import { errors } from '#contract/errors.js';
 import { isSessionId } from '#contract/ids.js';
 import { stores } from './ports.js';
-import type { SessionItem } from './records.js';
+import { isActive, type SessionItem } from './records.js';
 import { reviewerFor, reviewLinkIdOf } from './review-links.js';
 import type { Role } from '#contract/roles.js';
 import { roleForToken } from './tokens.js';
@@ -35,8 +35,7 @@ export interface AccessRule {
   reviewers?: boolean;
 }
 
-export const isActive = (s: Pick<SessionItem, 'status' | 'expiresAtEpoch'>, nowMs: number = Date.now()): boolean =>
-  s.status === 'active' && s.expiresAtEpoch * 1000 > nowMs;
+export { isActive };
 
 export const effectiveStatus = (s: Pick<SessionItem, 'status' | 'expiresAtEpoch'>, nowMs: number = Date.now()): 'active' | 'ended' | 'expired' =>
   s.status === 'ended' ? 'ended' : isActive(s, nowMs) ? 'active' : 'expired';

@@ -41,6 +41,10 @@ export interface SessionItem {
   questionTestCount?: number;
 }
 
+/** Active: not ended, and not past its expiry (pure: the watchdog uses it without the stores). */
+export const isActive = (s: Pick<SessionItem, 'status' | 'expiresAtEpoch'>, nowMs: number = Date.now()): boolean =>
+  s.status === 'active' && s.expiresAtEpoch * 1000 > nowMs;
+
 export interface SessionFields {
   title?: string;
   language?: LanguageId;

@@ -120,14 +120,15 @@ describe('pipeline functions', () => {
     for (const attribute of read) expect(projected.has(attribute), `the watch index lacks ${attribute}`).toBe(true);
   });
 
-  it('lets the dead-letter function and the watchdog read/write the table and push (POST) to the WebSocket stage', () => {
+  it('lets the dead-letter function and the watchdog read/write the table and push (POST) to the WebSocket stage; the watchdog also closes (DELETE)', () => {
     const { deadLetter, watchdog } = execution().pipeline.functions;
+    const methods = { deadLetter: ['POST'], watchdog: ['POST', 'DELETE'] };
     for (const [name, fn] of Object.entries({ deadLetter, watchdog })) {
       const statements = r.statementsOf(fn);
       expect(statements.flatMap(actionsOf), name).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'execute-api:ManageConnections']));
       const manage = statements.filter((s) => actionsOf(s).includes('execute-api:ManageConnections')).flatMap(resourcesOf);
-      expect(manage, name).toHaveLength(1);
-      expect(((manage[0] as Json)['Fn::Join'][1] as string[]).at(-1), name).toBe('/dev/POST/@connections/*');
+      const allowed = manage.map((m) => ((m as Json)['Fn::Join'][1] as string[]).at(-1));
+      expect(allowed.sort(), name).toEqual(methods[name as keyof typeof methods].map((m) => `/dev/${m}/@connections/*`).sort());
       expect(r.envOf(fn)[ENV.wsManagementEndpoint], name).toBeDefined();
     }
   });

@@ -11,7 +11,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { api, createSession, getCode, socketUrl, WsClient, type SessionAccess } from './clients.js';
+import { handler as watchdog } from '../../functions/pipeline/watchdog.js';
+import { api, createSession, getCode, socketUrl, TextClient, WsClient, type SessionAccess } from './clients.js';
 
 const httpUrl = inject('httpUrl');
 const wsUrl = inject('wsUrl');
@@ -31,7 +32,7 @@ async function expire(sessionId: string): Promise<void> {
   expect(Items.length).toBeGreaterThan(0);
   for (const item of Items) {
     const connectionId = String(item.SK).slice(2);
-    for (const Key of [{ PK: `S#${sessionId}`, SK: `C#${connectionId}` }, { PK: `CONN#${connectionId}`, SK: 'CONN' }]) {
+    for (const Key of [{ PK: `S#${sessionId}`, SK: `C#${connectionId}` }, { PK: `CONN#${connectionId}`, SK: 'CONN' }, { PK: 'LIVE', SK: `C#${connectionId}` }]) {
       await ddb.send(new UpdateCommand({ TableName, Key, UpdateExpression: 'SET #ttl = :p', ExpressionAttributeNames: { '#ttl': 'ttl' }, ExpressionAttributeValues: { ':p': past } }));
     }
   }
@@ -71,5 +72,24 @@ describe('a session that expires under open sockets', () => {
     await second.closed;
     expect(await getCode(access)).toMatchObject({ code: before.code, version: before.version });
     expect((await api(httpUrl, 'GET', `/api/sessions/${access.sessionId}`, access.token)).body.status).toBe('expired');
+  });
+});
+
+describe('a session that expires under idle sockets', () => {
+  it('the watchdog (every minute) tells each joined socket session-ended {reason: expired} and closes it, without a message from them', async () => {
+    const created = await createSession(httpUrl, { title: 'expires under idle sockets' });
+    const idle: SessionAccess = { httpUrl, wsUrl, sessionId: created.sessionId, token: created.interviewerToken };
+    const clients = await Promise.all([TextClient.join(idle, 'one'), TextClient.join({ ...idle, token: created.candidateToken }, 'two')]);
+    await expire(created.sessionId);
+    await watchdog(); // the stack's own runs every 60 s; its handler, called here, is the same module
+    for (const c of clients) {
+      expect(await c.ws.take('session-ended')).toMatchObject({ reason: 'expired' });
+      await c.ws.closed;
+    }
+    // Nothing is left for the next tick: the sockets' items are gone.
+    const left = await ddb.send(
+      new QueryCommand({ TableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)', ExpressionAttributeValues: { ':pk': `S#${created.sessionId}`, ':c': 'C#' } }),
+    );
+    expect(left.Items ?? []).toEqual([]);
   });
 });

@@ -185,7 +185,7 @@ export const launchRequests = (): { language: string; count: number }[] =>
   sqsMessages().filter((m) => m.QueueUrl === LAUNCH_QUEUE).map((m) => JSON.parse(m.MessageBody!));
 
 /** What the session's Queries find; see `answerQuery`. */
-const stored = { docPages: [] as Item[][], connections: [] as Item[], runners: [] as Item[], overdue: [] as Item[] };
+const stored = { docPages: [] as Item[][], connections: [] as Item[], live: [] as Item[], runners: [] as Item[], overdue: [] as Item[] };
 
 const nextDocPage = (): Item[] => (stored.docPages.length > 1 ? stored.docPages.shift()! : (stored.docPages[0] ?? []));
 
@@ -205,6 +205,7 @@ function answerQuery(input: { ExpressionAttributeValues?: Record<string, unknown
     return { Items: input.ScanIndexForward === false ? items.reverse() : items };
   }
   if (v[':c'] === 'C#') return { Items: stored.connections };
+  if (v[':pk'] === 'LIVE') return { Items: stored.live };
   if (typeof v[':pk'] === 'string' && v[':pk'].startsWith('RUNNERS#')) return { Items: stored.runners };
   if (v[':w'] === 'WATCH') return { Items: stored.overdue };
   return { Items: [] };
@@ -218,6 +219,7 @@ export function useMockedDynamo(): void {
     resetDocumentCache();
     resetConnectionCache();
     stored.connections = [];
+    stored.live = [];
     stored.runners = [];
     stored.overdue = [];
     ddb.reset();
@@ -265,6 +267,11 @@ export function givenSender(connectionId: string, overrides: Item = {}): Item {
   const item = lookupItem(connectionId, overrides);
   ddb.on(GetCommand, { Key: { PK: `CONN#${connectionId}`, SK: 'CONN' } }).resolves({ Item: item });
   return item;
+}
+
+/** The gauges' partition (LIVE / C#<connectionId>: sessionId, ttl), as the watchdog's Query finds it. */
+export function givenLive(items: Item[]): void {
+  stored.live = items;
 }
 
 /** Heartbeat items the runner registry Query finds (its FilterExpression is DynamoDB's job). */

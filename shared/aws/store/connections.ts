@@ -169,11 +169,19 @@ export async function forgetLiveConnection(connectionId: string): Promise<void> 
   await dynamo().send(new DeleteCommand({ TableName: table(), Key: liveKey(connectionId) }));
 }
 
-/** Open connections and the sessions they belong to (ids are counted here, never emitted). */
-export async function liveConnectionCounts(nowMs: number = Date.now()): Promise<{ connections: number; sessions: number }> {
-  const items = await queryAll<{ sessionId: string; ttl: number }>(
-    { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': LIVE_PK }, ProjectionExpression: 'sessionId, #ttl', ExpressionAttributeNames: { '#ttl': 'ttl' } },
-    nowMs,
+/**
+ * Open connections and the sessions they belong to (ids are counted here, never emitted), and the
+ * sockets past their TTL that no $disconnect removed yet: their session expired under them (the TTL is
+ * the session's expiry, or the connection's 2 hours), and the watchdog tells them.
+ */
+export async function liveConnectionCounts(
+  nowMs: number = Date.now(),
+): Promise<{ connections: number; sessions: number; outlived: { connectionId: string; sessionId: string }[] }> {
+  const items = await queryAll<{ SK: string; sessionId: string; ttl: number }>(
+    { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': LIVE_PK }, ProjectionExpression: 'SK, sessionId, #ttl', ExpressionAttributeNames: { '#ttl': 'ttl' } },
+    0, // past their TTL too (DynamoDB deletes them within days): those are the outlived ones
   );
-  return { connections: items.length, sessions: new Set(items.map((i) => i.sessionId)).size };
+  const live = items.filter((i) => isLive(i, nowMs));
+  const outlived = items.filter((i) => !isLive(i, nowMs)).map((i) => ({ connectionId: i.SK.slice(2), sessionId: i.sessionId }));
+  return { connections: live.length, sessions: new Set(live.map((i) => i.sessionId)).size, outlived };
 }

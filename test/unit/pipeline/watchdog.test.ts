@@ -5,12 +5,17 @@ import {
   ddb,
   executionItem,
   givenConnections,
+  givenLive,
   givenOverdue,
+  givenSession,
+  mgmt,
   pushed,
   sent,
   SESSION_ID,
+  sessionItem,
   useMockedDynamo,
 } from '../fixtures.js';
+import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -99,5 +104,32 @@ describe('watchdog (scheduled every minute)', () => {
     // Everything overdue was still ended and told before the failure.
     expect(pushed().map((p) => p.message.executionId)).toEqual([STUCK_QUEUED, STUCK_RUNNING]);
     expect(sent(DeleteCommand).map((d) => d.Key)).toEqual([{ PK: 'LEASE#python', SK: 'LEASE' }]);
+  });
+});
+
+describe('watchdog: sockets of sessions that expired under them', () => {
+  useMockedDynamo();
+
+  it('tells each one session-ended {reason: expired}, closes it and forgets it; an active session\'s leftover item is only forgotten; live sockets are left alone', async () => {
+    const nowSec = Math.floor(Date.now() / 1000);
+    const expired = 'a7d3c9e2-0000-4000-8000-000000000001';
+    const active = 'a7d3c9e2-0000-4000-8000-000000000002';
+    givenSession(sessionItem({ sessionId: expired, expiresAtEpoch: nowSec - 30 }));
+    givenSession(sessionItem({ sessionId: active }));
+    givenLive([
+      { PK: 'LIVE', SK: 'C#gone-1=', sessionId: expired, ttl: nowSec - 30 },
+      { PK: 'LIVE', SK: 'C#gone-2=', sessionId: expired, ttl: nowSec - 30 },
+      { PK: 'LIVE', SK: 'C#old-1=', sessionId: active, ttl: nowSec - 5 },
+      { PK: 'LIVE', SK: 'C#here-1=', sessionId: active, ttl: nowSec + 600 },
+    ]);
+    await handler();
+    expect(pushed()).toEqual([
+      { connectionId: 'gone-1=', message: { type: 'session-ended', reason: 'expired' } },
+      { connectionId: 'gone-2=', message: { type: 'session-ended', reason: 'expired' } },
+    ]);
+    expect(mgmt.commandCalls(DeleteConnectionCommand).map((c) => c.args[0].input.ConnectionId).sort()).toEqual(['gone-1=', 'gone-2=']);
+    const deleted = sent(DeleteCommand).map((d) => `${d.Key!.PK}|${d.Key!.SK}`);
+    expect(deleted).toEqual(expect.arrayContaining(['LIVE|C#gone-1=', 'LIVE|C#gone-2=', 'LIVE|C#old-1=', 'CONN#gone-1=|CONN', `S#${expired}|C#gone-1=`]));
+    expect(deleted.some((k) => k.includes('here-1='))).toBe(false);
   });
 });
