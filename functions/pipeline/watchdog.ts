@@ -63,7 +63,7 @@ async function emitGauges(nowMs: number): Promise<void> {
     const { connections, sessions, outlived } = await liveConnectionCounts(nowMs);
     if (sessions > 0) emit('ActiveSessions', sessions, {});
     if (connections > 0) emit('ConnectedUsers', connections, {});
-    await closeOutlived(outlived, nowMs);
+    await closeOutlived(outlived, nowMs).catch((err: unknown) => logger.error('could not close the sockets of expired sessions', { error: err as Error }));
   } catch (err) {
     logger.error('could not read the live connections for the gauges', { error: err as Error });
   }
