@@ -145,7 +145,8 @@ export async function renderRoom(root: HTMLElement, config: AppConfig, sessionId
       sayAboutLanguage(error.code === 'RATE_LIMIT_EXCEEDED' ? 'Language not changed: too many changes at once, try again in a few seconds.' : `Language not changed: ${error.message}`);
     }
     // Without an action: what HTTP said about a link the socket refused (client/src/http.ts readSessionProblem).
-    if (!error.action && error.code !== 'CLIENT_ERROR') refuseLink(root, error.code);
+    // Only a refusal closes the room: another error without an action (a client-side one) is not about the link.
+    if (!error.action && (Object.hasOwn(REFUSED, error.code) || error.code.startsWith('HTTP_4'))) refuseLink(root, error.code);
   });
   // `session-updated` messages carry no version and two of them may arrive out of order (two quick
   // toggles): show each at once, then read the session, which is always the newest state.
