@@ -7,7 +7,7 @@
  *   const result = await runner.run(job, { onOutput: (stream, chunk) => push(stream, chunk) });
  *   await runner.close();
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { LANGUAGES, type LanguageId } from '#contract/languages.js';
 import type { RunJob, RunResult } from '#contract/execution-types.js';
@@ -60,8 +60,22 @@ export interface SlotPoolOptions {
 const DEFAULT_TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock'];
 const TASK_MEMORY_POLL_MS = 250;
 
+/**
+ * The dirs a sandboxed program could write to: world-writable, on a writable mount. On Fargate the root
+ * filesystem is read-only (/var/tmp, /run/lock keep their 1777 mode bits but nobody can write there),
+ * and closing them to the sandbox group would fail with EROFS and warn for nothing.
+ */
 function worldWritableDirs(dirs: readonly string[]): string[] {
-  return dirs.filter((d) => existsSync(d) && statSync(d).isDirectory() && (statSync(d).mode & 0o002) !== 0);
+  return dirs.filter((d) => existsSync(d) && statSync(d).isDirectory() && (statSync(d).mode & 0o002) !== 0 && !onReadOnlyMount(d));
+}
+
+function onReadOnlyMount(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EROFS';
+  }
 }
 
 const jsonLog: Log = (message, fields) => console.warn(JSON.stringify({ level: 'WARN', component: 'runner', message, ...fields }));
@@ -109,6 +123,11 @@ export class SlotPool {
     this.testBudget = options.testBudget ?? DEFAULT_TEST_BUDGET;
     this.clock = options.clock;
     this.taskMemory = options.taskMemory === false ? undefined : (options.taskMemory ?? detectTaskMemory());
+  }
+
+  /** The task memory budget the guard enforces, undefined when the guard is off (no limit known). */
+  get taskMemoryBudget(): number | undefined {
+    return this.taskMemory?.budgetBytes;
   }
 
   /** The supplementary group every sandboxed process carries: the shared temp dirs are closed to it. */

@@ -62,7 +62,13 @@ export class Worker {
     }
     await this.beat();
     const beat = setInterval(() => void this.beat(), LIMITS.execution.runnerHeartbeatMs);
-    logger.info('runner worker started', { workerId: this.workerId, language: this.opts.language, slots: this.runner.slots });
+    // taskMemoryBudgetBytes null: the task-memory guard is off (no budget given, no cgroup limit seen).
+    logger.info('runner worker started', {
+      workerId: this.workerId,
+      language: this.opts.language,
+      slots: this.runner.slots,
+      taskMemoryBudgetBytes: this.runner.taskMemoryBudget ?? null,
+    });
     try {
       while (!this.stopping) {
         const free = this.runner.slots - this.active.size;

@@ -132,6 +132,7 @@ export class HttpApiConstruct extends Construct {
       fn.bindWebSocketUrl(props.webSocket);
       if (def.pushes) fn.bindWebSocket(props.webSocket, CLOSES_SOCKETS.has(name) ? ['POST', 'DELETE'] : ['POST']);
       if ('runs' in def && def.runs) props.execution.grantRuns(fn);
+      else if ('warms' in def && def.warms) props.execution.grantWarming(fn);
 
       const integration = new HttpLambdaIntegration(`Http-${name}-Integration`, fn.fn, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
@@ -150,7 +151,7 @@ export class HttpApiConstruct extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Session routes authorize in the handlers with per-session bearer tokens (docs/protocol.md §2) compared against stored hashes: API Gateway authorizers cannot see session ids or roles. Operator routes (POST/GET /api/sessions, /api/questions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract; the $default route only answers 404 NOT_FOUND (no table, no grants).',
+        'Session routes authorize in the handlers with per-session bearer tokens (docs/protocol.md §2) compared against stored hashes. A Lambda REQUEST authorizer could read the path\'s session id, but it would make the same check at the price of a second Lambda invocation per request, and a cached answer would outlive a revoked token or an ended session. Operator routes (POST/GET /api/sessions, /api/questions) take an operator API key checked against stored hashes in the handler, or API Gateway\'s JWT authorizer when -c jwtIssuer/jwtAudience are set. Health and languages are public by contract; the $default route only answers 404 NOT_FOUND (no table, no grants).',
     });
 
     new CfnOutput(this, 'HttpApiUrl', { key: 'HttpApiUrl', value: this.url, description: 'Base URL of the HTTP API' });

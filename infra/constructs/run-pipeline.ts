@@ -23,6 +23,7 @@ import { RunnerCluster, type RunnerClusterProps } from './runners.js';
 /** What the API constructs need from the pipeline: the grants of a function that queues runs. */
 export interface RunGrants {
   grantRuns(fn: ProjectFunction): void;
+  grantWarming(fn: ProjectFunction): void;
 }
 
 export interface RunPipelineProps extends Pick<RunnerClusterProps, 'cpu' | 'memoryMiB' | 'warmRunners' | 'maxRunnersPerLanguage' | 'image' | 'containerInsights'> {
@@ -78,9 +79,19 @@ export class RunPipeline extends Construct implements RunGrants {
    * only the launcher function calls RunTask.
    */
   grantRuns(fn: ProjectFunction): void {
-    for (const language of LANGUAGE_IDS) this.queues.queues[language].grantSendMessages(fn.fn);
-    this.queues.launchQueue.grantSendMessages(fn.fn);
+    // SendMessage only: grantSendMessages would add GetQueueAttributes and GetQueueUrl, which nothing calls.
+    for (const language of LANGUAGE_IDS) this.queues.queues[language].grant(fn.fn, 'sqs:SendMessage');
     fn.fn.addEnvironment(ENV.runQueueUrls, this.queues.urlsJson());
+    this.grantWarming(fn);
+  }
+
+  /**
+   * For functions that can switch a session's language (`warms: true`: PATCH, a restore): SendMessage on
+   * the launch queue (LAUNCH_QUEUE_URL) and the per-language cap, so `ensureRunners` asks for a runner of
+   * the new language. Without them it logs once and the first run waits for a cold Fargate start.
+   */
+  grantWarming(fn: ProjectFunction): void {
+    this.queues.launchQueue.grant(fn.fn, 'sqs:SendMessage');
     fn.fn.addEnvironment(ENV.launchQueueUrl, this.queues.launchQueue.queueUrl);
     fn.fn.addEnvironment(ENV.maxRunners, String(this.runners.maxRunnersPerLanguage));
   }

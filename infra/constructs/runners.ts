@@ -32,6 +32,11 @@ export const DEFAULT_CPU = 1024;
 /** Two runs at 256 MiB plus a compiler at up to 1 GiB, plus the runner. */
 export const DEFAULT_MEMORY_MIB = 2048;
 
+/** The runner's variable for the task memory budget (runner/sandbox/task-memory.ts). */
+export const RUNNER_TASK_MEMORY_BUDGET = 'RUNNER_TASK_MEMORY_BUDGET_BYTES';
+/** 90 % of the task's memory: the rest is the runner itself and the kernel's share. */
+export const taskMemoryBudgetBytes = (memoryMiB: number): number => Math.floor(memoryMiB * 1024 * 1024 * 0.9);
+
 /** A warm runner never idles out: the service would only replace it with a cold one. */
 const WARM_IDLE_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -220,7 +225,8 @@ export class RunnerCluster extends Construct {
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
       taskRole: this.taskRoles[language],
       executionRole: this.executionRoles[language],
-      // Task ephemeral storage (20 GiB): work dirs in one volume, a world-writable /tmp in the other.
+      // Task ephemeral storage (20 GiB): work dirs in one volume, /tmp in the other (the entrypoint makes it
+      // 0711, closed to programs: runner/images/entrypoint.sh).
       volumes: [{ name: 'scratch' }, { name: 'tmp' }],
     });
 
@@ -259,6 +265,10 @@ export class RunnerCluster extends Construct {
         [ENV.wsManagementEndpoint]: webSocket.callbackUrl,
         [ENV.region]: Stack.of(this).region,
         RUNNER_SLOTS: String(LIMITS.execution.slotsPerRunner),
+        // The guard that stops running programs before the task's memory runs out (runner/sandbox/
+        // task-memory.ts): the container's own cgroup has no limit of its own on Fargate (only the task's
+        // has), so the budget is given, 90 % of the task's memory.
+        [RUNNER_TASK_MEMORY_BUDGET]: String(taskMemoryBudgetBytes(this.props.memoryMiB ?? DEFAULT_MEMORY_MIB)),
         RUNNER_WORK_ROOT: WORK_ROOT,
         RUNNER_IDLE_MS: String(idleMs),
         POWERTOOLS_SERVICE_NAME: `interview-runner-${language}`,

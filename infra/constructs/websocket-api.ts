@@ -111,7 +111,7 @@ export class WebSocketApiConstruct extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Authorization happens in the $connect handler: it verifies the per-session bearer token (query string, docs/protocol.md §2) against its stored hash and the session state; API Gateway authorizers cannot see session ids or roles. Later routes are only reachable on an accepted connection.',
+        'Authorization happens in the $connect handler: it verifies the per-session bearer token (query string, docs/protocol.md §2) against its stored hash and the session state. A Lambda REQUEST authorizer could read the same query string, but it would make the same check in a second Lambda invocation per handshake, and $connect must read the session anyway. Later routes are only reachable on an accepted connection.',
     });
 
     new CfnOutput(this, 'WebSocketUrl', { key: 'WebSocketUrl', value: this.stage.url, description: 'wsUrl clients connect to' });

@@ -18,6 +18,11 @@ export interface HttpFunctionDef {
   pushes: boolean;
   /** Whether it queues runs and asks for runners (sqs:SendMessage on the run queues and the launch queue). */
   runs?: boolean;
+  /**
+   * Whether it can switch the session's language (PATCH, a restore) and so asks for a runner of the new
+   * language (sqs:SendMessage on the launch queue only). Implied by `runs`.
+   */
+  warms?: boolean;
 }
 
 export const HTTP_FUNCTIONS = {
@@ -42,6 +47,7 @@ export const HTTP_FUNCTIONS = {
     ],
     table: 'readWrite',
     pushes: true,
+    warms: true,
   },
   code: {
     entry: 'functions/http/code.ts',
@@ -60,6 +66,7 @@ export const HTTP_FUNCTIONS = {
     ],
     table: 'readWrite',
     pushes: true,
+    warms: true,
   },
   activity: {
     entry: 'functions/http/activity.ts',

@@ -7,6 +7,7 @@ import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRunnersInFlight } from '../../infra/constructs/pipeline-functions.js';
 import { DEFAULT_MAX_RUNNERS_IN_FLIGHT, ENV } from '#aws/config.js';
+import { HTTP_FUNCTIONS } from '#contract/routes.js';
 import { buildApp, type Built } from './harness.js';
 import { committedEnvironments, functionEnvironments, serialize } from './function-env.js';
 import { actionsOf, arnOf, ref, resourcesOf, TemplateReader } from './template.js';
@@ -39,6 +40,36 @@ describe('what the execution pipeline functions need at run time', () => {
     // Still nothing of ECS and no run queue: only the launcher starts tasks, only run requests queue runs.
     expect(r.statementsOf(pipeline().watchdog).flatMap(actionsOf).some((a) => a.startsWith('ecs:') || a === 'iam:PassRole')).toBe(false);
     for (const key of [ENV.runQueueUrls, ENV.ecsCluster, ENV.ecsTaskDefinitions]) expect(env[key], key).toBeUndefined();
+  });
+
+  // PATCH and a snapshot restore can switch the language; publish() then asks for a runner of it
+  // (shared/aws/publish.ts). Without the launch queue that ask fails in AWS only (once-per-container WARN).
+  it('lets the functions that can switch the language (PATCH, restore) ask for runners: launch queue only', () => {
+    const warming = Object.entries(HTTP_FUNCTIONS).filter(([, def]) => 'warms' in def && def.warms).map(([name]) => name);
+    expect(warming.sort()).toEqual(['sessions', 'snapshots']);
+    for (const name of warming) {
+      const fn = built.stack.http.functions[name as keyof typeof HTTP_FUNCTIONS];
+      const env = r.envOf(fn);
+      expect(env[ENV.launchQueueUrl], name).toEqual(ref(launchQueue()));
+      expect(env[ENV.maxRunners], name).toBe(String(built.stack.execution.runners.maxRunnersPerLanguage));
+      expect(env[ENV.runQueueUrls], name).toBeUndefined();
+      const sends = r.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+      expect(sends.map((s) => [actionsOf(s), resourcesOf(s)]), name).toEqual([[['sqs:SendMessage'], [arnOf(launchQueue())]]]);
+    }
+  });
+
+  it('grants no action the code never calls (BatchGetItem, DescribeTable, GetQueueUrl, GetQueueAttributes on a queue it only sends to)', () => {
+    const all = { ...built.stack.http.functions, ...built.stack.webSocket.functions, ...pipeline() };
+    // The dead-letter handler and the launcher consume their queues through event sources, whose grant
+    // (Lambda's poller runs as the function's role) includes GetQueueAttributes and GetQueueUrl.
+    const consumers = new Set(['deadLetter', 'launcher']);
+    for (const [name, fn] of Object.entries(all)) {
+      const actions = r.statementsOf(fn).flatMap(actionsOf);
+      for (const unused of ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable']) expect(actions, name).not.toContain(unused);
+      if (!consumers.has(name)) for (const unused of ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes']) expect(actions, name).not.toContain(unused);
+      // Whoever has a queue URL in its environment may send to it.
+      if (r.envOf(fn)[ENV.launchQueueUrl]) expect(actions, name).toContain('sqs:SendMessage');
+    }
   });
 
   it(`gives the launcher the caps (MAX_RUNNERS_IN_FLIGHT default ${DEFAULT_MAX_RUNNERS_IN_FLIGHT}) and the table it counts runners in`, () => {

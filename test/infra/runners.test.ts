@@ -122,6 +122,9 @@ describe('runner task definitions', () => {
       expect(env.RUNNER_WORK_ROOT, language).toBe('/scratch/work');
       expect(env.RUNNER_IDLE_MS, language).toBe(String(LIMITS.execution.runnerIdleMs));
       expect(env.RUNNER_SLOTS, language).toBe(String(LIMITS.execution.slotsPerRunner));
+      // 90 % of the task's 2 GiB: on Fargate the container's cgroup has no limit of its own to take it from.
+      expect(env.RUNNER_TASK_MEMORY_BUDGET_BYTES, language).toBe(String(Math.floor(2048 * 1024 * 1024 * 0.9)));
+      expect(r.resources[logicalId(execution().runners.taskDefinitions[language])]!.Properties.Memory, language).toBe('2048');
       expect(env[ENV.region], language).toEqual({ Ref: 'AWS::Region' });
       // Scale-out goes through the launch queue; RunTask details are the launcher function's business.
       expect(env[ENV.launchQueueUrl], language).toEqual(ref(execution().queues.launchQueue));

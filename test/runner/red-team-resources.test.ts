@@ -142,6 +142,19 @@ describe('memory the RSS poll never sees', () => {
     }
   });
 
+  // On Fargate the container's cgroup has no limit of its own (only the task's has): the stack gives the
+  // budget in RUNNER_TASK_MEMORY_BUDGET_BYTES (infra/constructs/runners.ts), which must win over the cgroup.
+  it('takes the task memory budget from RUNNER_TASK_MEMORY_BUDGET_BYTES and reads the usage from its cgroup', async (ctx) => {
+    const { detectTaskMemory } = await import('../../runner/sandbox/task-memory.js');
+    const memory = detectTaskMemory({ RUNNER_TASK_MEMORY_BUDGET_BYTES: String(1_932_735_283) });
+    ctx.skip(!memory, 'no memory cgroup readable here');
+    expect(memory!.budgetBytes).toBe(1_932_735_283);
+    expect(memory!.usage()).toBeGreaterThan(0);
+    const pool = new SlotPool({ slots: 1, log: () => {}, taskMemory: memory! });
+    expect(pool.taskMemoryBudget).toBe(1_932_735_283);
+    expect(new SlotPool({ slots: 1, log: () => {}, taskMemory: false }).taskMemoryBudget).toBeUndefined();
+  });
+
   it('cannot enter a user namespace, mount a tmpfs with the new mount API, or reach clone3', async (ctx) => {
     ctx.skip(!!missingToolchain(runner(), 'c'), missingToolchain(runner(), 'c'));
     const code = [

@@ -2,7 +2,8 @@
  * The SlotPool's own contract: slots and concurrency, a distinct unprivileged uid per concurrent run,
  * live output, what it reports, and the on-demand build of the helper.
  */
-import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +54,35 @@ describe('SlotPool', () => {
       for (const uid of second.slotUids) expect(runner().slotUids).not.toContain(uid);
     } finally {
       await second.close();
+    }
+  });
+
+  // Fargate's read-only root filesystem keeps /var/tmp and /run/lock at mode 1777: nothing can write
+  // there, so there is nothing to close, and the runner must not warn that runs can.
+  it('leaves world-writable dirs on a read-only mount alone and does not warn about them', async (ctx) => {
+    ctx.skip(!isRoot, NEEDS_ROOT);
+    const dir = await mkdtemp(join(tmpdir(), 'ro-mount-'));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,mode=1777', 'tmpfs', dir]).status === 0;
+    try {
+      ctx.skip(!mounted, 'mounting a read-only tmpfs needs CAP_SYS_ADMIN');
+      const { SlotPool } = await import('../../runner/slot-pool.js');
+      const writable = await mkdtemp(join(tmpdir(), 'rw-temp-'));
+      await chmod(writable, 0o1777);
+      const warnings: string[] = [];
+      const pool = new SlotPool({ slots: 1, tempDirs: [dir, writable], log: (message) => warnings.push(message) });
+      try {
+        await pool.ready();
+        expect(warnings.filter((w) => /temp dirs/.test(w))).toEqual([]);
+        // The writable one is still closed to the sandbox group.
+        const code = `try:\n    open(${JSON.stringify(join(writable, 'x'))}, 'w')\n    print('wrote')\nexcept OSError as e:\n    print('refused')\n`;
+        expect((await pool.run(job('python', code))).stdout).toBe('refused\n');
+      } finally {
+        await pool.close();
+        await rm(writable, { recursive: true, force: true });
+      }
+    } finally {
+      if (mounted) spawnSync('umount', [dir]);
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

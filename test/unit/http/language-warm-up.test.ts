@@ -1,10 +1,13 @@
 /**
  * Every way the session's language can switch warms a runner of the new language, because every entry
  * point hands its LanguageChanged event to the one publish() (shared/aws/publish.ts): PATCH, a restore
- * that switches language, and the WebSocket language-change (message-presence.test.ts).
+ * that switches language, and the WebSocket language-change (message-presence.test.ts). Each case runs
+ * with the environment the stack gives the function that serves it (test/unit/function-env.json): a
+ * function the stack left without the launch queue could not ask in AWS, and fails here.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useFunctionEnv } from '../env.js';
 import { handler as sessions } from '../../../functions/http/sessions.js';
 import { handler as snapshots } from '../../../functions/http/snapshots.js';
 import {
@@ -42,6 +45,7 @@ const givenSnapshot = (language: string) =>
 
 describe('a language switch warms a runner of the new language, whatever the entry point', () => {
   useMockedDynamo();
+  beforeEach(({ task }) => useFunctionEnv(/restore/.test(task.name) ? 'http-snapshots' : 'http-sessions'));
 
   it('PATCH language: tells the sockets and asks for a runner of the new language', async () => {
     givenSession(sessionItem({ language: 'python' }));
