@@ -65,7 +65,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
   javascript: {
     id: 'javascript',
     name: 'JavaScript (Node.js)',
-    version: '20',
+    version: '22',
     fileName: 'main.js',
     run: { argv: ['node', 'main.js'] },
     template: "const input = require('fs').readFileSync(0, 'utf8');\nconsole.log('Hello, world!');\n",
@@ -75,7 +75,7 @@ export const LANGUAGES: Record<LanguageId, Language> = {
     id: 'typescript',
     name: 'TypeScript (esbuild + Node.js)',
     // esbuild strips types without checking them: fast, and type errors do not stop a run.
-    version: 'esbuild 0.28, Node.js 20',
+    version: 'esbuild 0.28, Node.js 22',
     fileName: 'main.ts',
     compile: { argv: ['esbuild', 'main.ts', '--outfile=main.js', '--format=cjs', '--platform=node', '--log-level=error'], limits: compileLimits },
     run: { argv: ['node', 'main.js'] },
