@@ -65,20 +65,21 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
   const who = { executionId: item.executionId, language: item.language, userId: item.userId };
   await broadcast(connections, { type: 'execution-started', ...who });
 
+  // The message stays invisible until it is deleted: through the run, the output's drain and the storing
+  // of the result (a redelivery meanwhile would be taken over by another runner and run the program again).
   const keepInvisible = setInterval(
     () => void changeVisibility(env, receipt, LIMITS.execution.visibilityTimeoutSeconds),
     (LIMITS.execution.visibilityTimeoutSeconds * 1000) / 3,
   );
-  const output = new OutputPusher(item.executionId, () => connections);
-  let result: RunResult;
+  let finished: Awaited<ReturnType<typeof finishExecution>>;
   try {
-    result = await runJob(env, item, output);
+    const output = new OutputPusher(item.executionId, () => connections);
+    const result = await runJob(env, item, output);
+    await output.drain(); // bounded (outputDrainMs): the stored result has the whole output anyway
+    finished = await finishExecution(item, env.workerId, result);
   } finally {
     clearInterval(keepInvisible);
   }
-  await output.drain();
-
-  const finished = await finishExecution(item, env.workerId, result);
   if (!finished) {
     logger.warn('claim lost before the result was stored (taken over or ended by the watchdog)', log);
     await deleteMessage(env, receipt);

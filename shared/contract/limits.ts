@@ -82,6 +82,8 @@ export const LIMITS = {
     /** execution-output pushes: flush after this long or this many bytes, whichever first. */
     outputFlushMs: 50,
     outputFlushBytes: 4 * 1024,
+    /** How long a finished run waits for its live output to go out before its result is stored (runner/output-pusher.ts). */
+    outputDrainMs: 5_000,
   },
   rate: {
     /** Session creation per operator identity (docs/protocol.md §4). */

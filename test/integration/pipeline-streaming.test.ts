@@ -74,3 +74,50 @@ describe('run-code over WebSocket with three participants (2 text + 1 yjs)', () 
     expect(list[0]).toEqual(execution);
   });
 });
+
+// A hostile program alternating 1-byte writes to stdout and stderr used to make one execution-output per
+// byte, posted to every socket; its slot stayed held (and its claim could lapse, so the program ran twice)
+// while they went out, and other sessions' runs waited.
+const ALTERNATING_PROGRAM = ['import os', 'for i in range(20000):', "    os.write(1, b'a')", "    os.write(2, b'b')"].join('\n');
+
+describe('output alternating between stdout and stderr byte by byte', () => {
+  let session: NewSession;
+  let candidate: TextClient;
+  let interviewer: TextClient;
+
+  beforeAll(async () => {
+    session = await newSession('python');
+    candidate = await TextClient.join(accessOf(session, session.candidateToken), 'candidate');
+    interviewer = await TextClient.join(accessOf(session), 'interviewer');
+    await candidate.change(ALTERNATING_PROGRAM);
+  });
+
+  afterAll(async () => {
+    await Promise.all([candidate?.ws.close(), interviewer?.ws.close()]);
+  });
+
+  it('streams it in a few messages per flush window, runs it once, and frees the runner for the next run', async () => {
+    candidate.ws.send({ action: 'run-code' });
+    const id: string = (await candidate.ws.take('execution-queued', () => true, 10_000)).executionId;
+    const [finished] = await Promise.all([candidate.ws, interviewer.ws].map((ws) => finishedOn(ws, id, 60_000)));
+    expect(finished).toMatchObject({ status: 'COMPLETED', stdout: 'a'.repeat(20_000), stderr: 'b'.repeat(20_000) });
+
+    for (const ws of [candidate.ws, interviewer.ws]) {
+      const events = eventsFor(ws, id);
+      expect(events.filter((e) => e.type === 'execution-started')).toHaveLength(1);
+      const outputs = events.filter((e) => e.type === 'execution-output');
+      expect(outputs.filter((o) => o.stream === 'stdout').map((o) => o.data).join('')).toBe('a'.repeat(20_000));
+      expect(outputs.filter((o) => o.stream === 'stderr').map((o) => o.data).join('')).toBe('b'.repeat(20_000));
+      expect(outputs.map((o) => o.seq)).toEqual(outputs.map((_, i) => i));
+      // At most one message per stream per flush window (50 ms) or per 4 KiB, however slow the machine
+      // made the program: 40,000 before.
+      const windows = Math.ceil(finished!.durationMs / 50) + Math.ceil(40_000 / 4096) + 2;
+      expect(outputs.length).toBeLessThanOrEqual(2 * windows);
+    }
+
+    await candidate.change("print('next')\n");
+    candidate.ws.send({ action: 'run-code' });
+    const next: string = (await candidate.ws.take('execution-queued', (m) => m.executionId !== id, 10_000)).executionId;
+    expect(await finishedOn(candidate.ws, next, 30_000)).toMatchObject({ status: 'COMPLETED', stdout: 'next\n' });
+  });
+});

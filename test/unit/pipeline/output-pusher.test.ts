@@ -34,7 +34,7 @@ describe('OutputPusher', () => {
   useMockedDynamo();
   afterEach(() => void vi.useRealTimers());
 
-  it('merges consecutive chunks of one stream and numbers the batches from 0, per stream change', async () => {
+  it('makes one message per stream of a flush window, numbered from 0, each stream in its order', async () => {
     const pusher = new OutputPusher(EXEC, () => viewers('ann-1', 'bob-1'));
     pusher.push('stdout', 'a');
     pusher.push('stdout', 'b');
@@ -42,12 +42,73 @@ describe('OutputPusher', () => {
     pusher.push('stdout', 'c');
     await pusher.drain();
     const expected = [
-      { type: 'execution-output', executionId: EXEC, stream: 'stdout', data: 'ab', seq: 0 },
+      { type: 'execution-output', executionId: EXEC, stream: 'stdout', data: 'abc', seq: 0 },
       { type: 'execution-output', executionId: EXEC, stream: 'stderr', data: 'warn\n', seq: 1 },
-      { type: 'execution-output', executionId: EXEC, stream: 'stdout', data: 'c', seq: 2 },
     ];
     expect(pushedTo('ann-1')).toEqual(expected);
     expect(pushedTo('bob-1')).toEqual(expected);
+  });
+
+  // A hostile program alternating 1-byte writes to stdout and stderr made one message per byte (to every
+  // socket of the session) and held its runner slot for minutes while they went out.
+  it('sends a bounded number of messages for output alternating between the streams byte by byte', async () => {
+    vi.useFakeTimers();
+    countPosts();
+    const pusher = new OutputPusher(EXEC, () => viewers('ann-1', 'bob-1'));
+    for (let i = 0; i < 33_000; i++) {
+      pusher.push('stdout', 'a');
+      pusher.push('stderr', 'b');
+      if (i % 500 === 0) await vi.advanceTimersByTimeAsync(LIMITS.execution.outputFlushMs); // the program runs on
+    }
+    await pusher.drain();
+    const got = pushedTo('ann-1');
+    expect(got.filter((m) => m.stream === 'stdout').map((m) => m.data).join('')).toBe('a'.repeat(33_000));
+    expect(got.filter((m) => m.stream === 'stderr').map((m) => m.data).join('')).toBe('b'.repeat(33_000));
+    // 66,000 chunks: a few per flush window (or 4 KiB), not one per change of stream.
+    expect(got.length).toBeLessThanOrEqual(2 * (66_000 / LIMITS.execution.outputFlushBytes + 66 + 2));
+    expect(got.map((m) => m.seq)).toEqual(got.map((_, i) => i));
+  });
+
+  it('while a slow send is under way, gathers what arrives into one batch instead of queueing a message per flush', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let posts = 0;
+    mgmt.on(PostToConnectionCommand).callsFake(async () => {
+      if (++posts === 1) await gate;
+      return {};
+    });
+    const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
+    pusher.push('stdout', 'first');
+    pusher.flush();
+    for (let i = 0; i < 200; i++) {
+      pusher.push(i % 2 ? 'stderr' : 'stdout', String(i % 10));
+      pusher.flush(); // as the flush timer or the byte threshold would, many times over
+    }
+    release();
+    await pusher.drain();
+    const got = pushedTo('ann-1');
+    expect(got.map((m) => m.stream)).toEqual(['stdout', 'stdout', 'stderr']);
+    expect(got.map((m) => m.seq)).toEqual([0, 1, 2]);
+    expect(got[1]!.data).toHaveLength(100);
+  });
+
+  it('waits at most outputDrainMs for a send that does not end, then drops the rest and sends nothing more', async () => {
+    vi.useFakeTimers();
+    mgmt.on(PostToConnectionCommand).callsFake(() => new Promise(() => {})); // a post that never answers
+    const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
+    pusher.push('stdout', 'stuck');
+    pusher.flush();
+    pusher.push('stdout', 'after');
+    let drained = false;
+    const drain = pusher.drain().then(() => (drained = true));
+    await vi.advanceTimersByTimeAsync(LIMITS.execution.outputDrainMs - 1);
+    expect(drained).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await drain;
+    expect(drained).toBe(true);
+    pusher.push('stdout', 'later');
+    pusher.flush();
+    expect(pushed()).toHaveLength(1); // only the stuck post was ever attempted
   });
 
   it('flushes on its own after outputFlushMs, without waiting for drain', async () => {
