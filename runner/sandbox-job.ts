@@ -51,6 +51,9 @@ export const FLOOD_FACTOR = 32;
 
 const OUTPUT = { maxBytes: LIMITS.outputMaxBytesPerStream, floodBytes: LIMITS.outputMaxBytesPerStream * FLOOD_FACTOR };
 
+/** RLIMIT_STACK: deep recursion (a DFS over 10^5-10^6 nodes) works in every language. */
+const STACK_BYTES = 64 * MIB;
+
 function stepLimits(l: LanguageStepLimits & { fileBytes: number; processes: number }): StepLimits {
   return {
     wallMs: l.wallMs,
@@ -59,12 +62,14 @@ function stepLimits(l: LanguageStepLimits & { fileBytes: number; processes: numb
     // RLIMIT_DATA is only a backstop: it counts reserved, untouched memory, which the JVM (heap and
     // 64 MiB thread stacks) and Go reserve generously, so at 2x the JVM fails to start. Touched memory
     // is what the helper's 20 ms RSS poll limits; this just refuses absurd single allocations early.
-    dataBytes: 4 * l.memoryBytes,
+    // Every thread reserves a stack of RLIMIT_STACK (glibc's default), counted here too: at 4x alone a
+    // process could start only 15 threads; RLIMIT_NPROC bounds them to `processes`, so room for all.
+    dataBytes: 4 * l.memoryBytes + l.processes * STACK_BYTES,
     processes: l.processes,
     fileSizeBytes: l.fileBytes,
     diskBytes: l.fileBytes,
     openFiles: LIMITS.run.openFiles,
-    stackBytes: 64 * MIB,
+    stackBytes: STACK_BYTES,
   };
 }
 

@@ -39,6 +39,27 @@ describe('process containment', () => {
     expect(processesOf(runner().slotUids)).toEqual([]);
   });
 
+  // Each thread reserves an RLIMIT_STACK-sized stack (64 MiB), counted by RLIMIT_DATA: at 4x the memory
+  // limit alone a program could start only 15 threads, and a 32-thread barrier program hung to TIMEOUT.
+  it('lets a program start 48 threads (RLIMIT_NPROC, not RLIMIT_DATA, bounds them) and still refuses an 8 GiB allocation', async (ctx) => {
+    ctx.skip(!isRoot, `${NEEDS_ROOT}: without a uid of its own RLIMIT_NPROC would count the developer's processes`);
+    const threads = [
+      'import threading',
+      'barrier = threading.Barrier(48)',
+      'def work():',
+      '    barrier.wait()',
+      'ts = [threading.Thread(target=work) for _ in range(48)]',
+      'for t in ts: t.start()',
+      'for t in ts: t.join()',
+      "print('all', len(ts))",
+    ].join('\n');
+    const r = await runner().run(job('python', threads));
+    expect([r.status, r.stdout, r.stderr]).toEqual(['COMPLETED', 'all 48\n', '']);
+    const huge = 'try:\n    b = bytearray(8 << 30)\n    print("allocated")\nexcept MemoryError:\n    print("refused")\n';
+    const h = await runner().run(job('python', huge));
+    expect(h.stdout).toBe('refused\n');
+  });
+
   it('kills a double-forked daemon when the run ends', async () => {
     const daemon = [
       'import os, sys, time',
