@@ -9,13 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sqs } from '#aws/sqs-client.js';
 import { isLanguageId, type LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import { logger } from '#telemetry/log.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { deregister, heartbeat, liveRunners } from '#aws/store/runner-registry.js';
+import { parseRunMessage } from '#aws/runners/run-queue.js';
 import { handleMessage } from './execution-job.js';
 import { systemError } from './sandbox-job.js';
 import { SlotPool } from './slot-pool.js';
@@ -39,6 +40,8 @@ export class Worker {
   readonly workerId: string;
   private readonly runner: SlotPool;
   private readonly active = new Set<Promise<unknown>>();
+  /** Per session with a run here, the end of its last one (see runOne). */
+  private readonly sessionTails = new Map<string, Promise<void>>();
   private stopping = false;
   private lastWorkAt = Date.now();
   private poll?: AbortController;
@@ -82,7 +85,7 @@ export class Worker {
         }
         const messages = await this.receive(free);
         if (messages.length > 0) this.lastWorkAt = Date.now();
-        for (const m of messages) this.track(handleMessage({ runner: this.runner, language: this.opts.language, queueUrl: this.opts.queueUrl, workerId: this.workerId }, m));
+        for (const m of messages) this.runOne(m);
         if (messages.length > 0 && this.active.size >= this.runner.slots) void this.scaleOutIfBacklog();
       }
       await Promise.allSettled([...this.active]);
@@ -119,6 +122,48 @@ export class Worker {
   stop(): void {
     this.stopping = true;
     this.poll?.abort();
+  }
+
+  /**
+   * One session's runs never run at once in this runner: its slots share one kernel, and a run can read
+   * another's command lines in /proc (not hidden without a mount namespace, which Fargate does not
+   * allow), so a candidate's test run could hand a hidden test's stdin to a plain run of theirs. A run
+   * whose session already has one here waits for it, holding its slot and keeping its message invisible
+   * (handing it back would count a receive towards the dead-letter redrive). Runs of other sessions and
+   * other tasks (each its own kernel) are not held up.
+   */
+  private runOne(message: Message): void {
+    const sessionId = parseRunMessage(message.Body ?? '')?.sessionId;
+    const before = sessionId === undefined ? undefined : this.sessionTails.get(sessionId);
+    const env = { runner: this.runner, language: this.opts.language, queueUrl: this.opts.queueUrl, workerId: this.workerId };
+    const job = (async () => {
+      if (before) await this.waitInvisible(message, before);
+      return handleMessage(env, message);
+    })();
+    if (sessionId !== undefined) {
+      const tail = job.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.sessionTails.set(sessionId, tail);
+      void tail.then(() => this.sessionTails.get(sessionId) === tail && this.sessionTails.delete(sessionId));
+    }
+    this.track(job);
+  }
+
+  private async waitInvisible(message: Message, before: Promise<void>): Promise<void> {
+    const seconds = LIMITS.execution.visibilityTimeoutSeconds;
+    const keep = () =>
+      sqs()
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: seconds }))
+        .catch((err: unknown) => logger.warn('could not keep a waiting run invisible', { error: err as Error }));
+    const timer = setInterval(() => void keep(), (seconds * 1000) / 3);
+    try {
+      await keep();
+      await before;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   private track(job: Promise<unknown>): void {
