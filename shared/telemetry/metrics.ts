@@ -181,7 +181,7 @@ function publishLine(sets: Record<string, string>[], line: [MetricName, number][
     const file = process.env[METRICS_FILE_ENV];
     // Powertools writes to stdout only (its own Console; the `logger` option is for its warnings), so the
     // local file gets the line Powertools serialised, which is the one it would have printed.
-    if (file) appendFileSync(file, `${JSON.stringify(metrics.serializeMetrics())}\n`);
+    if (file) appendFileSync(file, `${JSON.stringify(metrics.serializeMetrics())}\n`, { mode: 0o600 });
     else metrics.publishStoredMetrics();
   } catch (err) {
     process.stderr.write(`metric ${line.map(([n]) => n).join(', ')} not emitted: ${(err as Error).message}\n`);
