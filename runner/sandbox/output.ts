@@ -65,8 +65,23 @@ export class CappedOutput {
     return joined.subarray(Math.max(0, joined.length - TAIL_BYTES));
   }
 
-  /** The kept text. A character cut by the cap becomes U+FFFD. */
+  /**
+   * The kept text. A character the cap cut in two is left out (as the live pushes leave it out), so
+   * the kept text is at most maxBytes of UTF-8; bytes that were never valid UTF-8 become U+FFFD.
+   */
   text(): string {
-    return Buffer.concat(this.kept, this.keptBytes).toString('utf8');
+    const all = Buffer.concat(this.kept, this.keptBytes);
+    return (this.truncated ? all.subarray(0, completeUtf8Length(all)) : all).toString('utf8');
   }
+}
+
+/** The length of `b` without a UTF-8 sequence its end cuts short. */
+export function completeUtf8Length(b: Buffer): number {
+  for (let back = 1; back <= Math.min(4, b.length); back++) {
+    const byte = b[b.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: its lead is further back
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? b.length - back : b.length;
+  }
+  return b.length;
 }

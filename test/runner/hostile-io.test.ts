@@ -89,7 +89,7 @@ describe('network', () => {
     expect(r.durationMs).toBeLessThan(2_000);
   });
 
-  it('gets no UDP, IPv6, netlink, packet or Unix sockets, nor io_uring, either', async (ctx) => {
+  it('gets no UDP, IPv6, netlink, packet or Unix sockets, nor io_uring or a native AIO context, either', async (ctx) => {
     ctx.skip(!!missingToolchain(runner(), 'c'), missingToolchain(runner(), 'c'));
     const code = [
       '#include <errno.h>',
@@ -110,11 +110,14 @@ describe('network', () => {
       '  char params[120] = {0};',
       '  long r = syscall(425 /* io_uring_setup, same number on x86_64 and aarch64 */, 4, params);',
       '  printf("io_uring %s\\n", r >= 0 ? "open" : errno == ENOSYS ? "ENOSYS" : "other");',
+      '  unsigned long ctx = 0;',
+      '  r = syscall(SYS_io_setup, 16384, &ctx); /* a host-wide pool (fs.aio-max-nr) */',
+      '  printf("io_setup %s\\n", r >= 0 ? "open" : errno == ENOSYS ? "ENOSYS" : "other");',
       '  return 0;',
       '}',
     ].join('\n');
     const r = await runner().run(job('c', code));
-    expect(r.stdout).toBe('udp EACCES\ntcp6 EACCES\nnetlink EACCES\npacket EACCES\nunix EACCES\nio_uring ENOSYS\n');
+    expect(r.stdout).toBe('udp EACCES\ntcp6 EACCES\nnetlink EACCES\npacket EACCES\nunix EACCES\nio_uring ENOSYS\nio_setup ENOSYS\n');
   });
 });
 

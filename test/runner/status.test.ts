@@ -120,3 +120,24 @@ describe('CappedOutput', () => {
     expect(o.tail()).toBe('x'.repeat(4096));
   });
 });
+
+describe('CappedOutput at the cap', () => {
+  it('leaves out a character the cap cuts in two, in the kept text as in the live text', () => {
+    const live: string[] = [];
+    const o = new CappedOutput(10, 100, (t) => live.push(t));
+    o.push(Buffer.from('abcdefgh€€', 'utf8')); // 8 + 3 + 3 bytes: the cap (10) falls inside the first €
+    expect(o.truncated).toBe(true);
+    expect(o.text()).toBe('abcdefgh');
+    expect(live.join('')).toBe('abcdefgh');
+    expect(Buffer.byteLength(o.text())).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps a character that ends exactly at the cap, and shows bytes that were never UTF-8 as U+FFFD', () => {
+    const exact = new CappedOutput(10, 100);
+    exact.push(Buffer.from('abcdefg€x', 'utf8')); // the € ends at byte 10
+    expect(exact.text()).toBe('abcdefg€');
+    const invalid = new CappedOutput(10, 100);
+    invalid.push(Buffer.from([0x61, 0xff, 0x62]));
+    expect(invalid.text()).toBe('a\uFFFDb');
+  });
+});

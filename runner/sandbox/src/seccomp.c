@@ -129,6 +129,9 @@ int install_seccomp(void) {
   deny(SYS_io_uring_setup, ENOSYS);
   deny(SYS_io_uring_enter, ENOSYS);
   deny(SYS_io_uring_register, ENOSYS);
+  /* Native AIO contexts come from one host-wide pool (fs.aio-max-nr): four io_setup(16384) took it all.
+     glibc's POSIX aio uses threads, not this. */
+  deny(SYS_io_setup, ENOSYS);
 
   static const int denied[] = {
     SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_bpf, SYS_perf_event_open,
