@@ -175,11 +175,18 @@ export const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', '
  * Table access as IAM statements: the table itself, plus the named indexes (read actions only: an index
  * cannot be written) for the few principals that query them.
  */
-export function tableStatements(table: ITable, access: Exclude<TableAccess, 'none'>, indexes: readonly string[] = []): iam.PolicyStatement[] {
+export function tableStatements(
+  table: ITable,
+  access: Exclude<TableAccess, 'none'>,
+  indexes: readonly string[] = [],
+  /** Partition key patterns the principal may touch (`dynamodb:LeadingKeys`, `*` wildcards); all when absent. */
+  leadingKeys?: readonly string[],
+): iam.PolicyStatement[] {
   const statements = [
     new iam.PolicyStatement({
       actions: access === 'read' ? TABLE_READ_ACTIONS : [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
       resources: [table.tableArn],
+      ...(leadingKeys ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } } } : {}),
     }),
   ];
   if (indexes.length > 0) {

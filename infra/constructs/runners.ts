@@ -16,6 +16,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#aws/config.js';
+import { runnerPartitions } from '#aws/table.js';
 import { LANGUAGE_IDS, type LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
 import { checkFargateSize } from '../fargate.js';
@@ -307,7 +308,8 @@ export class RunnerCluster extends Construct {
         resources: [queue.queueArn],
       }),
     );
-    for (const statement of tableStatements(this.props.table, 'readWrite')) role.addToPrincipalPolicy(statement);
+    // Only the partitions a runner's code touches (runnerPartitions): not APIKEYS, question banks, …
+    for (const statement of tableStatements(this.props.table, 'readWrite', [], runnerPartitions(language))) role.addToPrincipalPolicy(statement);
     grantManageConnections(role, this.props.webSocket, ['POST']);
     // SendMessage only (not GetQueueUrl/GetQueueAttributes): the runner never reads the launch queue.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.props.launchQueue.queueArn] }));

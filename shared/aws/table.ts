@@ -74,6 +74,16 @@ export const LOCAL_TABLE_NAME = 'interview-local';
 const pad = (n: number) => n.toString().padStart(12, '0');
 const DOC_PREFIX: Record<DocName, string> = { code: 'DOC#', notes: 'NOTE#' };
 
+/**
+ * The partitions a runner task reads and writes (IAM `dynamodb:LeadingKeys` on its role,
+ * infra/constructs/runners.ts): its sessions' items (executions, connections, questions' tests, history),
+ * the connection lookups it deletes when a push finds a socket gone, its language's registry and launch
+ * lease. Not the operators' keys (`APIKEYS`), question banks or anything else: code that escaped the
+ * sandbox to the runner's credentials cannot mint an operator key. The unit tests of the runner's paths
+ * check every key they touch against this list (test/unit/pipeline/runner-partitions.ts).
+ */
+export const runnerPartitions = (language: string): string[] => ['S#*', 'CONN#*', `RUNNERS#${language}`, `LEASE#${language}`];
+
 export const keys = {
   session: (sessionId: string) => ({ PK: `S#${sessionId}`, SK: 'META' }),
   sessionPk: (sessionId: string) => `S#${sessionId}`,

@@ -181,6 +181,19 @@ describe('runner permissions', () => {
     }
   });
 
+  // Code that escaped the sandbox has the task role's credentials: with the whole table it could write an
+  // APIKEYS item (an operator key of its own) or a question bank. The unit tests of the runner's paths
+  // check every key they touch against the same list (test/unit/pipeline/runner-partitions.ts).
+  it("limits a runner's table access to its partitions (dynamodb:LeadingKeys): sessions, connection lookups, its language's registry and lease", () => {
+    for (const language of LANGUAGE_IDS) {
+      const statements = r.statementsOfRole(logicalId(execution().runners.taskRoles[language])).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(statements, language).toHaveLength(1);
+      expect(statements[0]!.Condition, language).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['S#*', 'CONN#*', `RUNNERS#${language}`, `LEASE#${language}`] },
+      });
+    }
+  });
+
   it('keeps the execution role (image pull, logs) separate from the task role', () => {
     for (const language of LANGUAGE_IDS) {
       const exec = r.statementsOfRole(logicalId(execution().runners.executionRoles[language])).flatMap(actionsOf);

@@ -19,13 +19,17 @@ import {
 } from '../fixtures.js';
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunJob, RunResult } from '#contract/execution-types.js';
 import type { RunHooks } from '../../../runner/sandbox-job.js';
 import { handleMessage, type JobEnv } from '../../../runner/execution-job.js';
 import type { SlotPool } from '../../../runner/slot-pool.js';
 import { useFunctionEnv } from '../env.js';
+import { onlyRunnerPartitions } from './runner-partitions.js';
+
+// Every DynamoDB key these runner paths touch is one the runner task's role may touch (IAM LeadingKeys).
+onlyRunnerPartitions();
 
 // runner/ code runs in the python runner task: its container environment, as the stack sets it.
 useFunctionEnv('runner-python');
@@ -101,6 +105,18 @@ describe('handleMessage', () => {
     const deleted = order(sqsMock.commandCalls(DeleteMessageCommand)[0]);
     expect(stored).toBeLessThan(announced);
     expect(announced).toBeLessThan(deleted);
+  });
+
+  // The runner's role may touch only runnerPartitions (IAM LeadingKeys): forgetting a gone socket deletes
+  // its lookup (CONN#…) and its item in the session; onlyRunnerPartitions checks both are allowed.
+  it('forgets a socket that is gone when the run is announced, and runs on', async () => {
+    givenClaimable();
+    givenConnections([connectionItem('ann-1', { joined: true, userId: 'ann' }), connectionItem('gone-1', { joined: true, userId: 'bob' })]);
+    mgmt.on(PostToConnectionCommand, { ConnectionId: 'gone-1' }).rejects(Object.assign(new Error('gone'), { name: 'GoneException', $metadata: { httpStatusCode: 410 } }));
+    const { env } = fakeRunner();
+    expect(await handleMessage(env, message())).toBe('ran');
+    const deleted = ddb.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key);
+    expect(deleted).toEqual(expect.arrayContaining([{ PK: 'CONN#gone-1', SK: 'CONN' }, { PK: `S#${SESSION_ID}`, SK: 'C#gone-1' }]));
   });
 
   it('deletes a duplicate delivery of a finished execution without running it', async () => {

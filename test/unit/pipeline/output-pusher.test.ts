@@ -6,6 +6,10 @@ import { OutputPusher } from '../../../runner/output-pusher.js';
 import { LIMITS } from '#contract/limits.js';
 import type { ConnectionItem } from '#aws/store/connections.js';
 import { useFunctionEnv } from '../env.js';
+import { onlyRunnerPartitions } from './runner-partitions.js';
+
+// Every DynamoDB key these runner paths touch is one the runner task's role may touch (IAM LeadingKeys).
+onlyRunnerPartitions();
 
 // runner/ code runs in the runner task: its container environment, as the stack sets it.
 useFunctionEnv('runner-python');

@@ -37,6 +37,10 @@ import type { SlotPool, TestHooks, TestsJob, TestsRunResult } from '../../../run
 import { DEFAULT_TEST_BUDGET } from '../../../runner/tests-job.js';
 import { handler } from '../../../functions/http/executions.js';
 import { useFunctionEnv } from '../env.js';
+import { onlyRunnerPartitions } from './runner-partitions.js';
+
+// Every DynamoDB key these runner paths touch is one the runner task's role may touch (IAM LeadingKeys).
+onlyRunnerPartitions();
 
 useFunctionEnv('runner-python');
 const KEY = { PK: `S#${SESSION_ID}`, SK: `X#${EXECUTION_ID}` };
