@@ -55,7 +55,7 @@ export function createHttpFront(
     }
 
     // No route: API Gateway's `$default` route (shared/contract/routes.ts) answers, as deployed.
-    const route = matchRoute(method, url.pathname) ?? { fn: HTTP_DEFAULT_ROUTE_FUNCTION, routeKey: '$default', pathParameters: {} };
+    const route = matchRoute(method, rawPathOf(req, url)) ?? { fn: HTTP_DEFAULT_ROUTE_FUNCTION, routeKey: '$default', pathParameters: {} };
 
     const body = await readBody(req);
     if (body === 'too-large') {
@@ -97,6 +97,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The path as the client sent it. `new URL()` resolves `.` and `..` segments (`%2e%2e` too), which API
+ * Gateway does not: `DELETE …/review-links/%2e%2e` became `DELETE /api/sessions/{id}`, ending the
+ * session (and purging it with `?purge=true`), where AWS passes `..` to the revoke route as a link id.
+ */
+function rawPathOf(req: IncomingMessage, url: URL): string {
+  const target = req.url ?? '/';
+  return target.startsWith('/') ? target.split(/[?#]/, 1)[0]! : url.pathname;
+}
+
 function toEventV2(req: IncomingMessage, url: URL, method: string, route: RouteMatch, body: Buffer): APIGatewayProxyEventV2 {
   // Payload 2.0: header names lower-cased, repeated headers joined by commas, cookies split out.
   const headers: Record<string, string> = {};
@@ -111,7 +121,7 @@ function toEventV2(req: IncomingMessage, url: URL, method: string, route: RouteM
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
 
   const now = Date.now();
-  const rawPath = url.pathname;
+  const rawPath = rawPathOf(req, url);
   const contentType = headers['content-type'] ?? '';
   const isText = TEXT_TYPES.test(contentType);
   const domainName = headers.host ?? 'localhost';

@@ -12,7 +12,7 @@ let snapshot: { code: string; version: number };
 async function stored() {
   const code = await call('GET', `/api/sessions/${s.sessionId}/code`, { token: s.interviewerToken });
   const session = await call('GET', `/api/sessions/${s.sessionId}`, { token: s.interviewerToken });
-  return { code: code.body.code, version: code.body.version, title: session.body.title, language: session.body.language };
+  return { code: code.body.code, version: code.body.version, title: session.body.title, language: session.body.language, status: session.body.status };
 }
 
 beforeAll(async () => {
@@ -44,6 +44,12 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
   ['unknown session', () => call('GET', `/api/sessions/3f1c7f3e-9a4b-4c1d-8e2f-1234567890ab`, { token: s.interviewerToken }), 404, 'SESSION_NOT_FOUND'],
   ['unknown snapshot', () => call('GET', `/api/sessions/${s.sessionId}/snapshots/01M8037V8SDDTXPB104PGPDAFB`, { token: s.interviewerToken }), 404, 'NOT_FOUND'],
   ['malformed snapshot id', () => call('POST', `/api/sessions/${s.sessionId}/snapshots/../../x/restore`, { token: s.interviewerToken }), 404, ''],
+  // Dot segments sent as they are (curl --path-as-is, a link id a script did not check): API Gateway does
+  // not resolve them, and neither may the local front: this revoke became DELETE /api/sessions/{id} (the
+  // session ended; with ?purge=true, gone).
+  ['a review link id of %2e%2e', () => call('DELETE', `/api/sessions/${s.sessionId}/review-links/%2e%2e?purge=true`, { token: s.interviewerToken, asIs: true }), 404, 'NOT_FOUND'],
+  ['a review link id of ..', () => call('DELETE', `/api/sessions/${s.sessionId}/review-links/..`, { token: s.interviewerToken, asIs: true }), 404, 'NOT_FOUND'],
+  ['a candidate reading participants/..', () => call('GET', `/api/sessions/${s.sessionId}/participants/..`, { token: s.candidateToken, asIs: true }), 404, 'NOT_FOUND'],
   ['history limit out of range', () => call('GET', `/api/sessions/${s.sessionId}/history?limit=100000`, { token: s.interviewerToken }), 400, 'VALIDATION_ERROR'],
   ['garbage history cursor', () => call('GET', `/api/sessions/${s.sessionId}/history?cursor=%%%`, { token: s.interviewerToken }), 400, 'VALIDATION_ERROR'],
   ['durationMinutes over 24 h', () => call('POST', '/api/sessions', { body: { durationMinutes: 24 * 60 + 1 }, headers: operatorHeaders() }), 400, 'VALIDATION_ERROR'],

@@ -45,7 +45,8 @@ export interface Res<T = any> {
 export async function call<T = any>(
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string>; from?: string } = {},
+  /** asIs: send the path exactly as given (as `curl --path-as-is`), without resolving `.`/`..` segments. */
+  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string>; from?: string; asIs?: boolean } = {},
 ): Promise<Res<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -57,7 +58,7 @@ export async function call<T = any>(
   const url = new URL(`${inject('httpUrl')}${path}`);
   const { status, text, resHeaders } = await new Promise<{ status: number; text: string; resHeaders: Headers }>((resolve, reject) => {
     const req = request(
-      { hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress: opts.from ?? '127.0.0.1' },
+      { hostname: url.hostname, port: url.port, path: opts.asIs ? path : url.pathname + url.search, method, headers, localAddress: opts.from ?? '127.0.0.1' },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
