@@ -65,12 +65,14 @@ export class Worker {
     }
     await this.beat();
     const beat = setInterval(() => void this.beat(), LIMITS.execution.runnerHeartbeatMs);
-    // taskMemoryBudgetBytes null: the task-memory guard is off (no budget given, no cgroup limit seen).
+    // The task-memory guard is off when no budget was given and no cgroup limit seen (a developer machine).
+    const budget = this.runner.taskMemoryBudget;
     logger.info('runner worker started', {
       workerId: this.workerId,
       language: this.opts.language,
       slots: this.runner.slots,
-      taskMemoryBudgetBytes: this.runner.taskMemoryBudget ?? null,
+      taskMemoryGuard: budget === undefined ? 'off' : 'on',
+      ...(budget === undefined ? {} : { taskMemoryBudgetBytes: budget }),
     });
     try {
       while (!this.stopping) {
