@@ -14,6 +14,8 @@ import { ensureRunners } from './runners/launcher.js';
 import { broadcastQuestion } from './question-push.js';
 import { listConnections, type ConnectionItem } from './store/connections.js';
 import { failExecution } from './store/executions.js';
+import { appendHistory } from './store/history.js';
+import { participantsOf } from '#core/records.js';
 import { sendRunMessage } from './runners/run-queue-send.js';
 
 export interface PublishOptions {
@@ -54,9 +56,14 @@ async function apply(event: SessionEvent, connections: ConnectionItem[], exclude
         ensureRunners(event.language),
       ]);
       return;
-    case 'SessionEnded':
+    case 'SessionEnded': {
       await endSessionSockets(connections, event.reason);
+      // Those the end disconnects left too: the history and the playback say so, as for a closed socket
+      // ($disconnect finds their presence gone and writes nothing).
+      const left = participantsOf(connections);
+      await Promise.all(left.map((u) => appendHistory(event.sessionId, event.ttl, 'user-left', { username: u.username }, u.id)));
       return;
+    }
     case 'ExecutionFinished':
       await broadcast(connections, finishedMessage(event.execution));
       return;

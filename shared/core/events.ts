@@ -22,7 +22,8 @@ export type SessionEvent =
   /** The language switched: everyone is told and a runner of the new language is warmed. */
   | { type: 'LanguageChanged'; sessionId: string; userId: string; language: LanguageId }
   /** The session ended (now or earlier): every socket is told, closed and forgotten. */
-  | { type: 'SessionEnded'; sessionId: string; reason: string }
+  /** `ttl`: the session's data expiry, for the history entries of those it disconnects. */
+  | { type: 'SessionEnded'; sessionId: string; reason: string; ttl: number }
   /** A run is stored QUEUED: everyone is told, then it goes to its language's queue and a runner is warmed. */
   | { type: 'RunQueued'; sessionId: string; executionId: string; language: LanguageId; userId: string }
   /** An execution reached a final status outside a runner (watchdog, dead letter). */

@@ -147,7 +147,7 @@ export async function endSession(
   userId: string,
   reason = 'ended-by-interviewer',
 ): Promise<{ ended: boolean; events: SessionEvent[] }> {
-  const events: SessionEvent[] = [{ type: 'SessionEnded', sessionId: session.sessionId, reason }];
+  const events: SessionEvent[] = [{ type: 'SessionEnded', sessionId: session.sessionId, reason, ttl: session.ttl }];
   if (session.status === 'ended') return { ended: false, events };
   return { ended: await stores.sessions.endSession(session, userId, isActive(session) ? reason : 'expired'), events };
 }

@@ -24,7 +24,7 @@ import {
   type Item,
 } from '../fixtures.js';
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { BatchWriteCommand, DeleteCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
 
@@ -216,6 +216,25 @@ describe('DELETE /api/sessions/{sessionId}', () => {
     expect(sent(DeleteCommand).map((d) => d.Key)).toEqual(
       expect.arrayContaining([{ PK: `S#${SESSION_ID}`, SK: 'C#conn-a' }, { PK: 'CONN#conn-a', SK: 'CONN' }, { PK: 'CONN#conn-b', SK: 'CONN' }]),
     );
+  });
+
+  // $disconnect finds the presence of a socket the end closed already gone and writes nothing: the end
+  // itself records that everyone left, once per user (two tabs of u1 are one user-left), after session-ended.
+  it('records a user-left history entry for each user the end disconnects', async () => {
+    givenSession();
+    givenConnections([
+      connectionItem('conn-a', { joined: true, userId: 'u1', username: 'Ada' }),
+      connectionItem('conn-a2', { joined: true, userId: 'u1', username: 'Ada' }),
+      connectionItem('conn-b', { joined: true, userId: 'u2', username: 'Bob' }),
+      connectionItem('conn-c'),
+    ]);
+    expect((await del()).status).toBe(200);
+    const left = sent(PutCommand).map((p) => p.Item!).filter((i) => i.type === 'user-left');
+    expect(left.map((i) => [i.userId, i.detail])).toEqual([
+      ['u1', { username: 'Ada' }],
+      ['u2', { username: 'Bob' }],
+    ]);
+    expect(left.every((i) => i.PK === `S#${SESSION_ID}` && String(i.SK).startsWith('H#'))).toBe(true);
   });
 
   it('with ?purge=true deletes every item of the session and the connection lookups, 25 per BatchWrite', async () => {
