@@ -5,6 +5,7 @@
  * so a second run would be visible in the stored stdout and in a second `execution-started`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '#contract/limits.js';
 import { sendRunMessage } from '#aws/runners/run-queue-send.js';
 import { newExecutionItem, putExecution } from '#aws/store/executions.js';
 import { newId } from '#contract/ids.js';
@@ -139,23 +140,29 @@ describe('a run message delivered twice runs once', () => {
 
 // A runner's two slots share one kernel, and /proc/<pid>/cmdline is readable across uids: a candidate's
 // test run could put a hidden test's stdin in a command line for a plain run of theirs to read. One
-// session's runs therefore never overlap in one runner; the second waits for the first, holding its slot.
-describe('two runs of one session on one runner', () => {
-  it('run one after the other, not at once, and both complete', async () => {
+// session's runs therefore never overlap in one runner; a second waits for the first, holding its slot.
+describe('runs of one session on one runner', () => {
+  it('run one after the other, not at once, and all complete', async () => {
+    // More runs than a language can have runners (maxRunnersPerLanguage): however many python runners
+    // earlier files left alive, at least two of these land on the same one.
+    const count = LIMITS.execution.maxRunnersPerLanguage + 1;
     const session = await newSession();
-    const program = 'import time\ntime.sleep(1.0)\nprint("done")\n';
-    const ids = await Promise.all([submitRun(session, { code: program }), submitRun(session, { code: program })]);
-    const finals = await Promise.all(ids.map((id) => waitForFinal(session, id, 60_000)));
-    expect(finals.map((f) => [f.status, f.stdout])).toEqual([
-      ['COMPLETED', 'done\n'],
-      ['COMPLETED', 'done\n'],
-    ]);
+    const program = 'import time\ntime.sleep(0.5)\nprint("done")\n';
+    const ids = await Promise.all(Array.from({ length: count }, () => submitRun(session, { code: program })));
+    const finals = await Promise.all(ids.map((id) => waitForFinal(session, id, 90_000)));
+    expect(finals.map((f) => [f.status, f.stdout])).toEqual(finals.map(() => ['COMPLETED', 'done\n']));
     const items = await Promise.all(ids.map((id) => rawExecution(session.sessionId, id)));
-    // One python runner process in this stack took both (nothing else runs python meanwhile).
-    expect(new Set(items.map((i) => i.claimedBy!.replace(/-[0-9a-f]+$/, ''))).size).toBe(1);
-    const [a, b] = finals
-      .map((f) => ({ start: Date.parse(f.startedAt), end: Date.parse(f.finishedAt) }))
-      .sort((x, y) => x.start - y.start);
-    expect(b!.start).toBeGreaterThanOrEqual(a!.end);
+    const byRunner = new Map<string, { start: number; end: number }[]>();
+    items.forEach((item, i) => {
+      const spans = byRunner.get(item.claimedBy!) ?? [];
+      spans.push({ start: Date.parse(finals[i].startedAt), end: Date.parse(finals[i].finishedAt) });
+      byRunner.set(item.claimedBy!, spans);
+    });
+    const shared = [...byRunner.values()].filter((spans) => spans.length >= 2);
+    expect(shared.length).toBeGreaterThan(0);
+    for (const spans of shared) {
+      spans.sort((a, b) => a.start - b.start);
+      for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+    }
   });
 });
