@@ -67,10 +67,7 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
 
   // The message stays invisible until it is deleted: through the run, the output's drain and the storing
   // of the result (a redelivery meanwhile would be taken over by another runner and run the program again).
-  const keepInvisible = setInterval(
-    () => void changeVisibility(env, receipt, LIMITS.execution.visibilityTimeoutSeconds),
-    (LIMITS.execution.visibilityTimeoutSeconds * 1000) / 3,
-  );
+  const visible = keepInvisible(env, receipt);
   let finished: Awaited<ReturnType<typeof finishExecution>>;
   try {
     const output = new OutputPusher(item.executionId, () => connections);
@@ -78,7 +75,7 @@ export async function handleMessage(env: JobEnv, message: Message): Promise<JobO
     await output.drain(); // bounded (outputDrainMs): the stored result has the whole output anyway
     finished = await finishExecution(item, env.workerId, result);
   } finally {
-    clearInterval(keepInvisible);
+    visible.stop();
   }
   if (!finished) {
     logger.warn('claim lost before the result was stored (taken over or ended by the watchdog)', log);
@@ -122,7 +119,17 @@ async function deleteMessage(env: JobEnv, receipt: string): Promise<void> {
   await sqs().send(new DeleteMessageCommand({ QueueUrl: env.queueUrl, ReceiptHandle: receipt }));
 }
 
-async function changeVisibility(env: JobEnv, receipt: string, seconds: number): Promise<void> {
+/**
+ * Keeps a received message invisible (its visibility timeout renewed every third of it) until `stop()`:
+ * while its job runs, and while a run waits for its session's previous one (runner/worker.ts).
+ */
+export function keepInvisible(env: Pick<JobEnv, 'queueUrl'>, receipt: string): { stop(): void } {
+  const seconds = LIMITS.execution.visibilityTimeoutSeconds;
+  const timer = setInterval(() => void changeVisibility(env, receipt, seconds), (seconds * 1000) / 3);
+  return { stop: () => clearInterval(timer) };
+}
+
+async function changeVisibility(env: Pick<JobEnv, 'queueUrl'>, receipt: string, seconds: number): Promise<void> {
   try {
     await sqs().send(new ChangeMessageVisibilityCommand({ QueueUrl: env.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
   } catch (err) {

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sqs } from '#aws/sqs-client.js';
 import { isLanguageId, type LanguageId } from '#contract/languages.js';
 import { LIMITS } from '#contract/limits.js';
@@ -17,7 +17,7 @@ import { logger } from '#telemetry/log.js';
 import { ensureRunners } from '#aws/runners/launcher.js';
 import { deregister, heartbeat, liveRunners } from '#aws/store/runner-registry.js';
 import { parseRunMessage } from '#aws/runners/run-queue.js';
-import { handleMessage } from './execution-job.js';
+import { handleMessage, keepInvisible } from './execution-job.js';
 import { systemError } from './sandbox-job.js';
 import { SlotPool } from './slot-pool.js';
 import { DEFAULT_TEST_BUDGET } from './tests-job.js';
@@ -153,18 +153,13 @@ export class Worker {
     this.track(job);
   }
 
+  /** Waits for the session's previous run here, its own message kept invisible meanwhile. */
   private async waitInvisible(message: Message, before: Promise<void>): Promise<void> {
-    const seconds = LIMITS.execution.visibilityTimeoutSeconds;
-    const keep = () =>
-      sqs()
-        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: seconds }))
-        .catch((err: unknown) => logger.warn('could not keep a waiting run invisible', { error: err as Error }));
-    const timer = setInterval(() => void keep(), (seconds * 1000) / 3);
+    const visible = keepInvisible({ queueUrl: this.opts.queueUrl }, message.ReceiptHandle!);
     try {
-      await keep();
       await before;
     } finally {
-      clearInterval(timer);
+      visible.stop();
     }
   }
 
