@@ -82,11 +82,11 @@ describe('network', () => {
   });
 
   it('cannot reach the task credential endpoint 169.254.170.2', async () => {
-    const code = "import socket\ntry:\n    socket.create_connection(('169.254.170.2', 80), timeout=5)\n    print('connected')\nexcept OSError as e:\n    print('blocked', e.errno)\n";
+    const code = "import socket\ntry:\n    socket.create_connection(('169.254.170.2', 80), timeout=30)\n    print('connected')\nexcept OSError as e:\n    print('blocked', e.errno)\n";
     const r = await runner().run(job('python', code));
-    // EACCES at once from seccomp, not a 5 s connect timeout.
+    // EACCES (13) from seccomp, not a connect timeout (errno None, and past the run's 10 s wall limit).
+    expect(r.status).toBe('COMPLETED');
     expect(r.stdout).toBe('blocked 13\n');
-    expect(r.durationMs).toBeLessThan(2_000);
   });
 
   it('gets no UDP, IPv6, netlink, packet or Unix sockets, nor io_uring or a native AIO context, either', async (ctx) => {
