@@ -98,8 +98,28 @@ describe('the room at its edges', () => {
     const label = interviewer.locator('[data-testid=editor] .cm-ySelectionInfo');
     await until(async () => (await label.count()) === 1 && (await label.innerText()) === 'Candidate', 'the candidate’s cursor, named');
     const shown = () => interviewer.evaluate<boolean>("document.querySelector('[data-testid=editor] .cm-editor').classList.contains('cm-names-shown')");
+    // The name is shown for only 2.5 s after a move: a poll of the page (a round trip to the browser, slow on
+    // a busy machine) could miss it. An observer in the page records it instead, installed once the name is
+    // at rest after the typing above, so what it sees comes from the move below.
+    const watching = () =>
+      interviewer.evaluate<boolean>(`(() => {
+        const view = document.querySelector('[data-testid=editor] .cm-editor');
+        if (view.classList.contains('cm-names-shown')) return false;
+        window.__namesShown = false;
+        new MutationObserver(() => {
+          if (view.classList.contains('cm-names-shown')) window.__namesShown = true;
+        }).observe(view, { attributes: true, attributeFilter: ['class'] });
+        return true;
+      })()`);
+    await until(watching, 'the name at rest after the first typing, and an observer on it');
+    // Typing shows the name again, though it may leave the typist's shared cursor as it was (kept relative
+    // to the character after it)...
     await candidate.keyboard.type('1');
-    await until(shown, 'the name shown while the candidate types');
+    await until(() => interviewer.evaluate<boolean>('window.__namesShown === true'), 'the name shown while the candidate types');
+    // ...and so does a move of the cursor.
+    await until(watching, 'the name at rest again, and an observer on it');
+    await candidate.keyboard.press('ArrowLeft');
+    await until(() => interviewer.evaluate<boolean>('window.__namesShown === true'), 'the name shown while the candidate’s cursor moves');
     // At rest the name goes (2.5 s after the last move): the label is transparent over the line above.
     await until(async () => !(await shown()), 'the name hidden at rest', 30_000);
     await until(async () => (await interviewer.evaluate<string>("getComputedStyle(document.querySelector('[data-testid=editor] .cm-ySelectionInfo')).opacity")) === '0', 'the label transparent');

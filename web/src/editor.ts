@@ -36,19 +36,30 @@ const namedCursors = EditorView.theme({
   '.cm-content': { paddingTop: '14px' },
 });
 
-/** Shows the names while any other participant's cursor or selection changes (awareness `change`, not the heartbeats). */
-function flashNames(view: EditorView, awareness: Awareness): () => void {
+/**
+ * Shows the names while any other participant's cursor or selection changes (awareness `change`, not the
+ * heartbeats) or their typing changes the text: a typist's shared cursor is kept relative to the character
+ * after it, so typing alone may leave their awareness state as it was.
+ */
+function flashNames(view: EditorView, awareness: Awareness, text: Y.Text): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const onChange = ({ added, updated }: { added: number[]; updated: number[] }) => {
-    if (![...added, ...updated].some((id) => id !== awareness.clientID)) return;
+  const flash = () => {
     view.dom.classList.add('cm-names-shown');
     clearTimeout(timer);
     timer = setTimeout(() => view.dom.classList.remove('cm-names-shown'), NAME_SHOWN_MS);
   };
+  const onChange = ({ added, updated }: { added: number[]; updated: number[] }) => {
+    if ([...added, ...updated].some((id) => id !== awareness.clientID)) flash();
+  };
+  const onText = (_event: Y.YTextEvent, transaction: Y.Transaction) => {
+    if (!transaction.local) flash();
+  };
   awareness.on('change', onChange);
+  text.observe(onText);
   return () => {
     clearTimeout(timer);
     awareness.off('change', onChange);
+    text.unobserve(onText);
   };
 }
 
@@ -108,7 +119,7 @@ function bindEditor(parent: HTMLElement, text: Y.Text, awareness: Awareness | nu
       ],
     }),
   });
-  if (awareness) flashNames(view, awareness);
+  if (awareness) flashNames(view, awareness, text);
   let requested = '';
   return {
     view,
