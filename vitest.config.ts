@@ -38,6 +38,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // expect.poll waits on the real stack: its 1 s default loses to a busy machine.
+          expect: { poll: { timeout: 30_000 } },
         },
       },
       {
@@ -50,6 +52,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          expect: { poll: { timeout: 30_000 } },
         },
       },
     ],

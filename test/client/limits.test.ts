@@ -4,6 +4,7 @@
  * a client that edits faster than the server allows gets RATE_LIMIT_EXCEEDED, re-syncs, and loses nothing.
  */
 import * as Y from 'yjs';
+import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, splitUpdate, type Connection, type ServerError } from '../../client/src/index.js';
 import { codeOf, createSession, until, wsUrl } from './support.js';
@@ -11,11 +12,19 @@ import { codeOf, createSession, until, wsUrl } from './support.js';
 const KIB = 1024;
 const open: Connection[] = [];
 afterEach(() => open.splice(0).forEach((c) => c.leave()));
-const client = (sessionId: string, token: string, username: string, timing = {}) => {
-  const c = connect({ wsUrl: wsUrl(), sessionId, token, username, timing });
+const client = (sessionId: string, token: string, username: string, timing = {}, sent?: string[]) => {
+  /** Keeps every frame the client sends, given `sent`. */
+  class Recording extends WebSocket {
+    override send(...args: unknown[]): void {
+      sent?.push(String(args[0]));
+      super.send(...(args as Parameters<WebSocket['send']>));
+    }
+  }
+  const c = connect({ wsUrl: wsUrl(), sessionId, token, username, timing, WebSocket: Recording as unknown as NonNullable<Parameters<typeof connect>[0]['WebSocket']> });
   open.push(c);
   return c;
 };
+const edits = (sent: string[]) => sent.filter((data) => (JSON.parse(data) as { action?: string }).action === 'yjs-update').length;
 
 describe('client library at the limits', () => {
   it('splits updates into frame-sized pieces that rebuild the same document in any order', () => {
@@ -69,16 +78,24 @@ describe('client library at the limits', () => {
 
   it('a client that outruns the edit limit is refused (RATE_LIMIT_EXCEEDED), re-syncs and loses nothing', async () => {
     const s = await createSession({ language: 'python' });
-    // No batching and no pacing: every keystroke is its own message, 200 a second.
-    const fast = client(s.sessionId, s.candidateToken, 'Fast', { flushMs: 0, editsPerSecond: 1000, settleMs: 1_000 });
+    // No pacing: the client's pacer lets a thousand edit messages a second through.
+    const sent: string[] = [];
+    const fast = client(s.sessionId, s.candidateToken, 'Fast', { flushMs: 0, editsPerSecond: 1000, settleMs: 1_000 }, sent);
     const errors: ServerError[] = [];
     fast.on('error', (e) => errors.push(e));
     await fast.whenConnected();
     fast.doc.transact(() => fast.text.delete(0, fast.text.length));
+    // Every keystroke its own message, all 300 sent in one go: six times the server's burst of 50 however slow
+    // this machine is (a loop that waited on timers between keystrokes could fall under 50/s on a busy one
+    // and never be refused). The connection's own flush sends each, as its flush timer (flushMs: 0) would.
+    const sync = (fast as unknown as { sync?: { flush?: () => void } }).sync;
+    if (typeof sync?.flush !== 'function') throw new Error('the connection no longer has sync.flush(): update this test');
+    const before = edits(sent);
     for (let i = 0; i < 300; i++) {
       fast.text.insert(fast.text.length, `${i};`);
-      await new Promise((r) => setTimeout(r, 5));
+      sync.flush();
     }
+    expect(edits(sent) - before).toBe(300);
     const expected = fast.text.toString();
     await until(() => errors.some((e) => e.code === 'RATE_LIMIT_EXCEEDED' && e.action === 'yjs-update'), 'the server refuses some updates');
     await until(async () => (await codeOf(s.sessionId, s.candidateToken)) === expected, 'every edit reaches the server after re-syncs', 60_000);

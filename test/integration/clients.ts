@@ -86,7 +86,7 @@ export const socketUrl = (s: SessionAccess) =>
 export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 export const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -50,7 +50,7 @@ describe('sessions', () => {
     expect(created).toBeGreaterThanOrEqual(60);
     // Another operator is not affected.
     expect((await call('POST', '/api/sessions', { body: {}, from: freshIp(), headers: operatorHeaders((await newOperatorKey()).key) })).status).toBe(201);
-  });
+  }, 180_000);
 
   it('serves GET, PATCH (title by interviewer, language by both) and DELETE with purge', async () => {
     const s = await createSession();

@@ -2,7 +2,9 @@
  * The local SQS (local/sqs) against the real @aws-sdk/client-sqs SQSClient, configured with nothing but
  * its endpoint: the delivery semantics the runner pipeline relies on (visibility timeout, redelivery,
  * long polling, dead-lettering) and the Lambda-like event source poller; and that it answers only the
- * operations the product sends. Visibility timeouts are 1 s so the redelivery tests stay quick. These tests
+ * operations the product sends. Queues default to a 1 s visibility timeout so the redelivery tests stay
+ * quick; where a test needs a message to stay hidden while it looks, it receives with a longer one (server
+ * and client share this process: a stall of a second must not be what the test observes). These tests
  * start their own server; they do not need the global stack.
  */
 import { createHash } from 'node:crypto';
@@ -77,7 +79,7 @@ async function counts(QueueUrl: string): Promise<{ visible: number; inFlight: nu
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -92,12 +94,15 @@ describe('local SQS with the real SQSClient', () => {
     const sent = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
     expect(sent.MD5OfMessageBody).toBe(createHash('md5').update(body).digest('hex'));
 
-    const [message, ...rest] = await receive(QueueUrl);
+    // Hidden for 30 s: in flight while the test counts, whatever the machine's pauses.
+    const [message, ...rest] = await receive(QueueUrl, { VisibilityTimeout: 30 });
     expect(rest).toEqual([]);
     expect(message).toMatchObject({ MessageId: sent.MessageId, Body: body, MD5OfBody: sent.MD5OfMessageBody });
     expect(Number(message!.Attributes!.SentTimestamp)).toBeGreaterThan(Date.now() - 10_000);
     expect(await counts(QueueUrl)).toEqual({ visible: 0, inFlight: 1 });
 
+    // Back to a 1 s timeout before the delete, so that waiting past it shows the message is really gone.
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 1 }));
     await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message!.ReceiptHandle }));
     expect(await counts(QueueUrl)).toEqual({ visible: 0, inFlight: 0 });
     await sleep(1_100);
@@ -107,12 +112,16 @@ describe('local SQS with the real SQSClient', () => {
   it('hides a received message until its visibility timeout, then redelivers it with ApproximateReceiveCount 2', async () => {
     const QueueUrl = newQueue();
     const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'job' }));
-    const [first] = await receive(QueueUrl);
+    // 3 s: long enough for the next receive to come well inside it, however slow the machine.
+    const received = Date.now();
+    const [first] = await receive(QueueUrl, { VisibilityTimeout: 3 });
     expect(first!.Attributes!.ApproximateReceiveCount).toBe('1');
     expect(await receive(QueueUrl)).toEqual([]);
 
-    await sleep(1_100);
-    const [second] = await receive(QueueUrl);
+    // A long poll returns as soon as the message is visible again: not before its 3 s are over. Received
+    // with 30 s this time, so it stays in flight for the checks below.
+    const [second] = await receive(QueueUrl, { WaitTimeSeconds: 20, VisibilityTimeout: 30 });
+    expect(Date.now() - received).toBeGreaterThanOrEqual(3_000);
     expect(second).toMatchObject({ MessageId, Body: 'job' });
     expect(second!.Attributes!.ApproximateReceiveCount).toBe('2');
     expect(second!.Attributes!.ApproximateFirstReceiveTimestamp).toBe(first!.Attributes!.ApproximateFirstReceiveTimestamp);
@@ -129,9 +138,11 @@ describe('local SQS with the real SQSClient', () => {
   it('extends invisibility with ChangeMessageVisibility, and 0 makes the message visible at once', async () => {
     const QueueUrl = newQueue();
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'long job' }));
-    const [message] = await receive(QueueUrl);
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 3 }));
-    await sleep(1_500);
+    // Received for 3 s (room for the change to come while it is still in flight), extended to 30 s, and
+    // looked for again once the first 3 s are over: still hidden.
+    const [message] = await receive(QueueUrl, { VisibilityTimeout: 3 });
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 30 }));
+    await sleep(3_500);
     expect(await receive(QueueUrl)).toEqual([]);
 
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 0 }));
@@ -278,7 +289,10 @@ describe('event source poller', () => {
     expect(records.filter((r) => r.body === 'works')).toHaveLength(1);
     expect(records[0]).toMatchObject({ eventSource: 'aws:sqs', eventSourceARN: local.queueArn(`test-${queueCount}`), awsRegion: 'us-east-1' });
     expect(records[0]!.md5OfBody).toBe(createHash('md5').update(records[0]!.body).digest('hex'));
-    expect(await counts(QueueUrl)).toEqual({ visible: 0, inFlight: 1 });
+    // One message left, visible or in flight (its 1 s timeout may lapse at any moment): the failed one.
+    const left = await counts(QueueUrl);
+    expect(left.visible + left.inFlight).toBe(1);
+    expect((await receive(QueueUrl, { WaitTimeSeconds: 20 })).map((m) => m.Body)).toEqual(['fails']);
   });
 
   it('keeps the whole batch when the handler throws', async () => {
@@ -300,7 +314,9 @@ describe('event source poller', () => {
     } finally {
       await poller.stop();
     }
-    expect((await counts(QueueUrl)).inFlight + (await counts(QueueUrl)).visible).toBe(1);
+    // Still there, visible or in flight (one reading: its 1 s timeout may lapse between two).
+    const left = await counts(QueueUrl);
+    expect(left.visible + left.inFlight).toBe(1);
   });
 
   it('stops promptly in the middle of a 20 s long poll', async () => {

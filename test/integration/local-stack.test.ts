@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import type { WsQuotas } from '../../local/ws-front.js';
-import { recorded } from '../../local/fixtures/ws-echo.js';
+import { recorded, SLOW_GIVES_UP_MS } from '../../local/fixtures/ws-echo.js';
 import { operatorHeaders } from './http.js';
 
 const KIB = 1024;
@@ -49,7 +49,7 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 }
 
-async function waitFor<T>(find: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = find();
@@ -297,12 +297,15 @@ describe('WebSocket front and management API (fixture handlers)', () => {
     const { ws } = await connected();
     const replies: string[] = [];
     ws.on('message', (d) => replies.push(d.toString()));
+    // The fixture's "slow" answers only once the "fast" sent after it has been answered: a front that ran
+    // one connection's invocations one at a time would leave it waiting, and it would answer
+    // "slow without fast" first (after SLOW_GIVES_UP_MS), before "fast" is even invoked.
     ws.send('slow');
     ws.send('fast');
-    await waitFor(() => (replies.length === 2 ? true : undefined));
+    await waitFor(() => (replies.length === 2 ? true : undefined), SLOW_GIVES_UP_MS + 30_000);
     expect(replies).toEqual(['fast', 'slow']);
     ws.close();
-  });
+  }, SLOW_GIVES_UP_MS + 60_000);
 
   it('sends the client API Gateway\'s "Internal server error" message when a message handler throws', async () => {
     const { ws, connectionId } = await connected();
@@ -368,8 +371,14 @@ describe('WebSocket front and management API (fixture handlers)', () => {
     const body = `frame-${'x'.repeat(40 * KIB)}`;
     ws.send(body);
     expect((await done).code).toBe(1009);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(recorded.some((e) => e.requestContext.connectionId === connectionId && e.body === body)).toBe(false);
+    // The front reports the close to $disconnect after any message it dispatched from that socket, and
+    // both are invocations of this fixture (recorded as they start, in the order the front makes them):
+    // once the DISCONNECT event is recorded, an invocation for the frame would be recorded before it.
+    const events = await waitFor(() => {
+      const mine = recorded.filter((e) => e.requestContext.connectionId === connectionId);
+      return mine.some((e) => e.requestContext.eventType === 'DISCONNECT') ? mine : undefined;
+    });
+    expect(events.some((e) => e.body === body)).toBe(false);
   });
 
   it('accepts a 96 KiB message sent as three 32 KiB frames', async () => {
@@ -400,7 +409,7 @@ describe('WebSocket front and management API (fixture handlers)', () => {
 describe('WebSocket idle timeout (fixture handlers, short quota)', () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    stack = await fixtureStack({ idleTimeoutMs: 1_000, connectionLifetimeMs: 120_000 });
+    stack = await fixtureStack({ idleTimeoutMs: 3_000, connectionLifetimeMs: 120_000 });
   });
   afterAll(() => stack?.stop());
 
@@ -409,7 +418,7 @@ describe('WebSocket idle timeout (fixture handlers, short quota)', () => {
     const opened = Date.now();
     const done = closed(ws);
     const keepAlive = setInterval(() => ws.send('{"action":"ping"}'), 100);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await new Promise((r) => setTimeout(r, 7_000));
     expect(ws.readyState).toBe(WebSocket.OPEN); // alive past two idle periods thanks to the messages
     clearInterval(keepAlive);
     const { code, reason } = await done;
@@ -427,13 +436,16 @@ describe('WebSocket lifetime (fixture handlers, short quota)', () => {
   afterAll(() => stack?.stop());
 
   it('closes a busy connection with 1001 when its lifetime is over', async () => {
+    // Timed from before the handshake: the front starts the lifetime when it accepts the connection, so
+    // however late this side sees 'open', the close cannot come less than 1.5 s after this.
+    const connecting = Date.now();
     const ws = await connect(stack.wsUrl);
-    const opened = Date.now();
     const done = closed(ws);
     const keepAlive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"action":"ping"}'), 100);
     const { code } = await done;
     clearInterval(keepAlive);
     expect(code).toBe(1001);
-    expect(Date.now() - opened).toBeGreaterThanOrEqual(1_400);
+    // Not before its lifetime (less 100 ms for timer jitter); the idle timeout (120 s) cannot be what closed it.
+    expect(Date.now() - connecting).toBeGreaterThanOrEqual(1_400);
   });
 });

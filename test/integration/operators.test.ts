@@ -132,12 +132,12 @@ describe('npm run api-key against DynamoDB Local', () => {
     expect(await cli('revoke', created.keyId)).toEqual({ keyId: created.keyId, revoked: true, already: false });
     expect((await listAs(created.key)).status).toBe(401);
     expect((await cli('list')).find((k: { keyId: string }) => k.keyId === created.keyId).revokedAt).toEqual(expect.any(String));
-  }, 120_000);
+  }, 300_000); // four CLI starts (tsx), each allowed 60 s
 
   it('refuses a bad name and an unknown id with exit code 2', async () => {
     await expect(cli('create', '--name', 'has spaces')).rejects.toMatchObject({ code: 2 });
     await expect(cli('revoke', '01ZZZZZZZZZZZZZZZZZZZZZZZZ')).rejects.toMatchObject({ code: 2 });
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('the local stack key', () => {

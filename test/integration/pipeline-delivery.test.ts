@@ -90,7 +90,7 @@ describe('a run message delivered twice runs once', () => {
     const before = await rawExecution(session.sessionId, id);
 
     await sendRunMessage('python', { sessionId: session.sessionId, executionId: id });
-    await queueDrained('python', 20_000); // the runner received the copy and deleted it
+    await queueDrained('python', 30_000); // the runner received the copy and deleted it
 
     const after = await rawExecution(session.sessionId, id);
     expect(after.attempts).toBe(1);
@@ -98,7 +98,7 @@ describe('a run message delivered twice runs once', () => {
     expect(after.stdout).toBe(finished.stdout);
     expect(startedCount(id)).toBe(1);
     expect(eventsFor(watcher.ws, id).filter((e) => e.type === 'execution-finished')).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('runs once when two copies arrive at once, for an inserted execution and for a POSTed one', async () => {
     // One QUEUED execution stored directly (as the handler stores it) and sent twice...
@@ -135,7 +135,7 @@ describe('a run message delivered twice runs once', () => {
       expect(stored.attempts).toBe(1);
       expect(stored.stdout).toBe(finished[i]!.stdout);
     }
-  }, 120_000);
+  }, 150_000);
 });
 
 // A runner's two slots share one kernel, and /proc/<pid>/cmdline is readable across uids: a candidate's
@@ -164,5 +164,5 @@ describe('runs of one session on one runner', () => {
       spans.sort((a, b) => a.start - b.start);
       for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
     }
-  });
+  }, 150_000);
 });

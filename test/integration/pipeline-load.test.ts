@@ -41,12 +41,12 @@ describe('50 runs submitted at once', () => {
     expect(new Set(ids).size).toBe(50);
 
     const finals = new Map<string, any>();
-    for (const executions of await Promise.all(sessions.map((s) => allFinal(s, 2 * RUNS_PER_ROLE, 120_000)))) {
+    for (const executions of await Promise.all(sessions.map((s) => allFinal(s, 2 * RUNS_PER_ROLE, 150_000)))) {
       for (const e of executions) finals.set(e.executionId, e);
     }
     for (const [i, s] of submitted.entries()) {
       const execution = finals.get(ids[i]!);
       expect(execution, `run ${s.index}`).toMatchObject({ sessionId: s.session.sessionId, status: 'COMPLETED', stdout: `run ${s.index} stdin-${s.index}\n` });
     }
-  }, 180_000);
+  }, 240_000);
 });

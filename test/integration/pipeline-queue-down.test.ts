@@ -61,7 +61,7 @@ describe('run queue unreachable', () => {
     expect(stored.body.stderr).toMatch(/^\[system\] .*queue/);
     expect(stored.body.finishedAt).not.toBeNull();
 
-    const told = await watcher.ws.take('execution-finished', (m) => m.executionId === id, 10_000);
+    const told = await watcher.ws.take('execution-finished', (m) => m.executionId === id, 30_000);
     expect(told).toMatchObject({ executionId: id, status: 'SYSTEM_ERROR' });
     // Everyone is told it was queued before the send is tried (so execution-started can never come
     // first), then that it ended.
@@ -70,14 +70,14 @@ describe('run queue unreachable', () => {
 
   it('answers run-code with an error to the sender and execution-finished SYSTEM_ERROR to everyone', async () => {
     runner.ws.send({ action: 'run-code' });
-    const error = await runner.ws.take('error', (m) => m.action === 'run-code', 15_000);
+    const error = await runner.ws.take('error', (m) => m.action === 'run-code', 30_000);
     expect(error).toMatchObject({ code: 'INTERNAL_ERROR', details: { status: 'SYSTEM_ERROR' } });
     const id: string = error.details.executionId;
 
     for (const ws of [runner.ws, watcher.ws]) {
-      expect(await ws.take('execution-finished', (m) => m.executionId === id, 10_000)).toMatchObject({ status: 'SYSTEM_ERROR', userId: runner.joined.userId });
+      expect(await ws.take('execution-finished', (m) => m.executionId === id, 30_000)).toMatchObject({ status: 'SYSTEM_ERROR', userId: runner.joined.userId });
     }
     const list = await api(stack.httpUrl, 'GET', `/api/sessions/${session.sessionId}/executions`, session.candidateToken);
     expect(list.body.executions[0]).toMatchObject({ executionId: id, status: 'SYSTEM_ERROR' });
-  });
+  }, 120_000);
 });

@@ -8,14 +8,15 @@ import { TextClient, YjsClient } from './clients.js';
 import type { NewSession } from './http.js';
 import { accessOf, eventsFor, finishedOn, getExecutionOverHttp, listExecutionsOverHttp, newSession } from './pipeline-support.js';
 
-// Five lines with pauses longer than the runner's output flush interval (50 ms): the output has to
-// stream in several `execution-output` pushes, not one at the end.
+// Five lines with pauses far longer than the runner's output flush interval (50 ms): the output has to
+// stream in several `execution-output` pushes, not one at the end. Half a second apart, so that only a
+// runner stalled for the whole two seconds between the first line and the last could send one push.
 const STREAMING_PROGRAM = [
   'import sys, time',
   'name = sys.stdin.read().strip()',
   'for i in range(5):',
   '    print(f"line {i} for {name}")',
-  '    time.sleep(0.15)',
+  '    time.sleep(0.5)',
 ].join('\n');
 const EXPECTED_STDOUT = [0, 1, 2, 3, 4].map((i) => `line ${i} for Ada\n`).join('');
 
@@ -39,7 +40,7 @@ describe('run-code over WebSocket with three participants (2 text + 1 yjs)', () 
 
   it('streams queued, started, ordered output and finished to everyone, and stores the same result', async () => {
     runner.ws.send({ action: 'run-code', stdin: 'Ada\n' });
-    const queued = await runner.ws.take('execution-queued', () => true, 10_000);
+    const queued = await runner.ws.take('execution-queued', () => true, 30_000);
     expect(queued).toMatchObject({ language: 'python', userId: runner.joined.userId });
     const id: string = queued.executionId;
 
@@ -72,7 +73,7 @@ describe('run-code over WebSocket with three participants (2 text + 1 yjs)', () 
     expect(read.body).toEqual(execution);
     const list = await listExecutionsOverHttp(session);
     expect(list[0]).toEqual(execution);
-  });
+  }, 120_000);
 });
 
 // A hostile program alternating 1-byte writes to stdout and stderr used to make one execution-output per
@@ -98,7 +99,7 @@ describe('output alternating between stdout and stderr byte by byte', () => {
 
   it('streams it in a few messages per flush window, runs it once, and frees the runner for the next run', async () => {
     candidate.ws.send({ action: 'run-code' });
-    const id: string = (await candidate.ws.take('execution-queued', () => true, 10_000)).executionId;
+    const id: string = (await candidate.ws.take('execution-queued', () => true, 30_000)).executionId;
     const [finished] = await Promise.all([candidate.ws, interviewer.ws].map((ws) => finishedOn(ws, id, 60_000)));
     expect(finished).toMatchObject({ status: 'COMPLETED', stdout: 'a'.repeat(20_000), stderr: 'b'.repeat(20_000) });
 
@@ -117,7 +118,7 @@ describe('output alternating between stdout and stderr byte by byte', () => {
 
     await candidate.change("print('next')\n");
     candidate.ws.send({ action: 'run-code' });
-    const next: string = (await candidate.ws.take('execution-queued', (m) => m.executionId !== id, 10_000)).executionId;
+    const next: string = (await candidate.ws.take('execution-queued', (m) => m.executionId !== id, 30_000)).executionId;
     expect(await finishedOn(candidate.ws, next, 30_000)).toMatchObject({ status: 'COMPLETED', stdout: 'next\n' });
-  });
+  }, 240_000);
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   api,
   createSession,
@@ -38,6 +38,25 @@ const participants = async (s: SessionAccess): Promise<string[]> => {
 
 const item = async (PK: string, SK: string) => (await ddb.send(new GetCommand({ TableName, Key: { PK, SK }, ConsistentRead: true }))).Item;
 
+/** How many of a session's sockets have a `LIVE` item: written by $connect, deleted only by $disconnect. */
+async function liveSockets(sessionId: string): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(new QueryCommand({
+      TableName,
+      KeyConditionExpression: 'PK = :pk',
+      FilterExpression: 'sessionId = :s',
+      ExpressionAttributeValues: { ':pk': 'LIVE', ':s': sessionId },
+      ConsistentRead: true,
+      ExclusiveStartKey,
+    }));
+    count += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return count;
+}
+
 describe('dead connections', () => {
   it('a connection the front no longer knows is deleted (item and lookup) at the next fan-out, not the sender', async () => {
     const { access } = await newSession('stale connection');
@@ -65,13 +84,13 @@ describe('dead connections', () => {
     sender.ytext.insert(0, '// fan-out reaches a dead connection\n');
     await relayed; // the live peer still got the edit
 
-    await eventually(async () => (await item(sessionPk, `C#${ghost}`)) === undefined, 5_000, 'the ghost connection item to be deleted');
+    await eventually(async () => (await item(sessionPk, `C#${ghost}`)) === undefined, 30_000, 'the ghost connection item to be deleted');
     expect(await item(`CONN#${ghost}`, 'CONN')).toBeUndefined();
     expect(await participants(access)).not.toContain('ghost-user');
     // The AWS chat sample's bug deletes the sender's connection on GoneException: ours are intact.
     expect(await participants(access)).toEqual(expect.arrayContaining([sender.joined.userId, peer.joined.userId]));
     await Promise.all([sender.ws.close(), peer.ws.close()]);
-  });
+  }, 120_000);
 
   it('a client whose TCP connection dies without a close frame leaves the participants, and others get user-left', async () => {
     const { access } = await newSession('dropped socket');
@@ -82,7 +101,7 @@ describe('dead connections', () => {
 
     drops.ws.ws.terminate(); // destroys the socket: no close frame is sent
 
-    const left = await stays.ws.take('user-left', () => true, 10_000);
+    const left = await stays.ws.take('user-left', () => true, 30_000);
     expect(left).toMatchObject({ userId: drops.joined.userId, userCount: 1 });
     expect(await participants(access)).toEqual([stays.joined.userId]);
     await stays.ws.close();
@@ -93,14 +112,21 @@ describe('dead connections', () => {
     const stays = await TextClient.join(access, 'stays');
     const leaves = await TextClient.join(access, 'leaves');
     leaves.ws.send({ action: 'leave-session' });
-    expect(await stays.ws.take('user-left', () => true, 10_000)).toMatchObject({ userId: leaves.joined.userId, userCount: 1 });
+    expect(await stays.ws.take('user-left', () => true, 30_000)).toMatchObject({ userId: leaves.joined.userId, userCount: 1 });
     await leaves.ws.closed;
     expect(await participants(access)).toEqual([stays.joined.userId]);
-    // The departure is announced once, even though $disconnect follows leave-session.
-    await new Promise((r) => setTimeout(r, 300));
+    // The departure is announced once, even though $disconnect follows leave-session. Judge only once
+    // that $disconnect has run: it deletes the socket's LIVE item, after which a second announcement
+    // would take two DynamoDB calls and a push. Three GET /participants one after the other (each an
+    // invocation reading the session's connections from DynamoDB), then a ping round trip on the
+    // stayer's own socket, take longer than that however slow the machine: both slow down together.
+    await eventually(async () => (await liveSockets(access.sessionId)) === 1, 30_000, 'the $disconnect of the socket that left');
+    for (let i = 0; i < 3; i++) expect(await participants(access)).toEqual([stays.joined.userId]);
+    stays.ws.send({ action: 'ping' });
+    await stays.ws.take('pong');
     expect(stays.ws.received('user-left')).toHaveLength(1);
     await stays.ws.close();
-  });
+  }, 180_000);
 });
 
 describe('ending a session', () => {
@@ -115,7 +141,7 @@ describe('ending a session', () => {
     expect(res).toEqual({ status: 200, body: { sessionId: access.sessionId, status: 'ended' } });
 
     for (const ws of [interviewer.ws, joinedCandidate.ws, notJoined]) {
-      const ended = await ws.take('session-ended', () => true, 10_000);
+      const ended = await ws.take('session-ended', () => true, 30_000);
       expect(ended.reason).toEqual(expect.any(String));
       await ws.closed;
       // session-ended is the last thing the socket received before it closed.
@@ -124,5 +150,5 @@ describe('ending a session', () => {
     await expect(WsClient.connect(socketUrl(access))).rejects.toMatchObject({ status: 410 });
     await expect(WsClient.connect(socketUrl(candidate))).rejects.toMatchObject({ status: 410 });
     expect(await participants(access)).toEqual([]);
-  });
+  }, 120_000);
 });

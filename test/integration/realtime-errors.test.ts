@@ -82,7 +82,7 @@ async function storedState() {
 
 /** Sends one raw message and returns the error it earns. */
 async function errorFor(ws: WsClient, raw: string, send: (raw: string) => void = (r) => ws.sendRaw(r)) {
-  const error = ws.take('error', () => true, 10_000);
+  const error = ws.take('error', () => true, 30_000);
   send(raw);
   return error;
 }
@@ -105,7 +105,7 @@ describe('malformed messages', () => {
     const error = await errorFor(client.ws, codeChange({ code: 'overwrite', baseVersion: before.version + 5 }));
     expect(error).toMatchObject({ code: 'VERSION_CONFLICT', action: 'code-change', details: { currentVersion: before.version, code: before.code } });
     expect(await storedState()).toEqual(before);
-  });
+  }, 120_000);
 
   it('a code-change over 100 KiB (one message under 128 KiB, in 32 KiB frames) gets PAYLOAD_TOO_LARGE', async () => {
     const before = await storedState();
@@ -128,16 +128,16 @@ describe('malformed messages', () => {
       expect(await errorFor(stranger, raw)).toMatchObject({ code: 'NOT_JOINED', action });
     }
     expect(await storedState()).toEqual(before);
-  });
+  }, 150_000);
 
   it('a join-session with a stateVector that is not a state vector changes nothing (the client stays a text client)', async () => {
     const error = await errorFor(client.ws, JSON.stringify({ action: 'join-session', format: 'yjs', stateVector: '/w==' }));
     expect(error).toMatchObject({ code: 'INVALID_MESSAGE', action: 'join-session' });
     const res = await api(httpUrl, 'PUT', `/api/sessions/${access.sessionId}/code`, access.token, { code: 'after the bad join\n' });
     expect(res.status).toBe(200);
-    const update = await client.ws.take(['code-update', 'yjs-update'], () => true, 10_000);
+    const update = await client.ws.take(['code-update', 'yjs-update'], () => true, 30_000);
     expect(update).toMatchObject({ type: 'code-update', code: 'after the bad join\n', version: res.body.version });
-  });
+  }, 120_000);
 
   it('the other participant heard none of it', () => {
     const heard = observer.ws.log.map((m) => m.type).filter((t) => !['session-joined', 'user-joined', 'code-update'].includes(t));

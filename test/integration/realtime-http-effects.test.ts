@@ -65,7 +65,7 @@ describe('HTTP effects reach the sockets', () => {
     const snapshot = await api(httpUrl, 'POST', path(access, '/snapshots'), access.token, { label: 'good' });
     expect(snapshot.status).toBe(201);
     await api(httpUrl, 'PUT', path(access, '/code'), access.token, { code: 'print("broken")\n' });
-    await eventually(() => text.text === 'print("broken")\n' && yjs.text() === 'print("broken")\n', 5_000, 'the second PUT to arrive');
+    await eventually(() => text.text === 'print("broken")\n' && yjs.text() === 'print("broken")\n', 30_000, 'the second PUT to arrive');
 
     const res = await api(httpUrl, 'POST', path(access, `/snapshots/${snapshot.body.snapshotId}/restore`), access.token);
     expect(res.status).toBe(200);
@@ -74,7 +74,7 @@ describe('HTTP effects reach the sockets', () => {
     expect(yjs.text()).toBe(saved);
     expect(text.text).toBe(saved);
     await Promise.all([text.ws.close(), yjs.ws.close()]);
-  });
+  }, 120_000);
 });
 
 describe('documents too large for one WebSocket message', () => {
@@ -85,11 +85,11 @@ describe('documents too large for one WebSocket message', () => {
     const res = await api(httpUrl, 'PUT', path(access, '/code'), access.token, { code });
     expect(res.status).toBe(200);
 
-    expect(await text.ws.take('code-update', () => true, 10_000)).toMatchObject({ code, version: res.body.version });
-    const pushed = await yjs.ws.take('yjs-update', () => true, 10_000);
+    expect(await text.ws.take('code-update', () => true, 30_000)).toMatchObject({ code, version: res.body.version });
+    const pushed = await yjs.ws.take('yjs-update', () => true, 30_000);
     expect(pushed.update).toBeUndefined();
     expect(pushed.documentUrl).toBe(`/api/sessions/${access.sessionId}/code?format=yjs`);
-    await eventually(() => yjs.text() === code, 10_000, 'the Yjs client to fetch the document');
+    await eventually(() => yjs.text() === code, 30_000, 'the Yjs client to fetch the document');
 
     // A late Yjs joiner is pointed at HTTP too; a late text joiner still gets currentCode.
     const lateYjs = await YjsClient.join(access);
@@ -104,5 +104,5 @@ describe('documents too large for one WebSocket message', () => {
     }
     expect((await getCode(access)).code).toBe(code);
     await Promise.all([text.ws.close(), yjs.ws.close(), lateYjs.ws.close(), lateText.ws.close()]);
-  });
+  }, 150_000);
 });

@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs';
 import { describe, expect, inject, it } from 'vitest';
-import { api, b64, createSession, eventually, sleep, TextClient, unb64, WsClient, YjsClient, socketUrl, type SessionAccess } from './clients.js';
+import { api, b64, createSession, eventually, TextClient, unb64, WsClient, YjsClient, socketUrl, type SessionAccess } from './clients.js';
 
 const httpUrl = inject('httpUrl');
 const wsUrl = inject('wsUrl');
@@ -97,8 +97,13 @@ describe('private notes', () => {
     const snap = await api(httpUrl, 'POST', `${base}/snapshots`, candidate.token, { label: 'c' });
     answers.push(JSON.stringify(snap.body), JSON.stringify((await api(httpUrl, 'GET', `${base}/snapshots/${snap.body.snapshotId}`, candidate.token)).body));
 
-    // Let any stray relay arrive before judging.
-    await sleep(500);
+    // Before judging, a marker through the same fan-out the notes relays use: an edit of the code by A,
+    // pushed to every other socket. Each candidate socket must get it, and a notes relay sent to it by the
+    // invocations above (all started before this edit, and the HTTP ones finished) would come first.
+    const marker = `// marker ${Math.random().toString(36).slice(2, 10)}\n`;
+    a.ytext.insert(0, marker);
+    await candText.ws.take('code-update', (m) => typeof m.code === 'string' && m.code.startsWith(marker));
+    await candYjs.ws.take('yjs-update', (m) => m.doc !== 'notes' && typeof m.update === 'string' && Buffer.from(m.update, 'base64').toString('latin1').includes(marker.trim()));
     for (const answer of answers) expect(answer).not.toContain(secret);
     const frames = [...candText.frames, ...candYjs.frames];
     expect(frames.length).toBeGreaterThan(3);
@@ -113,7 +118,7 @@ describe('private notes', () => {
       }
     }
     await Promise.all([candText.ws.close(), candYjs.ws.close(), a.ws.close(), b.ws.close()]);
-  });
+  }, 120_000);
 
   it('PUT /notes: 64 KiB at most, a stale baseVersion is VERSION_CONFLICT with the current notes', async () => {
     const created = await createSession(httpUrl, { title: 'notes limits' });
@@ -165,7 +170,7 @@ describe('review links', () => {
 
     // Revoked: 401 at once, on every route and the socket.
     expect((await api(httpUrl, 'DELETE', `${base}/review-links/${link.body.linkId}`, created.interviewerToken)).status).toBe(200);
-    await eventually(async () => (await api(httpUrl, 'GET', `${base}/code`, reviewer)).status === 401, 5_000, 'revocation');
+    await eventually(async () => (await api(httpUrl, 'GET', `${base}/code`, reviewer)).status === 401, 30_000, 'revocation');
     expect((await api(httpUrl, 'GET', `${base}/notes`, reviewer)).status).toBe(401);
   });
 });

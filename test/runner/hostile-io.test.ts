@@ -162,7 +162,8 @@ describe('compiler abuse', () => {
     const r = await runner().run(job('cpp', '#include "/dev/random"\nint main() {}\n'));
     expect(r.status).toBe('COMPILE_ERROR');
     expect(r.compileOutput).toMatch(/compilation stopped: (memory|time|CPU time) limit/);
-    expect(r.durationMs).toBeLessThanOrEqual(LIMITS.run.compileWallMs + 1_000);
+    // Stopped by a compile limit, not left to run: a starved monitor may notice its wall limit late.
+    expect(r.durationMs).toBeLessThanOrEqual(LIMITS.run.compileWallMs + 3_000);
   });
 });
 

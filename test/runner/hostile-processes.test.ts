@@ -116,7 +116,9 @@ describe('process containment', () => {
   });
 });
 
-describe.concurrent('memory without end', () => {
+// Concurrent to save time, but the runs queue for 2 slots and 1 compile, and each test's timer runs
+// while it waits: more than the default 120 s.
+describe.concurrent('memory without end', { timeout: 300_000 }, () => {
   const hogs: Record<LanguageId, string> = {
     javascript: 'const l = [];\nfor (;;) l.push(Buffer.alloc(1 << 20, 1));\n',
     typescript: "const l: string[] = [];\nfor (;;) l.push('x'.repeat(1 << 20) + Math.random());\n",
@@ -133,8 +135,10 @@ describe.concurrent('memory without end', () => {
     expect(r.status).toBe('MEMORY_LIMIT');
     const limitKb = LIMITS.run.memoryBytes / 1024;
     expect(r.memoryKb).toBeGreaterThan(limitKb * 0.9);
-    // Stopped by the 20 ms poll, not after eating the machine.
-    expect(r.memoryKb).toBeLessThan(limitKb * 2);
+    // Stopped by the 20 ms poll, not after eating the machine: without the poll only RLIMIT_DATA (4x the
+    // limit plus a stack per thread, over 5 GiB) or the kernel's OOM killer would stop it. A starved
+    // helper may miss a few polls while the hog grows by GiB/s, hence 3x.
+    expect(r.memoryKb).toBeLessThan(limitKb * 3);
   });
 });
 

@@ -16,6 +16,11 @@ import { NEEDS_ROOT, alive, isRoot, job, missingToolchain, processesOf, sleep, u
 // One slot: without fresh uids, consecutive jobs would share the slot's uid.
 const runner = useRunner({ slots: 1 });
 
+/** Waits until `done()` holds or `ms` have passed. */
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(20);
+}
+
 /** Pids of sandbox helpers this test process started. */
 function ourHelpers(): number[] {
   return readdirSync('/proc')
@@ -36,10 +41,14 @@ describe('defeat the monitor', () => {
     ctx.skip(!isRoot, NEEDS_ROOT);
     const first = await runner().run(job('python', 'import os\nprint(os.getuid())\n'));
     const uid = Number(first.stdout.trim());
-    // As a defeated monitor would have left it: a process of the first job's uid, still running.
+    // As a defeated monitor would have left it: a process of the first job's uid, still running. It
+    // says "ready" after its first pass over /proc and "tried <pid>" once it has gone for a process
+    // (once per process: a pid reused by a later process is tried and said again).
     const watcher = [
       'import os, sys, time',
       'end = time.time() + 60',
+      'tried = set()',
+      'ready = False',
       'while time.time() < end:',
       '    for pid in os.listdir("/proc"):',
       '        if not pid.isdigit() or int(pid) == os.getpid(): continue',
@@ -51,16 +60,32 @@ describe('defeat the monitor', () => {
       '            os.close(os.open(f"/proc/{pid}/mem", os.O_RDWR))',
       '            print("mem", pid, flush=True)',
       '        except OSError: pass',
+      '        try: key = (pid, open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])  # pid + start time',
+      '        except (OSError, IndexError): continue',
+      '        if key not in tried:',
+      '            tried.add(key)',
+      '            print("tried", pid, flush=True)',
+      '    if not ready:',
+      '        ready = True',
+      '        print("ready", flush=True)',
       '    time.sleep(0.01)',
     ].join('\n');
     const survivor = spawn('python3', ['-c', watcher], { uid, gid: uid, stdio: ['ignore', 'pipe', 'ignore'], cwd: '/' });
     let seen = '';
     survivor.stdout.on('data', (c: Buffer) => (seen += c.toString()));
-    await sleep(200);
+    const lines = () => seen.split('\n');
+    // Not a fixed pause: a watcher that has not started looking by then (a busy machine) would make the
+    // checks below pass for nothing.
+    await waitUntil(() => lines().includes('ready') || survivor.exitCode !== null, 60_000);
+    expect(lines()).toContain('ready');
     const secret = `secret-${process.pid}-${Date.now()}`;
-    const second = await runner().run(job('python', `# ${secret}\nimport os, time\nprint(os.getuid())\ntime.sleep(1.5)\n`));
+    const second = await runner().run(job('python', `# ${secret}\nimport os, time\nprint(os.getuid(), os.getpid())\ntime.sleep(3)\n`));
     expect(second.status).toBe('COMPLETED');
-    expect(Number(second.stdout.trim())).not.toBe(uid);
+    const [secondUid, secondPid] = second.stdout.trim().split(' ').map(Number);
+    expect(secondUid).not.toBe(uid);
+    // The watcher did go for the second job's process while it ran (its output may still be in the pipe).
+    await waitUntil(() => lines().includes(`tried ${secondPid}`), 5_000);
+    expect(lines()).toContain(`tried ${secondPid}`);
     expect(seen).not.toContain(secret);
     expect(seen).not.toContain('mem');
     // The uid comes back to a job only after a check that kills whatever of it still runs.

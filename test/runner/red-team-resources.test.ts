@@ -7,6 +7,7 @@ import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '#contract/limits.js';
 import { SlotPool } from '../../runner/slot-pool.js';
 import { leaseUids, releaseUids } from '../../runner/sandbox/uid-lease.js';
 import { NEEDS_ROOT, isRoot, job, missingToolchain, processesOf, runHelper, useRunner } from './support.js';
@@ -110,14 +111,14 @@ describe('memory the RSS poll never sees', () => {
 
   it("sandboxed processes are the OOM killer's first choice, and stay it", async () => {
     // Without CAP_SYS_RESOURCE (Fargate, containers) a process may lower its own value back to 0:
-    // the monitor raises it again within its 100 ms poll.
+    // the monitor raises it again within its 100 ms poll (3 s here: room for a starved monitor).
     const code = [
       'import os, time',
       "read = lambda: open('/proc/self/oom_score_adj').read().strip()",
       'print(read())',
       "fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY)",
       "os.write(fd, b'0')",
-      'time.sleep(0.6)',
+      'time.sleep(3)',
       'print(read())',
     ].join('\n');
     const r = await runner().run(job('python', code));
@@ -128,13 +129,19 @@ describe('memory the RSS poll never sees', () => {
     let tight = false;
     const small = new SlotPool({ slots: 2, log: () => {}, taskMemory: { budgetBytes: 2 ** 30, usage: () => (tight ? 2 ** 31 : 0), source: 'test' } });
     try {
-      const t0 = Date.now();
-      const r = await small.run(job('python', "import time\nprint('up', flush=True)\ntime.sleep(8)\nprint('finished')\n"), {
-        onOutput: () => (tight = true),
+      // The program would sleep past the run's wall limit: only the guard ends it as MEMORY_LIMIT
+      // (without it: TIMEOUT at the wall limit). The time bound is loose: the guard polls every 250 ms.
+      let tightAt = 0;
+      const code = `import time\nprint('up', flush=True)\ntime.sleep(${(2 * LIMITS.run.wallMs) / 1000})\nprint('finished')\n`;
+      const r = await small.run(job('python', code), {
+        onOutput: () => {
+          tight = true;
+          tightAt ||= Date.now();
+        },
       });
       expect(r.status).toBe('MEMORY_LIMIT');
       expect(r.stdout).toBe('up\n');
-      expect(Date.now() - t0).toBeLessThan(8_000);
+      expect(Date.now() - tightAt).toBeLessThan(LIMITS.run.wallMs);
       tight = false;
       expect((await small.run(job('python', "print('fine')\n"))).status).toBe('COMPLETED');
     } finally {

@@ -157,8 +157,9 @@ describe('review links', () => {
     const res = await call(reviewLinks, { routeKey: 'POST /api/sessions/{sessionId}/review-links', sessionId: SESSION_ID, token: INTERVIEWER_TOKEN });
     expect(res.status).toBe(201);
     expect(res.body.reviewToken).toMatch(/^rv\.[0-9A-Z]{26}\.[A-Za-z0-9_-]{43}$/);
-    expect(Date.parse(res.body.expiresAt) - before).toBeGreaterThan(167 * 3600_000);
-    expect(Date.parse(res.body.expiresAt) - before).toBeLessThanOrEqual(168 * 3600_000 + 1000);
+    const after = Date.now();
+    expect(Date.parse(res.body.expiresAt)).toBeGreaterThanOrEqual(before + 168 * 3600_000 - 1000); // ISO strings keep whole ms
+    expect(Date.parse(res.body.expiresAt)).toBeLessThanOrEqual(after + 168 * 3600_000);
     const [put] = sent(PutCommand);
     expect(put?.Item).toMatchObject({ SK: `R#${res.body.linkId}`, tokenHash: hashToken(res.body.reviewToken) });
     expect(JSON.stringify(put)).not.toContain(res.body.reviewToken.split('.')[2]);
