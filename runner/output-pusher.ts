@@ -7,7 +7,8 @@
  *   message, not one per change of stream: a program alternating 1-byte writes to stdout and stderr made
  *   one message per byte, each posted to every socket of the session, and held its slot for minutes
  *   (each stream keeps its order; the interleaving of the two within 50 ms is not kept, as a terminal's).
- * - One send at a time: what arrives while a send is under way goes out as one batch after it, so slow
+ * - One send at a time: what arrives while a send is under way goes out as one batch after it, when its
+ *   window is over (not at once: fast posts must not turn the window into one message per post), so slow
  *   posts (many sockets) mean fewer, larger messages instead of a growing queue.
  * - `drain` waits at most LIMITS.execution.outputDrainMs: the live copy is a courtesy, the stored result
  *   (execution-finished, GET) has the whole output; what is left past it is dropped and logged, so the
@@ -28,6 +29,9 @@ export class OutputPusher {
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
+  /** When the last batch started: the next one waits for the end of its window. */
+  private lastBatchAt = 0;
+  private draining = false;
   private stopped = false;
   /** Messages posted (each to every socket): for the logs and the tests. */
   messagesSent = 0;
@@ -64,16 +68,29 @@ export class OutputPusher {
     this.flush();
   }
 
-  /** Starts sending what is pending, unless a send is under way (it takes what is pending when it ends). */
+  /** Starts sending what is pending, unless a send is under way (what is pending when it ends goes next). */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.sending || this.pending.length === 0) return;
-    this.sending = this.sendAll().finally(() => (this.sending = undefined));
+    if (this.sending || this.pending.length === 0 || this.stopped) return;
+    this.sending = this.sendBatch().finally(() => {
+      this.sending = undefined;
+      this.next();
+    });
+  }
+
+  /** After a send: what arrived meanwhile goes at the end of the window that send opened (at once if 4 KiB are pending, or draining). */
+  private next(): void {
+    if (this.pending.length === 0 || this.stopped) return;
+    const wait = this.lastBatchAt + LIMITS.execution.outputFlushMs - Date.now();
+    if (this.draining || this.pendingBytes >= LIMITS.execution.outputFlushBytes || wait <= 0) return this.flush();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), wait);
   }
 
   /** Flushes and waits until everything was sent, or outputDrainMs: call before `execution-finished`. */
   async drain(): Promise<void> {
+    this.draining = true;
     this.flush();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.drainMs)));
@@ -95,24 +112,23 @@ export class OutputPusher {
     }
   }
 
-  private async sendAll(): Promise<void> {
-    while (this.pending.length > 0 && !this.stopped) {
-      const batch = this.pending;
-      this.pending = [];
-      this.pendingBytes = 0;
-      const messages = batch.flatMap((b): (string | ServerMessage)[] =>
-        'frame' in b
-          ? [b.frame]
-          : pieces(b.data).map((data) => ({ type: 'execution-output' as const, executionId: this.executionId, stream: b.stream, data, seq: this.seq++ })),
-      );
-      for (const m of messages) {
-        if (this.stopped) return;
-        try {
-          await broadcast(this.connections(), m);
-          this.messagesSent++;
-        } catch (err) {
-          logger.warn('output push failed', { executionId: this.executionId, error: err as Error });
-        }
+  private async sendBatch(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.lastBatchAt = Date.now();
+    const messages = batch.flatMap((b): (string | ServerMessage)[] =>
+      'frame' in b
+        ? [b.frame]
+        : pieces(b.data).map((data) => ({ type: 'execution-output' as const, executionId: this.executionId, stream: b.stream, data, seq: this.seq++ })),
+    );
+    for (const m of messages) {
+      if (this.stopped) return;
+      try {
+        await broadcast(this.connections(), m);
+        this.messagesSent++;
+      } catch (err) {
+        logger.warn('output push failed', { executionId: this.executionId, error: err as Error });
       }
     }
   }

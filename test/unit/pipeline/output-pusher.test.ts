@@ -96,6 +96,42 @@ describe('OutputPusher', () => {
     expect(got[1]!.data).toHaveLength(100);
   });
 
+  it('sends what arrived during a fast send at the end of its window, not at once: one message per stream per window however fast the posts', async () => {
+    vi.useFakeTimers();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let posts = 0;
+    mgmt.on(PostToConnectionCommand).callsFake(async () => {
+      if (++posts === 1) await gate;
+      return {};
+    });
+    const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
+    pusher.push('stdout', 'first');
+    pusher.flush(); // the window opens with this batch
+    pusher.push('stdout', 'second');
+    pusher.push('stderr', 'third');
+    await vi.advanceTimersByTimeAsync(10);
+    release(); // the first post ends 10 ms into the window
+    await vi.advanceTimersByTimeAsync(LIMITS.execution.outputFlushMs - 10 - 1);
+    expect(posts).toBe(1); // the rest waits for the window's end
+    await vi.advanceTimersByTimeAsync(1);
+    expect(posts).toBe(3);
+    await pusher.drain();
+    expect(pushedTo('ann-1').map((m) => `${m.seq}:${m.stream}:${m.data}`)).toEqual(['0:stdout:first', '1:stdout:second', '2:stderr:third']);
+  });
+
+  it('sends what is pending at once when draining, whatever is left of the window', async () => {
+    vi.useFakeTimers();
+    const posts = countPosts();
+    const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
+    pusher.push('stdout', 'first');
+    pusher.flush();
+    await posts.seen(1);
+    pusher.push('stdout', 'last');
+    await pusher.drain(); // the clock never moves: no waiting for the window
+    expect(pushedTo('ann-1').map((m) => m.data)).toEqual(['first', 'last']);
+  });
+
   it('waits at most outputDrainMs for a send that does not end, then drops the rest and sends nothing more', async () => {
     vi.useFakeTimers();
     mgmt.on(PostToConnectionCommand).callsFake(() => new Promise(() => {})); // a post that never answers
