@@ -34,6 +34,18 @@ function countPosts(fail: (k: number) => boolean = () => false) {
   return { seen: (n: number) => new Promise<void>((resolve) => (count >= n ? resolve() : waiters.push({ n, resolve }))) };
 }
 
+/** The first post to the Management API answers only when `release()` is called; `posts()` counts them all. */
+function holdFirstPost() {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let count = 0;
+  mgmt.on(PostToConnectionCommand).callsFake(async () => {
+    if (++count === 1) await gate;
+    return {};
+  });
+  return { release, posts: () => count };
+}
+
 describe('OutputPusher', () => {
   useMockedDynamo();
   afterEach(() => void vi.useRealTimers());
@@ -74,13 +86,7 @@ describe('OutputPusher', () => {
   });
 
   it('while a slow send is under way, gathers what arrives into one batch instead of queueing a message per flush', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let posts = 0;
-    mgmt.on(PostToConnectionCommand).callsFake(async () => {
-      if (++posts === 1) await gate;
-      return {};
-    });
+    const { release, posts } = holdFirstPost();
     const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
     pusher.push('stdout', 'first');
     pusher.flush();
@@ -98,13 +104,7 @@ describe('OutputPusher', () => {
 
   it('sends what arrived during a fast send at the end of its window, not at once: one message per stream per window however fast the posts', async () => {
     vi.useFakeTimers();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let posts = 0;
-    mgmt.on(PostToConnectionCommand).callsFake(async () => {
-      if (++posts === 1) await gate;
-      return {};
-    });
+    const { release, posts } = holdFirstPost();
     const pusher = new OutputPusher(EXEC, () => viewers('ann-1'));
     pusher.push('stdout', 'first');
     pusher.flush(); // the window opens with this batch
@@ -113,9 +113,9 @@ describe('OutputPusher', () => {
     await vi.advanceTimersByTimeAsync(10);
     release(); // the first post ends 10 ms into the window
     await vi.advanceTimersByTimeAsync(LIMITS.execution.outputFlushMs - 10 - 1);
-    expect(posts).toBe(1); // the rest waits for the window's end
+    expect(posts()).toBe(1); // the rest waits for the window's end
     await vi.advanceTimersByTimeAsync(1);
-    expect(posts).toBe(3);
+    expect(posts()).toBe(3);
     await pusher.drain();
     expect(pushedTo('ann-1').map((m) => `${m.seq}:${m.stream}:${m.data}`)).toEqual(['0:stdout:first', '1:stdout:second', '2:stderr:third']);
   });
