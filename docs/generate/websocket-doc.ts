@@ -65,7 +65,7 @@ export function buildWebSocketDoc(): string {
     '',
     '- Connect: `${wsUrl}?sessionId=<id>&token=<token>` (local: `ws://localhost:3001/ws`).',
     `- Client messages are JSON text frames routed by \`action\` (API Gateway route selection \`${WS_ROUTE_SELECTION_EXPRESSION}\`); server messages carry \`type\`.`,
-    `- A frame is at most ${LIMITS.websocket.frameMaxBytes / 1024} KiB, a message ${LIMITS.websocket.messageMaxBytes / 1024} KiB; idle connections close after ${LIMITS.websocket.idleTimeoutMs / 60_000} minutes, every connection after ${LIMITS.websocket.connectionLifetimeMs / 3_600_000} hours.`,
+    `- A frame is at most ${LIMITS.websocket.frameMaxBytes / 1024} KiB, a message ${LIMITS.websocket.messageMaxBytes / 1024} KiB; idle connections close after ${LIMITS.websocket.idleTimeoutMs / 60_000} minutes, every connection after ${LIMITS.websocket.connectionLifetimeMs / 3_600_000} hours; a session holds at most ${LIMITS.websocket.maxConnectionsPerSession} open sockets (the next handshake is 429 \`RATE_LIMIT_EXCEEDED\`).`,
     '- A message that does not match its schema gets an `error` (`INVALID_MESSAGE`) and changes nothing. Server messages may gain fields: ignore the ones you do not know.',
     '',
     '## Client → server actions',

@@ -1,15 +1,16 @@
 /**
  * `$connect`: `?sessionId=&token=` (browsers cannot set headers on a WebSocket handshake). A refused
- * handshake answers with the contract's status (400/401/404/410); nothing can be pushed yet (the
+ * handshake answers with the contract's status (400/401/404/410, and 429 when the session already holds
+ * `LIMITS.websocket.maxConnectionsPerSession` sockets); nothing can be pushed yet (the
  * connection does not exist until this returns 200), so the client's first message is join-session.
  */
 import type { Context } from 'aws-lambda';
 import { traceHandler } from '#telemetry/tracing.js';
 import { authorize } from '#core/access.js';
-import { AppError } from '#contract/errors.js';
+import { AppError, errors } from '#contract/errors.js';
 import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { withWsLogging, type WsEvent, type WsResult } from './ws-event.js';
-import { putConnection } from '#aws/store/connections.js';
+import { countConnections, putConnection } from '#aws/store/connections.js';
 import { provide } from '#core/ports.js';
 import * as sessions from '#aws/store/sessions.js';
 import * as reviewLinks from '#aws/store/review-links.js';
@@ -21,6 +22,8 @@ export const handler = traceHandler((event: WsEvent, context?: Context): Promise
     const q = event.queryStringParameters ?? {};
     try {
       const { session, role } = await authorize(q.sessionId, q.token, { mutates: true, action: 'connect' });
+      const { maxConnectionsPerSession: max, connectionsFullRetryAfterSeconds } = LIMITS.websocket;
+      if ((await countConnections(session.sessionId)) >= max) throw errors.tooManyConnections(max, connectionsFullRetryAfterSeconds);
       const nowMs = Date.now();
       // The connection item lives no longer than the session nor API Gateway's 2 h connection lifetime.
       const ttl = Math.min(session.expiresAtEpoch, epochSeconds(nowMs + LIMITS.websocket.connectionLifetimeMs));
@@ -32,7 +35,7 @@ export const handler = traceHandler((event: WsEvent, context?: Context): Promise
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       return {
-        result: { statusCode: err.status, body: JSON.stringify({ error: err.code, message: err.message }) },
+        result: { statusCode: err.status, body: JSON.stringify({ error: err.code, message: err.message, details: err.details }) },
         errorCode: err.code,
       };
     }

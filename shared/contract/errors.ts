@@ -59,6 +59,8 @@ export const errors = {
     new AppError('PAYLOAD_TOO_LARGE', `${what} exceeds ${limit} bytes`, { limit }),
   busy: (retryAfter: number) =>
     new AppError('BUSY', 'The document is too busy to take this write right now; nothing was changed, try again', { retryAfterSeconds: retryAfter }, retryAfter),
+  tooManyConnections: (max: number, retryAfter: number) =>
+    new AppError('RATE_LIMIT_EXCEEDED', `This session already has ${max} open connections; close one and try again`, { maxConnections: max, retryAfterSeconds: retryAfter }, retryAfter),
   rateLimited: (retryAfter: number) =>
     new AppError('RATE_LIMIT_EXCEEDED', 'Too many requests, slow down', { retryAfterSeconds: retryAfter }, retryAfter),
 };

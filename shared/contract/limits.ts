@@ -103,6 +103,14 @@ export const LIMITS = {
     connectionLifetimeMs: 2 * 60 * 60 * 1000,
     /** Bounded concurrency of postToConnection fan-out. */
     fanOutConcurrency: 16,
+    /**
+     * Open sockets per session, counted at `$connect` (a soft cap: connects at the same instant may pass
+     * it by a few). An interview has a handful of people with a tab or two each; without a cap one link
+     * could open thousands of sockets and every edit would be posted to each of them.
+     */
+    maxConnectionsPerSession: 50,
+    /** Retry-After of a connect refused by that cap: sockets close when their people leave. */
+    connectionsFullRetryAfterSeconds: 30,
   },
   document: {
     /** Compact (store a new state) once this many versions were written since the last state... */

@@ -19,6 +19,7 @@ import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import type { WsQuotas } from '../../local/ws-front.js';
 import { recorded, SLOW_GIVES_UP_MS } from '../../local/fixtures/ws-echo.js';
 import { operatorHeaders } from './http.js';
+import { LIMITS } from '#contract/limits.js';
 
 const KIB = 1024;
 
@@ -117,6 +118,41 @@ describe('local stack with the real handlers (global setup)', () => {
       const unknown = url.replace(/sessionId=[^&]+/, 'sessionId=00000000-0000-4000-8000-000000000000');
       await expect(connect(unknown)).rejects.toMatchObject({ status: 404 });
     });
+
+    it(`holds at most ${LIMITS.websocket.maxConnectionsPerSession} sockets per session: the next handshake is 429, and a socket that closes makes room`, async () => {
+      const res = await fetch(`${httpUrl}/api/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...operatorHeaders() },
+        body: JSON.stringify({ title: 'socket cap' }),
+      });
+      const session = (await res.json()) as { sessionId: string; candidateToken: string };
+      const capped = `${inject('wsUrl')}?sessionId=${session.sessionId}&token=${session.candidateToken}`;
+      const open: WebSocket[] = [];
+      try {
+        // One at a time: the cap is counted at $connect, so simultaneous handshakes may pass it by a few.
+        for (let i = 0; i < LIMITS.websocket.maxConnectionsPerSession; i++) open.push(await connect(capped));
+        await expect(connect(capped)).rejects.toMatchObject({ status: 429 });
+        const leaving = open.pop()!;
+        leaving.close();
+        await closed(leaving);
+        // Room again once its $disconnect has removed it (the front runs it after the close).
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const next = await connect(capped).catch((err: { status?: number }) => {
+            if (err.status !== 429 || Date.now() > deadline) throw err;
+            return undefined;
+          });
+          if (next) {
+            open.push(next);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await expect(connect(capped)).rejects.toMatchObject({ status: 429 });
+      } finally {
+        for (const ws of open) ws.close();
+      }
+    }, 120_000);
 
     it('delivers what the real handlers push through WS_MANAGEMENT_ENDPOINT (ping -> pong)', async () => {
       const ws = await connect(url);

@@ -19,6 +19,21 @@ export async function listConnections(sessionId: string): Promise<ConnectionItem
   });
 }
 
+/**
+ * How many sockets the session holds open now (the `$connect` cap): one Query of the connection items'
+ * keys, strongly consistent so that a socket whose `$disconnect` just ran is not counted.
+ */
+export async function countConnections(sessionId: string): Promise<number> {
+  const items = await queryAll({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
+    ExpressionAttributeValues: { ':pk': keys.sessionPk(sessionId), ':c': keys.connectionPrefix },
+    ExpressionAttributeNames: { '#ttl': 'ttl' },
+    ProjectionExpression: 'SK, #ttl',
+    ConsistentRead: true,
+  });
+  return items.length;
+}
+
 // ---- writes and the lookup item -------------------------------------------------------------------
 
 /** What a message handler needs about its sender, cached per container (it never changes). */

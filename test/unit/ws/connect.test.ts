@@ -4,6 +4,7 @@ import {
   ddb,
   endedSession,
   expiredSession,
+  givenConnections,
   givenSession,
   INTERVIEWER_TOKEN,
   nowSec,
@@ -17,7 +18,8 @@ import {
   useMockedDynamo,
   writes,
 } from '../fixtures.js';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { LIMITS } from '#contract/limits.js';
 import { describe, expect, it } from 'vitest';
 import { useFunctionEnv } from '../env.js';
 import { connect, newConnectionId, send } from './events.js';
@@ -33,7 +35,16 @@ describe('$connect ?sessionId=&token=', () => {
     const before = nowSec();
     const res = await connect(id, { sessionId: SESSION_ID, token: CANDIDATE_TOKEN });
     expect(res).toEqual({ statusCode: 200 });
-    expect(commandNames()).toEqual(['GetCommand', 'TransactWriteCommand']);
+    // The session, its open sockets (the cap), then the writes.
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']);
+    expect(sent(QueryCommand)).toEqual([
+      expect.objectContaining({
+        TableName: TABLE,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
+        ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':c': 'C#' },
+        ConsistentRead: true,
+      }),
+    ]);
 
     const [connection, lookup] = transactItems();
     expect(connection?.Put?.Item).toMatchObject({
@@ -116,6 +127,46 @@ describe('$connect ?sessionId=&token=', () => {
     expect(JSON.parse(res.body!)).toEqual({ error: code, message: expect.any(String) });
     expect(writes()).toEqual([]);
     expect(pushed()).toEqual([]);
+  });
+
+  describe('the cap on open sockets per session', () => {
+    const max = LIMITS.websocket.maxConnectionsPerSession;
+    const open = (n: number, ttl = nowSec() + 3600) =>
+      Array.from({ length: n }, (_, i) => ({ PK: `S#${SESSION_ID}`, SK: `C#open-${i}`, ttl }));
+
+    it(`refuses the connect that would be socket number ${max + 1} with 429 RATE_LIMIT_EXCEEDED and stores nothing`, async () => {
+      givenSession();
+      givenConnections(open(max));
+      const res = await connect(newConnectionId(), { sessionId: SESSION_ID, token: INTERVIEWER_TOKEN });
+      expect(res.statusCode).toBe(429);
+      expect(JSON.parse(res.body!)).toEqual({
+        error: 'RATE_LIMIT_EXCEEDED',
+        message: expect.stringContaining(`${max} open connections`),
+        details: { maxConnections: max, retryAfterSeconds: LIMITS.websocket.connectionsFullRetryAfterSeconds },
+      });
+      expect(writes()).toEqual([]);
+    });
+
+    it(`accepts socket number ${max}`, async () => {
+      givenSession();
+      givenConnections(open(max - 1));
+      expect(await connect(newConnectionId(), { sessionId: SESSION_ID, token: CANDIDATE_TOKEN })).toEqual({ statusCode: 200 });
+      expect(commandNames()).toContain('TransactWriteCommand');
+    });
+
+    it('does not count sockets past their TTL (their $disconnect never ran)', async () => {
+      givenSession();
+      givenConnections([...open(max - 1), ...open(5, nowSec() - 1).map((c, i) => ({ ...c, SK: `C#ghost-${i}` }))]);
+      expect(await connect(newConnectionId(), { sessionId: SESSION_ID, token: CANDIDATE_TOKEN })).toEqual({ statusCode: 200 });
+    });
+
+    it('counts only after the token is checked: a wrong token learns nothing about the session', async () => {
+      givenSession();
+      givenConnections(open(max));
+      const res = await connect(newConnectionId(), { sessionId: SESSION_ID, token: `${CANDIDATE_TOKEN}x` });
+      expect(res.statusCode).toBe(401);
+      expect(sent(QueryCommand)).toEqual([]);
+    });
   });
 
   it('does not read the session when the token is missing (401 before any read)', async () => {
