@@ -58,6 +58,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private readonly notesSync: DocSync;
   private readonly activityPacer: Pacer;
   private lastSentAt = 0;
+  /** The newest `session-updated` revision applied. */
+  private settingsRevision = 0;
   private lastPingAt = 0;
   private readonly timers = new Timers();
   private readonly detach: (() => void)[] = [];
@@ -256,6 +258,11 @@ export class Connection extends Emitter<ConnectionEvents> {
         this.language = msg.language;
         return this.emit('language', { language: msg.language, userId: msg.userId });
       case 'session-updated':
+        // Two changes' broadcasts can arrive out of order: an older one would undo the newer.
+        if (typeof msg.revision === 'number') {
+          if (msg.revision < this.settingsRevision) return;
+          this.settingsRevision = msg.revision;
+        }
         if (msg.language && msg.language !== this.language) {
           this.language = msg.language;
           this.emit('language', { language: msg.language, userId: msg.userId });

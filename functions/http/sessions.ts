@@ -44,8 +44,9 @@ export const handler = httpHandler({
   'PATCH /api/sessions/{sessionId}': async (req) => {
     const body = parseBody(req, patchSessionBody);
     const { session, role } = await authorize(req.pathParameters.sessionId, bearerToken(req), { mutates: true, action: 'change the session' });
-    const updated = await patchSession(session, role, body, role);
-    const switched = updated.language !== session.language;
+    // `before` is the session this change was judged against (read again if another change got in first).
+    const { before, after: updated } = await patchSession(session, role, body, role);
+    const switched = updated.language !== before.language;
     const [connections, placed] = await Promise.all([
       listConnections(session.sessionId),
       switched ? placeStarterCode(updated, role) : undefined,
@@ -53,7 +54,7 @@ export const handler = httpHandler({
     await publish(
       [
         { type: 'SessionUpdated', sessionId: session.sessionId, userId: role, session: updated },
-        ...languageChanged(session, updated, role),
+        ...languageChanged(before, updated, role),
         ...(placed ?? []),
       ],
       { connections },

@@ -3,14 +3,14 @@ import type { Role } from '#contract/roles.js';
 import { AppError, errors } from '#contract/errors.js';
 import { isActive } from '#core/access.js';
 import { backoff, currentDocument } from '#core/code.js';
-import { checkLanguage } from '#core/sessions.js';
+import { checkLanguage, updateSession } from '#core/sessions.js';
 import { isAwarenessUpdate, textOf } from '#core/yjs-document.js';
 import { newId } from '#contract/ids.js';
 import { bindUserId, bumpConnEpoch, deleteConnection, listConnections, markJoined, type ConnectionItem } from '#aws/store/connections.js';
 import { LIMITS } from '#contract/limits.js';
 import { participantsOf } from '#core/records.js';
 import { appendHistory } from '#aws/store/history.js';
-import { getSession, updateSessionFields } from '#aws/store/sessions.js';
+import { getSession } from '#aws/store/sessions.js';
 import { reply, requireJoined, type WsContext } from './context.js';
 import { decodeBase64, diffFor, limitRate } from './document-actions.js';
 import { joinedMessage, notesOnJoin } from './notes-actions.js';
@@ -140,10 +140,9 @@ export async function languageChange(ctx: WsContext, msg: ActionOf<'language-cha
   if (!session) throw errors.sessionNotFound();
   const me = requireJoined(connections, ctx.connectionId);
   if (!isActive(session)) throw errors.sessionExpired();
-  const updated = await updateSessionFields(session, { language }, me.userId!);
-  if (!updated) throw errors.sessionExpired();
+  const { before, after: updated } = await updateSession(session, { language }, me.userId!);
   // An untouched document follows the language (docs/protocol.md §8): the new language's starter code.
-  const placed = updated.language !== session.language ? await placeStarterCode(updated, me.userId!) : [];
+  const placed = updated.language !== before.language ? await placeStarterCode(updated, me.userId!) : [];
   await publish([{ type: 'LanguageChanged', sessionId: ctx.conn.sessionId, userId: me.userId!, language }, ...placed], { connections });
   return { language };
 }

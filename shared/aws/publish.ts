@@ -72,8 +72,11 @@ async function apply(event: SessionEvent, connections: ConnectionItem[], exclude
     case 'QuestionChanged':
       return broadcastQuestion(event.sessionId, connections, event.question);
     case 'SessionUpdated': {
-      const { title, language, runsDisabled, editingLocked } = event.session;
-      await broadcast(connections, { type: 'session-updated', title, language, runsDisabled: runsDisabled === true, editingLocked: editingLocked === true, userId: event.userId });
+      const { title, language, runsDisabled, editingLocked, settingsRevision } = event.session;
+      await broadcast(connections, {
+        type: 'session-updated', title, language, runsDisabled: runsDisabled === true, editingLocked: editingLocked === true, userId: event.userId,
+        ...(settingsRevision !== undefined ? { revision: settingsRevision } : {}),
+      });
       return;
     }
   }

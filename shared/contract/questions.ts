@@ -162,6 +162,8 @@ export interface SessionUpdatedMessage {
   runsDisabled: boolean;
   editingLocked: boolean;
   userId: string;
+  /** Grows with every change of these settings: drop a message older than one applied. */
+  revision?: number;
 }
 
 /** GET /api/questions items. */

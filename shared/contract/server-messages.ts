@@ -51,7 +51,8 @@ export const SERVER_MESSAGES = {
     userId: z.string(),
   }),
   'language-update': message('language-update', { language: z.string(), userId: z.string() }),
-  'session-updated': message('session-updated', { title: z.string(), language: z.string(), runsDisabled: z.boolean(), editingLocked: z.boolean(), userId: z.string() }),
+  // `revision` grows with every change of these settings: a client drops a session-updated older than one it applied (two PATCHes' broadcasts can arrive out of order).
+  'session-updated': message('session-updated', { title: z.string(), language: z.string(), runsDisabled: z.boolean(), editingLocked: z.boolean(), userId: z.string(), revision: z.optional(count) }),
   'question-updated': message('question-updated', {
     question: z.union([questionResponse, questionDigest]),
     /** The question was too large for one message: `question` is a digest, fetch the rest from `questionUrl`. */

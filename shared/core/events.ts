@@ -31,7 +31,7 @@ export type SessionEvent =
   /** The session got a question (docs/protocol.md §8): everyone is told, each in the view of its role. */
   | { type: 'QuestionChanged'; sessionId: string; question: Question }
   /** A PATCH: everyone gets session-updated with the title, language and both controls as they are now. */
-  | { type: 'SessionUpdated'; sessionId: string; userId: string; session: Pick<SessionItem, 'title' | 'language' | 'runsDisabled' | 'editingLocked'> };
+  | { type: 'SessionUpdated'; sessionId: string; userId: string; session: Pick<SessionItem, 'title' | 'language' | 'runsDisabled' | 'editingLocked' | 'settingsRevision'> };
 
 /** A write that changed nothing reaches nobody. */
 export function documentChanged(sessionId: string, userId: string, result: WriteResult): SessionEvent[] {

@@ -36,8 +36,11 @@ export interface SessionStore {
   /** Creates the session with its first document state and history entry, atomically. */
   createSessionItems(session: SessionItem, initialUpdate: Uint8Array): Promise<void>;
   getSession(sessionId: string): Promise<SessionItem | undefined>;
-  /** The session after the change; undefined when it is gone, ended or expired. */
-  updateSessionFields(session: SessionItem, fields: SessionFields, userId: string, nowMs?: number): Promise<SessionItem | undefined>;
+  /**
+   * The session as the change was judged against and after it; undefined when it is gone, ended or
+   * expired. Throws SessionContention when other changes kept committing first.
+   */
+  updateSessionFields(session: SessionItem, fields: SessionFields, userId: string, nowMs?: number): Promise<{ before: SessionItem; after: SessionItem } | undefined>;
   /** Whether this call ended it. */
   endSession(session: SessionItem, userId: string, reason: string, nowMs?: number): Promise<boolean>;
   purgeSession(sessionId: string): Promise<number>;

@@ -39,6 +39,16 @@ export interface SessionItem {
   questionRevision?: number;
   /** How many tests that revision has (a `mode:"tests"` run of none is refused without a read). */
   questionTestCount?: number;
+  /** Counts the changes of title, language and controls: `session-updated` carries it as `revision`. */
+  settingsRevision?: number;
+}
+
+/** Other changes of the session's settings kept committing first: the caller answers BUSY. */
+export class SessionContention extends Error {
+  constructor() {
+    super('the session kept changing under this write');
+    this.name = 'SessionContention';
+  }
 }
 
 /** Active: not ended, and not past its expiry (pure: the watchdog uses it without the stores). */

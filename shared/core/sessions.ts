@@ -4,7 +4,7 @@ import { newSessionId } from '#contract/ids.js';
 import { DEFAULT_LANGUAGE, isLanguageId, LANGUAGES, type LanguageId } from '#contract/languages.js';
 import { LIMITS, epochSeconds } from '#contract/limits.js';
 import { stores } from './ports.js';
-import { participantsOf, type ConnectionItem, type ListStatus, type SessionItem } from './records.js';
+import { participantsOf, SessionContention, type ConnectionItem, type ListStatus, type SessionFields, type SessionItem } from './records.js';
 import type { Role } from '#contract/roles.js';
 import { hashToken, newToken } from './tokens.js';
 import { effectiveStatus, isActive } from './access.js';
@@ -121,17 +121,28 @@ export async function patchSession(
   role: Role,
   input: { title?: string; language?: string; runsDisabled?: boolean; editingLocked?: boolean },
   userId: string,
-): Promise<SessionItem> {
+): Promise<{ before: SessionItem; after: SessionItem }> {
   if (input.title !== undefined && role !== 'interviewer') throw errors.forbidden('change the title');
   if ((input.runsDisabled !== undefined || input.editingLocked !== undefined) && role !== 'interviewer') {
     throw errors.forbidden('lock the editor or turn runs off');
   }
   const language = checkLanguage(input.language);
-  const updated = await stores.sessions.updateSessionFields(
-    session,
-    { title: input.title, language, runsDisabled: input.runsDisabled, editingLocked: input.editingLocked },
-    userId,
-  );
+  return updateSession(session, { title: input.title, language, runsDisabled: input.runsDisabled, editingLocked: input.editingLocked }, userId);
+}
+
+/**
+ * Changes the session's settings (PATCH, WebSocket `language-change`): the session as the change was
+ * judged against (`before`: what changed is `after` against it, not against the caller's earlier read)
+ * and as written. 410 when it stopped being active, BUSY when other changes kept getting in first.
+ */
+export async function updateSession(session: SessionItem, fields: SessionFields, userId: string): Promise<{ before: SessionItem; after: SessionItem }> {
+  let updated: Awaited<ReturnType<typeof stores.sessions.updateSessionFields>>;
+  try {
+    updated = await stores.sessions.updateSessionFields(session, fields, userId);
+  } catch (err) {
+    if (err instanceof SessionContention) throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+    throw err;
+  }
   if (updated) return updated;
   const current = await stores.sessions.getSession(session.sessionId);
   if (!current) throw errors.sessionNotFound();
@@ -149,7 +160,12 @@ export async function endSession(
 ): Promise<{ ended: boolean; events: SessionEvent[] }> {
   const events: SessionEvent[] = [{ type: 'SessionEnded', sessionId: session.sessionId, reason, ttl: session.ttl }];
   if (session.status === 'ended') return { ended: false, events };
-  return { ended: await stores.sessions.endSession(session, userId, isActive(session) ? reason : 'expired'), events };
+  try {
+    return { ended: await stores.sessions.endSession(session, userId, isActive(session) ? reason : 'expired'), events };
+  } catch (err) {
+    if (err instanceof SessionContention) throw errors.busy(LIMITS.document.busyRetryAfterSeconds);
+    throw err;
+  }
 }
 
 export async function purgeSession(sessionId: string): Promise<void> {

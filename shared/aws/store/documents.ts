@@ -124,9 +124,11 @@ export async function appendUpdate(input: AppendInput): Promise<AppendOutcome> {
   const epochIs = guard === undefined ? '' : guard === 0 ? ' AND attribute_not_exists(connEpoch)' : ' AND connEpoch = :connEpoch';
   if (guard) values[':connEpoch'] = guard;
   if (input.language) {
-    set += ', #language = :language';
+    // A restore's language is a settings change too: a PATCH judged on the session before it goes again.
+    set += ', #language = :language ADD settingsRevision :one';
     names['#language'] = 'language';
     values[':language'] = input.language;
+    values[':one'] = 1;
   }
   try {
     await transactWriteMarshalled({

@@ -15,10 +15,10 @@ import { dynamo } from '#aws/clients.js';
 import type { LanguageId } from '#contract/languages.js';
 import { isLive, keys } from '#aws/table.js';
 import { historyItem } from './history.js';
-import { isConditionFailure, queryAll, retryTransactionConflicts, table } from './items.js';
+import { cancellationCodes, isConditionFailure, isTransactionCanceled, queryAll, retryTransactionConflicts, table } from './items.js';
 import { operatorIndexItem, operatorIndexKey, operatorIndexUpdate } from './operator-sessions.js';
 import { epochSeconds } from '#contract/limits.js';
-import type { SessionFields, SessionItem } from '#core/records.js';
+import { isActive, SessionContention, type SessionFields, type SessionItem } from '#core/records.js';
 
 export type { SessionItem };
 
@@ -52,17 +52,51 @@ export const activeValues = (nowMs: number) => ({ ':active': 'active', ':nowSec'
 
 /**
  * Sets title, language and/or the interviewer's controls of an active session (each change with its
- * history entry, in one transaction). Returns the new item, or undefined when the session
- * stopped being active in the meantime.
+ * history entry, in one transaction). Whether a field changed (its history entry, the operator's list,
+ * the caller's starter code) is judged against the session as read, so the write is conditional on
+ * `settingsRevision` still being the one read: every write of these settings (this one, and a snapshot
+ * restore's language, documents.ts) adds one to it. Without that, a request judging "no change" on a
+ * stale read would overwrite a concurrent change and skip its consequences (the operator's list left on
+ * the other value), and its answer and `session-updated` would carry the other fields as they were.
+ * When another change got in first, the session is read again and the change judged again. Returns
+ * the session as judged (`before`) and as written (`after`: exact for these settings, since none
+ * changed in between); undefined when the session stopped being active. Throws `SessionContention`
+ * when other changes kept getting in first.
  */
 export async function updateSessionFields(
   session: SessionItem,
   fields: SessionFields,
   userId: string,
   nowMs: number = Date.now(),
-): Promise<SessionItem | undefined> {
+): Promise<{ before: SessionItem; after: SessionItem } | undefined> {
+  let before = session;
+  for (let attempt = 1; ; attempt++) {
+    const after = await tryUpdateFields(before, fields, userId, nowMs);
+    if (after) return { before, after };
+    // A condition failed: the session ended, or another change got in since `before` was read.
+    const current = await getSession(session.sessionId);
+    if (!current || !isActive(current)) return undefined;
+    if (attempt >= FIELD_UPDATE_ATTEMPTS) throw new SessionContention();
+    await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+    before = current;
+  }
+}
+
+/** Tries before giving up with SessionContention (BUSY): each lost try means another change committed. */
+const FIELD_UPDATE_ATTEMPTS = 6;
+
+/** Condition and value that `settingsRevision` is still `seen`'s (absent on a session never changed). */
+export function settingsRevisionIs(seen: Pick<SessionItem, 'settingsRevision'>): { condition: string; values: Record<string, number> } {
+  return seen.settingsRevision === undefined
+    ? { condition: 'attribute_not_exists(settingsRevision)', values: {} }
+    : { condition: 'settingsRevision = :seenRevision', values: { ':seenRevision': seen.settingsRevision } };
+}
+
+/** One conditional write of `fields` judged against `seen`: the session as written, or undefined when a condition failed. */
+async function tryUpdateFields(seen: SessionItem, fields: SessionFields, userId: string, nowMs: number): Promise<SessionItem | undefined> {
   const sets = ['lastActivity = :now'];
-  const values: Record<string, unknown> = { ':now': new Date(nowMs).toISOString(), ...activeValues(nowMs) };
+  const revision = settingsRevisionIs(seen);
+  const values: Record<string, unknown> = { ':now': new Date(nowMs).toISOString(), ':one': 1, ...activeValues(nowMs), ...revision.values };
   if (fields.title !== undefined) {
     sets.push('title = :title');
     values[':title'] = fields.title;
@@ -76,55 +110,57 @@ export async function updateSessionFields(
     if (fields[flag] === undefined) continue;
     sets.push(`${flag} = :${flag}`);
     values[`:${flag}`] = fields[flag];
-    if (fields[flag] !== (session[flag] === true)) controls[flag] = fields[flag];
+    if (fields[flag] !== (seen[flag] === true)) controls[flag] = fields[flag];
   }
   const history: TransactItem[] = [];
   const changed: { title?: string; language?: LanguageId } = {};
-  if (fields.language !== undefined && fields.language !== session.language) {
+  if (fields.language !== undefined && fields.language !== seen.language) {
     changed.language = fields.language;
-    history.push({ Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'language-changed', { from: session.language, to: fields.language }, userId, nowMs) } });
+    history.push({ Put: { TableName: table(), Item: historyItem(seen.sessionId, seen.ttl, 'language-changed', { from: seen.language, to: fields.language }, userId, nowMs) } });
   }
-  if (fields.title !== undefined && fields.title !== session.title) {
+  if (fields.title !== undefined && fields.title !== seen.title) {
     changed.title = fields.title;
-    history.push({ Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'title-changed', { title: fields.title }, userId, nowMs) } });
+    history.push({ Put: { TableName: table(), Item: historyItem(seen.sessionId, seen.ttl, 'title-changed', { title: fields.title }, userId, nowMs) } });
   }
   if (Object.keys(controls).length > 0) {
-    history.push({ Put: { TableName: table(), Item: historyItem(session.sessionId, session.ttl, 'controls-changed', controls, userId, nowMs) } });
+    history.push({ Put: { TableName: table(), Item: historyItem(seen.sessionId, seen.ttl, 'controls-changed', controls, userId, nowMs) } });
   }
   // The operator's list shows title and language: it changes in the same transaction as META.
-  if ((changed.title !== undefined || changed.language !== undefined) && session.createdBy) history.push({ Update: operatorIndexUpdate(session, changed) });
-  const update: TransactItem = {
-    Update: {
-      TableName: table(),
-      Key: keys.session(session.sessionId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: ACTIVE_CONDITION,
-      ExpressionAttributeNames: { '#status': 'status', ...(fields.language !== undefined ? { '#language': 'language' } : {}) },
-      ExpressionAttributeValues: values,
-    },
+  if ((changed.title !== undefined || changed.language !== undefined) && seen.createdBy) history.push({ Update: operatorIndexUpdate(seen, changed) });
+  const update = {
+    TableName: table(),
+    Key: keys.session(seen.sessionId),
+    UpdateExpression: `SET ${sets.join(', ')} ADD settingsRevision :one`,
+    ConditionExpression: `${ACTIVE_CONDITION} AND ${revision.condition}`,
+    ExpressionAttributeNames: { '#status': 'status', ...(fields.language !== undefined ? { '#language': 'language' } : {}) },
+    ExpressionAttributeValues: values,
   };
   try {
     if (history.length === 0) {
-      await dynamo().send(new UpdateCommand({ ...update.Update!, ReturnValues: 'NONE' }));
+      await dynamo().send(new UpdateCommand({ ...update, ReturnValues: 'NONE' }));
     } else {
-      await retryTransactionConflicts(() => dynamo().send(new TransactWriteCommand({ TransactItems: [update, ...history] })));
+      await retryTransactionConflicts(() => dynamo().send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...history] })));
     }
   } catch (err) {
-    if (isConditionFailure(err) || (err as { name?: string }).name === 'TransactionCanceledException') return undefined;
+    // A failed condition, or contention that outlasted the retries (another write on META at that instant).
+    const name = (err as { name?: string }).name;
+    if (isConditionFailure(err) || name === 'TransactionCanceledException' || name === 'TransactionConflictException') return undefined;
     throw err;
   }
   return {
-    ...session,
+    ...seen,
     ...(fields.title !== undefined ? { title: fields.title } : {}),
     ...(fields.language !== undefined ? { language: fields.language } : {}),
     ...(fields.runsDisabled !== undefined ? { runsDisabled: fields.runsDisabled } : {}),
     ...(fields.editingLocked !== undefined ? { editingLocked: fields.editingLocked } : {}),
     lastActivity: values[':now'] as string,
+    settingsRevision: (seen.settingsRevision ?? 0) + 1,
   };
 }
 
 /**
  * Ends an active session. Idempotent: ending an ended session reports false and changes nothing.
+ * Throws SessionContention when other writes on the session kept cancelling the transaction.
  */
 export async function endSession(session: SessionItem, userId: string, reason: string, nowMs: number = Date.now()): Promise<boolean> {
   const at = new Date(nowMs).toISOString();
@@ -149,7 +185,10 @@ export async function endSession(session: SessionItem, userId: string, reason: s
     ));
     return true;
   } catch (err) {
-    if ((err as { name?: string }).name === 'TransactionCanceledException') return false;
+    // Not active any more: ended by another call (or before). Cancelled only by contention that outlasted
+    // the retries, it is still active: saying "already ended" would tell everyone it ended.
+    if (isTransactionCanceled(err) && cancellationCodes(err)[0] === 'ConditionalCheckFailed') return false;
+    if (isTransactionCanceled(err)) throw new SessionContention();
     throw err;
   }
 }

@@ -45,7 +45,7 @@ describe('PATCH runsDisabled / editingLocked', () => {
     expect(res).toMatchObject({ status: 200, body: { editingLocked: true, runsDisabled: true } });
     expect(meta()).toMatchObject({ editingLocked: true, runsDisabled: true });
     for (const c of ['c-int', 'c-cand']) {
-      expect(pushedTo(c)).toContainEqual({ type: 'session-updated', title: 'Backend pairing', language: 'python', runsDisabled: true, editingLocked: true, userId: 'interviewer' });
+      expect(pushedTo(c)).toContainEqual({ type: 'session-updated', title: 'Backend pairing', language: 'python', runsDisabled: true, editingLocked: true, userId: 'interviewer', revision: 1 });
     }
     expect(history().map((h) => [h.type, h.detail])).toEqual([['controls-changed', { editingLocked: true, runsDisabled: true }]]);
     const read = await call(sessions, { routeKey: 'GET /api/sessions/{sessionId}', sessionId: SESSION_ID, token: CANDIDATE_TOKEN });

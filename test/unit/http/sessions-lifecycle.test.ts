@@ -15,6 +15,7 @@ import {
   pushed,
   sent,
   SESSION_ID,
+  sessionItem,
   TABLE,
   transactionCanceled,
   transactionConflict,
@@ -24,7 +25,7 @@ import {
   type Item,
 } from '../fixtures.js';
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/sessions.js';
 
@@ -73,7 +74,7 @@ describe('PATCH /api/sessions/{sessionId}', () => {
     expect(pushed()).toEqual([
       {
         connectionId: 'joined',
-        message: { type: 'session-updated', title: 'Backend pairing', language: 'rust', runsDisabled: false, editingLocked: false, userId: 'candidate' },
+        message: { type: 'session-updated', title: 'Backend pairing', language: 'rust', runsDisabled: false, editingLocked: false, userId: 'candidate', revision: 1 },
       },
       { connectionId: 'joined', message: { type: 'language-update', language: 'rust', userId: 'candidate' } },
     ]);
@@ -139,7 +140,8 @@ describe('PATCH /api/sessions/{sessionId}', () => {
   });
 
   it('answers 410 when the session ends between the read and the conditional write', async () => {
-    givenSession();
+    // The handler's read finds it active; the condition fails, and the read after it finds it ended.
+    ddb.on(GetCommand, { Key: { PK: `S#${SESSION_ID}`, SK: 'META' } }).resolvesOnce({ Item: sessionItem() }).resolves({ Item: endedSession() });
     ddb.on(TransactWriteCommand).rejects(transactionCanceled());
     ddb.on(UpdateCommand).resolves({});
     const res = await patch({ title: 'Too late' });
