@@ -20,8 +20,11 @@ const TEMPLATES = LANGUAGE_IDS.map((id) => LANGUAGES[id].template);
 // trimEnd, not /\s+$/: the text is the candidate's, and that regex is quadratic on a long run of spaces.
 const normal = (text: string) => text.trimEnd();
 
-/** Judging and writing again after an edit raced the placement: past this, someone is typing anyway. */
-const TRIES = 3;
+/**
+ * Judging and writing again after an edit or another change of the language raced the placement: past
+ * this, someone is typing (or switching) anyway.
+ */
+const TRIES = 4;
 
 export interface StarterTarget extends SessionRef {
   language: LanguageId;
@@ -35,31 +38,42 @@ export function isUntouched(text: string, ...starters: StarterCode[]): boolean {
 }
 
 /**
- * Makes an untouched document the starter code of `session.language`. Returns what happened for
- * publish(): the document change, or nothing when the document was touched or already right.
+ * Makes an untouched document the starter code of the session's language. Returns what happened for
+ * publish(): the document changes, or nothing when the document was touched or already right.
+ *
+ * Two changes of language or question can race, and each places starter code. The session is read
+ * after the document, the write is conditional on that document's version, and after a write the
+ * session is read again: if it changed meanwhile, the placement goes again for the session as it is.
+ * So a placement for a replaced language that lands after the newer placement looked (and found the
+ * document already right) is undone by its own check, and the document ends with the starter code of
+ * the language and question the session ends with.
  */
 export async function placeStarterCode(
   session: StarterTarget,
   userId: string,
   opts: { previous?: StarterCode } = {},
 ): Promise<SessionEvent[]> {
-  const codes = session.questionRevision ? await stores.sessionQuestions.getStarterCodes(session.sessionId, session.questionRevision) : {};
-  const target = codes[session.language] ?? LANGUAGES[session.language].template;
+  const events: SessionEvent[] = [];
   for (let attempt = 0; attempt < TRIES; attempt++) {
     const current = await getCode(session.sessionId);
-    if (normal(current.code) === normal(target)) return [];
-    if (!isUntouched(current.code, codes, opts.previous ?? {})) return [];
+    const now = (await stores.sessions.getSession(session.sessionId)) ?? session;
+    const codes = now.questionRevision ? await stores.sessionQuestions.getStarterCodes(session.sessionId, now.questionRevision) : {};
+    const target = codes[now.language] ?? LANGUAGES[now.language].template;
+    if (normal(current.code) === normal(target)) return events;
+    if (!isUntouched(current.code, codes, opts.previous ?? {})) return events;
     try {
       const result = await replaceCode(session, target, {
         userId,
         baseVersion: current.version,
-        history: { type: 'code-replaced', detail: { reason: 'starter-code', language: session.language } },
+        history: { type: 'code-replaced', detail: { reason: 'starter-code', language: now.language } },
       });
-      return documentChanged(session.sessionId, userId, result);
+      events.push(...documentChanged(session.sessionId, userId, result));
     } catch (err) {
       if (err instanceof AppError && err.code === 'VERSION_CONFLICT') continue;
       throw err;
     }
+    const after = await stores.sessions.getSession(session.sessionId);
+    if (!after || (after.language === now.language && after.questionRevision === now.questionRevision)) return events;
   }
-  return [];
+  return events;
 }
