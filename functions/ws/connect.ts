@@ -27,10 +27,12 @@ export const handler = traceHandler((event: WsEvent, context?: Context): Promise
       const nowMs = Date.now();
       // The connection item lives no longer than the session nor API Gateway's 2 h connection lifetime.
       const ttl = Math.min(session.expiresAtEpoch, epochSeconds(nowMs + LIMITS.websocket.connectionLifetimeMs));
-      await putConnection(
+      const stored = await putConnection(
         { sessionId: session.sessionId, connectionId: event.requestContext.connectionId, role, connectedAt: new Date(nowMs).toISOString(), ttl },
         session.ttl,
+        nowMs,
       );
+      if (!stored) throw errors.sessionExpired(); // it ended since it was read
       return { result: { statusCode: 200 }, sessionId: session.sessionId };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;

@@ -6,7 +6,8 @@ import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateComm
 import { dynamo } from '#aws/clients.js';
 import { isLive, keys } from '#aws/table.js';
 import type { Role } from '#contract/roles.js';
-import { isConditionFailure, queryAll, table } from './items.js';
+import { cancellationCodes, isConditionFailure, isTransactionCanceled, queryAll, retryTransactionConflicts, table } from './items.js';
+import { ACTIVE_CONDITION, activeValues } from './sessions.js';
 import type { ConnectionItem } from '#core/records.js';
 
 export type { ConnectionItem };
@@ -46,8 +47,13 @@ export interface ConnectionLookup {
   ttl: number;
 }
 
-/** Stores the connection and its lookup item atomically ($connect). */
-export async function putConnection(conn: ConnectionItem, sessionTtl: number): Promise<void> {
+/**
+ * Stores the connection and its lookup item atomically ($connect), on condition that the session is
+ * still active: false when it ended or expired since it was read. Without the condition, a socket
+ * whose $connect read the session just before an end committed would be stored after the end's
+ * fan-out read the connections, and would never get `session-ended`.
+ */
+export async function putConnection(conn: ConnectionItem, sessionTtl: number, nowMs: number = Date.now()): Promise<boolean> {
   const lookup: ConnectionLookup = {
     connectionId: conn.connectionId,
     sessionId: conn.sessionId,
@@ -55,16 +61,32 @@ export async function putConnection(conn: ConnectionItem, sessionTtl: number): P
     sessionTtl,
     ttl: conn.ttl,
   };
-  await dynamo().send(
-    new TransactWriteCommand({
-      TransactItems: [
-        { Put: { TableName: table(), Item: { ...keys.connection(conn.sessionId, conn.connectionId), ...conn } } },
-        { Put: { TableName: table(), Item: { ...keys.connectionLookup(conn.connectionId), ...lookup } } },
-        // Same call, one more item: what the watchdog's gauges count (liveConnectionCounts).
-        { Put: { TableName: table(), Item: { ...liveKey(conn.connectionId), sessionId: conn.sessionId, ttl: conn.ttl } } },
-      ],
-    }),
-  );
+  try {
+    // Retried on TransactionConflict: every edit's append updates the session item this checks.
+    await retryTransactionConflicts(() => dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: table(), Item: { ...keys.connection(conn.sessionId, conn.connectionId), ...conn } } },
+          { Put: { TableName: table(), Item: { ...keys.connectionLookup(conn.connectionId), ...lookup } } },
+          // Same call, one more item: what the watchdog's gauges count (liveConnectionCounts).
+          { Put: { TableName: table(), Item: { ...liveKey(conn.connectionId), sessionId: conn.sessionId, ttl: conn.ttl } } },
+          {
+            ConditionCheck: {
+              TableName: table(),
+              Key: keys.session(conn.sessionId),
+              ConditionExpression: ACTIVE_CONDITION,
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: activeValues(nowMs),
+            },
+          },
+        ],
+      }),
+    ));
+    return true;
+  } catch (err) {
+    if (isTransactionCanceled(err) && cancellationCodes(err)[3] === 'ConditionalCheckFailed') return false;
+    throw err;
+  }
 }
 
 /**
