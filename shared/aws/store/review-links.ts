@@ -9,14 +9,20 @@ import { isLive, keys } from '#aws/table.js';
 import { isConditionFailure, queryAll, table } from './items.js';
 import type { ReviewLinkItem } from '#core/records.js';
 
+/**
+ * Stores a new link (its id is fresh, so the item cannot exist). When the SDK retries a put whose first
+ * response was lost, the retry finds the item the first attempt wrote: that is our own write (same
+ * token hash), not a collision, and the link was created.
+ */
 export async function putReviewLink(link: ReviewLinkItem): Promise<void> {
-  await dynamo().send(
-    new PutCommand({
-      TableName: table(),
-      Item: { ...keys.reviewLink(link.sessionId, link.linkId), ...link },
-      ConditionExpression: 'attribute_not_exists(SK)',
-    }),
-  );
+  const key = keys.reviewLink(link.sessionId, link.linkId);
+  try {
+    await dynamo().send(new PutCommand({ TableName: table(), Item: { ...key, ...link }, ConditionExpression: 'attribute_not_exists(SK)' }));
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    const stored = await dynamo().send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
+    if ((stored.Item as ReviewLinkItem | undefined)?.tokenHash !== link.tokenHash) throw err;
+  }
 }
 
 /**

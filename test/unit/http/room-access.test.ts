@@ -5,6 +5,7 @@
 import {
   call,
   CANDIDATE_TOKEN,
+  conditionFailed,
   ddb,
   endedSession,
   givenSession,
@@ -163,6 +164,28 @@ describe('review links', () => {
     const [put] = sent(PutCommand);
     expect(put?.Item).toMatchObject({ SK: `R#${res.body.linkId}`, tokenHash: hashToken(res.body.reviewToken) });
     expect(JSON.stringify(put)).not.toContain(res.body.reviewToken.split('.')[2]);
+  });
+
+  it('a create whose first response was lost (the retry finds its own item) is still 201 with that link', async () => {
+    let stored: Item | undefined;
+    // The first attempt's write landed and its answer was lost: the SDK's retry meets the item.
+    ddb.on(PutCommand).callsFake((input) => {
+      stored = input.Item;
+      throw conditionFailed();
+    });
+    ddb.on(GetCommand).callsFake(() => ({ Item: stored }));
+    givenSession(); // the session's META answers for itself
+    const res = await call(reviewLinks, { routeKey: 'POST /api/sessions/{sessionId}/review-links', sessionId: SESSION_ID, token: INTERVIEWER_TOKEN });
+    expect(res.status).toBe(201);
+    expect(stored).toMatchObject({ SK: `R#${res.body.linkId}`, tokenHash: hashToken(res.body.reviewToken) });
+  });
+
+  it('a create that meets an item of another token is not reported as created', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: linkItem(LINK_ID, REVIEW_TOKEN) });
+    givenSession();
+    const res = await call(reviewLinks, { routeKey: 'POST /api/sessions/{sessionId}/review-links', sessionId: SESSION_ID, token: INTERVIEWER_TOKEN });
+    expect(res.status).not.toBe(201);
   });
 
   it('never lets a link outlive the session data (expiry capped at the session TTL)', async () => {
