@@ -130,6 +130,8 @@ export const keys = {
   /** Heads only: parts sort under `QP#`, so a listing never reads a test. */
   bankQuestionPrefix: 'Q#',
   questionPartsPrefix: (questionId: string, contentId: string) => `QP#${questionId}#${contentId}#`,
+  /** Every part of a question, whichever content it belongs to. */
+  questionAllPartsPrefix: (questionId: string) => `QP#${questionId}#`,
   sessionQuestion: (sessionId: string, revision: number) => ({ PK: `S#${sessionId}`, SK: `Q#${String(revision).padStart(6, '0')}` }),
   sessionQuestionPartsPrefix: (revision: number) => `Q#${String(revision).padStart(6, '0')}#`,
   operatorSession: (operator: string, createdAt: string, sessionId: string) => ({

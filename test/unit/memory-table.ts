@@ -44,6 +44,22 @@ export class MemoryTable {
     return [...this.items.values()].filter((i) => i.PK === PK && String(i.SK).startsWith(prefix)).sort((a, b) => String(a.SK).localeCompare(String(b.SK)));
   }
 
+  /**
+   * The next `command` is applied and its answer lost; the SDK's retry applies it again and the caller
+   * gets the retry's answer (a write that the first attempt already made, seen by its own retry).
+   */
+  loseNextAnswer(command: typeof PutCommand | typeof UpdateCommand | typeof DeleteCommand): void {
+    const apply = (i: any) => (command === PutCommand ? this.put(i) : command === UpdateCommand ? this.update(i) : this.delete(i));
+    let lost = false;
+    ddb.on(command as typeof PutCommand).callsFake((i) => {
+      if (!lost) {
+        lost = true;
+        apply(i); // a refused first attempt throws here: nothing was lost, the caller gets that answer
+      }
+      return apply(i);
+    });
+  }
+
   private copy(key: Item): Item | undefined {
     const item = this.items.get(id(key as { PK: unknown; SK: unknown }));
     return item ? structuredClone(item) : undefined;
@@ -210,9 +226,10 @@ function applyUpdate(item: Item, expr: string, names: Names, values: Values): It
       const name = path(lhs!, names);
       const ifNot = /^if_not_exists\(([#\w]+),\s*(:\w+)\)$/.exec(rhs!);
       const plus = /^([#\w]+) \+ (:\w+)$/.exec(rhs!);
-      if (ifNot) next[name] = next[path(ifNot[1]!, names)] ?? values?.[ifNot[2]!];
-      else if (plus) next[name] = Number(next[path(plus[1]!, names)] ?? 0) + Number(values?.[plus[2]!]);
-      else next[name] = structuredClone(operand(rhs!, next, names, values));
+      // Every right-hand side reads the item as it was before this update, as in DynamoDB.
+      if (ifNot) next[name] = item[path(ifNot[1]!, names)] ?? values?.[ifNot[2]!];
+      else if (plus) next[name] = Number(item[path(plus[1]!, names)] ?? 0) + Number(values?.[plus[2]!]);
+      else next[name] = structuredClone(operand(rhs!, item, names, values));
     }
   }
   return next;

@@ -18,12 +18,23 @@ const bankPk = (operator: string) => keys.questionBankPk(operator);
 export async function putBankQuestion(operator: string, questionId: string, q: QuestionInput, contentId: string, nowMs = Date.now()): Promise<BankQuestion> {
   const at = new Date(nowMs).toISOString();
   await batchPut(partItems(keys.questionPartsPrefix(questionId, contentId), q, { PK: bankPk(operator) }));
-  await dynamo().send(new PutCommand({
-    TableName: table(),
-    Item: { ...keys.bankQuestion(operator, questionId), questionId, ...headOf(q), contentId, createdAt: at, updatedAt: at },
-    ConditionExpression: 'attribute_not_exists(PK)',
-  }));
+  const key = keys.bankQuestion(operator, questionId);
+  try {
+    await dynamo().send(new PutCommand({
+      TableName: table(),
+      Item: { ...key, questionId, ...headOf(q), contentId, createdAt: at, updatedAt: at },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    }));
+  } catch (err) {
+    // The SDK's retry of a put whose response was lost meets the head the first attempt wrote.
+    if (!isConditionFailure(err) || (await headContentId(key)) !== contentId) throw err;
+  }
   return { questionId, ...q, createdAt: at, updatedAt: at };
+}
+
+async function headContentId(key: { PK: string; SK: string }): Promise<string | undefined> {
+  const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
+  return Item ? String(Item.contentId) : undefined;
 }
 
 /**
@@ -35,40 +46,61 @@ export async function replaceBankQuestion(operator: string, questionId: string, 
   const fresh = partItems(keys.questionPartsPrefix(questionId, contentId), q, { PK: bankPk(operator) });
   await batchPut(fresh);
   const head = headOf(q);
-  let old: Item | undefined;
+  const key = keys.bankQuestion(operator, questionId);
+  let replaced: string | undefined;
+  let createdAt = at;
   try {
     const out = await dynamo().send(new UpdateCommand({
       TableName: table(),
-      Key: keys.bankQuestion(operator, questionId),
-      UpdateExpression: 'SET title = :title, prompt = :prompt, testCount = :testCount, languages = :languages, contentId = :contentId, updatedAt = :at',
-      ConditionExpression: 'attribute_exists(PK)',
+      Key: key,
+      // The head keeps the content it replaced: a retry that finds its own swap still knows what to delete.
+      UpdateExpression:
+        'SET previousContentId = contentId, title = :title, prompt = :prompt, testCount = :testCount, languages = :languages, contentId = :contentId, updatedAt = :at',
+      // `contentId <> :contentId`: the SDK's retry of a swap whose response was lost must not swap again
+      // (its ALL_OLD would name the new parts, and they would be deleted).
+      ConditionExpression: 'attribute_exists(PK) AND contentId <> :contentId',
       ExpressionAttributeValues: { ':title': head.title, ':prompt': head.prompt, ':testCount': head.testCount, ':languages': head.languages, ':contentId': contentId, ':at': at },
       ReturnValues: 'ALL_OLD',
     }));
-    old = out.Attributes;
+    replaced = out.Attributes ? String(out.Attributes.contentId) : undefined;
+    createdAt = String(out.Attributes?.createdAt ?? at);
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
-    await batchDelete(fresh.map((i) => ({ PK: String(i.PK), SK: String(i.SK) })));
-    return undefined;
+    const { Item: now } = await dynamo().send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
+    if (!now) {
+      await batchDelete(fresh.map((i) => ({ PK: String(i.PK), SK: String(i.SK) })));
+      return undefined;
+    }
+    if (String(now.contentId) !== contentId) throw err;
+    // Our own swap, whose answer was lost: what it replaced is on the head.
+    replaced = now.previousContentId === undefined ? undefined : String(now.previousContentId);
+    createdAt = String(now.createdAt ?? at);
   }
-  if (old) await deleteParts(operator, questionId, String(old.contentId));
-  return { questionId, ...q, createdAt: String(old?.createdAt ?? at), updatedAt: at };
+  if (replaced !== undefined && replaced !== contentId) await deleteParts(operator, keys.questionPartsPrefix(questionId, replaced));
+  return { questionId, ...q, createdAt, updatedAt: at };
 }
 
+/**
+ * Deletes the head, then every part of the question (whichever content: parts a lost answer left
+ * behind go too). True when this call or an earlier attempt whose answer was lost deleted the head:
+ * the SDK's retry finds no head but still the parts.
+ */
 export async function deleteBankQuestion(operator: string, questionId: string): Promise<boolean> {
   const out = await dynamo().send(new DeleteCommand({ TableName: table(), Key: keys.bankQuestion(operator, questionId), ReturnValues: 'ALL_OLD' }));
-  if (!out.Attributes) return false;
-  await deleteParts(operator, questionId, String(out.Attributes.contentId));
-  return true;
+  const parts = await deleteParts(operator, keys.questionAllPartsPrefix(questionId));
+  return out.Attributes !== undefined || parts > 0;
 }
 
-async function deleteParts(operator: string, questionId: string, contentId: string): Promise<void> {
+/** Deletes the parts under `prefix`; returns how many there were. */
+async function deleteParts(operator: string, prefix: string): Promise<number> {
   const parts = await queryAll<{ PK: string; SK: string }>({
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-    ExpressionAttributeValues: { ':pk': bankPk(operator), ':prefix': keys.questionPartsPrefix(questionId, contentId) },
+    ExpressionAttributeValues: { ':pk': bankPk(operator), ':prefix': prefix },
     ProjectionExpression: 'PK, SK',
+    ConsistentRead: true,
   });
   await batchDelete(parts.map((p) => ({ PK: p.PK, SK: p.SK })));
+  return parts.length;
 }
 
 /** Tries of a read that keeps meeting replacements before it gives up (the caller answers BUSY). */

@@ -4,7 +4,7 @@
  * matrix of every route, per-role question-updated, and starter code placement.
  */
 import { call as callHandler, apiKeyItem, connectionItem, httpEvent, mgmt, OPERATOR_KEY, pushedTo, sent, useMockedDynamo, type HttpEventInput, type HttpHandler, type Item } from '../fixtures.js';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as questions } from '../../../functions/http/questions.js';
 import { handler as sessions } from '../../../functions/http/sessions.js';
@@ -94,6 +94,37 @@ describe('question bank', () => {
     expect((await asOperator('GET /api/questions/{questionId}', { pathParameters: { questionId: ids[1] } })).body.error).toBe('NOT_FOUND');
     expect((await asOperator('DELETE /api/questions/{questionId}', { pathParameters: { questionId: ids[1] } })).status).toBe(404);
     expect((await asOperator('GET /api/questions/{questionId}', { pathParameters: { questionId: 'not-an-id' } })).status).toBe(404);
+  });
+
+  describe('a write whose first answer was lost (the SDK retried it) succeeds once and leaves no stray parts', () => {
+    const create = async () => (await asOperator('POST /api/questions', { body: question })).body as { questionId: string; createdAt: string };
+    const get = (questionId: string) => asOperator('GET /api/questions/{questionId}', { pathParameters: { questionId } });
+
+    it('POST: the retry finds the head it wrote', async () => {
+      table.loseNextAnswer(PutCommand);
+      const created = await asOperator('POST /api/questions', { body: question });
+      expect(created.status).toBe(201);
+      expect((await get(created.body.questionId)).body).toMatchObject({ title: 'Sum', tests: question.tests });
+    });
+
+    it('PUT: the retried swap finds its own head, neither swaps again (deleting the new parts) nor keeps the old ones', async () => {
+      const { questionId, createdAt } = await create();
+      table.loseNextAnswer(UpdateCommand);
+      const replaced = await asOperator('PUT /api/questions/{questionId}', { pathParameters: { questionId }, body: { ...question, title: 'Sum v2', tests: [question.tests[0]!] } });
+      expect(replaced).toMatchObject({ status: 200, body: { title: 'Sum v2', createdAt } });
+      expect((await get(questionId)).body).toMatchObject({ title: 'Sum v2', tests: [question.tests[0]] });
+      const contentId = table.get('QB#key:acme-hiring', `Q#${questionId}`)!.contentId;
+      const parts = table.list('QB#key:acme-hiring', `QP#${questionId}#`);
+      expect(parts.map((p) => String(p.SK).split('#')[2])).toEqual([contentId, contentId, contentId]); // one test, two starter programs
+    });
+
+    it('DELETE: the retry finds no head, answers 204 and removes the parts', async () => {
+      const { questionId } = await create();
+      table.loseNextAnswer(DeleteCommand);
+      expect((await asOperator('DELETE /api/questions/{questionId}', { pathParameters: { questionId } })).status).toBe(204);
+      expect(table.list('QB#key:acme-hiring', `QP#${questionId}#`)).toEqual([]);
+      expect((await get(questionId)).status).toBe(404);
+    });
   });
 
   it('answers every §8 limit with VALIDATION_ERROR naming the field, and writes nothing', async () => {
