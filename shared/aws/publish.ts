@@ -69,6 +69,13 @@ async function apply(event: SessionEvent, connections: ConnectionItem[], exclude
       return;
     case 'RunQueued':
       return queueRun(event, connections);
+    case 'RunRequeued':
+      try {
+        await sendRunMessage(event.language, { sessionId: event.sessionId, executionId: event.executionId });
+      } catch (err) {
+        logger.warn('run queue unreachable for a retried request; the run stays QUEUED', { executionId: event.executionId, error: err as Error });
+      }
+      return;
     case 'QuestionChanged':
       return broadcastQuestion(event.sessionId, connections, event.question);
     case 'SessionUpdated': {

@@ -26,6 +26,13 @@ export type SessionEvent =
   | { type: 'SessionEnded'; sessionId: string; reason: string; ttl: number }
   /** A run is stored QUEUED: everyone is told, then it goes to its language's queue and a runner is warmed. */
   | { type: 'RunQueued'; sessionId: string; executionId: string; language: LanguageId; userId: string }
+  /**
+   * A retried request (same Idempotency-Key) found its run still QUEUED: the first request may have
+   * stopped between storing it and queueing it, so the message goes again (a runner's claim is
+   * conditional: a second delivery runs nothing). Nobody is told again, and a queue that cannot be
+   * reached leaves the run as it is (the first message may be in it; the watchdog ends it otherwise).
+   */
+  | { type: 'RunRequeued'; sessionId: string; executionId: string; language: LanguageId }
   /** An execution reached a final status outside a runner (watchdog, dead letter). */
   | { type: 'ExecutionFinished'; sessionId: string; execution: Execution }
   /** The session got a question (docs/protocol.md §8): everyone is told, each in the view of its role. */

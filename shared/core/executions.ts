@@ -73,7 +73,7 @@ export async function requestRun(
 
   if (key) {
     const earlier = await replayOf(session.sessionId, key, retried);
-    if (earlier) return { execution: earlier, replay: true, events: [] };
+    if (earlier) return { execution: earlier, replay: true, events: requeued(session.sessionId, earlier) };
   }
   const { userId, role } = actor;
   // Keyed by role, which the token proves: a WebSocket userId is the client's choice and would let a
@@ -107,6 +107,9 @@ export async function requestRun(
     events: [{ type: 'RunQueued', sessionId: session.sessionId, executionId: item.executionId, language, userId }],
   };
 }
+
+const requeued = (sessionId: string, e: Execution): SessionEvent[] =>
+  e.status === 'QUEUED' ? [{ type: 'RunRequeued', sessionId, executionId: e.executionId, language: e.language }] : [];
 
 /**
  * The run an earlier request with this key queued, if the request is the same: the same mode, language and

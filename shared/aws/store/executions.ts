@@ -137,6 +137,10 @@ export async function claimExecution(sessionId: string, executionId: string, wor
   }
   const current = await getExecution(sessionId, executionId);
   if (!current) return { kind: 'missing' };
+  // The SDK's retry of a claim whose answer was lost meets that claim: this worker's, at this instant.
+  if (current.status === 'RUNNING' && current.claimedBy === workerId && current.startedAt === new Date(nowMs).toISOString()) {
+    return { kind: 'claimed', item: current };
+  }
   if (current.status !== 'QUEUED' && current.status !== 'RUNNING') return { kind: 'done' };
   return { kind: 'busy', retryAtMs: current.watchDeadline ?? nowMs + LIMITS.execution.visibilityTimeoutSeconds * 1000 };
 }
@@ -240,9 +244,12 @@ export async function failExecution(
     emit('RunsFinished', 1, { Status: status, Language: failed.language });
     return failed;
   } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
+    if (!isConditionFailure(err)) throw err;
   }
+  // The SDK's retry of an update whose answer was lost meets it: still this call's failure to report.
+  const current = await getExecution(sessionId, executionId);
+  const ours = current?.status === status && current.stderr === `[system] ${reason}` && current.finishedAt === new Date(nowMs).toISOString();
+  return ours ? executionView(current) : undefined;
 }
 
 /**

@@ -57,10 +57,12 @@ describe('mode:"tests"', () => {
     expect(executions()).toEqual([expect.objectContaining({ executionId: res.body.executionId, mode: 'tests', questionRevision: 3, code: 'print(input())\n' })]);
     expect(runCounters().map((c) => c.count)).toEqual([1]);
     expect(runMessages()).toHaveLength(1);
-    // The same key again: the same execution, neither counted nor queued twice.
+    // The same key again: the same execution, not counted twice; still QUEUED, it is handed to the queue
+    // again (the same message: a runner's claim runs it once).
     expect((await run(CANDIDATE_TOKEN, { mode: 'tests' }, { 'idempotency-key': 'tests-1' })).body.executionId).toBe(res.body.executionId);
     expect(runCounters().map((c) => c.count)).toEqual([1]);
-    expect(runMessages()).toHaveLength(1);
+    expect(runMessages()).toHaveLength(2);
+    expect(new Set(runMessages().map((m) => m.MessageBody)).size).toBe(1);
   });
 
   it('a plain run carries no mode', async () => {

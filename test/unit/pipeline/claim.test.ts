@@ -69,6 +69,15 @@ describe('claimExecution', () => {
     expect(await claim()).toEqual({ kind: 'busy', retryAtMs: NOW + 25_000 });
   });
 
+  it('a claim whose answer was lost: the retry meets this worker\'s claim of this instant and holds it (not "busy" until its own deadline)', async () => {
+    const mine = executionItem({ status: 'RUNNING', claimedBy: 'worker-1', startedAt: new Date(NOW).toISOString(), watchDeadline: NOW + 40_000 });
+    givenClaimRefused(mine);
+    expect(await claim()).toEqual({ kind: 'claimed', item: mine });
+    // The same worker's earlier claim (another delivery of the same message) is not this one.
+    givenClaimRefused({ ...mine, startedAt: new Date(NOW - 5_000).toISOString() });
+    expect(await claim()).toEqual({ kind: 'busy', retryAtMs: NOW + 40_000 });
+  });
+
   it('answers "missing" for an execution that does not exist or is past its ttl', async () => {
     givenClaimRefused();
     expect(await claim()).toEqual({ kind: 'missing' });
@@ -103,6 +112,16 @@ describe('finishExecution / failExecution', () => {
   it('drops the result of a worker that lost its claim (taken over, or ended by the watchdog)', async () => {
     ddb.on(TransactWriteCommand).rejects(transactionCanceled());
     expect(await finishExecution(item, 'worker-1', result, NOW)).toBeUndefined();
+  });
+
+  it('a failure whose answer was lost is still reported by the retry that meets it (its session is told)', async () => {
+    ddb.on(UpdateCommand, { Key: KEY }).rejects(conditionFailed());
+    const failedByUs = executionItem({ status: 'SYSTEM_ERROR', stderr: '[system] lost', finishedAt: new Date(NOW).toISOString() });
+    ddb.on(GetCommand, { Key: KEY }).resolves({ Item: failedByUs });
+    expect(await failExecution(SESSION_ID, EXECUTION_ID, 'lost', { nowMs: NOW })).toMatchObject({ executionId: EXECUTION_ID, status: 'SYSTEM_ERROR' });
+    // Ended by someone else (another reason, or another instant): not ours to report.
+    expect(await failExecution(SESSION_ID, EXECUTION_ID, 'dead-lettered', { nowMs: NOW })).toBeUndefined();
+    expect(await failExecution(SESSION_ID, EXECUTION_ID, 'lost', { nowMs: NOW + 1 })).toBeUndefined();
   });
 
   it('fails a non-final execution as SYSTEM_ERROR; reports undefined when it had moved on', async () => {

@@ -41,6 +41,8 @@ const keyOf = (k: { PK: string; SK: string }) => `${k.PK}|${k.SK}`;
 let table: Map<string, Item>;
 /** How many of the next reads of an I# record still find nothing (both racers read before either wrote). */
 let staleIdempotencyReads: number;
+/** The next insert is stored but its answer never comes back (the SDK gave up; the function failed). */
+let loseNextInsertAnswer: boolean;
 
 function modelTheTable(): void {
   ddb.on(TransactWriteCommand).callsFake((input: { TransactItems: { Put?: { Item: Item & { PK: string; SK: string }; ConditionExpression?: string } }[] }) => {
@@ -48,6 +50,10 @@ function modelTheTable(): void {
     const reasons = puts.map((p) => (p.ConditionExpression === 'attribute_not_exists(SK)' && table.has(keyOf(p.Item)) ? 'ConditionalCheckFailed' : 'None'));
     if (reasons.includes('ConditionalCheckFailed')) throw transactionCanceledWith(...reasons);
     for (const p of puts) table.set(keyOf(p.Item), p.Item);
+    if (loseNextInsertAnswer) {
+      loseNextInsertAnswer = false;
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+    }
     return {};
   });
   ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => {
@@ -65,6 +71,7 @@ describe('Idempotency-Key on POST /executions', () => {
   beforeEach(() => {
     table = new Map();
     staleIdempotencyReads = 0;
+    loseNextInsertAnswer = false;
     modelTheTable();
     givenSession(); // registered after the generic Get above: wins for the META key
     givenDocument(docItems('print(int(input()) * 2)\n'));
@@ -78,14 +85,35 @@ describe('Idempotency-Key on POST /executions', () => {
     expect(table.get(`S#${SESSION_ID}|I#candidate:retry-me-1`)).toMatchObject({ executionId: res.body.executionId, ttl: expect.any(Number) });
   });
 
-  it('answers a retry with the same execution and queues one message in total', async () => {
+  it('answers a retry with the same execution: one run, announced once; a run still QUEUED is handed to the queue again', async () => {
     const first = await run('retry-me-2');
     const second = await run('retry-me-2');
     expect(second.status).toBe(202);
     expect(second.body).toEqual(first.body);
-    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
+    const messages = sqsMock.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!));
+    expect(messages).toEqual([{ sessionId: SESSION_ID, executionId: first.body.executionId }, { sessionId: SESSION_ID, executionId: first.body.executionId }]);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1); // the retry wrote nothing
     expect(pushed().filter((p) => p.message.type === 'execution-queued')).toHaveLength(1);
+  });
+
+  it('a request that stored its run and failed before queueing it: the retry with its key queues that run', async () => {
+    loseNextInsertAnswer = true;
+    const first = await run('retry-me-4');
+    expect(first.status).toBe(500);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+    const stored = [...table.values()].filter((i) => String(i.SK).startsWith('X#'));
+    expect(stored).toHaveLength(1);
+    const again = await run('retry-me-4');
+    expect(again).toMatchObject({ status: 202, body: { executionId: stored[0]!.executionId, status: 'QUEUED' } });
+    expect(sqsMock.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!).executionId)).toEqual([stored[0]!.executionId]);
+  });
+
+  it('a retry that finds its run still QUEUED while the queue is down answers the run as it is and fails nothing', async () => {
+    const first = await run('retry-me-5');
+    sqsMock.on(SendMessageCommand).rejects(new Error('queue down'));
+    const again = await run('retry-me-5');
+    expect(again).toMatchObject({ status: 202, body: first.body });
+    expect(table.get(`S#${SESSION_ID}|X#${first.body.executionId}`)).toMatchObject({ status: 'QUEUED' });
   });
 
   it('answers the retry with what the execution became since (not a new QUEUED run)', async () => {
