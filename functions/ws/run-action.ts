@@ -5,7 +5,7 @@ import { requestRun } from '#core/executions.js';
 import { getSession } from '#aws/store/sessions.js';
 import { listConnections } from '#aws/store/connections.js';
 import { publish } from '#aws/publish.js';
-import { requireJoined, type WsContext } from './context.js';
+import { reply, requireJoined, type WsContext } from './context.js';
 import type { ActionOf } from '#contract/messages.js';
 
 export async function runCode(ctx: WsContext, msg: ActionOf<'run-code'>): Promise<void> {
@@ -14,6 +14,12 @@ export async function runCode(ctx: WsContext, msg: ActionOf<'run-code'>): Promis
   const me = requireJoined(connections, ctx.connectionId);
   if (!isActive(session)) throw errors.sessionExpired();
   // The sender learns the execution id from `execution-queued`, broadcast to everyone including it.
-  const { events } = await requestRun(session, { userId: me.userId!, role: ctx.conn.role }, { language: msg.language, stdin: msg.stdin, mode: msg.mode });
+  const { execution, replay, events } = await requestRun(
+    session,
+    { userId: me.userId!, role: ctx.conn.role },
+    { language: msg.language, stdin: msg.stdin, mode: msg.mode, resendScope: ctx.connectionId },
+  );
+  // A resend of a run still pending: only its sender is told again which run it is.
+  if (replay) await reply(ctx, { type: 'execution-queued', executionId: execution.executionId, language: execution.language, userId: execution.userId });
   await publish(events, { connections });
 }

@@ -3,6 +3,7 @@
  * before they are acknowledged. The RunQueued event it returns is what queues the run for the
  * language's runners and tells everyone in the session (publish()).
  */
+import { createHash } from 'node:crypto';
 import { errors } from '#contract/errors.js';
 import type { Execution } from '#contract/execution-types.js';
 import { isSortableId, newId } from '#contract/ids.js';
@@ -25,6 +26,12 @@ export interface RunRequest {
   idempotencyKey?: string;
   /** `tests`: the session question's tests, each with its own stdin (docs/protocol.md §8). */
   mode?: ExecutionMode;
+  /**
+   * A WebSocket `run-code` (which carries no key) names its connection here: the same request from the
+   * same connection on the same document version, while the run it queued is not final yet, is a
+   * resend (docs/protocol.md §5: a client may resend an unanswered action) and gets that run.
+   */
+  resendScope?: string;
 }
 
 /**
@@ -75,13 +82,25 @@ export async function requestRun(
     const earlier = await replayOf(session.sessionId, key, retried);
     if (earlier) return { execution: earlier, replay: true, events: requeued(session.sessionId, earlier) };
   }
+  // A resend is recognised by the document version, so the document is read before the rate limit.
+  const read = req.resendScope && req.code === undefined && !key ? await getCode(session.sessionId) : undefined;
+  let resend: { key: string; replacing?: string } | undefined;
+  if (req.resendScope && read) {
+    resend = { key: resendKey(actor.role, req.resendScope, read.version, retried) };
+    const earlier = await executionOfKey(session.sessionId, resend.key);
+    if (earlier && (earlier.status === 'QUEUED' || earlier.status === 'RUNNING')) {
+      return { execution: earlier, replay: true, events: requeued(session.sessionId, earlier) };
+    }
+    // A final run: the same request again is a new run, which takes the key over.
+    resend.replacing = earlier?.executionId;
+  }
   const { userId, role } = actor;
   // Keyed by role, which the token proves: a WebSocket userId is the client's choice and would let a
   // client escape the limit by re-joining under another id.
   await stores.rateLimits.consumeRateLimit('run', `${session.sessionId}:${role}`, LIMITS.rate.runsPerMinutePerUser, 60);
 
   // The document's version is kept with the run: playback replays the edits up to it (docs/protocol.md §10).
-  const current = req.code === undefined ? await getCode(session.sessionId) : undefined;
+  const current = req.code === undefined ? (read ?? (await getCode(session.sessionId))) : undefined;
   const code = req.code ?? current!.code;
   const item = stores.executions.newExecutionItem({
     sessionId: session.sessionId,
@@ -92,12 +111,12 @@ export async function requestRun(
     ...(current ? { codeVersion: current.version } : {}),
     stdin: req.stdin ?? '',
     ttl: session.ttl,
-    idempotencyKey: key,
+    idempotencyKey: key ?? resend?.key,
     ...(questionRevision !== undefined ? { mode, questionRevision } : {}),
   });
-  if (!(await stores.executions.putExecution(item))) {
+  if (!(await stores.executions.putExecution(item, resend?.replacing))) {
     // Lost a race with a concurrent request carrying the same key: that one is the execution.
-    const earlier = key ? await replayOf(session.sessionId, key, retried) : undefined;
+    const earlier = key ? await replayOf(session.sessionId, key, retried) : resend ? await executionOfKey(session.sessionId, resend.key) : undefined;
     if (earlier) return { execution: earlier, replay: true, events: [] };
     throw new Error('execution insert failed without an idempotency conflict');
   }
@@ -106,6 +125,18 @@ export async function requestRun(
     replay: false,
     events: [{ type: 'RunQueued', sessionId: session.sessionId, executionId: item.executionId, language, userId }],
   };
+}
+
+/** A resend's key: the scope (a connection), the document version and a digest of the request. */
+function resendKey(role: Role, scope: string, version: number, req: { mode: ExecutionMode; language: LanguageId; stdin: string }): string {
+  const digest = createHash('sha256').update(JSON.stringify([req.mode, req.language, req.stdin])).digest('base64url').slice(0, 22);
+  return `${role}:resend:${scope}:${version}:${digest}`;
+}
+
+async function executionOfKey(sessionId: string, key: string): Promise<Execution | undefined> {
+  const executionId = await stores.executions.getIdempotentExecutionId(sessionId, key);
+  const item = executionId ? await stores.executions.getExecution(sessionId, executionId) : undefined;
+  return item ? executionView(item) : undefined;
 }
 
 const requeued = (sessionId: string, e: Execution): SessionEvent[] =>

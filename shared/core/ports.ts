@@ -84,7 +84,8 @@ export interface TimelineStore {
 export interface ExecutionStore {
   newExecutionItem(input: NewExecution): ExecutionItem;
   /** Stores a QUEUED execution; false when its idempotency key was used already. */
-  putExecution(item: ExecutionItem): Promise<boolean>;
+  /** With `replacing`, the key may still name that (final) execution: it is taken over. */
+  putExecution(item: ExecutionItem, replacing?: string): Promise<boolean>;
   getExecution(sessionId: string, executionId: string): Promise<ExecutionItem | undefined>;
   getIdempotentExecutionId(sessionId: string, key: string): Promise<string | undefined>;
 }

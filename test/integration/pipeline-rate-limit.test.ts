@@ -46,11 +46,15 @@ describe('runs per user per minute', () => {
     expect(await listExecutionsOverHttp(session)).toHaveLength(accepted + 1);
   });
 
-  /** Sends run-code until refused; returns how many were queued and the refusal. */
+  /**
+   * Sends run-code until refused; returns how many were queued and the refusal. Each with its own stdin:
+   * the same request again while its run is pending is a resend of that run, not another one (§5).
+   */
+  let sent = 0;
   async function runUntilRefused(ws: WsClient, userId: string): Promise<{ queued: number; refusal: Record<string, unknown> }> {
     let queued = 0;
     for (let i = 0; i <= 2 * LIMIT; i++) {
-      ws.send({ action: 'run-code' });
+      ws.send({ action: 'run-code', stdin: `run ${sent++}` });
       const answer = await ws.take(['execution-queued', 'error'], (m) => m.userId === userId || m.action === 'run-code', 30_000);
       if (answer.type === 'error') return { queued, refusal: answer };
       queued++;
@@ -80,7 +84,7 @@ describe('runs per user per minute', () => {
     expect(left(refusal)).toBeGreaterThanOrEqual(5);
     ws.send({ action: 'join-session', userId: 'cand-2-again' });
     await ws.take('session-joined');
-    ws.send({ action: 'run-code' });
+    ws.send({ action: 'run-code', stdin: 'after re-joining' });
     const answer = await ws.take(['error', 'execution-queued'], (m) => m.userId === 'cand-2-again' || m.action === 'run-code', 30_000);
     expect(answer).toMatchObject({ type: 'error', code: 'RATE_LIMIT_EXCEEDED' });
   }, 240_000);

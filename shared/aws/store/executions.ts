@@ -50,7 +50,7 @@ export function newExecutionItem(input: NewExecution): ExecutionItem {
  * Stores a new QUEUED execution, its idempotency record (if any) and the history entry atomically.
  * Returns false when the idempotency key was already used (the caller returns the earlier execution).
  */
-export async function putExecution(item: ExecutionItem): Promise<boolean> {
+export async function putExecution(item: ExecutionItem, replacing?: string): Promise<boolean> {
   const { sessionId, executionId, ttl } = item;
   try {
     await dynamo().send(
@@ -58,7 +58,15 @@ export async function putExecution(item: ExecutionItem): Promise<boolean> {
         TransactItems: [
           { Put: { TableName: table(), Item: { ...keys.execution(sessionId, executionId), ...item }, ConditionExpression: 'attribute_not_exists(SK)' } },
           ...(item.idempotencyKey
-            ? [{ Put: { TableName: table(), Item: { ...keys.idempotency(sessionId, item.idempotencyKey), executionId, ttl }, ConditionExpression: 'attribute_not_exists(SK)' } }]
+            ? [{
+                Put: {
+                  TableName: table(),
+                  Item: { ...keys.idempotency(sessionId, item.idempotencyKey), executionId, ttl },
+                  ...(replacing
+                    ? { ConditionExpression: 'attribute_not_exists(SK) OR executionId = :replacing', ExpressionAttributeValues: { ':replacing': replacing } }
+                    : { ConditionExpression: 'attribute_not_exists(SK)' }),
+                },
+              }]
             : []),
           { Put: { TableName: table(), Item: historyItem(sessionId, ttl, 'execution-queued', { executionId, language: item.language, ...(item.codeVersion !== undefined ? { version: item.codeVersion } : {}) }, item.userId) } },
         ],

@@ -21,7 +21,7 @@ import {
   writes,
 } from '../fixtures.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { newConnectionId, send } from './events.js';
 import { runQueueUrl } from '../env.js';
@@ -58,13 +58,15 @@ describe('run-code', () => {
       { connectionId: 'ann-1', message },
       { connectionId: me, message },
     ]);
-    // Sender lookup, session + connections (read once, reused for the fan-out), rate limit, code, insert, runners.
+    // Sender lookup, session + connections (read once, reused for the fan-out), code, the resend key,
+    // rate limit, insert, runners.
     expect(commandNames()).toEqual([
       'GetCommand',
       'GetCommand',
       'QueryCommand',
-      'UpdateCommand',
       'QueryCommand',
+      'GetCommand',
+      'UpdateCommand',
       'TransactWriteCommand',
       'QueryCommand',
     ]);
@@ -129,5 +131,33 @@ describe('run-code', () => {
       expect.objectContaining({ type: 'execution-finished', executionId, status: 'SYSTEM_ERROR' }),
       expect.objectContaining({ type: 'error', code: 'INTERNAL_ERROR', action: 'run-code', details: { executionId, status: 'SYSTEM_ERROR' } }),
     ]);
+  });
+
+  it('a run-code resent while its run is pending gets that run (only the sender is told again); once final, the same request runs again', async () => {
+    const me = newConnectionId('resend');
+    givenRoom(me);
+    await send(me, { action: 'run-code', stdin: 'abc\n' });
+    const [first, idempotency] = transactItems().map((t) => t.Put!);
+    const execution = first!.Item!;
+    // The run and its resend key as the insert stored them, read back by the resend.
+    expect(idempotency!.Item).toMatchObject({ SK: expect.stringMatching(/^I#candidate:resend:/), executionId: execution.executionId });
+    ddb.on(GetCommand, { Key: { PK: idempotency!.Item!.PK, SK: idempotency!.Item!.SK } }).resolves({ Item: idempotency!.Item });
+    const stored = { ...execution };
+    ddb.on(GetCommand, { Key: { PK: execution.PK, SK: execution.SK } }).callsFake(() => ({ Item: stored }));
+
+    await send(me, { action: 'run-code', stdin: 'abc\n' }); // no answer seen within 10 s: resent
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1); // no second run stored
+    const again = { type: 'execution-queued', executionId: execution.executionId, language: 'python', userId: 'carla' };
+    expect(pushedTo('ann-1')).toEqual([again]);
+    expect(pushedTo(me)).toEqual([again, again]);
+    expect(queued().map((m) => m.MessageBody)).toEqual([0, 1].map(() => JSON.stringify({ sessionId: SESSION_ID, executionId: execution.executionId })));
+
+    stored.status = 'COMPLETED';
+    await send(me, { action: 'run-code', stdin: 'abc\n' });
+    const ids = ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems![0]!.Put!.Item!.executionId);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).not.toBe(execution.executionId);
+    const takeover = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems![1]!.Put!;
+    expect(takeover).toMatchObject({ ConditionExpression: 'attribute_not_exists(SK) OR executionId = :replacing', ExpressionAttributeValues: { ':replacing': execution.executionId } });
   });
 });
