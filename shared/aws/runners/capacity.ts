@@ -83,12 +83,21 @@ async function writeLedger(seen: Ledger, boots: Boot[], nowMs: number): Promise<
   }
 }
 
+/** The boots as a comparable string (a stored map's attributes come back in any order). */
+const bootsKey = (boots: Boot[]): string => JSON.stringify(boots.map((b) => [b.id, b.language, b.count, b.until]));
+
 /** Reads, changes and writes the ledger until the write is not lost to a concurrent launcher. */
 async function updateLedger<T>(change: (boots: Boot[]) => { boots: Boot[] | undefined; result: T }, nowMs: number): Promise<T> {
+  let refused: { version: number; boots: string; result: T } | undefined;
   for (let attempt = 1; ; attempt++) {
     const seen = await readLedger();
+    // A write whose answer was lost is refused to the SDK's retry (the version moved: by that write).
+    // Finding exactly what it wrote, at exactly its version, it is ours: booking again would count
+    // the same runners twice until their lease ran out.
+    if (refused && seen.version === refused.version && bootsKey(seen.boots) === refused.boots) return refused.result;
     const { boots, result } = change(seen.boots.filter((b) => b.until > nowMs));
     if (!boots || (await writeLedger(seen, boots, nowMs))) return result;
+    refused = { version: (seen.version ?? 0) + 1, boots: bootsKey(boots), result };
     if (attempt >= CAS_ATTEMPTS) throw new Error('the launch ledger kept changing under the launcher');
     await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
   }

@@ -132,6 +132,26 @@ describe('launcher function (launch queue → RunTask)', () => {
     expect(ledgerWrites()).toHaveLength(1); // the lost one; the second look found no room
   });
 
+  it('a ledger write whose answer was lost (the retry finds the version it wrote) is not booked twice', async () => {
+    let stored: Item | undefined;
+    let lost = false;
+    ddb.on(GetCommand, { Key: LEDGER_KEY }).callsFake(() => ({ Item: stored && structuredClone(stored) }));
+    ddb.on(PutCommand).callsFake((input: { Item: Item; ExpressionAttributeValues?: Record<string, number> }) => {
+      if ((stored?.version as number | undefined) !== input.ExpressionAttributeValues?.[':v']) throw conditionFailed();
+      // Stored with its map attributes in another order, as DynamoDB may return them.
+      stored = { ...input.Item, boots: (input.Item.boots as Boot[]).map(({ until, count, language, id }) => ({ until, count, language, id })) };
+      if (!lost) {
+        lost = true;
+        throw conditionFailed(); // the SDK's retry meets the write its first attempt made
+      }
+      return {};
+    });
+    await handler(sqsEvent(request('go', 2)));
+    expect(runTasks().map((t) => t.count)).toEqual([2]);
+    expect((stored?.boots as Boot[]).map((b) => [b.language, b.count])).toEqual([['go', 2]]);
+    expect(stored?.version).toBe(1);
+  });
+
   it('processes the requests of one batch under one cap', async () => {
     givenLive({ python: MAX_IN_FLIGHT - 3 });
     ledgerInTable();
