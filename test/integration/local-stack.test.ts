@@ -129,7 +129,7 @@ describe('local stack with the real handlers (global setup)', () => {
       const capped = `${inject('wsUrl')}?sessionId=${session.sessionId}&token=${session.candidateToken}`;
       const open: WebSocket[] = [];
       try {
-        // One at a time: the cap is counted at $connect, so simultaneous handshakes may pass it by a few.
+        // One at a time (handshakes at once: socket-cap.test.ts).
         for (let i = 0; i < LIMITS.websocket.maxConnectionsPerSession; i++) open.push(await connect(capped));
         await expect(connect(capped)).rejects.toMatchObject({ status: 429 });
         const leaving = open.pop()!;

@@ -18,7 +18,7 @@ import {
   useMockedDynamo,
   writes,
 } from '../fixtures.js';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { LIMITS } from '#contract/limits.js';
 import { describe, expect, it } from 'vitest';
 import { useFunctionEnv } from '../env.js';
@@ -35,16 +35,15 @@ describe('$connect ?sessionId=&token=', () => {
     const before = nowSec();
     const res = await connect(id, { sessionId: SESSION_ID, token: CANDIDATE_TOKEN });
     expect(res).toEqual({ statusCode: 200 });
-    // The session, its open sockets (the cap), then the writes.
-    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand']);
-    expect(sent(QueryCommand)).toEqual([
-      expect.objectContaining({
-        TableName: TABLE,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
-        ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':c': 'C#' },
-        ConsistentRead: true,
-      }),
-    ]);
+    // The session, its open sockets (the cap), the writes, and the count again with this one stored.
+    expect(commandNames()).toEqual(['GetCommand', 'QueryCommand', 'TransactWriteCommand', 'QueryCommand']);
+    const count = expect.objectContaining({
+      TableName: TABLE,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :c)',
+      ExpressionAttributeValues: { ':pk': `S#${SESSION_ID}`, ':c': 'C#' },
+      ConsistentRead: true,
+    });
+    expect(sent(QueryCommand)).toEqual([count, count]);
 
     const [connection, lookup] = transactItems();
     expect(connection?.Put?.Item).toMatchObject({
@@ -152,6 +151,19 @@ describe('$connect ?sessionId=&token=', () => {
       givenConnections(open(max - 1));
       expect(await connect(newConnectionId(), { sessionId: SESSION_ID, token: CANDIDATE_TOKEN })).toEqual({ statusCode: 200 });
       expect(commandNames()).toContain('TransactWriteCommand');
+    });
+
+    it('takes its socket back (429) when the count with it stored is over the cap: handshakes of the same instant all passed the first count', async () => {
+      givenSession();
+      const id = newConnectionId();
+      ddb.on(QueryCommand).resolvesOnce({ Items: open(max - 1) }).resolves({ Items: [...open(max), { PK: `S#${SESSION_ID}`, SK: `C#${id}`, ttl: nowSec() + 60 }] });
+      const res = await connect(id, { sessionId: SESSION_ID, token: CANDIDATE_TOKEN });
+      expect(res.statusCode).toBe(429);
+      expect(JSON.parse(res.body!)).toMatchObject({ error: 'RATE_LIMIT_EXCEEDED', details: { maxConnections: max } });
+      const stored = transactItems().filter((t) => t.Put).map((t) => ({ PK: t.Put!.Item!.PK, SK: t.Put!.Item!.SK }));
+      expect(sent(DeleteCommand).map((d) => d.Key).sort((a, b) => `${a!.PK}${a!.SK}`.localeCompare(`${b!.PK}${b!.SK}`))).toEqual(
+        stored.sort((a, b) => `${a.PK}${a.SK}`.localeCompare(`${b.PK}${b.SK}`)),
+      );
     });
 
     it('does not count sockets past their TTL (their $disconnect never ran)', async () => {

@@ -1,0 +1,70 @@
+/**
+ * The cap on open sockets per session (docs/protocol.md §4) when handshakes arrive at once: a local stack whose
+ * DynamoDB sits behind a proxy that delays half of the requests by up to 200 ms, so that many `$connect`
+ * invocations count the session's sockets before any of them has stored its own. None may keep the
+ * session past the cap, and a handshake refused after it stored its socket must take it back.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
+import { LIMITS } from '#contract/limits.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { createSession, rng } from './clients.js';
+import { startFaultyProxy, type FaultyProxy } from './faulty-proxy.js';
+
+let proxy: FaultyProxy;
+let stack: LocalStack;
+
+beforeAll(async () => {
+  const upstream = new URL(inject('ddbEndpoint'));
+  proxy = await startFaultyProxy({
+    upstream: { host: upstream.hostname, port: Number(upstream.port) },
+    delayShare: 0.5,
+    delayMs: [0, 200],
+    dropShare: 0,
+    random: rng(20261202),
+  });
+  stack = await startLocalStack({ port: 0, ddbEndpoint: proxy.endpoint, tableName: 'interview-socket-cap', quiet: true, pipeline: false });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await proxy?.close();
+});
+
+function connect(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error('refused'), { status: res.statusCode })));
+    ws.once('error', reject);
+  });
+}
+
+describe('open sockets per session, handshakes at once', () => {
+  it('keeps no more than the cap open, and what a refused handshake stored is gone (one at a time, the rest fill up to the cap exactly)', async () => {
+    const session = await createSession(stack.httpUrl, { title: 'socket burst' });
+    const url = `${stack.wsUrl}?sessionId=${session.sessionId}&token=${session.candidateToken}`;
+    const max = LIMITS.websocket.maxConnectionsPerSession;
+    const open: WebSocket[] = [];
+    try {
+      const burst = await Promise.allSettled(Array.from({ length: max + 30 }, () => connect(url)));
+      for (const r of burst) if (r.status === 'fulfilled') open.push(r.value);
+      const refused = burst.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { status?: number }).status] : []));
+      expect(refused.every((status) => status === 429)).toBe(true);
+      expect(open.length).toBeLessThanOrEqual(max);
+      // A socket a refused handshake failed to take back would still count, and stop this short of the cap.
+      for (;;) {
+        const next = await connect(url).catch((err: { status?: number }) => {
+          if (err.status !== 429) throw err;
+          return undefined;
+        });
+        if (!next) break;
+        open.push(next);
+      }
+      expect(open.length).toBe(max);
+      expect(proxy.stats.delayed).toBeGreaterThan(0);
+    } finally {
+      for (const ws of open) ws.close();
+    }
+  }, 240_000);
+});
