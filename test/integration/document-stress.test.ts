@@ -6,33 +6,22 @@
  * once. Convergence is not enough: every acknowledged token must be in the final text exactly once,
  * every (version, text) pair seen anywhere must be unique, and nothing may answer 500/INTERNAL_ERROR.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { describe, expect, it } from 'vitest';
 import { api, createSession, eventually, getCode, rng, sleep, TextClient, YjsClient, type SessionAccess } from './clients.js';
-import { startFaultyProxy, type FaultyProxy } from './faulty-proxy.js';
+import { stackBehindProxy } from './faulty-proxy.js';
 
 const SECONDS = Number(process.env.STRESS_SECONDS ?? 20);
 
-let proxy: FaultyProxy;
-let stack: LocalStack;
-
-beforeAll(async () => {
-  const upstream = new URL(inject('ddbEndpoint'));
-  proxy = await startFaultyProxy({
-    upstream: { host: upstream.hostname, port: Number(upstream.port) },
+const faulty = stackBehindProxy(
+  {
     delayShare: 0.25,
     delayMs: [0, 150],
     dropShare: 0.01,
     dropAtLeastOneBy: 200,
     random: rng(20261130),
-  });
-  stack = await startLocalStack({ port: 0, ddbEndpoint: proxy.endpoint, tableName: 'interview-stress', quiet: true, pipeline: false });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await proxy?.close();
-});
+  },
+  'interview-stress',
+);
 
 /** Inserts `line` at the start of a random line of `text` (tokens are whole lines: never split). */
 function insertLine(text: string, line: string, random: () => number): { at: number; next: string } {
@@ -44,8 +33,8 @@ function insertLine(text: string, line: string, random: () => number): { at: num
 
 describe('document integrity under contention, delays and lost responses', () => {
   it(`keeps every acknowledged edit exactly once, one text per version, no 500 (${SECONDS} s)`, async () => {
-    const created = await createSession(stack.httpUrl, { title: 'stress' });
-    const access: SessionAccess = { httpUrl: stack.httpUrl, wsUrl: stack.wsUrl, sessionId: created.sessionId, token: created.interviewerToken };
+    const created = await createSession(faulty.stack.httpUrl, { title: 'stress' });
+    const access: SessionAccess = { httpUrl: faulty.stack.httpUrl, wsUrl: faulty.stack.wsUrl, sessionId: created.sessionId, token: created.interviewerToken };
     const candidate: SessionAccess = { ...access, token: created.candidateToken };
 
     const acknowledged: string[] = [];
@@ -86,11 +75,11 @@ describe('document integrity under contention, delays and lost responses', () =>
       const random = rng(300 + w);
       for (let n = 0; Date.now() < deadline; ) {
         const token = `<h${w}-${n}>`;
-        const current = await api(stack.httpUrl, 'GET', `/api/sessions/${access.sessionId}/code`, access.token);
+        const current = await api(faulty.stack.httpUrl, 'GET', `/api/sessions/${access.sessionId}/code`, access.token);
         statuses.push(current.status);
         if (current.status !== 200) continue;
         see(current.body.version, current.body.code, 'GET /code');
-        const put = await api(stack.httpUrl, 'PUT', `/api/sessions/${access.sessionId}/code`, access.token, {
+        const put = await api(faulty.stack.httpUrl, 'PUT', `/api/sessions/${access.sessionId}/code`, access.token, {
           code: insertLine(current.body.code, `${token}\n`, random).next,
           baseVersion: current.body.version,
         });
@@ -126,12 +115,12 @@ describe('document integrity under contention, delays and lost responses', () =>
     expect(everyToken.length).toBeGreaterThan(50);
     expect(everyToken.filter((t) => count(t) !== 1)).toEqual([]);
     // The faults really happened.
-    expect(proxy.stats.delayed).toBeGreaterThan(0);
-    expect(proxy.stats.dropped).toBeGreaterThan(0);
+    expect(faulty.proxy.stats.delayed).toBeGreaterThan(0);
+    expect(faulty.proxy.stats.dropped).toBeGreaterThan(0);
 
     // Afterwards a fresh GET -> PUT with its base succeeds first time.
     const after = await getCode(access);
-    const put = await api(stack.httpUrl, 'PUT', `/api/sessions/${access.sessionId}/code`, access.token, { code: `${after.code}<done>\n`, baseVersion: after.version });
+    const put = await api(faulty.stack.httpUrl, 'PUT', `/api/sessions/${access.sessionId}/code`, access.token, { code: `${after.code}<done>\n`, baseVersion: after.version });
     // On failure, say what moved the version (a 409 carries the current version and text).
     expect(put.status, `GET said version ${after.version}; PUT answered ${JSON.stringify(put.body).slice(0, 300)}`).toBe(200);
     await Promise.all([text.ws.close(), ...yjs.map((c) => c.ws.close())]);

@@ -6,6 +6,8 @@
  * Bounded: it only ever connects to the upstream it was given on this machine.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
 
 export interface FaultyProxyOptions {
   /** host:port of the real service (loopback). */
@@ -80,4 +82,23 @@ export async function startFaultyProxy(opts: FaultyProxyOptions): Promise<Faulty
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * For a test file: a local stack of its own (no run pipeline) whose DynamoDB is the integration
+ * project's DynamoDB Local behind a faulty proxy, with its own table. Started before the file's tests,
+ * stopped after them; the fields are set once they have started.
+ */
+export function stackBehindProxy(opts: Omit<FaultyProxyOptions, 'upstream'>, tableName: string): { proxy: FaultyProxy; stack: LocalStack } {
+  const started = {} as { proxy: FaultyProxy; stack: LocalStack };
+  beforeAll(async () => {
+    const upstream = new URL(inject('ddbEndpoint'));
+    started.proxy = await startFaultyProxy({ upstream: { host: upstream.hostname, port: Number(upstream.port) }, ...opts });
+    started.stack = await startLocalStack({ port: 0, ddbEndpoint: started.proxy.endpoint, tableName, quiet: true, pipeline: false });
+  });
+  afterAll(async () => {
+    await started.stack?.stop();
+    await started.proxy?.close();
+  });
+  return started;
 }

@@ -4,32 +4,21 @@
  * invocations count the session's sockets before any of them has stored its own. None may keep the
  * session past the cap, and a handshake refused after it stored its socket must take it back.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LIMITS } from '#contract/limits.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { createSession, rng } from './clients.js';
-import { startFaultyProxy, type FaultyProxy } from './faulty-proxy.js';
+import { stackBehindProxy } from './faulty-proxy.js';
 
-let proxy: FaultyProxy;
-let stack: LocalStack;
-
-beforeAll(async () => {
-  const upstream = new URL(inject('ddbEndpoint'));
-  proxy = await startFaultyProxy({
-    upstream: { host: upstream.hostname, port: Number(upstream.port) },
+const faulty = stackBehindProxy(
+  {
     delayShare: 0.5,
     delayMs: [0, 200],
     dropShare: 0,
     random: rng(20261202),
-  });
-  stack = await startLocalStack({ port: 0, ddbEndpoint: proxy.endpoint, tableName: 'interview-socket-cap', quiet: true, pipeline: false });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await proxy?.close();
-});
+  },
+  'interview-socket-cap',
+);
 
 function connect(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -42,8 +31,8 @@ function connect(url: string): Promise<WebSocket> {
 
 describe('open sockets per session, handshakes at once', () => {
   it('keeps no more than the cap open, and what a refused handshake stored is gone (one at a time, the rest fill up to the cap exactly)', async () => {
-    const session = await createSession(stack.httpUrl, { title: 'socket burst' });
-    const url = `${stack.wsUrl}?sessionId=${session.sessionId}&token=${session.candidateToken}`;
+    const session = await createSession(faulty.stack.httpUrl, { title: 'socket burst' });
+    const url = `${faulty.stack.wsUrl}?sessionId=${session.sessionId}&token=${session.candidateToken}`;
     const max = LIMITS.websocket.maxConnectionsPerSession;
     const open: WebSocket[] = [];
     try {
@@ -62,7 +51,7 @@ describe('open sockets per session, handshakes at once', () => {
         open.push(next);
       }
       expect(open.length).toBe(max);
-      expect(proxy.stats.delayed).toBeGreaterThan(0);
+      expect(faulty.proxy.stats.delayed).toBeGreaterThan(0);
     } finally {
       for (const ws of open) ws.close();
     }

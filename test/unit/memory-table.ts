@@ -11,12 +11,25 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { ddb, type Item } from './fixtures.js';
+import { connectionItem, ddb, docItems, sessionItem, type Item } from './fixtures.js';
 
 type Names = Record<string, string> | undefined;
 type Values = Record<string, unknown> | undefined;
 
 const id = (key: { PK: unknown; SK: unknown }) => `${String(key.PK)}\u0000${String(key.SK)}`;
+
+/**
+ * A table holding the fixtures' session, its document `print(1)\n` and two joined text clients: `c-int`
+ * (interviewer `ivy`) and `c-cand` (candidate `cody`).
+ */
+export function roomTable(): MemoryTable {
+  const table = new MemoryTable();
+  table.set(sessionItem());
+  for (const item of docItems('print(1)\n')) table.set(item);
+  table.set(connectionItem('c-int', { joined: true, userId: 'ivy', role: 'interviewer', format: 'text' }));
+  table.set(connectionItem('c-cand', { joined: true, userId: 'cody', role: 'candidate', format: 'text' }));
+  return table;
+}
 
 export class MemoryTable {
   readonly items = new Map<string, Item>();

@@ -7,7 +7,6 @@
 import {
   call,
   CANDIDATE_TOKEN,
-  connectionItem,
   docItems,
   INTERVIEWER_TOKEN,
   pushedTo,
@@ -22,16 +21,12 @@ import { ddb } from '../fixtures.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as sessions } from '../../../functions/http/sessions.js';
 import { handler as code } from '../../../functions/http/code.js';
-import { MemoryTable } from '../memory-table.js';
+import { roomTable, type MemoryTable } from '../memory-table.js';
 
 useMockedDynamo();
 let table: MemoryTable;
 beforeEach(() => {
-  table = new MemoryTable();
-  table.set(sessionItem());
-  for (const item of docItems('print(1)\n')) table.set(item);
-  table.set(connectionItem('c-int', { joined: true, userId: 'ivy', role: 'interviewer', format: 'text' }));
-  table.set(connectionItem('c-cand', { joined: true, userId: 'cody', role: 'candidate', format: 'text' }));
+  table = roomTable();
 });
 
 const patch = (token: string, body: unknown) => call(sessions, { routeKey: 'PATCH /api/sessions/{sessionId}', sessionId: SESSION_ID, token, body });

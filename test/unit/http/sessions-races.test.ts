@@ -8,7 +8,6 @@
 import {
   call,
   CANDIDATE_TOKEN,
-  connectionItem,
   ddb,
   docItems,
   INTERVIEWER_TOKEN,
@@ -29,17 +28,13 @@ import { LANGUAGES } from '#contract/languages.js';
 import { placeStarterCode } from '#core/starter-code.js';
 import { handler as sessions } from '../../../functions/http/sessions.js';
 import { getCode } from '#core/code.js';
-import { MemoryTable } from '../memory-table.js';
+import { roomTable, type MemoryTable } from '../memory-table.js';
 import { connect, newConnectionId } from '../ws/events.js';
 
 useMockedDynamo();
 let table: MemoryTable;
 beforeEach(() => {
-  table = new MemoryTable();
-  table.set(sessionItem());
-  for (const item of docItems('print(1)\n')) table.set(item);
-  table.set(connectionItem('c-int', { joined: true, userId: 'ivy', role: 'interviewer', format: 'text' }));
-  table.set(connectionItem('c-cand', { joined: true, userId: 'cody', role: 'candidate', format: 'text' }));
+  table = roomTable();
 });
 
 const patch = (token: string, body: unknown) => call(sessions, { routeKey: 'PATCH /api/sessions/{sessionId}', sessionId: SESSION_ID, token, body });
