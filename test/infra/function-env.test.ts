@@ -1,7 +1,8 @@
 /**
  * The unit tests run each function with the environment of test/unit/function-env.json: it must be what
  * the stack sets today. And what the runtime half of the pipeline needs from the stack: the watchdog can
- * ask for runners (launch queue URL + SendMessage on it), the launcher can enforce the deployment-wide cap.
+ * ask for runners (launch queue URL + SendMessage on it), the launcher can enforce the deployment-wide cap;
+ * $connect may condition-check and delete table items.
  */
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,5 +96,18 @@ describe('what the execution pipeline functions need at run time', () => {
       expect(() => maxRunnersInFlight(new App({ context: { maxRunnersInFlight: bad } })), bad).toThrow(/-c maxRunnersInFlight=.*positive integer/);
     }
     expect(maxRunnersInFlight(new App())).toBe(DEFAULT_MAX_RUNNERS_IN_FLIGHT);
+  });
+});
+
+describe('what $connect needs at run time', () => {
+  // The connection is stored on condition that the session is still active (a ConditionCheck on its META
+  // in the same TransactWriteItems, which IAM checks as ConditionCheckItem), and a handshake that finds
+  // the session over its socket cap deletes what it stored (functions/ws/connect.ts). Locally no IAM
+  // applies: without these grants $connect would fail in AWS only.
+  it('may condition-check, put and delete items of the table', () => {
+    const fn = built.stack.webSocket.functions.connect;
+    const table = arnOf(built.stack.data.table);
+    const onTable = r.statementsOf(fn).filter((s) => resourcesOf(s).some((res) => JSON.stringify(res) === JSON.stringify(table)));
+    expect(onTable.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:GetItem']));
   });
 });
