@@ -29,7 +29,9 @@ export interface PublishOptions {
 export async function publish(events: readonly SessionEvent[], options: PublishOptions = {}): Promise<void> {
   const first = events[0];
   if (!first) return;
-  const connections = options.connections ?? (await listConnections(first.sessionId));
+  // A re-queued run tells nobody: its sockets need not be read.
+  const tellsSomeone = events.some((e) => e.type !== 'RunRequeued');
+  const connections = options.connections ?? (tellsSomeone ? await listConnections(first.sessionId) : []);
   await Promise.all(events.map((event) => apply(event, connections, options.exclude)));
 }
 

@@ -22,7 +22,7 @@ import {
   type Item,
 } from '../fixtures.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/http/executions.js';
 
@@ -87,7 +87,9 @@ describe('Idempotency-Key on POST /executions', () => {
 
   it('answers a retry with the same execution: one run, announced once; a run still QUEUED is handed to the queue again', async () => {
     const first = await run('retry-me-2');
+    const queriesBefore = ddb.commandCalls(QueryCommand).length;
     const second = await run('retry-me-2');
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(queriesBefore); // tells nobody: reads no sockets
     expect(second.status).toBe(202);
     expect(second.body).toEqual(first.body);
     const messages = sqsMock.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!));
